@@ -1,0 +1,78 @@
+/*
+ * cache.h - the content-addressed object cache (SPEC "Repository layout"):
+ *     <dir>/files/xxh128/ab/cdef...        file object
+ *     <dir>/files/xxh128/ab/cdef....dir    directory manifest
+ *
+ * Objects are immutable and read-only (0444); every object enters under a
+ * temporary name and is renamed into place only when complete, so a reader
+ * never sees a partial object.  Workspace files are materialised from
+ * objects by the configured link types, tried in order (cache.type:
+ * reflink, hardlink, symlink, copy), falling back to the next on failure.
+ */
+#ifndef DV_CACHE_H
+#define DV_CACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "dv/buf.h"
+#include "dv/hash.h"
+
+typedef enum {
+	DV_LINK_REFLINK,
+	DV_LINK_HARDLINK,
+	DV_LINK_SYMLINK,
+	DV_LINK_COPY,
+} dv_link_type;
+
+typedef struct dv_cache {
+	char *dir;       /* absolute */
+	char *tmpdir;    /* <dir>/tmp... scratch on the same file system */
+	dv_link_type types[4];
+	int ntypes;
+} dv_cache;
+
+/* `types` is a cache.type list ("reflink,copy"); NULL means the default. */
+int dv_cache_open(dv_cache **out, const char *dir, const char *types);
+void dv_cache_free(dv_cache *c);
+int dv_cache_parse_types(dv_link_type *types, int *ntypes, const char *spec);
+
+void dv_cache_object_path(dv_buf *out, const dv_cache *c, const dv_hash *h, bool is_dir);
+/* The path below the cache root ("files/xxh128/ab/cd...[.dir]"), as used
+ * on remotes too. */
+void dv_cache_object_relpath(dv_buf *out, const dv_hash *h, bool is_dir);
+bool dv_cache_has(const dv_cache *c, const dv_hash *h, bool is_dir);
+
+/* Put a workspace file into the cache and return its hash and size.  If
+ * `known` is given (from the stat cache) the file is not re-read when the
+ * object already exists.  With a hardlink first in cache.type the file is
+ * linked in (no copy); otherwise the bytes are hashed while being copied.
+ * `*linked` tells whether the workspace file now IS the object (hardlink),
+ * so the caller need not link it back. */
+int dv_cache_add_file(dv_hash *out, uint64_t *size_out, bool *linked, dv_cache *c,
+		      const char *path, const dv_hash *known);
+/* Put bytes (a manifest) into the cache. */
+int dv_cache_add_buffer(dv_hash *out, dv_cache *c, const void *data, size_t len, bool is_dir);
+/* Read an object whole (manifests). */
+int dv_cache_read(dv_buf *out, const dv_cache *c, const dv_hash *h, bool is_dir);
+
+/* Take a complete temp file (e.g. just downloaded) into the cache under
+ * `expected`, after re-hashing it; a mismatch is DV_ECORRUPT naming
+ * `origin` and nothing enters the cache.  The temp file is consumed. */
+int dv_cache_adopt_tmp(dv_cache *c, const char *tmp_path, const dv_hash *expected,
+		       bool is_dir, const char *origin);
+/* Make a temp path on the cache's file system for dv_cache_adopt_tmp. */
+int dv_cache_tmp_open(int *fd_out, dv_buf *path_out, dv_cache *c);
+
+/* Materialise object `h` at `dest` (replacing whatever is there, atomically)
+ * using the configured link types; `mode` is 0644 or 0755.  `used` receives
+ * the link type that worked. */
+int dv_cache_link_out(dv_cache *c, const dv_hash *h, const char *dest, unsigned mode,
+		      dv_link_type *used);
+/* Re-hash an object; DV_ECORRUPT if its bytes do not match its name. */
+int dv_cache_verify(const dv_cache *c, const dv_hash *h, bool is_dir);
+/* Remove an object (gc). */
+int dv_cache_remove(dv_cache *c, const dv_hash *h, bool is_dir);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * config.h - dv's settings (SPEC "Config"): INI files read with inih, in
+ * order /etc/dv/config, ~/.config/dv/config, .dv/config, .dv/config.local,
+ * later wins.  Keys are "section.key", or "remote.NAME.key" for a git-style
+ * subsection [remote "NAME"].
+ *
+ * The writer edits a file in place textually, so other sections, keys and
+ * comments survive, and replaces it atomically.
+ */
+#ifndef DV_CONFIG_H
+#define DV_CONFIG_H
+
+#include <stdbool.h>
+
+#include "dv/buf.h"
+
+typedef enum {
+	DV_CONFIG_SYSTEM = 0,
+	DV_CONFIG_GLOBAL,
+	DV_CONFIG_REPO,
+	DV_CONFIG_LOCAL,
+	DV_CONFIG_LEVELS
+} dv_config_level;
+
+typedef struct {
+	char *key;   /* "core.remote", "remote.origin.url" */
+	char *value;
+	dv_config_level level;
+} dv_config_entry;
+
+typedef struct dv_config dv_config;
+
+/* Load every level; `dvdir` (the repo's .dv directory) may be NULL outside
+ * a repository.  Environment: DV_CONFIG_SYSTEM / DV_CONFIG_GLOBAL override
+ * the first two paths (tests use them), else /etc/dv/config and
+ * $XDG_CONFIG_HOME/dv/config or ~/.config/dv/config. */
+int dv_config_load(dv_config **out, const char *dvdir);
+void dv_config_free(dv_config *cfg);
+
+/* The winning value, or NULL. */
+const char *dv_config_get(const dv_config *cfg, const char *key);
+/* Parse a boolean (true/false/yes/no/on/off/1/0); missing → dflt. */
+int dv_config_get_bool(const dv_config *cfg, const char *key, bool dflt, bool *out);
+/* Every entry, in file order, all levels (later levels later). */
+size_t dv_config_count(const dv_config *cfg);
+const dv_config_entry *dv_config_entry_at(const dv_config *cfg, size_t i);
+/* Names of configured remotes, sorted. */
+void dv_config_remote_names(dv_strvec *out, const dv_config *cfg);
+
+/* File path for a level. */
+int dv_config_path(dv_buf *out, dv_config_level level, const char *dvdir);
+
+/* Is this a key dv knows?  Unknown keys are an error naming the key. */
+int dv_config_check_key(const char *key);
+/* Keys that hold secrets may only be written to config.local / global. */
+bool dv_config_key_is_secret(const char *key);
+
+/* Set (value != NULL) or unset (value == NULL) `key` in the file at `path`,
+ * keeping everything else; the file is created if missing.  Unsetting a key
+ * that is not there is DV_ENOTFOUND.  Atomic. */
+int dv_config_write(const char *path, const char *key, const char *value);
+/* Remove a whole section, e.g. remote "NAME" (for `dv remote remove`). */
+int dv_config_remove_section(const char *path, const char *section, const char *subsection);
+
+#endif

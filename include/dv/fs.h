@@ -1,0 +1,72 @@
+/*
+ * fs.h - file-system primitives every module shares: the one atomic-write
+ * helper (temp file, fsync, rename, fsync of the directory), whole-file reads,
+ * recursive mkdir/remove, lexical path handling, and the registry of temp
+ * files that a signal handler removes so an interrupted command leaves
+ * nothing half-written.
+ */
+#ifndef DV_FS_H
+#define DV_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "dv/buf.h"
+
+/* Write `len` bytes to `path` atomically: readers see the old file or the
+ * new one, never a torn one, even across a crash or full disk. */
+int dv_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/* Open a temp file beside `final_path` (same directory, so rename is atomic);
+ * the temp path is registered for removal on a signal.  `tmp_out` receives
+ * its path.  Finish with dv_tmpfile_commit() or dv_tmpfile_abort(). */
+int dv_tmpfile_open(int *fd_out, dv_buf *tmp_out, const char *final_path, mode_t mode);
+/* fsync, close, rename onto final_path, fsync the directory. */
+int dv_tmpfile_commit(int fd, const char *tmp_path, const char *final_path);
+void dv_tmpfile_abort(int fd, const char *tmp_path);
+
+/* Remove every registered temp file; async-signal-safe. */
+void dv_tmpfiles_remove_all(void);
+void dv_tmpfile_register(const char *path);
+void dv_tmpfile_unregister(const char *path);
+
+int dv_read_file(dv_buf *out, const char *path);
+int dv_write_all(int fd, const void *data, size_t len);
+int dv_fsync_dir_of(const char *path);
+
+int dv_mkdir_p(const char *path, mode_t mode);
+/* mkdir -p of the directory part of `path`. */
+int dv_mkdir_parent(const char *path);
+/* rm -rf; a missing path is not an error. */
+int dv_remove_tree(const char *path);
+/* Copy bytes (copy_file_range, falling back to read/write). */
+int dv_copy_fd(int dst, int src, uint64_t *copied);
+int dv_copy_file(const char *dst, const char *src, mode_t mode);
+
+bool dv_path_exists(const char *path);
+bool dv_is_dir(const char *path);
+
+/* Join a and b with one '/', into out (replacing its contents). */
+void dv_path_join(dv_buf *out, const char *a, const char *b);
+/* Lexically normalise a relative or absolute path: collapse "//", "/./",
+ * resolve "x/.." pairs; a leading ".." that cannot be resolved is kept. */
+char *dv_path_normalize(const char *path);
+/* The directory part ("." for a bare name) and the last component. */
+char *dv_path_dirname(const char *path);
+const char *dv_path_basename(const char *path);
+/* If `path` (absolute, normalised) lies inside `root` (absolute, normalised),
+ * return a newly allocated path relative to root ("" for root itself);
+ * otherwise NULL. */
+char *dv_path_relative_to(const char *path, const char *root);
+/* Is `child` equal to `parent` or below it (both relative, normalised)? */
+bool dv_path_is_within(const char *child, const char *parent);
+
+/* Nanosecond timestamps from a struct stat. */
+int64_t dv_stat_mtime_ns(const struct stat *st);
+int64_t dv_stat_ctime_ns(const struct stat *st);
+int64_t dv_now_ns(void);
+
+#endif

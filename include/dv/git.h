@@ -1,0 +1,35 @@
+/*
+ * git.h - dv's glue to git through libgit2: staging files in the index,
+ * reading blobs and trees at any revision, listing revisions.
+ *
+ * libgit2 errors are turned into dv errors here, so no other module
+ * touches git_error_last() (which may be NULL in libgit2 1.5).
+ */
+#ifndef DV_GIT_H
+#define DV_GIT_H
+
+#include <stdbool.h>
+
+#include "dv/buf.h"
+#include "dv/repo.h"
+
+/* Process-wide libgit2 init/shutdown (the CLI calls these once). */
+void dv_git_global_init(void);
+void dv_git_global_shutdown(void);
+
+/* Make dv_error() carry libgit2's last message, prefixed by `what`. */
+int dv_git_error(const char *what);
+
+/* Stage repo-relative paths in the index (core.autostage): a path that
+ * exists is added, one that no longer exists is removed. */
+int dv_git_stage_paths(dv_repo *repo, const dv_strvec *paths);
+
+/* Contents of `path` (repo-relative) at revision `rev` (any git rev-parse
+ * expression); DV_ENOTFOUND if the path is not in that tree. */
+int dv_git_read_blob(dv_buf *out, dv_repo *repo, const char *rev, const char *path);
+/* Every path in the tree of `rev` whose name ends with `suffix`, sorted. */
+int dv_git_list_tree(dv_strvec *out, dv_repo *repo, const char *rev, const char *suffix);
+/* Resolve a revision to a 40-hex commit id. */
+int dv_git_resolve(char out[41], dv_repo *repo, const char *rev);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * repo.h - a dv repository: the enclosing git work tree (found with
+ * libgit2), its .dv directory, the layered config, the cache and the
+ * user's position inside the tree.
+ *
+ * All paths dv records are repo-relative, normalised, '/'-separated;
+ * dv_repo_relpath is the one place a user-typed path becomes one.
+ */
+#ifndef DV_REPO_H
+#define DV_REPO_H
+
+#include <stdbool.h>
+
+#include "dv/buf.h"
+#include "dv/config.h"
+
+struct git_repository;
+struct dv_cache;
+
+typedef struct {
+	char *root;      /* absolute work-tree path, no trailing '/' */
+	char *dvdir;     /* <root>/.dv */
+	char *prefix;    /* cwd relative to root ("" at the root) */
+	dv_config *config;
+	struct dv_cache *cache;
+	struct git_repository *git;
+} dv_repo;
+
+/* Open the repository enclosing `start_dir` (NULL: cwd).  Fails with a
+ * clear message outside a git work tree or when .dv is missing. */
+int dv_repo_open(dv_repo **out, const char *start_dir);
+/* Create .dv/ (config, .gitignore, cache dir) in the enclosing git work
+ * tree; stage .dv/config and .dv/.gitignore.  `force` re-initialises. */
+int dv_repo_init(dv_repo **out, const char *start_dir, bool force);
+void dv_repo_free(dv_repo *repo);
+
+/* Turn a user path (relative to the cwd, or absolute) into a normalised
+ * repo-relative path; refuses paths outside the work tree, inside .git or
+ * .dv, and symlinks whose target leaves the repository. */
+int dv_repo_relpath(char **out, const dv_repo *repo, const char *user_path);
+/* <root>/<relpath> */
+void dv_repo_abspath(dv_buf *out, const dv_repo *repo, const char *relpath);
+/* Path relative to the user's cwd, for messages. */
+char *dv_repo_display_path(const dv_repo *repo, const char *relpath);
+
+/* Re-read the config (after `dv config` or `dv remote` changed it). */
+int dv_repo_reload_config(dv_repo *repo);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * stage.h - .stage files (SPEC ".stage format"): parse with the system inih,
+ * write canonically (fixed section and key order) and atomically.
+ *
+ * A data stage (`dv add`) has [out] entries only; a command stage
+ * (`dv stage add`) has a [stage] section with cmd, and [dep], [param], [out]
+ * entries.  Paths inside are relative to the directory holding the .stage
+ * file.  Values that inih would mangle (a ';' after blank, leading/trailing
+ * blanks, control characters, surrounding quotes) are written as C-escaped
+ * double-quoted strings; long cmd/desc values are folded onto indented
+ * continuation lines and joined with one space on reading.
+ */
+#ifndef DV_STAGE_H
+#define DV_STAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dv/buf.h"
+#include "dv/hash.h"
+
+#define DV_STAGE_SUFFIX ".stage"
+/* inih hands over at most 199 bytes of a line (200 with the newline). */
+#define DV_INI_MAX_LINE 199
+
+typedef struct {
+	char *path;     /* relative to the stage's directory */
+	bool has_hash;  /* false: declared but never run / never committed */
+	dv_hash hash;
+	bool is_dir;    /* hash names a manifest (".dir") */
+	bool has_size;
+	uint64_t size;
+	bool has_files;
+	uint64_t files; /* number of files, directories only */
+	bool cache;     /* outs: default true */
+	bool persist;
+	bool metric;
+	bool plot;
+} dv_stage_file;
+
+typedef struct {
+	char *file;  /* params file, relative to the stage's directory */
+	char *key;   /* "section.key" */
+	char *value; /* recorded value; NULL when never run */
+} dv_stage_param;
+
+typedef struct {
+	char *path;  /* the .stage file, relative to the repository root */
+	char *dir;   /* its directory, relative to the root ("" at the root) */
+	char *name;  /* file name without ".stage" */
+	bool is_command; /* has a [stage] section */
+	char *cmd;   /* NULL for data stages */
+	char *desc;
+	bool always_changed;
+	bool frozen;
+	dv_vec deps;   /* dv_stage_file */
+	dv_vec outs;   /* dv_stage_file */
+	dv_vec params; /* dv_stage_param */
+} dv_stage;
+
+#define dv_stage_dep(st, i) dv_vec_at(&(st)->deps, dv_stage_file, i)
+#define dv_stage_out(st, i) dv_vec_at(&(st)->outs, dv_stage_file, i)
+#define dv_stage_param_at(st, i) dv_vec_at(&(st)->params, dv_stage_param, i)
+
+/* A new empty stage for the .stage file at repo-relative `stage_path`. */
+dv_stage *dv_stage_new(const char *stage_path);
+/* Parse text (from the work tree or a git blob).  `stage_path` is
+ * repo-relative and used for the stage's name, dir and error messages
+ * ("cannot read 'x.stage' line 3: ..."). */
+int dv_stage_parse(dv_stage **out, const char *stage_path, const char *text, size_t len);
+/* Read <root>/<stage_path> and parse it. */
+int dv_stage_load(dv_stage **out, const char *root, const char *stage_path);
+/* Canonical text; fails (naming the path) if a path cannot fit on a line. */
+int dv_stage_serialize(dv_buf *out, const dv_stage *st);
+/* Serialise and write atomically to <root>/<st->path>. */
+int dv_stage_save(const dv_stage *st, const char *root);
+void dv_stage_free(dv_stage *st);
+
+dv_stage_file *dv_stage_add_dep(dv_stage *st, const char *path);
+dv_stage_file *dv_stage_add_out(dv_stage *st, const char *path); /* cache = true */
+dv_stage_param *dv_stage_add_param(dv_stage *st, const char *file, const char *key, const char *value);
+
+/* Repo-relative path of an entry: dir + "/" + entry path, normalised. */
+char *dv_stage_entry_relpath(const dv_stage *st, const char *entry_path);
+
+/* The quoting rules, exposed for tests and for other INI writers. */
+void dv_ini_quote_value(dv_buf *out, const char *value);
+int dv_ini_unquote_value(dv_buf *out, const char *value);
+
+#endif

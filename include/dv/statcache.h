@@ -1,0 +1,35 @@
+/*
+ * statcache.h - remembers the hash of files dv has read, keyed by
+ * (device, inode, size, mtime_ns, ctime_ns), so unchanged files are never
+ * read again (SPEC "When a command stage is stale").
+ *
+ * Lives in .dv/state.  Racy-clean protection as in git: an entry whose
+ * mtime is not clearly older than the moment the state was written may
+ * have been modified within the timestamp granularity, so it is not
+ * trusted and the file is re-hashed.  Safe to use from several threads.
+ */
+#ifndef DV_STATCACHE_H
+#define DV_STATCACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "dv/hash.h"
+
+typedef struct dv_statcache dv_statcache;
+
+/* Load `path` (a missing or unreadable file is an empty cache). */
+int dv_statcache_open(dv_statcache **out, const char *path);
+bool dv_statcache_lookup(dv_statcache *sc, const struct stat *st, dv_hash *out);
+void dv_statcache_put(dv_statcache *sc, const struct stat *st, const dv_hash *h);
+/* Write back atomically if anything changed. */
+int dv_statcache_save(dv_statcache *sc);
+void dv_statcache_free(dv_statcache *sc);
+
+/* Hash `path`, answering from the cache when its stat matches; `st_out`
+ * (may be NULL) receives the stat; `read_it` tells whether bytes were read. */
+int dv_statcache_hash_file(dv_hash *out, dv_statcache *sc, const char *path,
+			   struct stat *st_out, bool *read_it);
+
+#endif

@@ -1,0 +1,126 @@
+/*
+ * cli.c - helpers shared by the commands: error and usage printing,
+ * option parsing with the common flags, taking the repository lock.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "dv/error.h"
+#include "dv/lock.h"
+
+int cli_exit_code(int rc)
+{
+	if (rc >= 0)
+		return rc;
+	return rc == DV_EUSAGE ? 2 : 1;
+}
+
+int cli_fail(int rc)
+{
+	const char *msg = dv_error_last();
+	fprintf(stderr, "dv: error: %s\n", msg && *msg ? msg : "unknown failure");
+	return cli_exit_code(rc);
+}
+
+int cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("dv: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+int cli_usage(const char *const *usage)
+{
+	for (size_t i = 0; usage && usage[i]; i++)
+		printf("%s%s\n", i ? "   or: " : "usage: ", usage[i]);
+	return 0;
+}
+
+int cli_usage_error(const char *const *usage, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("dv: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	for (size_t i = 0; usage && usage[i]; i++)
+		fprintf(stderr, "%s%s\n", i ? "   or: " : "usage: ", usage[i]);
+	return 2;
+}
+
+void cli_info(const char *fmt, ...)
+{
+	va_list ap;
+	if (cli_quiet)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+}
+
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
+{
+	static struct option merged[64];
+	static char shorts[128];
+	static const struct option *merged_for;
+	int c;
+
+	if (merged_for != longopts) {
+		size_t n = 0;
+		for (; longopts && longopts[n].name && n < 60; n++)
+			merged[n] = longopts[n];
+		merged[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+		merged[n++] = (struct option){ "quiet", no_argument, NULL, 'q' };
+		merged[n++] = (struct option){ "verbose", no_argument, NULL, 'v' };
+		merged[n] = (struct option){ 0, 0, 0, 0 };
+		/* A leading '+' (stop at the first non-option) is kept in
+		 * front, for commands such as `stage add` whose CMD follows. */
+		const char *s = shortopts ? shortopts : "";
+		int posix = s[0] == '+';
+		snprintf(shorts, sizeof(shorts), "%s:%shqv", posix ? "+" : "", s + posix);
+		merged_for = longopts;
+		optind = 0;
+	}
+	opterr = 0;
+	for (;;) {
+		c = getopt_long(argc, argv, shorts, merged, NULL);
+		if (c == 'q') {
+			cli_quiet = 1;
+			continue;
+		}
+		if (c == 'v') {
+			cli_verbose++;
+			continue;
+		}
+		break;
+	}
+	if (c == '?') {
+		if (optopt)
+			fprintf(stderr, "dv: error: unknown option '-%c'; see 'dv %s -h'\n", optopt, argv[0]);
+		else
+			fprintf(stderr, "dv: error: unknown option '%s'; see 'dv %s -h'\n", argv[optind - 1], argv[0]);
+	} else if (c == ':') {
+		fprintf(stderr, "dv: error: option '%s' needs a value; see 'dv %s -h'\n", argv[optind - 1], argv[0]);
+		c = '?';
+	}
+	return c;
+}
+
+struct dv_lock *cli_lock(dv_repo *repo)
+{
+	struct dv_lock *lock = NULL;
+	int rc = dv_lock_acquire(&lock, repo->dvdir, DV_LOCK_TIMEOUT_MS);
+	if (rc < 0) {
+		cli_fail(rc);
+		return NULL;
+	}
+	return lock;
+}

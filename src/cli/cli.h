@@ -1,0 +1,55 @@
+/*
+ * cli.h - what every dv command shares: the command signature, printing
+ * errors from the library's last-error message, option-parsing helpers
+ * and the global flags (-C, -q, -v).
+ *
+ * Exit codes (SPEC): 0 success, 1 failure or differences with --exit-code,
+ * 2 bad usage.
+ */
+#ifndef DV_CLI_H
+#define DV_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "dv/repo.h"
+
+typedef int (*dv_cmd_fn)(int argc, char **argv, dv_repo *repo);
+
+struct dv_command {
+	const char *name;
+	dv_cmd_fn fn;
+	unsigned flags;
+	const char *summary;
+};
+#define CMD_NEED_REPO 1u
+
+extern int cli_quiet;
+extern int cli_verbose;
+
+/* Print "dv: error: <last error>" and return the exit code for `rc`. */
+int cli_fail(int rc);
+/* Print "dv: error: <fmt>" and return 1. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "usage: ..." (the command's usage lines) to stderr, return 2. */
+int cli_usage_error(const char *const *usage, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Print usage to stdout and return 0 (for -h). */
+int cli_usage(const char *const *usage);
+/* Informational output, silenced by -q. */
+void cli_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* getopt_long over argv with the shared options (-h, -q, -v) added:
+ * returns the option character, -1 at the end, 'h' for help, '?' on an
+ * unknown option (already reported). Call with argc/argv of the command
+ * (argv[0] is the command name). */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+
+/* Acquire the repository lock or print why not; returns NULL on failure. */
+struct dv_lock;
+struct dv_lock *cli_lock(dv_repo *repo);
+
+/* Exit code for a library status: 0, 2 for DV_EUSAGE, 1 otherwise. */
+int cli_exit_code(int rc);
+
+#endif
