@@ -53,6 +53,11 @@ typedef struct {
 	char *desc;
 	bool always_changed;
 	bool frozen;
+	/* [stage] hash: the hash of the stage's definition (cmd, dep paths,
+	 * out paths and flags, param keys) when it last ran or was committed,
+	 * so an edited cmd makes the stage stale (DVC's stage md5 did this). */
+	bool has_def_hash;
+	dv_hash def_hash;
 	dv_vec deps;   /* dv_stage_file */
 	dv_vec outs;   /* dv_stage_file */
 	dv_vec params; /* dv_stage_param */
