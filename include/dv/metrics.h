@@ -1,0 +1,72 @@
+/*
+ * metrics.h - flat key/value tables of metrics (JSON, parsed with jansson)
+ * and params (INI), and the diff between two revisions of them.
+ *
+ * Nested JSON objects are flattened to dotted keys ("train.loss"), array
+ * items get their index ("per_class.0"), so both kinds of files reduce to
+ * one model, {file, key, text, number?}, and `dv params diff` and
+ * `dv metrics diff` share one diff and one table.  A number keeps its
+ * value as a double for the delta; its text is printed with 15
+ * significant digits so float noise (0.30000000000000004) does not show.
+ */
+#ifndef DV_METRICS_H
+#define DV_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dv/buf.h"
+#include "dv/params.h"
+#include "dv/repo.h"
+
+typedef struct {
+	char *key;
+	char *text;      /* value as shown; strings unquoted */
+	bool is_number;
+	double num;
+} dv_metric;
+
+typedef struct {
+	char *file;      /* repo-relative path */
+	char *error;     /* set (and items empty) when the file could not be read */
+	dv_vec items;    /* dv_metric, sorted by key, unique */
+} dv_metrics;
+
+/* Parse a JSON metrics file; the top level must be an object.  Errors name
+ * `file` and the line/column jansson reports. */
+int dv_metrics_parse(dv_metrics **out, const char *file, const char *text, size_t len);
+/* A params file as a table (numbers recognised with strtod). */
+dv_metrics *dv_metrics_from_params(const dv_params *p, const char *file);
+const dv_metric *dv_metrics_get(const dv_metrics *m, const char *key);
+void dv_metrics_free(dv_metrics *m);
+/* Free a dv_vec of dv_metrics*. */
+void dv_metrics_vec_free(dv_vec *v);
+
+/* Every metrics file (outs marked metric) of every stage at revision `rev`
+ * (NULL: the work tree), read from the work tree, from git, or, for a
+ * cached out not in git, from the cache by its recorded hash.  A file that
+ * cannot be read or parsed is kept with its error set, so one bad file
+ * does not hide the others.  Output: a dv_vec of dv_metrics*, by path. */
+int dv_metrics_collect(dv_vec *out, dv_repo *repo, const char *rev);
+/* Every params file stages refer to (and ./params.ini if present), at
+ * `rev` (NULL: the work tree), as tables. */
+int dv_params_collect(dv_vec *out, dv_repo *repo, const char *rev);
+
+typedef struct {
+	const char *file;
+	const char *key;
+	const dv_metric *old; /* NULL: absent in A */
+	const dv_metric *new; /* NULL: absent in B */
+	bool has_delta;       /* both numbers */
+	double delta;
+} dv_metric_diff;
+
+/* Pair up the tables of two revisions (dv_vec of dv_metrics*).  Rows point
+ * into `a` and `b`; unchanged rows only with `all`. */
+void dv_metrics_diff(dv_vec *out /* dv_metric_diff */, const dv_vec *a, const dv_vec *b, bool all);
+/* A number as dv shows it ("%.15g"; integers without a fraction). */
+void dv_metrics_format_number(dv_buf *out, double v);
+/* Render rows as an aligned text table with a header line. */
+void dv_table_format(dv_buf *out, const dv_strvec *cells, size_t ncols);
+
+#endif
