@@ -103,9 +103,9 @@ int dv_tmpfile_open(int *fd_out, dv_buf *tmp_out, const char *final_path, mode_t
 	return 0;
 }
 
-int dv_tmpfile_commit(int fd, const char *tmp_path, const char *final_path)
+static int tmpfile_finish(int fd, const char *tmp_path, const char *final_path, bool sync)
 {
-	if (fsync(fd) < 0) {
+	if (sync && fsync(fd) < 0) {
 		dv_error_errno(DV_ERROR, "cannot write '%s'", final_path);
 		dv_tmpfile_abort(fd, tmp_path);
 		return DV_ERROR;
@@ -123,8 +123,19 @@ int dv_tmpfile_commit(int fd, const char *tmp_path, const char *final_path)
 		return DV_ERROR;
 	}
 	dv_tmpfile_unregister(tmp_path);
-	dv_fsync_dir_of(final_path);
+	if (sync)
+		dv_fsync_dir_of(final_path);
 	return 0;
+}
+
+int dv_tmpfile_commit(int fd, const char *tmp_path, const char *final_path)
+{
+	return tmpfile_finish(fd, tmp_path, final_path, true);
+}
+
+int dv_tmpfile_commit_nosync(int fd, const char *tmp_path, const char *final_path)
+{
+	return tmpfile_finish(fd, tmp_path, final_path, false);
 }
 
 void dv_tmpfile_abort(int fd, const char *tmp_path)

@@ -26,6 +26,10 @@ int dv_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 int dv_tmpfile_open(int *fd_out, dv_buf *tmp_out, const char *final_path, mode_t mode);
 /* fsync, close, rename onto final_path, fsync the directory. */
 int dv_tmpfile_commit(int fd, const char *tmp_path, const char *final_path);
+/* Close and rename without fsync: for cache objects, which are named by
+ * their content and re-verified on use, so durability is traded for speed
+ * (as git does for loose objects by default). */
+int dv_tmpfile_commit_nosync(int fd, const char *tmp_path, const char *final_path);
 void dv_tmpfile_abort(int fd, const char *tmp_path);
 
 /* Remove every registered temp file; async-signal-safe. */

@@ -24,6 +24,7 @@ typedef struct {
 	dv_config *config;
 	struct dv_cache *cache;
 	struct git_repository *git;
+	struct dv_statcache *statcache; /* opened on first use */
 } dv_repo;
 
 /* Open the repository enclosing `start_dir` (NULL: cwd).  Fails with a

@@ -86,6 +86,11 @@ int dv_workspace_find_stages(dv_strvec *out, dv_repo *repo);
 int dv_workspace_load_stages(dv_vec *out, dv_repo *repo);
 void dv_stages_free(dv_vec *stages);
 
+/* The stage (in `stages`, a dv_vec of dv_stage*) with an out equal to
+ * `relpath` or containing it; NULL if none.  `out_index` (may be NULL)
+ * receives the out's index. */
+dv_stage *dv_workspace_find_owner(const dv_vec *stages, const char *relpath, size_t *out_index);
+
 /* Resolve a user TARGET (a .stage file, a stage name, or a tracked path) to
  * the repo-relative path of its .stage file. */
 int dv_workspace_resolve_target(char **stage_path, dv_repo *repo, const char *target);

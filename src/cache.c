@@ -1,0 +1,481 @@
+/*
+ * cache.c - the content-addressed object store and the link types that
+ * materialise objects in the work tree.
+ *
+ * Objects enter under a temp name in their final directory and are renamed
+ * into place, so a reader never sees a partial object; they are made
+ * read-only because a hardlinked or symlinked workspace file IS the object.
+ * Objects are not fsynced one by one (20,000 fsyncs would dominate `dv add`
+ * of a directory); they are named by their content and verified through the
+ * stat cache before use, so a torn object after a crash is detected, never
+ * trusted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "dv/cache.h"
+#include "dv/error.h"
+#include "dv/fs.h"
+
+#define OBJECT_MODE 0444
+
+static const struct {
+	const char *name;
+	dv_link_type type;
+} link_names[] = {
+	{ "reflink", DV_LINK_REFLINK },
+	{ "hardlink", DV_LINK_HARDLINK },
+	{ "symlink", DV_LINK_SYMLINK },
+	{ "copy", DV_LINK_COPY },
+};
+
+int dv_cache_parse_types(dv_link_type *types, int *ntypes, const char *spec)
+{
+	char *copy = dv_strdup(spec), *save = NULL;
+	int n = 0, rc = 0;
+
+	for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		size_t i;
+		for (i = 0; i < sizeof(link_names) / sizeof(link_names[0]); i++)
+			if (!strcmp(tok, link_names[i].name))
+				break;
+		if (i == sizeof(link_names) / sizeof(link_names[0])) {
+			rc = dv_error(DV_ERROR, "invalid cache.type '%s': use a list of reflink, hardlink, symlink, copy", tok);
+			goto done;
+		}
+		if (n < 4)
+			types[n++] = link_names[i].type;
+	}
+	if (n == 0)
+		rc = dv_error(DV_ERROR, "invalid cache.type '%s': use a list of reflink, hardlink, symlink, copy", spec);
+	*ntypes = n;
+done:
+	free(copy);
+	return rc;
+}
+
+int dv_cache_open(dv_cache **out, const char *dir, const char *types)
+{
+	dv_cache *c = dv_calloc(1, sizeof(*c));
+	dv_buf tmp = DV_BUF_INIT;
+	int rc;
+
+	c->dir = dv_strdup(dir);
+	if ((rc = dv_cache_parse_types(c->types, &c->ntypes, types ? types : "reflink,copy")) < 0) {
+		dv_cache_free(c);
+		return rc;
+	}
+	dv_path_join(&tmp, dir, "tmp");
+	c->tmpdir = dv_buf_detach(&tmp);
+	*out = c;
+	return 0;
+}
+
+void dv_cache_free(dv_cache *c)
+{
+	if (!c)
+		return;
+	free(c->dir);
+	free(c->tmpdir);
+	free(c);
+}
+
+void dv_cache_object_relpath(dv_buf *out, const dv_hash *h, bool is_dir)
+{
+	char hex[DV_HASH_HEXLEN + 1];
+	dv_hash_to_hex(hex, h);
+	dv_buf_reset(out);
+	dv_buf_printf(out, "files/xxh128/%.2s/%s%s", hex, hex + 2, is_dir ? ".dir" : "");
+}
+
+void dv_cache_object_path(dv_buf *out, const dv_cache *c, const dv_hash *h, bool is_dir)
+{
+	char hex[DV_HASH_HEXLEN + 1];
+	dv_hash_to_hex(hex, h);
+	dv_buf_reset(out);
+	dv_buf_printf(out, "%s/files/xxh128/%.2s/%s%s", c->dir, hex, hex + 2, is_dir ? ".dir" : "");
+}
+
+bool dv_cache_has(const dv_cache *c, const dv_hash *h, bool is_dir)
+{
+	dv_buf p = DV_BUF_INIT;
+	bool ok;
+	dv_cache_object_path(&p, c, h, is_dir);
+	ok = access(p.ptr, F_OK) == 0;
+	dv_buf_free(&p);
+	return ok;
+}
+
+/* Open a temp file in the object's own directory (same file system, so the
+ * final rename is atomic). */
+static int object_tmp_open(int *fd, dv_buf *tmp, const char *objpath)
+{
+	int rc = dv_tmpfile_open(fd, tmp, objpath, OBJECT_MODE);
+	if (rc == 0)
+		return 0;
+	if (dv_mkdir_parent(objpath) < 0)
+		return DV_ERROR;
+	return dv_tmpfile_open(fd, tmp, objpath, OBJECT_MODE);
+}
+
+/* Hash `src` while copying it into a new temp object; on success the temp
+ * object is renamed to its content's name (or dropped if already there). */
+static int add_by_copy(dv_hash *out, uint64_t *size_out, dv_cache *c, const char *path)
+{
+	static _Thread_local char *buf;
+	dv_buf tmp = DV_BUF_INIT, obj = DV_BUF_INIT, pending = DV_BUF_INIT;
+	dv_hasher *hs = NULL;
+	uint64_t total = 0;
+	int in, fd = -1, rc = 0;
+
+	in = open(path, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return dv_error_errno(DV_ERROR, "cannot open '%s'", path);
+	/* The final name is unknown until the bytes are hashed, so write into
+	 * a temp in the cache's tmp dir first. */
+	dv_path_join(&pending, c->tmpdir, "obj");
+	if ((rc = object_tmp_open(&fd, &tmp, pending.ptr)) < 0)
+		goto done;
+	if (!buf)
+		buf = dv_malloc(DV_IO_CHUNK);
+	hs = dv_hasher_new();
+	posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
+	for (;;) {
+		ssize_t n = read(in, buf, DV_IO_CHUNK);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = dv_error_errno(DV_ERROR, "cannot read '%s'", path);
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		dv_hasher_update(hs, buf, (size_t)n);
+		if (dv_write_all(fd, buf, (size_t)n) < 0) {
+			rc = dv_error_errno(DV_ERROR, "cannot write to the cache '%s'", c->dir);
+			goto fail;
+		}
+		total += (uint64_t)n;
+	}
+	dv_hasher_final(out, hs);
+	dv_cache_object_path(&obj, c, out, false);
+	if (access(obj.ptr, F_OK) == 0) {
+		dv_tmpfile_abort(fd, tmp.ptr);
+	} else {
+		dv_mkdir_parent(obj.ptr);
+		if ((rc = dv_tmpfile_commit_nosync(fd, tmp.ptr, obj.ptr)) < 0)
+			goto done;
+	}
+	*size_out = total;
+	goto done;
+fail:
+	dv_tmpfile_abort(fd, tmp.ptr);
+done:
+	dv_hasher_free(hs);
+	close(in);
+	dv_buf_free(&tmp);
+	dv_buf_free(&obj);
+	dv_buf_free(&pending);
+	return rc;
+}
+
+static int try_reflink(int dst, int src)
+{
+	return ioctl(dst, FICLONE, src);
+}
+
+int dv_cache_add_file(dv_hash *out, uint64_t *size_out, bool *linked, dv_cache *c,
+		      const char *path, const dv_hash *known)
+{
+	dv_buf obj = DV_BUF_INIT, tmp = DV_BUF_INIT;
+	struct stat st;
+	int rc = 0;
+
+	*linked = false;
+	if (stat(path, &st) < 0)
+		return dv_error_errno(errno == ENOENT ? DV_ENOTFOUND : DV_ERROR, "cannot add '%s'", path);
+	if (!S_ISREG(st.st_mode))
+		return dv_error(DV_ERROR, "cannot add '%s': not a regular file", path);
+	*size_out = (uint64_t)st.st_size;
+	if (known && dv_cache_has(c, known, false)) {
+		*out = *known;
+		return 0;
+	}
+
+	switch (c->types[0]) {
+	case DV_LINK_COPY:
+		rc = add_by_copy(out, size_out, c, path);
+		goto done;
+	case DV_LINK_REFLINK:
+	case DV_LINK_HARDLINK:
+	case DV_LINK_SYMLINK:
+		break;
+	}
+
+	/* Every other type needs the hash before it can name the object. */
+	if (known)
+		*out = *known;
+	else if ((rc = dv_hash_file(out, size_out, path)) < 0)
+		goto done;
+	dv_cache_object_path(&obj, c, out, false);
+	if (access(obj.ptr, F_OK) == 0)
+		goto done;
+	if (dv_mkdir_parent(obj.ptr) < 0) {
+		rc = DV_ERROR;
+		goto done;
+	}
+
+	for (int i = 0; i < c->ntypes; i++) {
+		int fd, in;
+		switch (c->types[i]) {
+		case DV_LINK_REFLINK:
+			if ((rc = object_tmp_open(&fd, &tmp, obj.ptr)) < 0)
+				goto done;
+			in = open(path, O_RDONLY | O_CLOEXEC);
+			if (in >= 0 && try_reflink(fd, in) == 0) {
+				close(in);
+				rc = dv_tmpfile_commit_nosync(fd, tmp.ptr, obj.ptr);
+				goto done;
+			}
+			if (in >= 0)
+				close(in);
+			dv_tmpfile_abort(fd, tmp.ptr);
+			break;
+		case DV_LINK_HARDLINK:
+			/* Link the workspace file itself in: no bytes move.  Not
+			 * for executables: the object's 0444 would be theirs. */
+			if (st.st_mode & 0111)
+				break;
+			if ((rc = object_tmp_open(&fd, &tmp, obj.ptr)) < 0)
+				goto done;
+			close(fd);
+			unlink(tmp.ptr);
+			if (link(path, tmp.ptr) == 0) {
+				chmod(tmp.ptr, OBJECT_MODE);
+				if (rename(tmp.ptr, obj.ptr) == 0) {
+					dv_tmpfile_unregister(tmp.ptr);
+					*linked = true;
+					goto done;
+				}
+			}
+			unlink(tmp.ptr);
+			dv_tmpfile_unregister(tmp.ptr);
+			break;
+		case DV_LINK_SYMLINK:
+			/* The workspace file will become a symlink: move it in. */
+			if (rename(path, obj.ptr) == 0) {
+				chmod(obj.ptr, OBJECT_MODE);
+				goto done;
+			}
+			break;
+		case DV_LINK_COPY:
+			rc = add_by_copy(out, size_out, c, path);
+			goto done;
+		}
+	}
+	/* No configured type worked: a copy always can. */
+	rc = add_by_copy(out, size_out, c, path);
+done:
+	dv_buf_free(&obj);
+	dv_buf_free(&tmp);
+	return rc;
+}
+
+int dv_cache_add_buffer(dv_hash *out, dv_cache *c, const void *data, size_t len, bool is_dir)
+{
+	dv_buf obj = DV_BUF_INIT;
+	int rc = 0;
+
+	dv_hash_buffer(out, data, len);
+	dv_cache_object_path(&obj, c, out, is_dir);
+	if (access(obj.ptr, F_OK) != 0) {
+		if ((rc = dv_mkdir_parent(obj.ptr)) == 0)
+			rc = dv_write_file_atomic(obj.ptr, data, len, OBJECT_MODE);
+	}
+	dv_buf_free(&obj);
+	return rc;
+}
+
+int dv_cache_read(dv_buf *out, const dv_cache *c, const dv_hash *h, bool is_dir)
+{
+	dv_buf obj = DV_BUF_INIT;
+	dv_hash got;
+	int rc;
+
+	dv_cache_object_path(&obj, c, h, is_dir);
+	rc = dv_read_file(out, obj.ptr);
+	if (rc == DV_ENOTFOUND) {
+		char text[64];
+		dv_hash_format(text, sizeof(text), h, is_dir);
+		rc = dv_error(DV_ENOTFOUND, "object '%s' is not in the cache: run 'dv fetch' or 'dv pull'", text);
+	}
+	if (rc == 0) {
+		dv_hash_buffer(&got, out->ptr, out->len);
+		if (!dv_hash_equal(&got, h))
+			rc = dv_error(DV_ECORRUPT, "cache object '%s' is corrupt: its bytes no longer match its name; remove it and run 'dv fetch'",
+				      obj.ptr);
+	}
+	dv_buf_free(&obj);
+	return rc;
+}
+
+int dv_cache_tmp_open(int *fd_out, dv_buf *path_out, dv_cache *c)
+{
+	dv_buf pending = DV_BUF_INIT;
+	int rc;
+	dv_path_join(&pending, c->tmpdir, "obj");
+	rc = object_tmp_open(fd_out, path_out, pending.ptr);
+	dv_buf_free(&pending);
+	return rc;
+}
+
+int dv_cache_adopt_tmp(dv_cache *c, const char *tmp_path, const dv_hash *expected,
+		       bool is_dir, const char *origin)
+{
+	dv_buf obj = DV_BUF_INIT;
+	dv_hash got;
+	int rc;
+
+	if ((rc = dv_hash_file(&got, NULL, tmp_path)) < 0)
+		goto fail;
+	if (!dv_hash_equal(&got, expected)) {
+		char want[64], have[64];
+		dv_hash_format(want, sizeof(want), expected, is_dir);
+		dv_hash_format(have, sizeof(have), &got, false);
+		rc = dv_error(DV_ECORRUPT, "object '%s' from %s is corrupt (its bytes hash to '%s'): it was not stored; repair or re-push it",
+			      want, origin, have);
+		goto fail;
+	}
+	dv_cache_object_path(&obj, c, expected, is_dir);
+	if ((rc = dv_mkdir_parent(obj.ptr)) < 0)
+		goto fail;
+	chmod(tmp_path, OBJECT_MODE);
+	if (rename(tmp_path, obj.ptr) < 0) {
+		rc = dv_error_errno(DV_ERROR, "cannot store '%s'", obj.ptr);
+		goto fail;
+	}
+	dv_tmpfile_unregister(tmp_path);
+	dv_buf_free(&obj);
+	return 0;
+fail:
+	unlink(tmp_path);
+	dv_tmpfile_unregister(tmp_path);
+	dv_buf_free(&obj);
+	return rc;
+}
+
+/* Create `dest` atomically as a link of one type to `obj`. */
+static int link_one(dv_link_type type, const char *obj, const char *dest, unsigned mode)
+{
+	dv_buf tmp = DV_BUF_INIT;
+	int fd = -1, in = -1, rc = -1;
+
+	if (type == DV_LINK_COPY)
+		return dv_copy_file(dest, obj, mode);
+	if (dv_tmpfile_open(&fd, &tmp, dest, mode) < 0)
+		return -1;
+	switch (type) {
+	case DV_LINK_REFLINK:
+		in = open(obj, O_RDONLY | O_CLOEXEC);
+		if (in >= 0 && try_reflink(fd, in) == 0) {
+			close(in);
+			rc = dv_tmpfile_commit_nosync(fd, tmp.ptr, dest);
+			goto done;
+		}
+		if (in >= 0)
+			close(in);
+		break;
+	case DV_LINK_HARDLINK:
+		/* A hardlink shares the object's read-only mode: it cannot carry
+		 * an executable bit the object lacks. */
+		if (mode & 0111)
+			break;
+		close(fd);
+		fd = -1;
+		unlink(tmp.ptr);
+		if (link(obj, tmp.ptr) == 0 && rename(tmp.ptr, dest) == 0) {
+			dv_tmpfile_unregister(tmp.ptr);
+			rc = 0;
+			goto done;
+		}
+		break;
+	case DV_LINK_SYMLINK:
+		close(fd);
+		fd = -1;
+		unlink(tmp.ptr);
+		if (symlink(obj, tmp.ptr) == 0 && rename(tmp.ptr, dest) == 0) {
+			dv_tmpfile_unregister(tmp.ptr);
+			rc = 0;
+			goto done;
+		}
+		break;
+	case DV_LINK_COPY:
+		break;
+	}
+	dv_tmpfile_abort(fd, tmp.ptr);
+done:
+	dv_buf_free(&tmp);
+	return rc;
+}
+
+int dv_cache_link_out(dv_cache *c, const dv_hash *h, const char *dest, unsigned mode,
+		      dv_link_type *used)
+{
+	dv_buf obj = DV_BUF_INIT;
+	int rc = 0;
+
+	dv_cache_object_path(&obj, c, h, false);
+	if (access(obj.ptr, F_OK) != 0) {
+		char text[64];
+		dv_hash_format(text, sizeof(text), h, false);
+		rc = dv_error(DV_ENOTFOUND, "object '%s' for '%s' is not in the cache: run 'dv pull'", text, dest);
+		goto done;
+	}
+	if ((rc = dv_mkdir_parent(dest)) < 0)
+		goto done;
+	for (int i = 0; i < c->ntypes; i++) {
+		if (link_one(c->types[i], obj.ptr, dest, mode) == 0) {
+			if (used)
+				*used = c->types[i];
+			goto done;
+		}
+	}
+	/* Every configured type failed (e.g. hardlink across devices): copy. */
+	if ((rc = link_one(DV_LINK_COPY, obj.ptr, dest, mode)) == 0 && used)
+		*used = DV_LINK_COPY;
+done:
+	dv_buf_free(&obj);
+	return rc;
+}
+
+int dv_cache_verify(const dv_cache *c, const dv_hash *h, bool is_dir)
+{
+	dv_buf obj = DV_BUF_INIT;
+	dv_hash got;
+	int rc;
+
+	dv_cache_object_path(&obj, c, h, is_dir);
+	rc = dv_hash_file(&got, NULL, obj.ptr);
+	if (rc == 0 && !dv_hash_equal(&got, h))
+		rc = dv_error(DV_ECORRUPT, "cache object '%s' is corrupt: its bytes no longer match its name; remove it and run 'dv fetch'",
+			      obj.ptr);
+	dv_buf_free(&obj);
+	return rc;
+}
+
+int dv_cache_remove(dv_cache *c, const dv_hash *h, bool is_dir)
+{
+	dv_buf obj = DV_BUF_INIT;
+	int rc = 0;
+	dv_cache_object_path(&obj, c, h, is_dir);
+	if (unlink(obj.ptr) < 0 && errno != ENOENT)
+		rc = dv_error_errno(DV_ERROR, "cannot remove '%s'", obj.ptr);
+	dv_buf_free(&obj);
+	return rc;
+}

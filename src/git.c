@@ -1,0 +1,151 @@
+/*
+ * git.c - libgit2 glue: the index (core.autostage), blobs and trees at a
+ * revision.  libgit2 1.5's git_error_last() may return NULL, so every
+ * libgit2 failure goes through dv_git_error() which copes with that.
+ */
+#include <git2.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dv/error.h"
+#include "dv/fs.h"
+#include "dv/git.h"
+
+void dv_git_global_init(void)
+{
+	git_libgit2_init();
+}
+
+void dv_git_global_shutdown(void)
+{
+	git_libgit2_shutdown();
+}
+
+int dv_git_error(const char *what)
+{
+	const git_error *e = git_error_last();
+	return dv_error(DV_ERROR, "%s: %s", what, e && e->message ? e->message : "unknown git error");
+}
+
+int dv_git_stage_paths(dv_repo *repo, const dv_strvec *paths)
+{
+	git_index *index = NULL;
+	dv_buf abs = DV_BUF_INIT;
+	int rc = 0;
+
+	if (!paths->n)
+		return 0;
+	if (git_repository_index(&index, repo->git) < 0)
+		return dv_git_error("cannot open the git index");
+	/* Pick up changes other tools (git add) made since we opened it. */
+	git_index_read(index, 0);
+	for (size_t i = 0; i < paths->n; i++) {
+		dv_repo_abspath(&abs, repo, paths->v[i]);
+		if (dv_path_exists(abs.ptr)) {
+			if (git_index_add_bypath(index, paths->v[i]) < 0) {
+				rc = dv_git_error("cannot stage in git");
+				goto done;
+			}
+		} else if (git_index_remove_bypath(index, paths->v[i]) < 0) {
+			rc = dv_git_error("cannot unstage in git");
+			goto done;
+		}
+	}
+	if (git_index_write(index) < 0)
+		rc = dv_git_error("cannot write the git index");
+done:
+	git_index_free(index);
+	dv_buf_free(&abs);
+	return rc;
+}
+
+static int tree_at(git_tree **out, dv_repo *repo, const char *rev)
+{
+	git_object *obj = NULL;
+	int rc;
+
+	if (git_revparse_single(&obj, repo->git, rev) < 0)
+		return dv_error(DV_ENOTFOUND, "unknown git revision '%s'", rev);
+	rc = git_object_peel((git_object **)out, obj, GIT_OBJECT_TREE);
+	git_object_free(obj);
+	if (rc < 0)
+		return dv_error(DV_ERROR, "git revision '%s' does not name a tree", rev);
+	return 0;
+}
+
+int dv_git_read_blob(dv_buf *out, dv_repo *repo, const char *rev, const char *path)
+{
+	git_tree *tree = NULL;
+	git_tree_entry *entry = NULL;
+	git_blob *blob = NULL;
+	int rc;
+
+	if ((rc = tree_at(&tree, repo, rev)) < 0)
+		return rc;
+	if (git_tree_entry_bypath(&entry, tree, path) < 0) {
+		rc = dv_error(DV_ENOTFOUND, "'%s' is not in revision '%s'", path, rev);
+		goto done;
+	}
+	if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB ||
+	    git_blob_lookup(&blob, repo->git, git_tree_entry_id(entry)) < 0) {
+		rc = dv_error(DV_ERROR, "'%s' in revision '%s' is not a file", path, rev);
+		goto done;
+	}
+	dv_buf_reset(out);
+	dv_buf_add(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	rc = 0;
+done:
+	git_blob_free(blob);
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	return rc;
+}
+
+struct list_ctx {
+	dv_strvec *out;
+	const char *suffix;
+	size_t suffix_len;
+};
+
+static int collect_entry(const char *root, const git_tree_entry *entry, void *payload)
+{
+	struct list_ctx *ctx = payload;
+	const char *name = git_tree_entry_name(entry);
+	size_t n = strlen(name);
+
+	if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB)
+		return 0;
+	if (n >= ctx->suffix_len && !strcmp(name + n - ctx->suffix_len, ctx->suffix))
+		dv_strvec_push_take(ctx->out, dv_asprintf("%s%s", root, name));
+	return 0;
+}
+
+int dv_git_list_tree(dv_strvec *out, dv_repo *repo, const char *rev, const char *suffix)
+{
+	git_tree *tree = NULL;
+	struct list_ctx ctx = { out, suffix, strlen(suffix) };
+	int rc;
+
+	if ((rc = tree_at(&tree, repo, rev)) < 0)
+		return rc;
+	if (git_tree_walk(tree, GIT_TREEWALK_PRE, collect_entry, &ctx) < 0)
+		rc = dv_git_error("cannot walk the git tree");
+	git_tree_free(tree);
+	dv_strvec_sort(out);
+	return rc;
+}
+
+int dv_git_resolve(char out[41], dv_repo *repo, const char *rev)
+{
+	git_object *obj = NULL, *commit = NULL;
+	if (git_revparse_single(&obj, repo->git, rev) < 0)
+		return dv_error(DV_ENOTFOUND, "unknown git revision '%s'", rev);
+	if (git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) < 0) {
+		git_object_free(obj);
+		return dv_error(DV_ERROR, "git revision '%s' is not a commit", rev);
+	}
+	git_oid_tostr(out, 41, git_object_id(commit));
+	git_object_free(commit);
+	git_object_free(obj);
+	return 0;
+}

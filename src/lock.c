@@ -1,0 +1,79 @@
+/*
+ * lock.c - the repository lock: flock(2) on .dv/lock.
+ *
+ * flock is released by the kernel when the holder dies, so there is no
+ * stale-lock cleanup to get wrong.  The holder writes its pid into the
+ * file only so the waiter can name it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dv/buf.h"
+#include "dv/error.h"
+#include "dv/fs.h"
+#include "dv/lock.h"
+
+struct dv_lock {
+	int fd;
+};
+
+int dv_lock_acquire(dv_lock **out, const char *dvdir, int timeout_ms)
+{
+	dv_buf path = DV_BUF_INIT;
+	int fd, waited = 0;
+	char pid[32];
+
+	dv_path_join(&path, dvdir, "lock");
+	fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		int rc = dv_error_errno(DV_ERROR, "cannot open the lock '%s'", path.ptr);
+		dv_buf_free(&path);
+		return rc;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		struct timespec ts = { 0, 50 * 1000000L };
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			int rc = dv_error_errno(DV_ERROR, "cannot lock '%s'", path.ptr);
+			close(fd);
+			dv_buf_free(&path);
+			return rc;
+		}
+		if (waited >= timeout_ms) {
+			char holder[32] = "";
+			ssize_t n = pread(fd, holder, sizeof(holder) - 1, 0);
+			holder[n > 0 ? n : 0] = '\0';
+			holder[strcspn(holder, "\n")] = '\0';
+			close(fd);
+			dv_error(DV_ELOCKED, "the repository is locked by another dv process (pid %s, lock '%s'): wait for it to finish",
+				 holder[0] ? holder : "unknown", path.ptr);
+			dv_buf_free(&path);
+			return DV_ELOCKED;
+		}
+		nanosleep(&ts, NULL);
+		waited += 50;
+	}
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == 0)
+		(void)!pwrite(fd, pid, strlen(pid), 0);
+	dv_buf_free(&path);
+	*out = dv_malloc(sizeof(**out));
+	(*out)->fd = fd;
+	return 0;
+}
+
+void dv_lock_release(dv_lock *lock)
+{
+	if (!lock)
+		return;
+	/* Leave the file: unlinking it would race with a waiter that has
+	 * already opened it. */
+	(void)!ftruncate(lock->fd, 0);
+	close(lock->fd);
+	free(lock);
+}

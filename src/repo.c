@@ -1,0 +1,317 @@
+/*
+ * repo.c - finding, creating and describing a dv repository.
+ *
+ * dv lives in the work tree of the enclosing git repository (found by
+ * libgit2, as git finds it, so `dv` works from any subdirectory), in
+ * <root>/.dv.  Paths typed by the user are resolved against the cwd and
+ * turned into normalised repo-relative paths here and nowhere else.
+ */
+#include <errno.h>
+#include <git2.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dv/cache.h"
+#include "dv/error.h"
+#include "dv/fs.h"
+#include "dv/git.h"
+#include "dv/repo.h"
+#include "dv/statcache.h"
+#include "dv/workspace.h"
+
+static const char dv_gitignore_text[] =
+	"# dv's scratch space, cache and per-clone settings stay out of git.\n"
+	"/*\n"
+	"!/config\n"
+	"!/.gitignore\n";
+
+static const char dv_config_text[] =
+	"# dv settings shared through git; see dv-config(5).\n"
+	"# Per-clone settings and secrets go in .dv/config.local (dv config --local).\n";
+
+/* Find the git work tree enclosing `start`; absolute, no trailing '/'. */
+static int open_git(git_repository **git, char **root, const char *start)
+{
+	const char *workdir;
+	char *real;
+	size_t n;
+
+	if (git_repository_open_ext(git, start, 0, NULL) < 0)
+		return dv_error(DV_ENOTFOUND, "not a git repository (or any parent up to /): run 'git init' first");
+	workdir = git_repository_workdir(*git);
+	if (!workdir) {
+		dv_error(DV_ERROR, "'%s' is a bare git repository: dv needs a work tree", git_repository_path(*git));
+		git_repository_free(*git);
+		*git = NULL;
+		return DV_ERROR;
+	}
+	real = realpath(workdir, NULL);
+	if (!real)
+		real = dv_strdup(workdir);
+	n = strlen(real);
+	while (n > 1 && real[n - 1] == '/')
+		real[--n] = '\0';
+	*root = real;
+	return 0;
+}
+
+static int compute_prefix(dv_repo *repo)
+{
+	char cwd[PATH_MAX];
+	char *real;
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		return dv_error_errno(DV_ERROR, "cannot read the current directory");
+	real = realpath(cwd, NULL);
+	repo->prefix = dv_path_relative_to(real ? real : cwd, repo->root);
+	free(real);
+	if (!repo->prefix)
+		repo->prefix = dv_strdup("");
+	return 0;
+}
+
+static int open_cache(dv_repo *repo)
+{
+	const char *dir = dv_config_get(repo->config, "cache.dir");
+	const char *types = dv_config_get(repo->config, "cache.type");
+	dv_buf path = DV_BUF_INIT;
+	int rc;
+
+	if (dir && *dir) {
+		/* Relative cache.dir is relative to .dv, as DVC's is to .dvc. */
+		if (dir[0] == '/')
+			dv_buf_set(&path, dir);
+		else
+			dv_path_join(&path, repo->dvdir, dir);
+	} else {
+		dv_path_join(&path, repo->dvdir, "cache");
+	}
+	rc = dv_cache_open(&repo->cache, path.ptr, types);
+	if (rc < 0)
+		dv_error_wrap(rc, "cannot use the cache");
+	dv_buf_free(&path);
+	return rc;
+}
+
+int dv_repo_reload_config(dv_repo *repo)
+{
+	dv_config *cfg = NULL;
+	int rc = dv_config_load(&cfg, repo->dvdir);
+	if (rc < 0)
+		return rc;
+	dv_config_free(repo->config);
+	repo->config = cfg;
+	dv_cache_free(repo->cache);
+	repo->cache = NULL;
+	return open_cache(repo);
+}
+
+int dv_repo_open(dv_repo **out, const char *start_dir)
+{
+	dv_repo *repo = dv_calloc(1, sizeof(*repo));
+	dv_buf p = DV_BUF_INIT;
+	int rc;
+
+	*out = NULL;
+	if ((rc = open_git(&repo->git, &repo->root, start_dir ? start_dir : ".")) < 0)
+		goto fail;
+	dv_path_join(&p, repo->root, ".dv");
+	repo->dvdir = dv_buf_detach(&p);
+	if (!dv_is_dir(repo->dvdir)) {
+		rc = dv_error(DV_ENOTFOUND, "'%s' is not a dv repository: run 'dv init' first", repo->root);
+		goto fail;
+	}
+	if ((rc = compute_prefix(repo)) < 0)
+		goto fail;
+	if ((rc = dv_config_load(&repo->config, repo->dvdir)) < 0)
+		goto fail;
+	if ((rc = open_cache(repo)) < 0)
+		goto fail;
+	*out = repo;
+	return 0;
+fail:
+	dv_repo_free(repo);
+	return rc;
+}
+
+static int write_if_missing(const char *path, const char *text, bool force)
+{
+	if (!force && dv_path_exists(path))
+		return 0;
+	return dv_write_file_atomic(path, text, strlen(text), 0644);
+}
+
+int dv_repo_init(dv_repo **out, const char *start_dir, bool force)
+{
+	git_repository *git = NULL;
+	char *root = NULL;
+	dv_buf dvdir = DV_BUF_INIT, p = DV_BUF_INIT;
+	dv_strvec staged = DV_STRVEC_INIT;
+	dv_repo *repo = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = open_git(&git, &root, start_dir ? start_dir : ".")) < 0)
+		goto done;
+	dv_path_join(&dvdir, root, ".dv");
+	if (dv_path_exists(dvdir.ptr) && !force) {
+		rc = dv_error(DV_EEXISTS, "'%s' already exists: use 'dv init -f' to initialise it again", dvdir.ptr);
+		goto done;
+	}
+	if ((rc = dv_mkdir_p(dvdir.ptr, 0777)) < 0)
+		goto done;
+	dv_path_join(&p, dvdir.ptr, "config");
+	if ((rc = write_if_missing(p.ptr, dv_config_text, false)) < 0)
+		goto done;
+	dv_path_join(&p, dvdir.ptr, ".gitignore");
+	if ((rc = write_if_missing(p.ptr, dv_gitignore_text, force)) < 0)
+		goto done;
+	dv_path_join(&p, dvdir.ptr, "tmp");
+	if ((rc = dv_mkdir_p(p.ptr, 0777)) < 0)
+		goto done;
+	git_repository_free(git);
+	git = NULL;
+	if ((rc = dv_repo_open(&repo, start_dir)) < 0)
+		goto done;
+	if ((rc = dv_mkdir_p(repo->cache->dir, 0777)) < 0)
+		goto done;
+	dv_strvec_push(&staged, ".dv/config");
+	dv_strvec_push(&staged, ".dv/.gitignore");
+	if ((rc = dv_git_stage_paths(repo, &staged)) < 0)
+		goto done;
+	*out = repo;
+	repo = NULL;
+done:
+	dv_repo_free(repo);
+	git_repository_free(git);
+	free(root);
+	dv_buf_free(&dvdir);
+	dv_buf_free(&p);
+	dv_strvec_free(&staged);
+	return rc;
+}
+
+void dv_repo_free(dv_repo *repo)
+{
+	if (!repo)
+		return;
+	if (repo->statcache) {
+		/* Losing the stat cache only costs a re-read next time. */
+		dv_statcache_save(repo->statcache);
+		dv_statcache_free(repo->statcache);
+	}
+	dv_cache_free(repo->cache);
+	dv_config_free(repo->config);
+	git_repository_free(repo->git);
+	free(repo->root);
+	free(repo->dvdir);
+	free(repo->prefix);
+	free(repo);
+}
+
+struct dv_statcache *dv_repo_statcache(dv_repo *repo)
+{
+	if (!repo->statcache) {
+		dv_buf p = DV_BUF_INIT;
+		dv_path_join(&p, repo->dvdir, "state");
+		dv_statcache_open(&repo->statcache, p.ptr);
+		dv_buf_free(&p);
+	}
+	return repo->statcache;
+}
+
+int dv_repo_save_statcache(dv_repo *repo)
+{
+	return repo->statcache ? dv_statcache_save(repo->statcache) : 0;
+}
+
+void dv_repo_abspath(dv_buf *out, const dv_repo *repo, const char *relpath)
+{
+	if (!relpath[0] || !strcmp(relpath, "."))
+		dv_buf_set(out, repo->root);
+	else
+		dv_path_join(out, repo->root, relpath);
+}
+
+int dv_repo_relpath(char **out, const dv_repo *repo, const char *user_path)
+{
+	dv_buf abs = DV_BUF_INIT;
+	char *norm = NULL, *rel = NULL;
+	int rc = 0;
+
+	*out = NULL;
+	if (user_path[0] == '/') {
+		dv_buf_set(&abs, user_path);
+	} else {
+		dv_repo_abspath(&abs, repo, repo->prefix);
+		if (abs.ptr[abs.len - 1] != '/')
+			dv_buf_putc(&abs, '/');
+		dv_buf_puts(&abs, user_path);
+	}
+	norm = dv_path_normalize(abs.ptr);
+	rel = dv_path_relative_to(norm, repo->root);
+	if (!rel) {
+		/* The user may have typed a path through a symlink to the repo. */
+		char *real = realpath(norm, NULL);
+		if (real)
+			rel = dv_path_relative_to(real, repo->root);
+		free(real);
+	}
+	if (!rel) {
+		rc = dv_error(DV_EUSAGE, "'%s' is outside the repository '%s'", user_path, repo->root);
+		goto done;
+	}
+	if (!rel[0]) {
+		rc = dv_error(DV_EUSAGE, "'%s' is the repository itself: name a file or directory inside it", user_path);
+		goto done;
+	}
+	if (dv_path_is_within(rel, ".git") || dv_path_is_within(rel, ".dv")) {
+		rc = dv_error(DV_EUSAGE, "'%s' is inside dv's or git's own directory", user_path);
+		goto done;
+	}
+	{
+		/* A symlink leading out of the repository would let dv read or
+		 * overwrite files it does not own (one into the cache is ours). */
+		struct stat st;
+		dv_buf_reset(&abs);
+		dv_repo_abspath(&abs, repo, rel);
+		if (lstat(abs.ptr, &st) == 0 && S_ISLNK(st.st_mode)) {
+			char *real = realpath(abs.ptr, NULL);
+			char *inside = real ? dv_path_relative_to(real, repo->root) : NULL;
+			char *in_cache = real && repo->cache ? dv_path_relative_to(real, repo->cache->dir) : NULL;
+			if (real && !inside && !in_cache)
+				rc = dv_error(DV_EUSAGE, "'%s' is a symlink to '%s', outside the repository", user_path, real);
+			free(real);
+			free(inside);
+			free(in_cache);
+			if (rc < 0)
+				goto done;
+		}
+	}
+	*out = rel;
+	rel = NULL;
+done:
+	free(norm);
+	free(rel);
+	dv_buf_free(&abs);
+	return rc;
+}
+
+char *dv_repo_display_path(const dv_repo *repo, const char *relpath)
+{
+	const char *prefix = repo->prefix;
+	size_t n = strlen(prefix);
+	dv_buf out = DV_BUF_INIT;
+
+	if (n == 0)
+		return dv_strdup(relpath);
+	if (!strncmp(relpath, prefix, n) && relpath[n] == '/')
+		return dv_strdup(relpath + n + 1);
+	/* Climb out of the prefix with one "../" per component. */
+	for (const char *p = prefix; p; p = strchr(p + 1, '/'))
+		dv_buf_puts(&out, "../");
+	dv_buf_puts(&out, relpath);
+	return dv_buf_detach(&out);
+}

@@ -1,0 +1,799 @@
+/*
+ * workspace.c - tracked paths between the work tree and the cache.
+ *
+ * Hashing goes through the stat cache, so an unchanged file costs one
+ * stat; directory files that must be read are spread over all cores.
+ * Committing a file hashes it in the same pass that copies it into the
+ * cache when the bytes have to move anyway.  Checkout never overwrites a
+ * workspace file whose bytes are not in the cache (that would lose data)
+ * unless forced, and verifies every object before it reaches the work
+ * tree (through the stat cache, so each object is read once, ever).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dv/cache.h"
+#include "dv/error.h"
+#include "dv/fs.h"
+#include "dv/statcache.h"
+#include "dv/workspace.h"
+
+/* ---- walking a directory -------------------------------------------- */
+
+typedef struct {
+	char *rel;      /* relative to the walked directory */
+	struct stat st; /* stat (links followed) */
+	dv_hash hash;
+	uint64_t size;
+	bool known;     /* hash from the stat cache */
+	int rc;
+	char *error;
+} walk_file;
+
+static int cmp_walk_file(const void *a, const void *b)
+{
+	return strcmp(((const walk_file *)a)->rel, ((const walk_file *)b)->rel);
+}
+
+static int walk_dir(dv_vec *files, const char *abs, const char *rel)
+{
+	DIR *d = opendir(abs);
+	struct dirent *e;
+	dv_buf child = DV_BUF_INIT, childrel = DV_BUF_INIT;
+	int rc = 0;
+
+	if (!d)
+		return dv_error_errno(DV_ERROR, "cannot read directory '%s'", abs);
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		dv_path_join(&child, abs, e->d_name);
+		dv_buf_reset(&childrel);
+		if (*rel)
+			dv_buf_printf(&childrel, "%s/", rel);
+		dv_buf_puts(&childrel, e->d_name);
+		if (stat(child.ptr, &st) < 0) {
+			/* A dangling symlink has no bytes to track. */
+			if (errno == ENOENT)
+				continue;
+			rc = dv_error_errno(DV_ERROR, "cannot read '%s'", child.ptr);
+			break;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if ((rc = walk_dir(files, child.ptr, childrel.ptr)) < 0)
+				break;
+		} else if (S_ISREG(st.st_mode)) {
+			walk_file *f = dv_vec_push(files);
+			f->rel = dv_strdup(childrel.ptr);
+			f->st = st;
+		}
+	}
+	closedir(d);
+	dv_buf_free(&child);
+	dv_buf_free(&childrel);
+	return rc;
+}
+
+static void walk_files_free(dv_vec *files)
+{
+	for (size_t i = 0; i < files->n; i++) {
+		walk_file *f = dv_vec_at(files, walk_file, i);
+		free(f->rel);
+		free(f->error);
+	}
+	dv_vec_free(files);
+}
+
+/* ---- a small parallel-for over the files of a directory --------------- */
+
+typedef void (*file_job)(dv_repo *repo, const char *dirabs, walk_file *f);
+
+typedef struct {
+	dv_repo *repo;
+	const char *dirabs;
+	dv_vec *files;
+	file_job job;
+	atomic_size_t next;
+} pool_ctx;
+
+static void *pool_worker(void *arg)
+{
+	pool_ctx *ctx = arg;
+	for (;;) {
+		size_t i = atomic_fetch_add(&ctx->next, 1);
+		if (i >= ctx->files->n)
+			break;
+		ctx->job(ctx->repo, ctx->dirabs, dv_vec_at(ctx->files, walk_file, i));
+	}
+	return NULL;
+}
+
+static void run_parallel(dv_repo *repo, const char *dirabs, dv_vec *files, file_job job)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nthreads = ncpu > 1 ? (size_t)ncpu : 1;
+	pthread_t tids[64];
+	pool_ctx ctx = { repo, dirabs, files, job, 0 };
+	size_t started = 0;
+
+	if (nthreads > 64)
+		nthreads = 64;
+	/* Threads pay off only with enough files to share. */
+	if (files->n < 64)
+		nthreads = 1;
+	for (size_t i = 1; i < nthreads; i++)
+		if (pthread_create(&tids[started], NULL, pool_worker, &ctx) == 0)
+			started++;
+	pool_worker(&ctx);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+}
+
+static int first_file_error(const dv_vec *files)
+{
+	for (size_t i = 0; i < files->n; i++) {
+		const walk_file *f = dv_vec_at(files, walk_file, i);
+		if (f->rc < 0)
+			return dv_error(f->rc, "%s", f->error ? f->error : "failed");
+	}
+	return 0;
+}
+
+static void record_file_error(walk_file *f, int rc)
+{
+	f->rc = rc;
+	f->error = dv_strdup(dv_error_last());
+}
+
+/* ---- hashing ------------------------------------------------------------ */
+
+static unsigned mode_of(const struct stat *st)
+{
+	return (st->st_mode & S_IXUSR) ? 0755 : 0644;
+}
+
+static void hash_job(dv_repo *repo, const char *dirabs, walk_file *f)
+{
+	dv_buf abs = DV_BUF_INIT;
+	int rc;
+	if (f->known)
+		return;
+	dv_path_join(&abs, dirabs, f->rel);
+	rc = dv_statcache_hash_file(&f->hash, dv_repo_statcache(repo), abs.ptr, NULL, NULL);
+	if (rc < 0)
+		record_file_error(f, rc);
+	dv_buf_free(&abs);
+}
+
+static void build_manifest(dv_manifest *m, dv_vec *files)
+{
+	for (size_t i = 0; i < files->n; i++) {
+		walk_file *f = dv_vec_at(files, walk_file, i);
+		dv_manifest_add(m, f->rel, &f->hash, (uint64_t)f->st.st_size, mode_of(&f->st));
+	}
+}
+
+int dv_workspace_hash(dv_ws_state *out, dv_repo *repo, const char *relpath, dv_manifest *manifest)
+{
+	dv_buf abs = DV_BUF_INIT, text = DV_BUF_INIT;
+	dv_vec files = DV_VEC_INIT(walk_file);
+	dv_manifest local = DV_MANIFEST_INIT;
+	dv_manifest *m = manifest ? manifest : &local;
+	struct stat st;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	dv_repo_abspath(&abs, repo, relpath);
+	if (stat(abs.ptr, &st) < 0) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			rc = dv_error_errno(DV_ERROR, "cannot read '%s'", relpath);
+		goto done;
+	}
+	out->exists = true;
+	if (!S_ISDIR(st.st_mode)) {
+		rc = dv_statcache_hash_file(&out->hash, dv_repo_statcache(repo), abs.ptr, &st, NULL);
+		out->size = (uint64_t)st.st_size;
+		goto done;
+	}
+	out->is_dir = true;
+	if ((rc = walk_dir(&files, abs.ptr, "")) < 0)
+		goto done;
+	if (files.n > 1)
+		qsort(files.items, files.n, sizeof(walk_file), cmp_walk_file);
+	for (size_t i = 0; i < files.n; i++) {
+		walk_file *f = dv_vec_at(&files, walk_file, i);
+		f->known = dv_statcache_lookup(dv_repo_statcache(repo), &f->st, &f->hash);
+		out->size += (uint64_t)f->st.st_size;
+	}
+	run_parallel(repo, abs.ptr, &files, hash_job);
+	if ((rc = first_file_error(&files)) < 0)
+		goto done;
+	build_manifest(m, &files);
+	dv_manifest_serialize(&text, m);
+	dv_hash_buffer(&out->hash, text.ptr, text.len);
+	out->nfiles = files.n;
+done:
+	walk_files_free(&files);
+	dv_manifest_free(&local);
+	dv_buf_free(&abs);
+	dv_buf_free(&text);
+	return rc;
+}
+
+/* ---- committing ---------------------------------------------------------- */
+
+/* Is the workspace file at `abs` already the kind of link cache.type asks
+ * for, pointing at `obj`? */
+static bool is_linked(dv_link_type type, const char *abs, const char *obj)
+{
+	struct stat a, b;
+	if (type == DV_LINK_HARDLINK)
+		return lstat(abs, &a) == 0 && stat(obj, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+	if (type == DV_LINK_SYMLINK) {
+		char target[4096];
+		ssize_t n = readlink(abs, target, sizeof(target) - 1);
+		if (n < 0)
+			return false;
+		target[n] = '\0';
+		return !strcmp(target, obj);
+	}
+	return true; /* reflink or copy: any file with the right bytes will do */
+}
+
+/* Put one workspace file into the cache and leave the work tree holding
+ * the configured kind of link to it. */
+static int commit_file(dv_repo *repo, const char *abs, const dv_hash *known, dv_hash *hash,
+		       uint64_t *size, struct stat *st_out)
+{
+	dv_cache *c = repo->cache;
+	dv_buf obj = DV_BUF_INIT;
+	bool linked;
+	struct stat st;
+	int rc;
+
+	if ((rc = dv_cache_add_file(hash, size, &linked, c, abs, known)) < 0)
+		goto done;
+	dv_cache_object_path(&obj, c, hash, false);
+	if (!linked && (!dv_path_exists(abs) || !is_linked(c->types[0], abs, obj.ptr))) {
+		unsigned mode = 0644;
+		if (stat(abs, &st) == 0)
+			mode = mode_of(&st);
+		if ((rc = dv_cache_link_out(c, hash, abs, mode, NULL)) < 0)
+			goto done;
+	}
+	/* Linking and chmod change ctime: record the stat as it is now, for
+	 * the workspace file and the object alike. */
+	if (stat(abs, &st) == 0) {
+		dv_statcache_put(dv_repo_statcache(repo), &st, hash);
+		if (st_out)
+			*st_out = st;
+	}
+	if (stat(obj.ptr, &st) == 0)
+		dv_statcache_put(dv_repo_statcache(repo), &st, hash);
+done:
+	dv_buf_free(&obj);
+	return rc;
+}
+
+static void commit_job(dv_repo *repo, const char *dirabs, walk_file *f)
+{
+	dv_buf abs = DV_BUF_INIT;
+	int rc;
+	dv_path_join(&abs, dirabs, f->rel);
+	rc = commit_file(repo, abs.ptr, f->known ? &f->hash : NULL, &f->hash, &f->size, NULL);
+	if (rc < 0)
+		record_file_error(f, rc);
+	dv_buf_free(&abs);
+}
+
+static void set_entry(dv_stage_file *entry, const dv_hash *h, bool is_dir, uint64_t size,
+		      bool has_files, uint64_t files)
+{
+	entry->has_hash = true;
+	entry->hash = *h;
+	entry->is_dir = is_dir;
+	entry->has_size = true;
+	entry->size = size;
+	entry->has_files = has_files;
+	entry->files = files;
+}
+
+int dv_workspace_commit_entry(dv_repo *repo, dv_stage_file *entry, const char *relpath)
+{
+	dv_buf abs = DV_BUF_INIT, text = DV_BUF_INIT;
+	dv_vec files = DV_VEC_INIT(walk_file);
+	dv_manifest m = DV_MANIFEST_INIT;
+	struct stat st;
+	dv_hash h;
+	uint64_t size = 0;
+	int rc = 0;
+
+	dv_repo_abspath(&abs, repo, relpath);
+	if (stat(abs.ptr, &st) < 0) {
+		rc = dv_error_errno(errno == ENOENT ? DV_ENOTFOUND : DV_ERROR, "cannot commit '%s'", relpath);
+		goto done;
+	}
+	if (!entry->cache) {
+		/* Not cached (-O, metrics): only the hash is recorded. */
+		dv_ws_state ws;
+		if ((rc = dv_workspace_hash(&ws, repo, relpath, NULL)) == 0)
+			set_entry(entry, &ws.hash, ws.is_dir, ws.size, ws.is_dir, ws.nfiles);
+		goto done;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		dv_hash known;
+		bool have = dv_statcache_lookup(dv_repo_statcache(repo), &st, &known);
+		if ((rc = commit_file(repo, abs.ptr, have ? &known : NULL, &h, &size, NULL)) == 0)
+			set_entry(entry, &h, false, size, false, 0);
+		goto done;
+	}
+	if ((rc = walk_dir(&files, abs.ptr, "")) < 0)
+		goto done;
+	if (files.n > 1)
+		qsort(files.items, files.n, sizeof(walk_file), cmp_walk_file);
+	for (size_t i = 0; i < files.n; i++) {
+		walk_file *f = dv_vec_at(&files, walk_file, i);
+		f->known = dv_statcache_lookup(dv_repo_statcache(repo), &f->st, &f->hash);
+		size += (uint64_t)f->st.st_size;
+	}
+	run_parallel(repo, abs.ptr, &files, commit_job);
+	if ((rc = first_file_error(&files)) < 0)
+		goto done;
+	build_manifest(&m, &files);
+	dv_manifest_serialize(&text, &m);
+	if ((rc = dv_cache_add_buffer(&h, repo->cache, text.ptr, text.len, true)) < 0)
+		goto done;
+	set_entry(entry, &h, true, size, true, files.n);
+done:
+	walk_files_free(&files);
+	dv_manifest_free(&m);
+	dv_buf_free(&abs);
+	dv_buf_free(&text);
+	return rc;
+}
+
+/* ---- comparing ------------------------------------------------------------ */
+
+int dv_workspace_compare(dv_repo *repo, const dv_stage_file *entry, const char *relpath,
+			 dv_ws_state *now)
+{
+	dv_ws_state local;
+	dv_ws_state *ws = now ? now : &local;
+	int rc;
+
+	if ((rc = dv_workspace_hash(ws, repo, relpath, NULL)) < 0)
+		return rc;
+	if (!entry->has_hash)
+		return ws->exists ? DV_WS_NEW : DV_WS_DELETED;
+	if (!ws->exists)
+		return DV_WS_DELETED;
+	if (ws->is_dir != entry->is_dir || !dv_hash_equal(&ws->hash, &entry->hash))
+		return DV_WS_MODIFIED;
+	return DV_WS_SAME;
+}
+
+/* ---- checking out ------------------------------------------------------------ */
+
+static void report_add(dv_vec *report, const char *path, dv_checkout_result result)
+{
+	dv_checkout_item *it = dv_vec_push(report);
+	it->path = dv_strdup(path);
+	it->result = result;
+	if (result == DV_CO_FAILED || result == DV_CO_MISSING)
+		it->message = dv_strdup(dv_error_last());
+}
+
+void dv_checkout_report_free(dv_vec *report)
+{
+	for (size_t i = 0; i < report->n; i++) {
+		dv_checkout_item *it = dv_vec_at(report, dv_checkout_item, i);
+		free(it->path);
+		free(it->message);
+	}
+	dv_vec_free(report);
+}
+
+/* Check an object's bytes before they reach the work tree; the stat cache
+ * makes this one read per object, ever. */
+static int verify_object(dv_repo *repo, const dv_hash *h)
+{
+	dv_buf obj = DV_BUF_INIT;
+	dv_hash got;
+	int rc;
+
+	dv_cache_object_path(&obj, repo->cache, h, false);
+	rc = dv_statcache_hash_file(&got, dv_repo_statcache(repo), obj.ptr, NULL, NULL);
+	if (rc == DV_ENOTFOUND) {
+		char text[64];
+		dv_hash_format(text, sizeof(text), h, false);
+		rc = dv_error(DV_ENOTFOUND, "object '%s' is not in the cache: run 'dv pull' (or 'dv fetch')", text);
+	} else if (rc == 0 && !dv_hash_equal(&got, h)) {
+		rc = dv_error(DV_ECORRUPT, "cache object '%s' is corrupt (its bytes no longer match its name): remove it and run 'dv fetch' to restore it",
+			      obj.ptr);
+	}
+	dv_buf_free(&obj);
+	return rc;
+}
+
+/* What checking out one file would do, decided before anything changes. */
+typedef enum { PLAN_NOTHING, PLAN_RELINK, PLAN_WRITE, PLAN_KEEP } file_plan;
+
+static int plan_file(file_plan *plan, dv_repo *repo, const dv_hash *want, const char *abs,
+		     const dv_checkout_opts *opts)
+{
+	struct stat st;
+	dv_hash cur;
+	int rc;
+
+	if (lstat(abs, &st) < 0) {
+		*plan = PLAN_WRITE;
+		return 0;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		*plan = opts->force ? PLAN_WRITE : PLAN_KEEP;
+		return 0;
+	}
+	rc = dv_statcache_hash_file(&cur, dv_repo_statcache(repo), abs, NULL, NULL);
+	if (rc == DV_ENOTFOUND) { /* dangling symlink */
+		*plan = PLAN_WRITE;
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	if (dv_hash_equal(&cur, want)) {
+		dv_buf obj = DV_BUF_INIT;
+		dv_cache_object_path(&obj, repo->cache, want, false);
+		*plan = opts->relink || !is_linked(repo->cache->types[0], abs, obj.ptr) ? PLAN_RELINK : PLAN_NOTHING;
+		/* A copy with the right bytes is fine unless --relink asks. */
+		if (!opts->relink && repo->cache->types[0] != DV_LINK_HARDLINK &&
+		    repo->cache->types[0] != DV_LINK_SYMLINK)
+			*plan = PLAN_NOTHING;
+		dv_buf_free(&obj);
+		return 0;
+	}
+	/* Different bytes: replace them only if nothing is lost. */
+	*plan = opts->force || dv_cache_has(repo->cache, &cur, false) ? PLAN_WRITE : PLAN_KEEP;
+	return 0;
+}
+
+static int write_file(dv_repo *repo, const dv_hash *h, const char *abs, unsigned mode)
+{
+	struct stat st;
+	int rc;
+
+	if (lstat(abs, &st) == 0 && S_ISDIR(st.st_mode) && (rc = dv_remove_tree(abs)) < 0)
+		return rc;
+	if ((rc = dv_cache_link_out(repo->cache, h, abs, mode, NULL)) < 0)
+		return rc;
+	if (stat(abs, &st) == 0)
+		dv_statcache_put(dv_repo_statcache(repo), &st, h);
+	return 0;
+}
+
+static int checkout_file(dv_repo *repo, const dv_hash *h, const char *relpath,
+			 const dv_checkout_opts *opts, dv_vec *report)
+{
+	dv_buf abs = DV_BUF_INIT;
+	file_plan plan;
+	int rc;
+
+	dv_repo_abspath(&abs, repo, relpath);
+	if ((rc = plan_file(&plan, repo, h, abs.ptr, opts)) < 0)
+		goto fail;
+	if (plan == PLAN_NOTHING)
+		goto done;
+	if (plan == PLAN_KEEP) {
+		report_add(report, relpath, DV_CO_KEPT);
+		goto done;
+	}
+	if ((rc = verify_object(repo, h)) < 0)
+		goto fail;
+	if ((rc = write_file(repo, h, abs.ptr, 0644)) < 0)
+		goto fail;
+	report_add(report, relpath, plan == PLAN_RELINK ? DV_CO_RELINKED : DV_CO_RESTORED);
+	goto done;
+fail:
+	report_add(report, relpath, rc == DV_ENOTFOUND ? DV_CO_MISSING : DV_CO_FAILED);
+done:
+	dv_buf_free(&abs);
+	return rc;
+}
+
+typedef struct {
+	const dv_manifest_entry *me;
+	file_plan plan;
+	int rc;
+	char *error;
+} dir_item;
+
+static int checkout_dir(dv_repo *repo, const dv_stage_file *entry, const char *relpath,
+			const dv_checkout_opts *opts, dv_vec *report)
+{
+	dv_buf text = DV_BUF_INIT, abs = DV_BUF_INIT, fileabs = DV_BUF_INIT, filerel = DV_BUF_INIT;
+	dv_manifest m = DV_MANIFEST_INIT;
+	dv_vec present = DV_VEC_INIT(walk_file);
+	dir_item *items = NULL;
+	struct stat st;
+	int rc;
+
+	if ((rc = dv_cache_read(&text, repo->cache, &entry->hash, true)) < 0) {
+		report_add(report, relpath, rc == DV_ENOTFOUND ? DV_CO_MISSING : DV_CO_FAILED);
+		goto done;
+	}
+	if ((rc = dv_manifest_parse(&m, text.ptr, text.len, relpath)) < 0) {
+		report_add(report, relpath, DV_CO_FAILED);
+		goto done;
+	}
+	dv_repo_abspath(&abs, repo, relpath);
+	if (lstat(abs.ptr, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		/* A file where the directory belongs. */
+		dv_hash cur;
+		if (!opts->force && (dv_statcache_hash_file(&cur, dv_repo_statcache(repo), abs.ptr, NULL, NULL) < 0 ||
+				     !dv_cache_has(repo->cache, &cur, false))) {
+			report_add(report, relpath, DV_CO_KEPT);
+			goto done;
+		}
+		if ((rc = dv_remove_tree(abs.ptr)) < 0)
+			goto done;
+	}
+
+	/* Plan and verify everything first: a missing or corrupt object must
+	 * leave the work tree untouched. */
+	items = dv_calloc(m.entries.n ? m.entries.n : 1, sizeof(*items));
+	for (size_t i = 0; i < m.entries.n; i++) {
+		dir_item *it = &items[i];
+		it->me = dv_vec_at(&m.entries, dv_manifest_entry, i);
+		dv_path_join(&fileabs, abs.ptr, it->me->path);
+		if ((rc = plan_file(&it->plan, repo, &it->me->hash, fileabs.ptr, opts)) < 0)
+			goto done;
+		if ((it->plan == PLAN_WRITE || it->plan == PLAN_RELINK) &&
+		    (rc = verify_object(repo, &it->me->hash)) < 0) {
+			dv_path_join(&filerel, relpath, it->me->path);
+			report_add(report, filerel.ptr, rc == DV_ENOTFOUND ? DV_CO_MISSING : DV_CO_FAILED);
+			goto done;
+		}
+	}
+	for (size_t i = 0; i < m.entries.n; i++) {
+		dir_item *it = &items[i];
+		dv_path_join(&filerel, relpath, it->me->path);
+		if (it->plan == PLAN_KEEP) {
+			report_add(report, filerel.ptr, DV_CO_KEPT);
+			continue;
+		}
+		if (it->plan == PLAN_NOTHING)
+			continue;
+		dv_path_join(&fileabs, abs.ptr, it->me->path);
+		if ((rc = write_file(repo, &it->me->hash, fileabs.ptr, it->me->mode)) < 0) {
+			report_add(report, filerel.ptr, DV_CO_FAILED);
+			goto done;
+		}
+		report_add(report, filerel.ptr, it->plan == PLAN_RELINK ? DV_CO_RELINKED : DV_CO_RESTORED);
+	}
+	/* Files the manifest does not list: remove them when their bytes are
+	 * safe in the cache (or with -f), otherwise keep and report them. */
+	if (dv_is_dir(abs.ptr) && (rc = walk_dir(&present, abs.ptr, "")) == 0) {
+		for (size_t i = 0; i < present.n; i++) {
+			walk_file *f = dv_vec_at(&present, walk_file, i);
+			dv_hash cur;
+			if (dv_manifest_find(&m, f->rel))
+				continue;
+			dv_path_join(&fileabs, abs.ptr, f->rel);
+			dv_path_join(&filerel, relpath, f->rel);
+			if (!opts->force &&
+			    (dv_statcache_hash_file(&cur, dv_repo_statcache(repo), fileabs.ptr, NULL, NULL) < 0 ||
+			     !dv_cache_has(repo->cache, &cur, false))) {
+				report_add(report, filerel.ptr, DV_CO_KEPT);
+				continue;
+			}
+			if (unlink(fileabs.ptr) == 0)
+				report_add(report, filerel.ptr, DV_CO_RESTORED);
+		}
+	}
+	if (m.entries.n == 0 && !dv_is_dir(abs.ptr))
+		rc = dv_mkdir_p(abs.ptr, 0777);
+done:
+	free(items);
+	walk_files_free(&present);
+	dv_manifest_free(&m);
+	dv_buf_free(&text);
+	dv_buf_free(&abs);
+	dv_buf_free(&fileabs);
+	dv_buf_free(&filerel);
+	return rc;
+}
+
+int dv_workspace_checkout_entry(dv_repo *repo, const dv_stage_file *entry, const char *relpath,
+				const dv_checkout_opts *opts, dv_vec *report)
+{
+	if (!entry->has_hash)
+		return 0;
+	if (entry->is_dir)
+		return checkout_dir(repo, entry, relpath, opts, report);
+	return checkout_file(repo, &entry->hash, relpath, opts, report);
+}
+
+/* ---- finding stages ------------------------------------------------------------ */
+
+/* Directory names a .gitignore in `abs` lists as "/name": dv's own entries
+ * for tracked data, which never hold .stage files and may be huge. */
+static void ignored_names(dv_strvec *out, const char *abs)
+{
+	dv_buf p = DV_BUF_INIT, text = DV_BUF_INIT;
+	dv_path_join(&p, abs, ".gitignore");
+	if (dv_read_file(&text, p.ptr) == 0) {
+		char *save = NULL;
+		for (char *line = strtok_r(text.ptr, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			if (line[0] == '/' && line[1] && !strchr(line + 1, '/') && !strchr(line + 1, '*'))
+				dv_strvec_push(out, line + 1);
+	}
+	dv_error_clear();
+	dv_buf_free(&p);
+	dv_buf_free(&text);
+}
+
+static int find_stages_in(dv_strvec *out, const char *abs, const char *rel)
+{
+	DIR *d = opendir(abs);
+	struct dirent *e;
+	dv_buf child = DV_BUF_INIT, childrel = DV_BUF_INIT;
+	dv_strvec skip = DV_STRVEC_INIT;
+	size_t sl = strlen(DV_STAGE_SUFFIX);
+
+	if (!d)
+		return 0; /* unreadable directories hold nothing we can use */
+	ignored_names(&skip, abs);
+	while ((e = readdir(d)) != NULL) {
+		const char *name = e->d_name;
+		size_t n = strlen(name);
+		bool is_dir;
+		if (name[0] == '.' && (!strcmp(name, ".") || !strcmp(name, "..") || !strcmp(name, ".git") ||
+				       (!*rel && !strcmp(name, ".dv"))))
+			continue;
+		dv_buf_reset(&childrel);
+		if (*rel)
+			dv_buf_printf(&childrel, "%s/", rel);
+		dv_buf_puts(&childrel, name);
+		if (e->d_type == DT_DIR) {
+			is_dir = true;
+		} else if (e->d_type == DT_UNKNOWN) {
+			struct stat st;
+			dv_path_join(&child, abs, name);
+			is_dir = lstat(child.ptr, &st) == 0 && S_ISDIR(st.st_mode);
+		} else {
+			is_dir = false;
+		}
+		if (is_dir) {
+			if (dv_strvec_contains(&skip, name))
+				continue;
+			dv_path_join(&child, abs, name);
+			find_stages_in(out, child.ptr, childrel.ptr);
+		} else if (n > sl && !strcmp(name + n - sl, DV_STAGE_SUFFIX) && e->d_type != DT_LNK) {
+			dv_strvec_push(out, childrel.ptr);
+		}
+	}
+	closedir(d);
+	dv_strvec_free(&skip);
+	dv_buf_free(&child);
+	dv_buf_free(&childrel);
+	return 0;
+}
+
+int dv_workspace_find_stages(dv_strvec *out, dv_repo *repo)
+{
+	int rc = find_stages_in(out, repo->root, "");
+	dv_strvec_sort(out);
+	return rc;
+}
+
+int dv_workspace_load_stages(dv_vec *out, dv_repo *repo)
+{
+	dv_strvec paths = DV_STRVEC_INIT;
+	int rc;
+
+	out->size = sizeof(dv_stage *);
+	if ((rc = dv_workspace_find_stages(&paths, repo)) < 0)
+		goto done;
+	for (size_t i = 0; i < paths.n; i++) {
+		dv_stage *st = NULL;
+		if ((rc = dv_stage_load(&st, repo->root, paths.v[i])) < 0) {
+			dv_stages_free(out);
+			goto done;
+		}
+		*(dv_stage **)dv_vec_push(out) = st;
+	}
+done:
+	dv_strvec_free(&paths);
+	return rc;
+}
+
+void dv_stages_free(dv_vec *stages)
+{
+	for (size_t i = 0; i < stages->n; i++)
+		dv_stage_free(*dv_vec_at(stages, dv_stage *, i));
+	dv_vec_free(stages);
+}
+
+dv_stage *dv_workspace_find_owner(const dv_vec *stages, const char *relpath, size_t *out_index)
+{
+	for (size_t i = 0; i < stages->n; i++) {
+		dv_stage *st = *dv_vec_at(stages, dv_stage *, i);
+		for (size_t j = 0; j < st->outs.n; j++) {
+			char *rel = dv_stage_entry_relpath(st, dv_stage_out(st, j)->path);
+			bool hit = dv_path_is_within(relpath, rel);
+			free(rel);
+			if (hit) {
+				if (out_index)
+					*out_index = j;
+				return st;
+			}
+		}
+	}
+	return NULL;
+}
+
+int dv_workspace_resolve_target(char **stage_path, dv_repo *repo, const char *target)
+{
+	dv_buf abs = DV_BUF_INIT, cand = DV_BUF_INIT;
+	dv_vec stages = DV_VEC_INIT(dv_stage *);
+	char *rel = NULL;
+	size_t sl = strlen(DV_STAGE_SUFFIX), n;
+	int rc;
+
+	*stage_path = NULL;
+	if ((rc = dv_repo_relpath(&rel, repo, target)) < 0)
+		goto done;
+	n = strlen(rel);
+	dv_repo_abspath(&abs, repo, rel);
+	if (n > sl && !strcmp(rel + n - sl, DV_STAGE_SUFFIX)) {
+		if (!dv_path_exists(abs.ptr)) {
+			rc = dv_error(DV_ENOTFOUND, "'%s' does not exist", target);
+			goto done;
+		}
+		*stage_path = rel;
+		rel = NULL;
+		goto done;
+	}
+	dv_buf_printf(&abs, "%s", DV_STAGE_SUFFIX);
+	if (dv_path_exists(abs.ptr)) {
+		*stage_path = dv_asprintf("%s%s", rel, DV_STAGE_SUFFIX);
+		goto done;
+	}
+	if ((rc = dv_workspace_load_stages(&stages, repo)) < 0)
+		goto done;
+	/* A stage name (names are unique in the repository). */
+	for (size_t i = 0; i < stages.n; i++) {
+		dv_stage *st = *dv_vec_at(&stages, dv_stage *, i);
+		if (!strcmp(st->name, target)) {
+			*stage_path = dv_strdup(st->path);
+			goto done;
+		}
+	}
+	/* A path some stage tracks or produces. */
+	for (size_t i = 0; i < stages.n; i++) {
+		dv_stage *st = *dv_vec_at(&stages, dv_stage *, i);
+		for (size_t j = 0; j < st->outs.n; j++) {
+			char *out = dv_stage_entry_relpath(st, dv_stage_out(st, j)->path);
+			bool hit = !strcmp(out, rel);
+			free(out);
+			if (hit) {
+				*stage_path = dv_strdup(st->path);
+				goto done;
+			}
+		}
+	}
+	rc = dv_error(DV_ENOTFOUND, "'%s' is not tracked by dv: no '%s%s', no stage of that name, and no stage outputs it",
+		      target, target, DV_STAGE_SUFFIX);
+done:
+	dv_stages_free(&stages);
+	free(rel);
+	dv_buf_free(&abs);
+	dv_buf_free(&cand);
+	return rc;
+}
