@@ -95,28 +95,45 @@ static void sync_parent_dir(const char *path)
 	free(dir);
 }
 
-int ml_atomic_commit(ml_atomic *f)
+int ml_atomic_finish(ml_atomic *f)
 {
 	int err = 0;
 
 	if (!f->fp)
-		return ml_fail("internal error: commit of a closed file");
-	if (!f->tmp) { /* stdout */
+		return f->tmp ? 0 : ml_fail("internal error: finish of a closed file");
+	if (!f->tmp) { /* stdout: nothing to close */
 		if (fflush(f->fp) != 0 || ferror(f->fp))
 			return ml_fail("cannot write <stdout>: %s", strerror(errno));
-		f->fp = NULL;
 		return 0;
 	}
+	errno = 0;
 	if (fflush(f->fp) != 0 || ferror(f->fp) || fsync(fileno(f->fp)) != 0)
 		err = errno ? errno : EIO;
 	if (fclose(f->fp) != 0 && !err)
 		err = errno;
 	f->fp = NULL;
-	if (!err && rename(f->tmp, f->path) != 0)
-		err = errno;
 	if (err) {
-		unlink(f->tmp);
 		ml_fail("cannot write '%s': %s", f->path, strerror(err));
+		ml_atomic_abort(f);
+		return -1;
+	}
+	return 0;
+}
+
+int ml_atomic_commit(ml_atomic *f)
+{
+	int err = 0;
+
+	if (ml_atomic_finish(f) < 0)
+		return -1;
+	if (!f->tmp) { /* stdout */
+		f->fp = NULL;
+		return 0;
+	}
+	if (rename(f->tmp, f->path) != 0) {
+		err = errno;
+		unlink(f->tmp);
+		ml_fail("cannot rename '%s' to '%s': %s", f->tmp, f->path, strerror(err));
 	} else {
 		sync_parent_dir(f->path);
 	}

@@ -27,7 +27,12 @@ int ml_atomic_open(ml_atomic *out, const char *path);
 /* Writes `len` bytes; fails on a short write. */
 int ml_atomic_write(ml_atomic *f, const void *data, size_t len);
 
-/* Flushes, fsyncs, renames the temporary file to its final name and fsyncs
+/* Flushes, fsyncs and closes the temporary file, leaving only the rename:
+ * a program writing several outputs finishes all of them before committing
+ * any, so a failed write (disk full) leaves none of them replaced. */
+int ml_atomic_finish(ml_atomic *f);
+
+/* Flushes, fsyncs (unless already finished), renames the temporary file to its final name and fsyncs
  * the directory.  On failure the temporary file is removed. */
 int ml_atomic_commit(ml_atomic *f);
 
