@@ -8,8 +8,10 @@
  * Transfers are batched: each backend gets the whole list and decides how
  * to move it (parallel copies, one tar stream over one ssh connection,
  * N concurrent HTTP requests), which is where the speed comes from.
- * Every fetched object goes through dv_cache_adopt_tmp, which re-hashes it
- * before it enters the cache.
+ * Every fetched object goes through dv_transfer_adopt (dv_cache_adopt_tmp),
+ * which re-hashes it before it enters the cache.  Every upload must appear
+ * under its final name only when complete (temp name + rename, or the
+ * store's own atomic PUT), so an interrupted push is finished by a rerun.
  */
 #ifndef DV_REMOTE_H
 #define DV_REMOTE_H
@@ -37,19 +39,31 @@ typedef struct dv_progress dv_progress;
 dv_progress *dv_progress_new(const char *what, uint64_t total_objects, uint64_t total_bytes);
 void dv_progress_add(dv_progress *p, uint64_t objects, uint64_t bytes);
 void dv_progress_done(dv_progress *p);
+/* Drawing is on by default (when stderr is a terminal); the CLI turns it
+ * off for -q.  Setting DV_PROGRESS=1 draws even when stderr is not a
+ * terminal (tests); DV_PROGRESS=0 never draws.
+ * Test hook: DV_TEST_KILL_AFTER=N makes the process kill itself (SIGKILL)
+ * once N objects have been reported, to prove interrupted transfers resume. */
+void dv_progress_enable(bool on);
 
 typedef struct dv_remote dv_remote;
 
 typedef struct {
 	const char *kind; /* "local", "ssh", "s3", "http" */
-	/* Every object path present under `prefix` ("files/" or "runs/").
-	 * DV_EUSAGE-free backends that cannot list (http) return DV_ENOTFOUND. */
+	/* Every object path present under `prefix` ("files/" or "runs/"),
+	 * relative to the remote's root; temp files are never listed.
+	 * Backends that cannot list (http) return DV_ENOTFOUND. */
 	int (*list)(dv_remote *r, dv_strvec *out, const char *prefix);
 	/* Does one object exist?  (used when listing is unsupported) */
 	int (*exists)(dv_remote *r, const char *relpath, bool *out);
-	/* Upload items[i] from the cache; set each item's status. */
+	/* Upload items[i] from the cache; set each item's status.
+	 * push and fetch: on entry every status is 1 (pending); the backend
+	 * sets 0 (done) or <0 with `error` (dv_transfer_fail), e.g.
+	 * DV_ENOTFOUND for an object the remote does not have.  The call
+	 * returns 0 when all are done, else <0 with the first failure as the
+	 * last error; items left pending count as failed with that error. */
 	int (*push)(dv_remote *r, dv_cache *cache, dv_transfer *items, size_t n, dv_progress *p);
-	/* Download items into the cache (through dv_cache_adopt_tmp). */
+	/* Download items into the cache (through dv_transfer_adopt). */
 	int (*fetch)(dv_remote *r, dv_cache *cache, dv_transfer *items, size_t n, dv_progress *p);
 	/* Delete objects (gc -c). */
 	int (*remove)(dv_remote *r, const dv_strvec *relpaths);
@@ -64,10 +78,45 @@ struct dv_remote {
 };
 
 /* Open the remote named `name` (NULL: core.remote) from the configuration;
- * `repo_root` resolves relative directory URLs. */
+ * `repo_root` resolves relative directory URLs.  remote.NAME.jobs, when
+ * set, overrides the kind's default r->jobs; callers may set r->jobs after
+ * opening (-j). */
 int dv_remote_open(dv_remote **out, const dv_config *cfg, const char *name, const char *repo_root);
+/* Calls r->ops->free, which releases everything (name and url included). */
 void dv_remote_free(dv_remote *r);
 
 void dv_transfers_free(dv_transfer *items, size_t n);
+
+/* The kind a URL names ("local", "ssh", "s3", "http"), or NULL if none. */
+const char *dv_remote_url_kind(const char *url);
+
+/* --- helpers for the backends -------------------------------------------- */
+
+/* remote.NAME.KEY at any level, or NULL. */
+const char *dv_remote_config(const dv_config *cfg, const char *name, const char *key);
+/* A credential (remote.NAME.KEY) from .dv/config.local or a user/system
+ * file only: found in the committed .dv/config it is an error naming the
+ * fix.  *out is NULL when it is not set anywhere. */
+int dv_remote_config_secret(const char **out, const dv_config *cfg, const char *name,
+			    const char *key);
+/* Fill the shared fields (copies of name and url) / free them. */
+void dv_remote_init_base(dv_remote *r, const dv_remote_ops *ops, const char *name,
+			 const char *url, int jobs);
+void dv_remote_release_base(dv_remote *r);
+
+/* Mark an item failed with `rc` and the current last-error message. */
+void dv_transfer_fail(dv_transfer *t, int rc);
+/* The item's file in the local cache: <cache dir>/<relpath>. */
+void dv_transfer_local_path(dv_buf *out, const dv_cache *c, const dv_transfer *t);
+/* Is this item a content-addressed object ("files/...")?  Run-cache
+ * entries ("runs/...") are not: their hash is zero and they are stored by
+ * path. */
+bool dv_transfer_is_object(const dv_transfer *t);
+/* Take a downloaded temp file (from dv_cache_tmp_open) into the cache as
+ * item `t`: an object is re-hashed by dv_cache_adopt_tmp (a mismatch is
+ * DV_ECORRUPT naming the object and remote `r`, and nothing enters the
+ * cache); a run-cache entry is renamed into place.  Consumes tmp_path. */
+int dv_transfer_adopt(dv_cache *c, const char *tmp_path, const dv_transfer *t,
+		      const dv_remote *r);
 
 #endif

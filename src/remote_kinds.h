@@ -1,0 +1,44 @@
+/*
+ * remote_kinds.h - the constructors of the remote kinds behind remote.h,
+ * which dv_remote_open dispatches to by URL, and the URL helpers they
+ * share.  Private to libdv (and its unit tests).
+ *
+ * Each constructor fills a dv_remote (dv_remote_init_base) embedded first
+ * in its own struct; its ops->free releases everything.
+ */
+#ifndef DV_REMOTE_KINDS_H
+#define DV_REMOTE_KINDS_H
+
+#include "dv/config.h"
+#include "dv/remote.h"
+
+/* A directory: `path` is the URL resolved to an absolute path. */
+int dv_remote_local_open(dv_remote **out, const dv_config *cfg, const char *name,
+			 const char *url, const char *path);
+/* ssh://[user@]host[:port]/path or [user@]host:path, via the system ssh. */
+int dv_remote_ssh_open(dv_remote **out, const dv_config *cfg, const char *name, const char *url);
+/* http(s)://...: fetch only. */
+int dv_remote_http_open(dv_remote **out, const dv_config *cfg, const char *name, const char *url);
+/* s3://bucket/prefix on any S3-compatible store (remote_s3.c). */
+int dv_remote_s3_open(dv_remote **out, const dv_config *cfg, const char *name, const char *url);
+
+/* Resolve a directory URL (/abs, relative to `repo_root`, file:///abs,
+ * ~/path) to a normalised absolute path. */
+int dv_remote_local_path(char **out, const char *url, const char *repo_root);
+
+/* The parts of an SSH URL.  `path` is as given: absolute, or relative to
+ * the login directory ("" for the login directory itself). */
+typedef struct {
+	char *user; /* NULL when not given */
+	char *host;
+	int port;   /* 0 when not given */
+	char *path;
+} dv_ssh_url;
+
+int dv_ssh_url_parse(dv_ssh_url *out, const char *url);
+void dv_ssh_url_free(dv_ssh_url *u);
+
+/* Parse a positive job count; errors name `what`. */
+int dv_parse_jobs(int *out, const char *text, const char *what);
+
+#endif
