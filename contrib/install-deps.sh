@@ -14,7 +14,7 @@ BUILD="build-essential cmake pkg-config git ca-certificates
        libblis-dev libcurl4-openssl-dev libjansson-dev man-db"
 # Test servers: sshd for the SSH remote, OpenStack Swift (s3api) for S3,
 # python3 for the plain HTTP remote.
-TEST="openssh-server openssh-client python3 curl
+TEST="openssh-server openssh-client python3 curl strace openssl
       swift swift-proxy swift-account swift-container swift-object
       python3-swift memcached"
 BENCH="git-lfs git-annex python3-sklearn python3-numpy hyperfine time"

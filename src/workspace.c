@@ -797,3 +797,80 @@ done:
 	dv_buf_free(&cand);
 	return rc;
 }
+
+int dv_workspace_load_targets(dv_vec *out, dv_repo *repo, char *const *targets, size_t n)
+{
+	dv_strvec seen = DV_STRVEC_INIT;
+	int rc = 0;
+
+	out->size = sizeof(dv_stage *);
+	if (n == 0)
+		return dv_workspace_load_stages(out, repo);
+	for (size_t i = 0; i < n; i++) {
+		char *path = NULL;
+		dv_stage *st = NULL;
+		if ((rc = dv_workspace_resolve_target(&path, repo, targets[i])) < 0)
+			break;
+		if (dv_strvec_contains(&seen, path)) {
+			free(path);
+			continue;
+		}
+		rc = dv_stage_load(&st, repo->root, path);
+		dv_strvec_push_take(&seen, path);
+		if (rc < 0)
+			break;
+		*(dv_stage **)dv_vec_push(out) = st;
+	}
+	if (rc < 0)
+		dv_stages_free(out);
+	dv_strvec_free(&seen);
+	return rc;
+}
+
+/* ---- unprotecting -------------------------------------------------------- */
+
+static int unprotect_file(dv_repo *repo, const char *abs)
+{
+	struct stat lst, st;
+	dv_hash h;
+	bool had_hash;
+
+	if (lstat(abs, &lst) < 0 || stat(abs, &st) < 0)
+		return dv_error_errno(DV_ERROR, "cannot unprotect '%s'", abs);
+	had_hash = dv_statcache_lookup(dv_repo_statcache(repo), &st, &h);
+	if (S_ISLNK(lst.st_mode) || st.st_nlink > 1) {
+		/* A link shares its bytes with the cache: give the file its own. */
+		int rc = dv_copy_file(abs, abs, (st.st_mode & 0777) | S_IWUSR);
+		if (rc < 0)
+			return rc;
+	} else if (chmod(abs, (st.st_mode & 07777) | S_IWUSR) < 0) {
+		return dv_error_errno(DV_ERROR, "cannot unprotect '%s'", abs);
+	}
+	if (had_hash && stat(abs, &st) == 0)
+		dv_statcache_put(dv_repo_statcache(repo), &st, &h);
+	return 0;
+}
+
+int dv_workspace_unprotect(dv_repo *repo, const char *relpath)
+{
+	dv_buf abs = DV_BUF_INIT, file = DV_BUF_INIT;
+	dv_vec files = DV_VEC_INIT(walk_file);
+	int rc = 0;
+
+	dv_repo_abspath(&abs, repo, relpath);
+	if (!dv_is_dir(abs.ptr)) {
+		rc = unprotect_file(repo, abs.ptr);
+		goto done;
+	}
+	if ((rc = walk_dir(&files, abs.ptr, "")) < 0)
+		goto done;
+	for (size_t i = 0; i < files.n && rc == 0; i++) {
+		dv_path_join(&file, abs.ptr, dv_vec_at(&files, walk_file, i)->rel);
+		rc = unprotect_file(repo, file.ptr);
+	}
+done:
+	walk_files_free(&files);
+	dv_buf_free(&abs);
+	dv_buf_free(&file);
+	return rc;
+}

@@ -72,6 +72,11 @@ int dv_workspace_checkout_entry(dv_repo *repo, const dv_stage_file *entry, const
 				const dv_checkout_opts *opts, dv_vec *report);
 void dv_checkout_report_free(dv_vec *report);
 
+/* Replace links into the cache at `relpath` (a file or every file of a
+ * directory) by writable copies of their own, so editing them cannot touch
+ * the cache. */
+int dv_workspace_unprotect(dv_repo *repo, const char *relpath);
+
 /* Compare an entry with the work tree: 0 same, 1 modified, 2 deleted,
  * 3 never committed (no hash); <0 error. */
 enum { DV_WS_SAME = 0, DV_WS_MODIFIED = 1, DV_WS_DELETED = 2, DV_WS_NEW = 3 };
@@ -85,6 +90,9 @@ int dv_workspace_find_stages(dv_strvec *out, dv_repo *repo);
 /* Load every stage found (a dv_vec of dv_stage*). */
 int dv_workspace_load_stages(dv_vec *out, dv_repo *repo);
 void dv_stages_free(dv_vec *stages);
+/* The stages named by user TARGETs (see dv_workspace_resolve_target), or
+ * every stage when n == 0; each stage once, in the order named. */
+int dv_workspace_load_targets(dv_vec *out, dv_repo *repo, char *const *targets, size_t n);
 
 /* The stage (in `stages`, a dv_vec of dv_stage*) with an out equal to
  * `relpath` or containing it; NULL if none.  `out_index` (may be NULL)

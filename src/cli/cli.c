@@ -71,9 +71,10 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
 	static struct option merged[64];
 	static char shorts[128];
 	static const struct option *merged_for;
+	static bool merged_ready;
 	int c;
 
-	if (merged_for != longopts) {
+	if (!merged_ready || merged_for != longopts) {
 		size_t n = 0;
 		for (; longopts && longopts[n].name && n < 60; n++)
 			merged[n] = longopts[n];
@@ -87,6 +88,7 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
 		int posix = s[0] == '+';
 		snprintf(shorts, sizeof(shorts), "%s:%shqv", posix ? "+" : "", s + posix);
 		merged_for = longopts;
+		merged_ready = true;
 		optind = 0;
 	}
 	opterr = 0;

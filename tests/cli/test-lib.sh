@@ -31,6 +31,7 @@ git config --global user.email 'test@dv.invalid'
 git config --global advice.detachedHead false
 
 dv() { "$DV" "$@"; }
+cd "$TRASH" || exit 1
 
 test_count=0
 test_failed=0

@@ -1,0 +1,102 @@
+/*
+ * cmd_checkout.c - `dv checkout [TARGET...] [-f] [--relink]`: make the work
+ * tree match the .stage files, from the cache.  A workspace change whose
+ * bytes are not in the cache is kept (and named) unless -f.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "dv/error.h"
+#include "dv/lock.h"
+#include "dv/workspace.h"
+
+static const char *const usage[] = {
+	"dv checkout [-f] [--relink] [-q] [TARGET...]",
+	NULL,
+};
+
+int cmd_checkout(int argc, char **argv, dv_repo *repo)
+{
+	static const struct option longopts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "relink", no_argument, NULL, 'R' },
+		{ 0, 0, 0, 0 },
+	};
+	dv_checkout_opts opts = { false, false };
+	dv_vec stages = DV_VEC_INIT(dv_stage *);
+	dv_vec report = DV_VEC_INIT(dv_checkout_item);
+	struct dv_lock *lock;
+	size_t kept = 0, restored = 0;
+	int c, rc, failed = 0;
+
+	while ((c = cli_getopt(argc, argv, "f", longopts)) != -1) {
+		switch (c) {
+		case 'f':
+			opts.force = true;
+			break;
+		case 'R':
+			opts.relink = true;
+			break;
+		case 'h':
+			return cli_usage(usage);
+		default:
+			return cli_usage_error(usage, "see 'dv checkout -h'");
+		}
+	}
+	if (!(lock = cli_lock(repo)))
+		return 1;
+	if ((rc = dv_workspace_load_targets(&stages, repo, argv + optind, (size_t)(argc - optind))) < 0) {
+		failed = cli_fail(rc);
+		goto done;
+	}
+	for (size_t i = 0; i < stages.n; i++) {
+		dv_stage *st = *dv_vec_at(&stages, dv_stage *, i);
+		for (size_t j = 0; j < st->outs.n; j++) {
+			dv_stage_file *out = dv_stage_out(st, j);
+			char *rel;
+			if (!out->cache || !out->has_hash)
+				continue;
+			rel = dv_stage_entry_relpath(st, out->path);
+			dv_workspace_checkout_entry(repo, out, rel, &opts, &report);
+			free(rel);
+		}
+	}
+	for (size_t i = 0; i < report.n; i++) {
+		dv_checkout_item *it = dv_vec_at(&report, dv_checkout_item, i);
+		char *shown = dv_repo_display_path(repo, it->path);
+		switch (it->result) {
+		case DV_CO_RESTORED:
+			restored++;
+			cli_info("M\t%s\n", shown);
+			break;
+		case DV_CO_RELINKED:
+			cli_info("relinked\t%s\n", shown);
+			break;
+		case DV_CO_KEPT:
+			kept++;
+			fprintf(stderr, "dv: error: '%s' has changes that are not in the cache: kept it; "
+				"'dv commit' records them, 'dv checkout -f' discards them\n", shown);
+			break;
+		case DV_CO_MISSING:
+		case DV_CO_FAILED:
+			fprintf(stderr, "dv: error: %s\n", it->message ? it->message : shown);
+			failed = 1;
+			break;
+		case DV_CO_UNCHANGED:
+			break;
+		}
+		free(shown);
+	}
+	if (kept)
+		failed = 1;
+	if (!failed && !restored && cli_verbose)
+		cli_info("Everything is up to date.\n");
+done:
+	dv_checkout_report_free(&report);
+	dv_stages_free(&stages);
+	dv_repo_save_statcache(repo);
+	dv_lock_release(lock);
+	return failed;
+}

@@ -1,0 +1,228 @@
+/*
+ * cmd_status.c - `dv status`: what changed in tracked data (per file, also
+ * inside tracked directories) and in command stages (cmd, deps, outs,
+ * params).  Nothing is read that the stat cache can answer.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "dv/cache.h"
+#include "dv/error.h"
+#include "dv/manifest.h"
+#include "dv/staleness.h"
+#include "dv/workspace.h"
+
+static const char *const usage[] = {
+	"dv status [TARGET...] [--json] [--exit-code] [-q]",
+	NULL,
+};
+
+typedef struct {
+	const char *label; /* "modified", "added", "deleted", "not in cache", ... */
+	char *path;        /* may be NULL (e.g. "cmd changed") */
+} change_line;
+
+static void add_line(dv_vec *lines, const char *label, const char *path)
+{
+	change_line *l = dv_vec_push(lines);
+	l->label = label;
+	l->path = path ? dv_strdup(path) : NULL;
+}
+
+static void lines_free(dv_vec *lines)
+{
+	for (size_t i = 0; i < lines->n; i++)
+		free(dv_vec_at(lines, change_line, i)->path);
+	dv_vec_free(lines);
+}
+
+/* For a modified directory, name the files that differ, comparing the
+ * recorded manifest (if its object is in the cache) with the work tree. */
+static int dir_changes(dv_vec *lines, dv_repo *repo, const dv_stage_file *out, const char *rel)
+{
+	dv_buf text = DV_BUF_INIT, p = DV_BUF_INIT;
+	dv_manifest old = DV_MANIFEST_INIT, now = DV_MANIFEST_INIT;
+	dv_ws_state ws;
+	int rc;
+
+	if ((rc = dv_workspace_hash(&ws, repo, rel, &now)) < 0)
+		goto done;
+	if (dv_cache_read(&text, repo->cache, &out->hash, true) < 0 ||
+	    dv_manifest_parse(&old, text.ptr, text.len, rel) < 0) {
+		add_line(lines, "modified", rel);
+		goto done;
+	}
+	for (size_t i = 0, j = 0; i < old.entries.n || j < now.entries.n;) {
+		dv_manifest_entry *a = i < old.entries.n ? dv_vec_at(&old.entries, dv_manifest_entry, i) : NULL;
+		dv_manifest_entry *b = j < now.entries.n ? dv_vec_at(&now.entries, dv_manifest_entry, j) : NULL;
+		int cmp = !a ? 1 : !b ? -1 : strcmp(a->path, b->path);
+		if (cmp < 0) {
+			dv_path_join(&p, rel, a->path);
+			add_line(lines, "deleted", p.ptr);
+			i++;
+		} else if (cmp > 0) {
+			dv_path_join(&p, rel, b->path);
+			add_line(lines, "added", p.ptr);
+			j++;
+		} else {
+			if (!dv_hash_equal(&a->hash, &b->hash) || a->mode != b->mode) {
+				dv_path_join(&p, rel, a->path);
+				add_line(lines, "modified", p.ptr);
+			}
+			i++, j++;
+		}
+	}
+done:
+	dv_error_clear();
+	dv_manifest_free(&old);
+	dv_manifest_free(&now);
+	dv_buf_free(&text);
+	dv_buf_free(&p);
+	return rc;
+}
+
+static int data_stage_changes(dv_vec *lines, dv_repo *repo, const dv_stage *st)
+{
+	for (size_t i = 0; i < st->outs.n; i++) {
+		const dv_stage_file *out = dv_stage_out(st, i);
+		char *rel = dv_stage_entry_relpath(st, out->path);
+		dv_ws_state ws;
+		int rc = dv_workspace_compare(repo, out, rel, &ws);
+		if (rc == DV_WS_MODIFIED && out->is_dir && ws.is_dir)
+			rc = dir_changes(lines, repo, out, rel);
+		else if (rc == DV_WS_MODIFIED)
+			add_line(lines, "modified", rel);
+		else if (rc == DV_WS_DELETED)
+			add_line(lines, "deleted", rel);
+		else if (rc == DV_WS_NEW)
+			add_line(lines, "not committed", rel);
+		else if (rc == DV_WS_SAME && out->cache && !dv_cache_has(repo->cache, &out->hash, out->is_dir))
+			add_line(lines, "not in cache", rel);
+		free(rel);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static const char *command_label(dv_change_kind k)
+{
+	switch (k) {
+	case DV_CHG_NEVER_RUN: return "never run";
+	case DV_CHG_ALWAYS: return "always changed";
+	case DV_CHG_CMD: return "changed cmd";
+	case DV_CHG_DEP_MODIFIED: return "modified dep";
+	case DV_CHG_DEP_DELETED: return "deleted dep";
+	case DV_CHG_OUT_MODIFIED: return "modified out";
+	case DV_CHG_OUT_DELETED: return "deleted out";
+	case DV_CHG_OUT_NOT_CACHED: return "not in cache";
+	case DV_CHG_PARAM_CHANGED: return "changed param";
+	case DV_CHG_PARAM_DELETED: return "deleted param";
+	case DV_CHG_PARAM_NEW: return "new param";
+	}
+	return dv_change_kind_name(k);
+}
+
+static int command_stage_changes(dv_vec *lines, dv_repo *repo, const dv_stage *st)
+{
+	dv_vec changes = DV_VEC_INIT(dv_change);
+	int rc = dv_stage_changes(&changes, repo, st);
+	for (size_t i = 0; rc == 0 && i < changes.n; i++) {
+		dv_change *c = dv_vec_at(&changes, dv_change, i);
+		add_line(lines, command_label(c->kind), c->what);
+	}
+	dv_changes_free(&changes);
+	return rc;
+}
+
+int cmd_status(int argc, char **argv, dv_repo *repo)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ "exit-code", no_argument, NULL, 'E' },
+		{ 0, 0, 0, 0 },
+	};
+	dv_vec stages = DV_VEC_INIT(dv_stage *);
+	json_t *json = NULL;
+	bool as_json = false, exit_code = false;
+	size_t changed = 0;
+	int c, rc;
+
+	while ((c = cli_getopt(argc, argv, "", longopts)) != -1) {
+		switch (c) {
+		case 'J':
+			as_json = true;
+			break;
+		case 'E':
+			exit_code = true;
+			break;
+		case 'h':
+			return cli_usage(usage);
+		default:
+			return cli_usage_error(usage, "see 'dv status -h'");
+		}
+	}
+	if ((rc = dv_workspace_load_targets(&stages, repo, argv + optind, (size_t)(argc - optind))) < 0)
+		return cli_fail(rc);
+	if (as_json)
+		json = json_object();
+	for (size_t i = 0; i < stages.n; i++) {
+		dv_stage *st = *dv_vec_at(&stages, dv_stage *, i);
+		dv_vec lines = DV_VEC_INIT(change_line);
+		rc = st->is_command ? command_stage_changes(&lines, repo, st) : data_stage_changes(&lines, repo, st);
+		if (rc < 0) {
+			lines_free(&lines);
+			rc = cli_fail(rc);
+			goto done;
+		}
+		if (lines.n) {
+			changed++;
+			if (json) {
+				json_t *arr = json_array();
+				for (size_t j = 0; j < lines.n; j++) {
+					change_line *l = dv_vec_at(&lines, change_line, j);
+					json_t *o = json_object();
+					json_object_set_new(o, "change", json_string(l->label));
+					if (l->path)
+						json_object_set_new(o, "path", json_string(l->path));
+					json_array_append_new(arr, o);
+				}
+				json_object_set_new(json, st->path, arr);
+			} else if (!cli_quiet) {
+				char *shown = dv_repo_display_path(repo, st->path);
+				printf("%s:%s\n", shown, st->frozen ? " (frozen)" : "");
+				free(shown);
+				for (size_t j = 0; j < lines.n; j++) {
+					change_line *l = dv_vec_at(&lines, change_line, j);
+					if (l->path) {
+						char *p = dv_repo_display_path(repo, l->path);
+						char label[32];
+						snprintf(label, sizeof(label), "%s:", l->label);
+						printf("\t%-16s %s\n", label, p);
+						free(p);
+					} else {
+						printf("\t%s\n", l->label);
+					}
+				}
+			}
+		}
+		lines_free(&lines);
+	}
+	if (json) {
+		char *text = json_dumps(json, JSON_INDENT(2) | JSON_SORT_KEYS);
+		printf("%s\n", text);
+		free(text);
+	} else if (!changed && !cli_quiet) {
+		printf(stages.n ? "Data and pipelines are up to date.\n" : "There are no data or pipelines tracked in this project yet.\n");
+	}
+	rc = exit_code && changed ? 1 : 0;
+done:
+	json_decref(json);
+	dv_stages_free(&stages);
+	dv_repo_save_statcache(repo);
+	return rc;
+}
