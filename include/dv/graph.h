@@ -35,6 +35,7 @@ typedef struct {
 	dv_graph_node *nodes; /* same order as the stages vector */
 	size_t n;
 	size_t *order;        /* topological: producers first; ties by stage path */
+	struct dv_graph_outs *outs; /* private: the sorted out index */
 } dv_graph;
 
 /* Build the graph of `stages` (a dv_vec of dv_stage*; the graph borrows

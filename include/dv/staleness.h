@@ -18,6 +18,7 @@
 #include "dv/hash.h"
 #include "dv/repo.h"
 #include "dv/stage.h"
+#include "dv/workspace.h"
 
 struct dv_params_set;
 
@@ -72,6 +73,13 @@ void dv_stage_def_hash(dv_hash *out, const dv_stage *st);
  * dv_stage_store(). */
 int dv_stage_record(dv_repo *repo, dv_stage *st);
 int dv_stage_record_with(dv_repo *repo, dv_stage *st, struct dv_params_set *params);
+/* Only the inputs (dep hashes, param values): what repro needs before a
+ * run, for the run-cache key and for expanding ${section.key} in cmd. */
+int dv_stage_record_inputs(dv_repo *repo, dv_stage *st, struct dv_params_set *params);
+
+/* Set an entry's recorded hash, size and file count from what is in the
+ * work tree. */
+void dv_stage_file_set_state(dv_stage_file *f, const dv_ws_state *ws);
 
 /* Write `st` atomically and add the repo-relative paths to stage in git
  * (the .stage file, and the .gitignore that now ignores its cached outs)

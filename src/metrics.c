@@ -1,0 +1,404 @@
+/*
+ * metrics.c - metrics (JSON via jansson) and params (INI) as flat tables,
+ * gathered per git revision, and the diff of two revisions.
+ *
+ * Both kinds of file reduce to {file, key, text, number?} so one diff and
+ * one table serve `dv params diff`, `dv metrics show` and `dv metrics
+ * diff`.  Files are found through the stages of the revision itself (a
+ * metric out, a declared params file), read from the work tree, from the
+ * revision's git tree, or from the cache for a cached metric out.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dv/cache.h"
+#include "dv/error.h"
+#include "dv/fs.h"
+#include "dv/git.h"
+#include "dv/graph.h"
+#include "dv/metrics.h"
+#include "dv/stage.h"
+#include "dv/workspace.h"
+
+void dv_metrics_format_number(dv_buf *out, double v)
+{
+	if (v == floor(v) && fabs(v) < 1e15)
+		dv_buf_printf(out, "%.0f", v);
+	else
+		dv_buf_printf(out, "%.15g", v);
+}
+
+static dv_metric *add_item(dv_metrics *m, const char *key, const char *text)
+{
+	dv_metric *it = dv_vec_push(&m->items);
+	it->key = dv_strdup(key);
+	it->text = dv_strdup(text);
+	return it;
+}
+
+static void flatten(dv_metrics *m, dv_buf *key, json_t *v)
+{
+	size_t keylen = key->len;
+	dv_buf text = DV_BUF_INIT;
+	dv_metric *it;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		const char *k;
+		json_t *child;
+		json_object_foreach(v, k, child) {
+			if (keylen)
+				dv_buf_putc(key, '.');
+			dv_buf_puts(key, k);
+			flatten(m, key, child);
+			dv_buf_truncate(key, keylen);
+		}
+		break;
+	}
+	case JSON_ARRAY: {
+		size_t i;
+		json_t *child;
+		json_array_foreach(v, i, child) {
+			dv_buf_printf(key, keylen ? ".%zu" : "%zu", i);
+			flatten(m, key, child);
+			dv_buf_truncate(key, keylen);
+		}
+		break;
+	}
+	case JSON_INTEGER:
+		dv_buf_printf(&text, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		it = add_item(m, key->ptr, text.ptr);
+		it->is_number = true;
+		it->num = (double)json_integer_value(v);
+		break;
+	case JSON_REAL:
+		dv_metrics_format_number(&text, json_real_value(v));
+		it = add_item(m, key->ptr, text.ptr);
+		it->is_number = true;
+		it->num = json_real_value(v);
+		break;
+	case JSON_STRING:
+		add_item(m, key->ptr, json_string_value(v));
+		break;
+	case JSON_TRUE:
+		add_item(m, key->ptr, "true");
+		break;
+	case JSON_FALSE:
+		add_item(m, key->ptr, "false");
+		break;
+	case JSON_NULL:
+		add_item(m, key->ptr, "null");
+		break;
+	}
+	dv_buf_free(&text);
+}
+
+static int cmp_metric(const void *a, const void *b)
+{
+	return strcmp(((const dv_metric *)a)->key, ((const dv_metric *)b)->key);
+}
+
+static void free_item(dv_metric *it)
+{
+	free(it->key);
+	free(it->text);
+}
+
+/* Sort by key; of equal keys the later one wins (qsort is not stable, so
+ * a flattened "a.b" colliding with a literal "a.b" key keeps either: such
+ * a file is ambiguous anyway). */
+static void sort_unique(dv_metrics *m)
+{
+	size_t w = 0;
+	if (m->items.n > 1)
+		qsort(m->items.items, m->items.n, sizeof(dv_metric), cmp_metric);
+	for (size_t r = 0; r < m->items.n; r++) {
+		dv_metric *it = dv_vec_at(&m->items, dv_metric, r);
+		if (w && !strcmp(dv_vec_at(&m->items, dv_metric, w - 1)->key, it->key)) {
+			free_item(dv_vec_at(&m->items, dv_metric, w - 1));
+			*dv_vec_at(&m->items, dv_metric, w - 1) = *it;
+			continue;
+		}
+		*dv_vec_at(&m->items, dv_metric, w++) = *it;
+	}
+	m->items.n = w;
+}
+
+static dv_metrics *metrics_new(const char *file)
+{
+	dv_metrics *m = dv_calloc(1, sizeof(*m));
+	m->file = dv_strdup(file);
+	m->items = (dv_vec)DV_VEC_INIT(dv_metric);
+	return m;
+}
+
+int dv_metrics_parse(dv_metrics **out, const char *file, const char *text, size_t len)
+{
+	json_error_t err;
+	json_t *root = json_loadb(text, len, 0, &err);
+	dv_buf key = DV_BUF_INIT;
+	dv_metrics *m;
+
+	*out = NULL;
+	if (!root)
+		return dv_error(DV_ERROR, "cannot read metrics '%s' line %d column %d: %s", file,
+				err.line, err.column, err.text);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return dv_error(DV_ERROR, "cannot read metrics '%s': the top level must be a JSON object", file);
+	}
+	m = metrics_new(file);
+	flatten(m, &key, root);
+	sort_unique(m);
+	json_decref(root);
+	dv_buf_free(&key);
+	*out = m;
+	return 0;
+}
+
+dv_metrics *dv_metrics_from_params(const dv_params *p, const char *file)
+{
+	dv_metrics *m = metrics_new(file);
+	for (size_t i = 0; p && i < p->kv.n; i++) {
+		const dv_param_kv *kv = dv_vec_at(&p->kv, dv_param_kv, i);
+		dv_metric *it = add_item(m, kv->key, kv->value);
+		char *end = NULL;
+		errno = 0;
+		double v = strtod(kv->value, &end);
+		if (*kv->value && end && !*end && errno == 0 && isfinite(v)) {
+			it->is_number = true;
+			it->num = v;
+		}
+	}
+	sort_unique(m);
+	return m;
+}
+
+const dv_metric *dv_metrics_get(const dv_metrics *m, const char *key)
+{
+	dv_metric probe = { (char *)key, NULL, false, 0 };
+	if (!m || !m->items.n)
+		return NULL;
+	return bsearch(&probe, m->items.items, m->items.n, sizeof(dv_metric), cmp_metric);
+}
+
+void dv_metrics_free(dv_metrics *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->items.n; i++)
+		free_item(dv_vec_at(&m->items, dv_metric, i));
+	dv_vec_free(&m->items);
+	free(m->file);
+	free(m->error);
+	free(m);
+}
+
+void dv_metrics_vec_free(dv_vec *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		dv_metrics_free(*dv_vec_at(v, dv_metrics *, i));
+	dv_vec_free(v);
+}
+
+static int cmp_metrics_file(const void *a, const void *b)
+{
+	return strcmp((*(dv_metrics *const *)a)->file, (*(dv_metrics *const *)b)->file);
+}
+
+/* Read one metrics out at `rev`: the work tree, else git, else the cache. */
+static int read_metric_file(dv_buf *text, dv_repo *repo, const char *rev, const char *relpath,
+			    const dv_stage_file *out)
+{
+	int rc;
+	if (!rev) {
+		dv_buf path = DV_BUF_INIT;
+		dv_repo_abspath(&path, repo, relpath);
+		rc = dv_read_file(text, path.ptr);
+		dv_buf_free(&path);
+		return rc;
+	}
+	rc = dv_git_read_blob(text, repo, rev, relpath);
+	if (rc != DV_ENOTFOUND)
+		return rc;
+	if (out->has_hash && !out->is_dir && repo->cache && dv_cache_has(repo->cache, &out->hash, false))
+		return dv_cache_read(text, repo->cache, &out->hash, false);
+	return dv_error(DV_ENOTFOUND, "'%s' is neither in git at '%s' nor in the cache", relpath, rev);
+}
+
+int dv_metrics_collect(dv_vec *out, dv_repo *repo, const char *rev)
+{
+	dv_vec stages = DV_VEC_INIT(dv_stage *);
+	dv_strvec seen = DV_STRVEC_INIT;
+	dv_buf text = DV_BUF_INIT;
+	int rc;
+
+	if ((rc = dv_stages_load_at(&stages, repo, rev)) < 0)
+		goto done;
+	for (size_t i = 0; i < stages.n; i++) {
+		dv_stage *st = *dv_vec_at(&stages, dv_stage *, i);
+		for (size_t j = 0; j < st->outs.n; j++) {
+			dv_stage_file *o = dv_stage_out(st, j);
+			dv_metrics *m = NULL;
+			char *rel;
+			if (!o->metric)
+				continue;
+			rel = dv_stage_entry_relpath(st, o->path);
+			if (dv_strvec_contains(&seen, rel)) {
+				free(rel);
+				continue;
+			}
+			dv_strvec_push(&seen, rel);
+			if (read_metric_file(&text, repo, rev, rel, o) < 0 ||
+			    dv_metrics_parse(&m, rel, text.ptr, text.len) < 0) {
+				m = metrics_new(rel);
+				m->error = dv_strdup(dv_error_last());
+			}
+			*(dv_metrics **)dv_vec_push(out) = m;
+			free(rel);
+		}
+	}
+	if (out->n > 1)
+		qsort(out->items, out->n, sizeof(dv_metrics *), cmp_metrics_file);
+done:
+	dv_stages_free(&stages);
+	dv_strvec_free(&seen);
+	dv_buf_free(&text);
+	return rc;
+}
+
+int dv_params_collect(dv_vec *out, dv_repo *repo, const char *rev)
+{
+	dv_vec stages = DV_VEC_INIT(dv_stage *);
+	dv_strvec files = DV_STRVEC_INIT;
+	dv_params_set *set = dv_params_set_new(repo, rev);
+	int rc;
+
+	if ((rc = dv_stages_load_at(&stages, repo, rev)) < 0)
+		goto done;
+	dv_strvec_push(&files, DV_PARAMS_DEFAULT_FILE);
+	for (size_t i = 0; i < stages.n; i++) {
+		dv_stage *st = *dv_vec_at(&stages, dv_stage *, i);
+		for (size_t j = 0; j < st->params.n; j++) {
+			char *rel = dv_stage_entry_relpath(st, dv_stage_param_at(st, j)->file);
+			if (dv_strvec_contains(&files, rel))
+				free(rel);
+			else
+				dv_strvec_push_take(&files, rel);
+		}
+	}
+	dv_strvec_sort(&files);
+	for (size_t i = 0; i < files.n; i++) {
+		const dv_params *p = NULL;
+		dv_metrics *m;
+		rc = dv_params_set_get(&p, set, files.v[i]);
+		if (rc == DV_ENOTFOUND) {
+			rc = 0;
+			continue;
+		}
+		if (rc < 0) {
+			m = metrics_new(files.v[i]);
+			m->error = dv_strdup(dv_error_last());
+			rc = 0;
+		} else {
+			m = dv_metrics_from_params(p, files.v[i]);
+		}
+		*(dv_metrics **)dv_vec_push(out) = m;
+	}
+done:
+	dv_stages_free(&stages);
+	dv_strvec_free(&files);
+	dv_params_set_free(set);
+	return rc;
+}
+
+static void diff_row(dv_vec *out, const char *file, const char *key, const dv_metric *a,
+		     const dv_metric *b, bool all)
+{
+	dv_metric_diff *d;
+	bool same = a && b && !strcmp(a->text, b->text);
+	if (same && !all)
+		return;
+	d = dv_vec_push(out);
+	d->file = file;
+	d->key = key;
+	d->old = a;
+	d->new = b;
+	if (a && b && a->is_number && b->is_number) {
+		d->has_delta = true;
+		d->delta = b->num - a->num;
+	}
+}
+
+/* Merge two key-sorted tables of one file. */
+static void diff_file(dv_vec *out, const dv_metrics *a, const dv_metrics *b, bool all)
+{
+	size_t i = 0, j = 0;
+	size_t na = a ? a->items.n : 0, nb = b ? b->items.n : 0;
+	const char *file = a ? a->file : b->file;
+
+	while (i < na || j < nb) {
+		const dv_metric *x = i < na ? dv_vec_at(&a->items, dv_metric, i) : NULL;
+		const dv_metric *y = j < nb ? dv_vec_at(&b->items, dv_metric, j) : NULL;
+		int c = !x ? 1 : !y ? -1 : strcmp(x->key, y->key);
+		if (c < 0) {
+			diff_row(out, file, x->key, x, NULL, all);
+			i++;
+		} else if (c > 0) {
+			diff_row(out, file, y->key, NULL, y, all);
+			j++;
+		} else {
+			diff_row(out, file, x->key, x, y, all);
+			i++;
+			j++;
+		}
+	}
+}
+
+void dv_metrics_diff(dv_vec *out, const dv_vec *a, const dv_vec *b, bool all)
+{
+	size_t i = 0, j = 0;
+	while (i < a->n || j < b->n) {
+		const dv_metrics *x = i < a->n ? *dv_vec_at(a, dv_metrics *, i) : NULL;
+		const dv_metrics *y = j < b->n ? *dv_vec_at(b, dv_metrics *, j) : NULL;
+		int c = !x ? 1 : !y ? -1 : strcmp(x->file, y->file);
+		if (c < 0) {
+			diff_file(out, x, NULL, all);
+			i++;
+		} else if (c > 0) {
+			diff_file(out, NULL, y, all);
+			j++;
+		} else {
+			diff_file(out, x, y, all);
+			i++;
+			j++;
+		}
+	}
+}
+
+void dv_table_format(dv_buf *out, const dv_strvec *cells, size_t ncols)
+{
+	size_t *width = dv_calloc(ncols, sizeof(*width));
+
+	for (size_t i = 0; i < cells->n; i++) {
+		size_t n = strlen(cells->v[i]);
+		if (n > width[i % ncols])
+			width[i % ncols] = n;
+	}
+	for (size_t i = 0; i < cells->n; i++) {
+		size_t col = i % ncols;
+		if (col + 1 == ncols) {
+			dv_buf_puts(out, cells->v[i]);
+			/* no trailing blanks: strip the padding of empty cells */
+			while (out->len && out->ptr[out->len - 1] == ' ')
+				dv_buf_truncate(out, out->len - 1);
+			dv_buf_putc(out, '\n');
+		} else {
+			dv_buf_printf(out, "%-*s  ", (int)width[col], cells->v[i]);
+		}
+	}
+	free(width);
+}

@@ -1,0 +1,297 @@
+/*
+ * staleness.c - the change report of a command stage, the definition hash,
+ * and recording a stage's current state (after a run or for `dv commit`).
+ *
+ * Comparisons go through dv_workspace_compare, i.e. the stat cache: an
+ * up-to-date pipeline costs one stat per dep and out and no reads, which
+ * is what makes `dv repro` on 200 up-to-date stages take milliseconds.
+ * Params files are read through a memoising dv_params_set so a params.ini
+ * shared by every stage is parsed once per command.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "dv/cache.h"
+#include "dv/error.h"
+#include "dv/fs.h"
+#include "dv/git.h"
+#include "dv/ignore.h"
+#include "dv/params.h"
+#include "dv/staleness.h"
+#include "dv/workspace.h"
+
+const char *dv_change_kind_name(dv_change_kind kind)
+{
+	switch (kind) {
+	case DV_CHG_NEVER_RUN: return "never run";
+	case DV_CHG_ALWAYS: return "always changed";
+	case DV_CHG_CMD: return "cmd changed";
+	case DV_CHG_DEP_MODIFIED: return "dep modified";
+	case DV_CHG_DEP_DELETED: return "dep deleted";
+	case DV_CHG_OUT_MODIFIED: return "out modified";
+	case DV_CHG_OUT_DELETED: return "out deleted";
+	case DV_CHG_OUT_NOT_CACHED: return "out not in cache";
+	case DV_CHG_PARAM_CHANGED: return "param changed";
+	case DV_CHG_PARAM_DELETED: return "param deleted";
+	case DV_CHG_PARAM_NEW: return "param new";
+	}
+	return "changed";
+}
+
+bool dv_change_makes_stale(dv_change_kind kind)
+{
+	return kind != DV_CHG_OUT_NOT_CACHED;
+}
+
+bool dv_changes_stale(const dv_vec *changes)
+{
+	for (size_t i = 0; i < changes->n; i++)
+		if (dv_change_makes_stale(dv_vec_at(changes, dv_change, i)->kind))
+			return true;
+	return false;
+}
+
+static void add_change(dv_vec *out, dv_change_kind kind, char *what_owned)
+{
+	dv_change *c = dv_vec_push(out);
+	c->kind = kind;
+	c->what = what_owned;
+}
+
+void dv_changes_free(dv_vec *changes)
+{
+	for (size_t i = 0; i < changes->n; i++)
+		free(dv_vec_at(changes, dv_change, i)->what);
+	dv_vec_free(changes);
+}
+
+/* Each field ends with a NUL and each entry with a tag byte, so no two
+ * different definitions serialise to the same bytes. */
+void dv_stage_def_hash(dv_hash *out, const dv_stage *st)
+{
+	dv_buf b = DV_BUF_INIT;
+
+	dv_buf_puts(&b, "dv-stage-def 1");
+	dv_buf_add(&b, "\0C", 2);
+	dv_buf_add(&b, st->cmd ? st->cmd : "", strlen(st->cmd ? st->cmd : "") + 1);
+	for (size_t i = 0; i < st->deps.n; i++) {
+		const char *p = dv_stage_dep(st, i)->path;
+		dv_buf_putc(&b, 'D');
+		dv_buf_add(&b, p, strlen(p) + 1);
+	}
+	for (size_t i = 0; i < st->outs.n; i++) {
+		const dv_stage_file *o = dv_stage_out(st, i);
+		dv_buf_putc(&b, 'O');
+		dv_buf_add(&b, o->path, strlen(o->path) + 1);
+		dv_buf_printf(&b, "%c%c%c%c", o->cache ? 'c' : '-', o->persist ? 'p' : '-',
+			      o->metric ? 'm' : '-', o->plot ? 'g' : '-');
+	}
+	for (size_t i = 0; i < st->params.n; i++) {
+		const dv_stage_param *p = dv_stage_param_at(st, i);
+		dv_buf_putc(&b, 'P');
+		dv_buf_add(&b, p->file, strlen(p->file) + 1);
+		dv_buf_add(&b, p->key, strlen(p->key) + 1);
+	}
+	dv_hash_buffer(out, b.ptr, b.len);
+	dv_buf_free(&b);
+}
+
+static int compare_file(dv_vec *out, dv_repo *repo, const dv_stage *st, const dv_stage_file *f,
+			bool is_out)
+{
+	char *rel = dv_stage_entry_relpath(st, f->path);
+	int r = dv_workspace_compare(repo, f, rel, NULL);
+
+	if (r < 0) {
+		free(rel);
+		return r;
+	}
+	switch (r) {
+	case DV_WS_SAME:
+		if (is_out && f->cache && !dv_cache_has(repo->cache, &f->hash, f->is_dir)) {
+			add_change(out, DV_CHG_OUT_NOT_CACHED, rel);
+			return 0;
+		}
+		break;
+	case DV_WS_DELETED:
+		add_change(out, is_out ? DV_CHG_OUT_DELETED : DV_CHG_DEP_DELETED, rel);
+		return 0;
+	case DV_WS_MODIFIED:
+	case DV_WS_NEW:
+		add_change(out, is_out ? DV_CHG_OUT_MODIFIED : DV_CHG_DEP_MODIFIED, rel);
+		return 0;
+	}
+	free(rel);
+	return 0;
+}
+
+int dv_stage_changes_with(dv_vec *out, dv_repo *repo, const dv_stage *st, dv_params_set *params)
+{
+	int rc = 0;
+	dv_hash def;
+
+	if (st->always_changed)
+		add_change(out, DV_CHG_ALWAYS, NULL);
+	if (!st->has_def_hash) {
+		/* Nothing recorded to compare with: listing every dep as
+		 * "modified" would only be noise. */
+		add_change(out, DV_CHG_NEVER_RUN, NULL);
+		return 0;
+	}
+	dv_stage_def_hash(&def, st);
+	if (!dv_hash_equal(&def, &st->def_hash))
+		add_change(out, DV_CHG_CMD, NULL);
+	for (size_t i = 0; i < st->deps.n && rc == 0; i++)
+		rc = compare_file(out, repo, st, dv_stage_dep(st, i), false);
+	for (size_t i = 0; i < st->params.n && rc == 0; i++) {
+		const dv_stage_param *p = dv_stage_param_at(st, i);
+		char *file = dv_stage_entry_relpath(st, p->file);
+		const dv_params *pf = NULL;
+		const char *now = NULL;
+		rc = dv_params_set_get(&pf, params, file);
+		if (rc == DV_ENOTFOUND)
+			rc = 0;
+		if (rc == 0) {
+			now = dv_params_get(pf, p->key);
+			if (!p->value)
+				add_change(out, DV_CHG_PARAM_NEW, dv_asprintf("%s:%s", file, p->key));
+			else if (!now)
+				add_change(out, DV_CHG_PARAM_DELETED, dv_asprintf("%s:%s", file, p->key));
+			else if (strcmp(now, p->value))
+				add_change(out, DV_CHG_PARAM_CHANGED, dv_asprintf("%s:%s", file, p->key));
+		}
+		free(file);
+	}
+	for (size_t i = 0; i < st->outs.n && rc == 0; i++)
+		rc = compare_file(out, repo, st, dv_stage_out(st, i), true);
+	return rc;
+}
+
+int dv_stage_changes(dv_vec *out, dv_repo *repo, const dv_stage *st)
+{
+	dv_params_set *set = dv_params_set_new(repo, NULL);
+	int rc = dv_stage_changes_with(out, repo, st, set);
+	dv_params_set_free(set);
+	return rc;
+}
+
+void dv_stage_file_set_state(dv_stage_file *f, const dv_ws_state *ws)
+{
+	f->has_hash = true;
+	f->hash = ws->hash;
+	f->is_dir = ws->is_dir;
+	f->has_size = true;
+	f->size = ws->size;
+	f->has_files = ws->is_dir;
+	f->files = ws->is_dir ? ws->nfiles : 0;
+}
+
+static int record_file(dv_repo *repo, dv_stage *st, dv_stage_file *f, bool is_out)
+{
+	char *rel = dv_stage_entry_relpath(st, f->path);
+	dv_ws_state ws;
+	int rc;
+
+	if ((rc = dv_workspace_hash(&ws, repo, rel, NULL)) < 0)
+		goto done;
+	if (!ws.exists) {
+		rc = dv_error(DV_ENOTFOUND, is_out ? "out '%s' of '%s' does not exist: did the command write it?"
+						   : "dep '%s' of '%s' does not exist",
+			      rel, st->path);
+		goto done;
+	}
+	if (is_out && f->cache)
+		rc = dv_workspace_commit_entry(repo, f, rel);
+	else
+		dv_stage_file_set_state(f, &ws);
+done:
+	free(rel);
+	return rc;
+}
+
+int dv_stage_record_inputs(dv_repo *repo, dv_stage *st, dv_params_set *params)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < st->deps.n && rc == 0; i++)
+		rc = record_file(repo, st, dv_stage_dep(st, i), false);
+	for (size_t i = 0; i < st->params.n && rc == 0; i++) {
+		dv_stage_param *p = dv_stage_param_at(st, i);
+		char *file = dv_stage_entry_relpath(st, p->file);
+		const dv_params *pf = NULL;
+		const char *now;
+		if ((rc = dv_params_set_get(&pf, params, file)) == 0) {
+			if ((now = dv_params_get(pf, p->key)) != NULL) {
+				free(p->value);
+				p->value = dv_strdup(now);
+			} else {
+				rc = dv_error(DV_ENOTFOUND, "param '%s' of '%s' is missing from '%s'; add it or remove it from the stage",
+					      p->key, st->path, file);
+			}
+		} else if (rc == DV_ENOTFOUND) {
+			rc = dv_error(DV_ENOTFOUND, "params file '%s' of '%s' does not exist", file, st->path);
+		}
+		free(file);
+	}
+	return rc;
+}
+
+int dv_stage_record_with(dv_repo *repo, dv_stage *st, dv_params_set *params)
+{
+	int rc = dv_stage_record_inputs(repo, st, params);
+
+	for (size_t i = 0; i < st->outs.n && rc == 0; i++)
+		rc = record_file(repo, st, dv_stage_out(st, i), true);
+	if (rc == 0) {
+		dv_stage_def_hash(&st->def_hash, st);
+		st->has_def_hash = true;
+	}
+	return rc;
+}
+
+int dv_stage_record(dv_repo *repo, dv_stage *st)
+{
+	dv_params_set *set = dv_params_set_new(repo, NULL);
+	int rc = dv_stage_record_with(repo, st, set);
+	dv_params_set_free(set);
+	return rc;
+}
+
+int dv_stage_store(dv_repo *repo, const dv_stage *st, dv_strvec *to_stage)
+{
+	int rc;
+
+	if ((rc = dv_stage_save(st, repo->root)) < 0)
+		return rc;
+	if (to_stage && !dv_strvec_contains(to_stage, st->path))
+		dv_strvec_push(to_stage, st->path);
+	for (size_t i = 0; i < st->outs.n; i++) {
+		const dv_stage_file *o = dv_stage_out(st, i);
+		char *rel, *gi = NULL;
+		if (!o->cache)
+			continue;
+		rel = dv_stage_entry_relpath(st, o->path);
+		rc = dv_gitignore_add(&gi, repo, rel);
+		free(rel);
+		if (rc < 0)
+			return rc;
+		if (gi && to_stage && !dv_strvec_contains(to_stage, gi))
+			dv_strvec_push_take(to_stage, gi);
+		else
+			free(gi);
+	}
+	return 0;
+}
+
+int dv_stage_git_add(dv_repo *repo, const dv_strvec *paths)
+{
+	bool autostage = true;
+	int rc;
+
+	if (!paths->n)
+		return 0;
+	if ((rc = dv_config_get_bool(repo->config, "core.autostage", true, &autostage)) < 0)
+		return rc;
+	return autostage ? dv_git_stage_paths(repo, paths) : 0;
+}
