@@ -26,6 +26,7 @@ typedef struct {
 	char *key;   /* "core.remote", "remote.origin.url" */
 	char *value;
 	dv_config_level level;
+	int line;    /* in the level's file */
 } dv_config_entry;
 
 typedef struct dv_config dv_config;
@@ -49,11 +50,26 @@ void dv_config_remote_names(dv_strvec *out, const dv_config *cfg);
 
 /* File path for a level. */
 int dv_config_path(dv_buf *out, dv_config_level level, const char *dvdir);
+/* The file a loaded level came from (NULL for repo levels outside a repo). */
+const char *dv_config_level_file(const dv_config *cfg, dv_config_level level);
+/* "system", "global", "repo", "local". */
+const char *dv_config_level_name(dv_config_level level);
+/* Whole number >= 0 (jobs, port); missing → dflt. */
+int dv_config_get_uint(const dv_config *cfg, const char *key, unsigned long dflt, unsigned long *out);
+/* The winning value of `key` among the entries of one level, or NULL. */
+const char *dv_config_get_at_level(const dv_config *cfg, const char *key, dv_config_level level);
 
 /* Is this a key dv knows?  Unknown keys are an error naming the key. */
 int dv_config_check_key(const char *key);
 /* Keys that hold secrets may only be written to config.local / global. */
 bool dv_config_key_is_secret(const char *key);
+/* Is `value` acceptable for the known `key` (booleans, numbers, cache.type
+ * lists, remote names)?  The loader checks every value this way. */
+int dv_config_check_value(const char *key, const char *value);
+/* Remote names: [A-Za-z0-9._-], short enough that [remote "NAME"] fits
+ * inih's 49-byte section names (at most DV_CONFIG_REMOTE_NAME_MAX bytes). */
+#define DV_CONFIG_REMOTE_NAME_MAX 40
+int dv_config_check_remote_name(const char *name);
 
 /* Set (value != NULL) or unset (value == NULL) `key` in the file at `path`,
  * keeping everything else; the file is created if missing.  Unsetting a key

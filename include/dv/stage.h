@@ -18,10 +18,9 @@
 
 #include "dv/buf.h"
 #include "dv/hash.h"
+#include "dv/ini.h" /* DV_INI_MAX_LINE, dv_ini_quote_value, dv_ini_unquote_value */
 
 #define DV_STAGE_SUFFIX ".stage"
-/* inih hands over at most 199 bytes of a line (200 with the newline). */
-#define DV_INI_MAX_LINE 199
 
 typedef struct {
 	char *path;     /* relative to the stage's directory */
@@ -87,9 +86,14 @@ dv_stage_param *dv_stage_add_param(dv_stage *st, const char *file, const char *k
 
 /* Repo-relative path of an entry: dir + "/" + entry path, normalised. */
 char *dv_stage_entry_relpath(const dv_stage *st, const char *entry_path);
+/* May `entry_path` (relative to the stage's directory) appear in this stage?
+ * Refuses empty and absolute paths, paths leaving the repository through
+ * "..", the repository root itself, and paths inside .git or .dv.  The
+ * message names the path, without the file (callers add context). */
+int dv_stage_check_entry_path(const dv_stage *st, const char *entry_path);
 
-/* The quoting rules, exposed for tests and for other INI writers. */
-void dv_ini_quote_value(dv_buf *out, const char *value);
-int dv_ini_unquote_value(dv_buf *out, const char *value);
+/* cmd and desc are folded onto indented lines so lines stay within this
+ * width where word boundaries allow (longer words up to DV_INI_MAX_LINE). */
+#define DV_STAGE_FOLD_WIDTH 79
 
 #endif

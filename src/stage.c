@@ -1,0 +1,714 @@
+/*
+ * stage.c - .stage files: strict parsing through dv_ini_parse, canonical
+ * writing, atomic saving.
+ *
+ * Paths never go into section headers (inih cuts those at 49 bytes), so a
+ * [dep], [out] or [param] entry is identified by its first key, `path` (or
+ * `file`), and dv_ini_parse tells us when a header repeats the previous
+ * section's name.  Parsing is strict: an unknown key or section, a repeated
+ * key, a key before `path`, or an inline comment that inih cut off a cmd is
+ * an error naming the file and line, because a .stage file silently read
+ * differently from how it was written would rerun, or skip, the wrong work.
+ *
+ * Writing is canonical (fixed section and key order, one blank line between
+ * sections) so reruns give minimal git diffs.  cmd and desc are folded at
+ * DV_STAGE_FOLD_WIDTH onto indented continuation lines, split only at single
+ * spaces so joining the pieces with one space gives the value back.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dv/error.h"
+#include "dv/fs.h"
+#include "dv/stage.h"
+
+/* ---- construction ------------------------------------------------------ */
+
+dv_stage *dv_stage_new(const char *stage_path)
+{
+	dv_stage *st = dv_calloc(1, sizeof(*st));
+	const char *base = dv_path_basename(stage_path);
+	size_t blen = strlen(base), slen = strlen(DV_STAGE_SUFFIX);
+	char *dir = dv_path_dirname(stage_path);
+
+	st->path = dv_strdup(stage_path);
+	if (!strcmp(dir, ".")) {
+		free(dir);
+		dir = dv_strdup("");
+	}
+	st->dir = dir;
+	if (blen > slen && !strcmp(base + blen - slen, DV_STAGE_SUFFIX))
+		st->name = dv_strndup(base, blen - slen);
+	else
+		st->name = dv_strdup(base);
+	st->deps = (dv_vec)DV_VEC_INIT(dv_stage_file);
+	st->outs = (dv_vec)DV_VEC_INIT(dv_stage_file);
+	st->params = (dv_vec)DV_VEC_INIT(dv_stage_param);
+	return st;
+}
+
+static void file_entries_free(dv_vec *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		free(dv_vec_at(v, dv_stage_file, i)->path);
+	dv_vec_free(v);
+}
+
+void dv_stage_free(dv_stage *st)
+{
+	if (!st)
+		return;
+	file_entries_free(&st->deps);
+	file_entries_free(&st->outs);
+	for (size_t i = 0; i < st->params.n; i++) {
+		dv_stage_param *p = dv_stage_param_at(st, i);
+		free(p->file);
+		free(p->key);
+		free(p->value);
+	}
+	dv_vec_free(&st->params);
+	free(st->path);
+	free(st->dir);
+	free(st->name);
+	free(st->cmd);
+	free(st->desc);
+	free(st);
+}
+
+dv_stage_file *dv_stage_add_dep(dv_stage *st, const char *path)
+{
+	dv_stage_file *f = dv_vec_push(&st->deps);
+	f->path = dv_path_normalize(path);
+	f->cache = true;
+	return f;
+}
+
+dv_stage_file *dv_stage_add_out(dv_stage *st, const char *path)
+{
+	dv_stage_file *f = dv_vec_push(&st->outs);
+	f->path = dv_path_normalize(path);
+	f->cache = true;
+	return f;
+}
+
+dv_stage_param *dv_stage_add_param(dv_stage *st, const char *file, const char *key, const char *value)
+{
+	dv_stage_param *p = dv_vec_push(&st->params);
+	p->file = dv_path_normalize(file);
+	p->key = dv_strdup(key);
+	p->value = value ? dv_strdup(value) : NULL;
+	return p;
+}
+
+char *dv_stage_entry_relpath(const dv_stage *st, const char *entry_path)
+{
+	dv_buf joined = DV_BUF_INIT;
+	char *norm;
+
+	dv_path_join(&joined, st->dir, entry_path);
+	norm = dv_path_normalize(joined.ptr);
+	dv_buf_free(&joined);
+	return norm;
+}
+
+int dv_stage_check_entry_path(const dv_stage *st, const char *entry_path)
+{
+	char *rel = NULL;
+	size_t first;
+	int rc = 0;
+
+	if (!*entry_path)
+		return dv_error(DV_ERROR, "empty path");
+	if (entry_path[0] == '/')
+		return dv_error(DV_ERROR, "path '%s' is absolute; write it relative to the "
+				"directory of the .stage file", entry_path);
+	rel = dv_stage_entry_relpath(st, entry_path);
+	first = strcspn(rel, "/");
+	if (!strcmp(rel, ".."))
+		rc = dv_error(DV_ERROR, "path '%s' leaves the repository", entry_path);
+	else if (first == 2 && !strncmp(rel, "..", 2))
+		rc = dv_error(DV_ERROR, "path '%s' leaves the repository", entry_path);
+	else if (!strcmp(rel, "."))
+		rc = dv_error(DV_ERROR, "path '%s' is the repository root itself", entry_path);
+	else if ((first == 4 && !strncmp(rel, ".git", 4)) || (first == 3 && !strncmp(rel, ".dv", 3)))
+		rc = dv_error(DV_ERROR, "path '%s' is inside %.*s, which dv does not track",
+			      entry_path, (int)first, rel);
+	free(rel);
+	return rc;
+}
+
+/* ---- parsing --------------------------------------------------------- */
+
+typedef enum { SEC_NONE, SEC_STAGE, SEC_DEP, SEC_PARAM, SEC_OUT } section_kind;
+
+static const char *const section_names[] = { "", "stage", "dep", "param", "out" };
+
+/* Keys per section, in canonical order; a bit per key marks it seen. */
+static const char *const stage_keys[] = { "cmd", "desc", "always_changed", "frozen", "hash", NULL };
+static const char *const dep_keys[] = { "path", "hash", "size", "files", NULL };
+static const char *const param_keys[] = { "file", "key", "value", NULL };
+static const char *const out_keys[] = { "path", "cache", "persist", "metric", "plot",
+					"hash", "size", "files", NULL };
+static const char *const *const section_keys[] = { NULL, stage_keys, dep_keys, param_keys, out_keys };
+
+typedef struct {
+	dv_stage *st;
+	section_kind kind;
+	int section_line;
+	bool section_has_keys;
+	unsigned seen;        /* bit i: section_keys[kind][i] was set */
+	const char *last_key; /* the key a continuation line continues */
+	int stage_line;       /* line of the [stage] header, 0 if none */
+	int first_entry_line; /* line of the first [dep] or [param] */
+	dv_buf cmd, desc;     /* raw (still quoted) text, continuations joined */
+	bool has_cmd, has_desc;
+	dv_buf value;         /* scratch: the unquoted value */
+} parse_ctx;
+
+static int key_index(section_kind kind, const char *name)
+{
+	const char *const *keys = section_keys[kind];
+	for (int i = 0; keys && keys[i]; i++)
+		if (!strcmp(keys[i], name))
+			return i;
+	return -1;
+}
+
+static void list_keys(dv_buf *out, section_kind kind)
+{
+	const char *const *keys = section_keys[kind];
+	for (int i = 0; keys[i]; i++)
+		dv_buf_printf(out, "%s%s", i ? ", " : "", keys[i]);
+}
+
+static int parse_u64(uint64_t *out, const char *key, const char *text)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!*text || strspn(text, "0123456789") != strlen(text))
+		return dv_error(DV_ERROR, "'%s = %s' is not a non-negative whole number", key, text);
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno == ERANGE)
+		return dv_error(DV_ERROR, "'%s = %s' is too large", key, text);
+	*out = (uint64_t)v;
+	return 0;
+}
+
+static int parse_bool_key(bool *out, const char *key, const char *text)
+{
+	if (dv_ini_parse_bool(out, text) < 0)
+		return dv_error(DV_ERROR, "'%s = %s' is not a boolean (use true or false)", key, text);
+	return 0;
+}
+
+/* Empty sections would vanish on the canonical rewrite; a hand-edited file
+ * that has one most likely lost its keys by mistake. */
+static int check_section_not_empty(parse_ctx *c)
+{
+	if (c->kind == SEC_NONE || c->section_has_keys)
+		return 0;
+	if (c->kind == SEC_STAGE)
+		return dv_error(DV_ERROR, "the [stage] section of line %d is empty; it needs 'cmd = ...'",
+				c->section_line);
+	return dv_error(DV_ERROR, "the [%s] section of line %d is empty; every [%s] section "
+			"starts with '%s = ...'", section_names[c->kind], c->section_line,
+			section_names[c->kind], c->kind == SEC_PARAM ? "file" : "path");
+}
+
+static int on_section(parse_ctx *c, const dv_ini_item *it)
+{
+	section_kind kind = SEC_NONE;
+	int rc;
+
+	if ((rc = check_section_not_empty(c)) < 0)
+		return rc;
+	for (int k = SEC_STAGE; k <= SEC_OUT; k++)
+		if (!strcmp(it->section, section_names[k]))
+			kind = (section_kind)k;
+	if (kind == SEC_NONE)
+		return dv_error(DV_ERROR, "unknown section '[%s]' (a .stage file has [stage], [dep], "
+				"[param] and [out] sections)", it->section);
+	if (kind == SEC_STAGE) {
+		if (c->stage_line)
+			return dv_error(DV_ERROR, "a second [stage] section (the first is on line %d); "
+					"a .stage file describes one stage", c->stage_line);
+		c->stage_line = it->line;
+	}
+	if ((kind == SEC_DEP || kind == SEC_PARAM) && !c->first_entry_line)
+		c->first_entry_line = it->line;
+	c->kind = kind;
+	c->section_line = it->line;
+	c->section_has_keys = false;
+	c->seen = 0;
+	c->last_key = NULL;
+	return 0;
+}
+
+static int on_continuation(parse_ctx *c, const dv_ini_item *it)
+{
+	dv_buf *raw;
+
+	if (!c->last_key || (strcmp(c->last_key, "cmd") && strcmp(c->last_key, "desc")))
+		return dv_error(DV_ERROR, "an indented line continues '%s', but only cmd and desc "
+				"may go on over indented lines; remove the indentation",
+				c->last_key ? c->last_key : it->name);
+	if (it->comment_cut)
+		return dv_error(DV_ERROR, "inih cuts '%s' at ' ;' (an inline comment); write the "
+				"value quoted with '\\x3b' for that ';'", c->last_key);
+	raw = !strcmp(c->last_key, "cmd") ? &c->cmd : &c->desc;
+	if (raw->len)
+		dv_buf_putc(raw, ' ');
+	dv_buf_puts(raw, it->value);
+	return 0;
+}
+
+static bool entry_path_taken(const dv_stage *st, const dv_vec *v, size_t upto, const char *path)
+{
+	char *rel = dv_stage_entry_relpath(st, path);
+	bool taken = false;
+	for (size_t i = 0; i < upto && !taken; i++) {
+		char *other = dv_stage_entry_relpath(st, dv_vec_at(v, dv_stage_file, i)->path);
+		taken = !strcmp(rel, other);
+		free(other);
+	}
+	free(rel);
+	return taken;
+}
+
+static int set_entry_path(parse_ctx *c, dv_vec *v, const char *what, const char *path)
+{
+	dv_stage_file *f;
+	int rc;
+
+	if ((rc = dv_stage_check_entry_path(c->st, path)) < 0)
+		return rc;
+	if (entry_path_taken(c->st, v, v->n, path))
+		return dv_error(DV_ERROR, "%s '%s' is listed twice", what, path);
+	f = dv_vec_push(v);
+	f->path = dv_path_normalize(path);
+	f->cache = true;
+	return 0;
+}
+
+static int set_file_key(dv_stage_file *f, const char *key, const char *v)
+{
+	if (!strcmp(key, "hash")) {
+		if (dv_hash_parse(&f->hash, &f->is_dir, v) < 0)
+			return DV_ERROR;
+		f->has_hash = true;
+		return 0;
+	}
+	if (!strcmp(key, "size")) {
+		f->has_size = true;
+		return parse_u64(&f->size, key, v);
+	}
+	if (!strcmp(key, "files")) {
+		f->has_files = true;
+		return parse_u64(&f->files, key, v);
+	}
+	if (!strcmp(key, "cache"))
+		return parse_bool_key(&f->cache, key, v);
+	if (!strcmp(key, "persist"))
+		return parse_bool_key(&f->persist, key, v);
+	if (!strcmp(key, "metric"))
+		return parse_bool_key(&f->metric, key, v);
+	return parse_bool_key(&f->plot, key, v); /* "plot": key_index checked the rest */
+}
+
+static int set_def_hash(dv_stage *st, const char *v)
+{
+	bool is_dir;
+
+	if (dv_hash_parse(&st->def_hash, &is_dir, v) < 0)
+		return DV_ERROR;
+	if (is_dir)
+		return dv_error(DV_ERROR, "the [stage] hash names a stage definition, not a directory: "
+				"drop the '.dir'");
+	st->has_def_hash = true;
+	return 0;
+}
+
+static int set_param_key(parse_ctx *c, const char *key, const char *v)
+{
+	dv_stage *st = c->st;
+	dv_stage_param *p;
+	int rc;
+
+	if (!strcmp(key, "file")) {
+		if ((rc = dv_stage_check_entry_path(st, v)) < 0)
+			return rc;
+		p = dv_vec_push(&st->params);
+		p->file = dv_path_normalize(v);
+		return 0;
+	}
+	p = dv_stage_param_at(st, st->params.n - 1);
+	if (!strcmp(key, "key")) {
+		if (!*v)
+			return dv_error(DV_ERROR, "empty param key; write 'key = section.name'");
+		for (size_t i = 0; i + 1 < st->params.n; i++) {
+			dv_stage_param *q = dv_stage_param_at(st, i);
+			if (!strcmp(q->file, p->file) && q->key && !strcmp(q->key, v))
+				return dv_error(DV_ERROR, "param '%s' of '%s' is listed twice", v, p->file);
+		}
+		p->key = dv_strdup(v);
+		return 0;
+	}
+	p->value = dv_strdup(v);
+	return 0;
+}
+
+static int on_key(parse_ctx *c, const dv_ini_item *it)
+{
+	int idx, rc;
+	const char *first;
+
+	if (c->kind == SEC_NONE)
+		return dv_error(DV_ERROR, "'%s' comes before any section; keys go below a [stage], "
+				"[dep], [param] or [out] header", it->name);
+	idx = key_index(c->kind, it->name);
+	if (idx < 0) {
+		dv_buf known = DV_BUF_INIT;
+		list_keys(&known, c->kind);
+		rc = dv_error(DV_ERROR, "unknown key '%s' in [%s] (known: %s)", it->name,
+			      section_names[c->kind], known.ptr);
+		dv_buf_free(&known);
+		return rc;
+	}
+	first = section_keys[c->kind][0];
+	if (c->kind != SEC_STAGE && !c->section_has_keys && idx != 0)
+		return dv_error(DV_ERROR, "'%s' before '%s': every [%s] section starts with '%s = ...'",
+				it->name, first, section_names[c->kind], first);
+	if (c->seen & (1u << idx)) {
+		if (idx == 0 && c->kind != SEC_STAGE)
+			return dv_error(DV_ERROR, "a second '%s' in one [%s] section; start another "
+					"[%s] section for another entry", first,
+					section_names[c->kind], section_names[c->kind]);
+		return dv_error(DV_ERROR, "'%s' is set twice in [%s]", it->name, section_names[c->kind]);
+	}
+	c->seen |= 1u << idx;
+	c->section_has_keys = true;
+	c->last_key = section_keys[c->kind][idx];
+
+	if (c->kind == SEC_STAGE && (!strcmp(it->name, "cmd") || !strcmp(it->name, "desc"))) {
+		if (it->comment_cut)
+			return dv_error(DV_ERROR, "inih cuts '%s' at ' ;' (an inline comment); write the "
+					"value quoted with '\\x3b' for that ';', e.g. "
+					"cmd = \"make a \\x3b make b\"", it->name);
+		dv_buf_set(!strcmp(it->name, "cmd") ? &c->cmd : &c->desc, it->value);
+		*(!strcmp(it->name, "cmd") ? &c->has_cmd : &c->has_desc) = true;
+		return 0;
+	}
+
+	dv_buf_reset(&c->value);
+	if ((rc = dv_ini_unquote_value(&c->value, it->value)) < 0)
+		return rc;
+	switch (c->kind) {
+	case SEC_STAGE:
+		if (!strcmp(it->name, "hash"))
+			return set_def_hash(c->st, c->value.ptr);
+		return parse_bool_key(!strcmp(it->name, "frozen") ? &c->st->frozen : &c->st->always_changed,
+				      it->name, c->value.ptr);
+	case SEC_DEP:
+		if (idx == 0)
+			return set_entry_path(c, &c->st->deps, "dep", c->value.ptr);
+		return set_file_key(dv_stage_dep(c->st, c->st->deps.n - 1), it->name, c->value.ptr);
+	case SEC_OUT:
+		if (idx == 0)
+			return set_entry_path(c, &c->st->outs, "out", c->value.ptr);
+		return set_file_key(dv_stage_out(c->st, c->st->outs.n - 1), it->name, c->value.ptr);
+	case SEC_PARAM:
+		return set_param_key(c, it->name, c->value.ptr);
+	default:
+		return 0;
+	}
+}
+
+static int on_item(void *user, const dv_ini_item *it)
+{
+	parse_ctx *c = user;
+
+	if (!it->name)
+		return on_section(c, it);
+	if (it->continuation)
+		return on_continuation(c, it);
+	return on_key(c, it);
+}
+
+/* Checks that need the whole file, reported at the line they concern. */
+static int finish_parse(parse_ctx *c, const char *stage_path)
+{
+	dv_stage *st = c->st;
+	dv_buf text = DV_BUF_INIT;
+	int rc = 0;
+
+	if ((rc = check_section_not_empty(c)) < 0) {
+		rc = dv_error_wrap(rc, "cannot read '%s'", stage_path);
+		goto done;
+	}
+	if (c->has_cmd) {
+		if ((rc = dv_ini_unquote_value(&text, c->cmd.ptr)) < 0) {
+			rc = dv_error_wrap(rc, "cannot read '%s': cmd", stage_path);
+			goto done;
+		}
+		st->cmd = dv_buf_detach(&text);
+	}
+	if (c->has_desc) {
+		if ((rc = dv_ini_unquote_value(&text, c->desc.ptr)) < 0) {
+			rc = dv_error_wrap(rc, "cannot read '%s': desc", stage_path);
+			goto done;
+		}
+		st->desc = dv_buf_detach(&text);
+	}
+	for (size_t i = 0; i < st->params.n; i++)
+		if (!dv_stage_param_at(st, i)->key) {
+			rc = dv_error(DV_ERROR, "cannot read '%s': param file '%s' has no 'key = ...'",
+				      stage_path, dv_stage_param_at(st, i)->file);
+			goto done;
+		}
+	if (c->stage_line) {
+		st->is_command = true;
+		if (!st->cmd || !*st->cmd)
+			rc = dv_error(DV_ERROR, "cannot read '%s' line %d: [stage] has no cmd",
+				      stage_path, c->stage_line);
+	} else if (c->first_entry_line) {
+		rc = dv_error(DV_ERROR, "cannot read '%s' line %d: [dep] and [param] belong to a "
+			      "command stage, which needs a [stage] section with a cmd",
+			      stage_path, c->first_entry_line);
+	} else if (st->outs.n == 0) {
+		rc = dv_error(DV_ERROR, "cannot read '%s': no [stage] or [out] section", stage_path);
+	}
+done:
+	dv_buf_free(&text);
+	return rc;
+}
+
+int dv_stage_parse(dv_stage **out, const char *stage_path, const char *text, size_t len)
+{
+	parse_ctx c;
+	int rc;
+
+	*out = NULL;
+	memset(&c, 0, sizeof(c));
+	c.st = dv_stage_new(stage_path);
+	dv_buf_init(&c.cmd);
+	dv_buf_init(&c.desc);
+	dv_buf_init(&c.value);
+	if ((rc = dv_ini_parse(stage_path, text, len, 0, on_item, &c)) < 0)
+		goto done;
+	if ((rc = finish_parse(&c, stage_path)) < 0)
+		goto done;
+	*out = c.st;
+	c.st = NULL;
+done:
+	dv_stage_free(c.st);
+	dv_buf_free(&c.cmd);
+	dv_buf_free(&c.desc);
+	dv_buf_free(&c.value);
+	return rc;
+}
+
+int dv_stage_load(dv_stage **out, const char *root, const char *stage_path)
+{
+	dv_buf path = DV_BUF_INIT, text = DV_BUF_INIT;
+	int rc;
+
+	*out = NULL;
+	dv_path_join(&path, root, stage_path);
+	if ((rc = dv_read_file(&text, path.ptr)) == 0)
+		rc = dv_stage_parse(out, stage_path, text.ptr, text.len);
+	dv_buf_free(&path);
+	dv_buf_free(&text);
+	return rc;
+}
+
+/* ---- writing --------------------------------------------------------- */
+
+static int put_value(dv_buf *out, const dv_stage *st, const char *key, const char *value)
+{
+	size_t start = out->len;
+
+	dv_buf_printf(out, "%s = ", key);
+	dv_ini_quote_value(out, value);
+	if (out->len - start > DV_INI_MAX_LINE) {
+		size_t n = out->len - start;
+		if (!strcmp(key, "path") || !strcmp(key, "file"))
+			return dv_error(DV_ERROR, "cannot write '%s': path '%s' does not fit on one "
+					"line (%zu bytes with '%s = ', at most %d); use a shorter path",
+					st->path, value, n, key, DV_INI_MAX_LINE);
+		return dv_error(DV_ERROR, "cannot write '%s': the value of '%s' does not fit on "
+				"one line (%zu bytes, at most %d)", st->path, key, n, DV_INI_MAX_LINE);
+	}
+	dv_buf_putc(out, '\n');
+	return 0;
+}
+
+/* A split point: one space between two non-blank bytes, not followed by a
+ * byte that would make the continuation line a comment. */
+static bool is_fold_point(const char *s, size_t i)
+{
+	return s[i] == ' ' && i > 0 && s[i - 1] != ' ' && s[i + 1] && s[i + 1] != ' ' &&
+	       s[i + 1] != '#' && s[i + 1] != ';';
+}
+
+static int put_folded(dv_buf *out, const dv_stage *st, const char *key, const char *value)
+{
+	dv_buf q = DV_BUF_INIT;
+	size_t line_len, i = 0;
+	int rc = 0;
+
+	dv_ini_quote_value(&q, value);
+	dv_buf_printf(out, "%s = ", key);
+	line_len = strlen(key) + 3;
+	while (i < q.len) {
+		size_t j = i;
+		while (j < q.len && !is_fold_point(q.ptr, j))
+			j++;
+		/* the word q[i, j) goes on this line or starts the next one */
+		if (i > 0 && line_len + 1 + (j - i) > DV_STAGE_FOLD_WIDTH) {
+			dv_buf_puts(out, "\n  ");
+			line_len = 2;
+		} else if (i > 0) {
+			dv_buf_putc(out, ' ');
+			line_len++;
+		}
+		if (line_len + (j - i) > DV_INI_MAX_LINE) {
+			rc = dv_error(DV_ERROR, "cannot write '%s': %s holds a word of %zu bytes, too "
+				      "long for one line of a .stage file (at most %d); move the "
+				      "command into a script", st->path, key, j - i,
+				      DV_INI_MAX_LINE - (int)line_len);
+			goto done;
+		}
+		dv_buf_add(out, q.ptr + i, j - i);
+		line_len += j - i;
+		i = j < q.len ? j + 1 : j;
+	}
+	dv_buf_putc(out, '\n');
+done:
+	dv_buf_free(&q);
+	return rc;
+}
+
+static void put_u64(dv_buf *out, const char *key, uint64_t v)
+{
+	dv_buf_printf(out, "%s = %" PRIu64 "\n", key, v);
+}
+
+static void put_section(dv_buf *out, const char *name)
+{
+	if (out->len)
+		dv_buf_putc(out, '\n');
+	dv_buf_printf(out, "[%s]\n", name);
+}
+
+static int put_file_entry(dv_buf *out, const dv_stage *st, const char *section, const dv_stage_file *f,
+			  bool is_out)
+{
+	char hash[64];
+	int rc;
+
+	if ((rc = dv_stage_check_entry_path(st, f->path)) < 0)
+		return dv_error_wrap(rc, "cannot write '%s'", st->path);
+	put_section(out, section);
+	if ((rc = put_value(out, st, "path", f->path)) < 0)
+		return rc;
+	if (is_out) {
+		if (!f->cache)
+			dv_buf_puts(out, "cache = false\n");
+		if (f->persist)
+			dv_buf_puts(out, "persist = true\n");
+		if (f->metric)
+			dv_buf_puts(out, "metric = true\n");
+		if (f->plot)
+			dv_buf_puts(out, "plot = true\n");
+	}
+	if (f->has_hash) {
+		dv_hash_format(hash, sizeof(hash), &f->hash, f->is_dir);
+		dv_buf_printf(out, "hash = %s\n", hash);
+	}
+	if (f->has_size)
+		put_u64(out, "size", f->size);
+	if (f->has_files)
+		put_u64(out, "files", f->files);
+	return 0;
+}
+
+static int put_stage_section(dv_buf *out, const dv_stage *st)
+{
+	int rc;
+
+	if (!st->cmd || !*st->cmd)
+		return dv_error(DV_ERROR, "cannot write '%s': a command stage needs a cmd", st->path);
+	put_section(out, "stage");
+	if ((rc = put_folded(out, st, "cmd", st->cmd)) < 0)
+		return rc;
+	if (st->desc && *st->desc && (rc = put_folded(out, st, "desc", st->desc)) < 0)
+		return rc;
+	dv_buf_printf(out, "always_changed = %s\n", st->always_changed ? "true" : "false");
+	dv_buf_printf(out, "frozen = %s\n", st->frozen ? "true" : "false");
+	if (st->has_def_hash) {
+		char hash[64];
+		dv_hash_format(hash, sizeof(hash), &st->def_hash, false);
+		dv_buf_printf(out, "hash = %s\n", hash);
+	}
+	return 0;
+}
+
+static int put_param(dv_buf *out, const dv_stage *st, const dv_stage_param *p)
+{
+	int rc;
+
+	if ((rc = dv_stage_check_entry_path(st, p->file)) < 0)
+		return dv_error_wrap(rc, "cannot write '%s'", st->path);
+	if (!p->key || !*p->key)
+		return dv_error(DV_ERROR, "cannot write '%s': a param of '%s' has no key", st->path, p->file);
+	put_section(out, "param");
+	if ((rc = put_value(out, st, "file", p->file)) < 0 || (rc = put_value(out, st, "key", p->key)) < 0)
+		return rc;
+	if (p->value && (rc = put_value(out, st, "value", p->value)) < 0)
+		return rc;
+	return 0;
+}
+
+int dv_stage_serialize(dv_buf *out, const dv_stage *st)
+{
+	bool command = st->is_command || st->cmd;
+	int rc = 0;
+
+	dv_buf_reset(out);
+	if (!command && (st->deps.n || st->params.n))
+		return dv_error(DV_ERROR, "cannot write '%s': deps and params need a command stage",
+				st->path);
+	if (command && (rc = put_stage_section(out, st)) < 0)
+		return rc;
+	for (size_t i = 0; i < st->deps.n; i++)
+		if ((rc = put_file_entry(out, st, "dep", dv_stage_dep(st, i), false)) < 0)
+			return rc;
+	for (size_t i = 0; i < st->params.n; i++)
+		if ((rc = put_param(out, st, dv_stage_param_at(st, i))) < 0)
+			return rc;
+	for (size_t i = 0; i < st->outs.n; i++)
+		if ((rc = put_file_entry(out, st, "out", dv_stage_out(st, i), true)) < 0)
+			return rc;
+	if (!out->len)
+		return dv_error(DV_ERROR, "cannot write '%s': a stage needs a cmd or an out", st->path);
+	return 0;
+}
+
+int dv_stage_save(const dv_stage *st, const char *root)
+{
+	dv_buf text = DV_BUF_INIT, path = DV_BUF_INIT;
+	int rc;
+
+	if ((rc = dv_stage_serialize(&text, st)) < 0)
+		goto done;
+	dv_path_join(&path, root, st->path);
+	rc = dv_write_file_atomic(path.ptr, text.ptr, text.len, 0644);
+done:
+	dv_buf_free(&text);
+	dv_buf_free(&path);
+	return rc;
+}
