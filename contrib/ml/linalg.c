@@ -38,77 +38,87 @@ long ml_blis_set_threads(long requested)
 	return n;
 }
 
-/* Column sums of a block of rows, added into `sum`.  Summing per block and
- * then across blocks keeps the rounding error of a million-row mean near
- * that of a pairwise sum rather than a naive running one. */
-static void add_block_column_sums(double *sum, const double *X, size_t rows,
-				  size_t d, double *partial)
-{
-	memset(partial, 0, d * sizeof(*partial));
-	for (size_t i = 0; i < rows; i++) {
-		const double *row = X + i * d;
-		for (size_t j = 0; j < d; j++)
-			partial[j] += row[j];
-	}
-	for (size_t j = 0; j < d; j++)
-		sum[j] += partial[j];
-}
-
 int ml_centered_gram(double *gram, double *xty, double *xmean, double *ymean,
 		     const double *X, const double *y, size_t n, size_t d)
 {
-	double *block = NULL, *yblock = NULL, *partial = NULL;
-	double ysum = 0, one = 1.0;
+	/* One pass over X, one BLIS call per block.  Each block is copied as
+	 * B = [X_b - s, y_b - t] (rows x (d+1)), where s, t are the means of
+	 * the first block, and syrk accumulates
+	 *   G = sum_b B^T B  =  [ Xs^T Xs   Xs^T ys ]
+	 *                       [ ys^T Xs   ys^T ys ]   ((d+1) x (d+1))
+	 * together with the column sums of B.  With u = mean of the shifted
+	 * columns, the centered products are exactly G - n u u^T.
+	 *   - Shifting by a near-mean keeps that correction tiny, so there is
+	 *     no cancellation even for columns like raw latitude (~40.7 with a
+	 *     spread of 0.05) - the accuracy of centering by the true mean,
+	 *     without the second pass over X that computing it first costs.
+	 *   - Appending y as column d makes X^T y part of the same syrk.
+	 *   - The block's memory, row-major rows x (d+1), read as a
+	 *     (d+1) x rows matrix (row stride 1, column stride d+1) is B^T,
+	 *     so syrk's C += A A^T is B^T B with no transposed copy. */
+	size_t w = d + 1, first = n < GRAM_BLOCK_ROWS ? n : GRAM_BLOCK_ROWS;
+	double *block = NULL, *g = NULL, *shift = NULL, *sum = NULL, *partial = NULL;
+	double one = 1.0;
 	int rc = -1;
 
 	if (n == 0 || d == 0)
 		return ml_fail("cannot fit on an empty matrix (%zu x %zu)", n, d);
-	block = malloc(GRAM_BLOCK_ROWS * d * sizeof(*block));
-	yblock = malloc(GRAM_BLOCK_ROWS * sizeof(*yblock));
-	partial = malloc(d * sizeof(*partial));
-	if (!block || !yblock || !partial) {
+	block = malloc(GRAM_BLOCK_ROWS * w * sizeof(*block));
+	g = calloc(w * w, sizeof(*g));
+	shift = calloc(w, sizeof(*shift));
+	sum = calloc(w, sizeof(*sum));
+	partial = malloc(w * sizeof(*partial));
+	if (!block || !g || !shift || !sum || !partial) {
 		ml_fail("out of memory");
 		goto done;
 	}
-
-	/* Pass 1: means. */
-	memset(xmean, 0, d * sizeof(*xmean));
-	for (size_t start = 0; start < n; start += GRAM_BLOCK_ROWS) {
-		size_t rows = n - start < GRAM_BLOCK_ROWS ? n - start : GRAM_BLOCK_ROWS;
-		double ypart = 0;
-		add_block_column_sums(xmean, X + start * d, rows, d, partial);
-		for (size_t i = 0; i < rows; i++)
-			ypart += y[start + i];
-		ysum += ypart;
+	for (size_t i = 0; i < first; i++) {
+		for (size_t j = 0; j < d; j++)
+			shift[j] += X[i * d + j];
+		shift[d] += y[i];
 	}
-	for (size_t j = 0; j < d; j++)
-		xmean[j] /= (double)n;
-	*ymean = ysum / (double)n;
+	for (size_t j = 0; j < w; j++)
+		shift[j] /= (double)first;
 
-	/* Pass 2: accumulate the centered products block by block.  The
-	 * block is row-major rows x d; handing BLIS the same memory as a
-	 * d x rows matrix (row stride 1, column stride d) makes it X_b^T, so
-	 * syrk's C += A A^T is exactly X_b^T X_b with no transposed copy. */
-	memset(gram, 0, d * d * sizeof(*gram));
-	memset(xty, 0, d * sizeof(*xty));
 	for (size_t start = 0; start < n; start += GRAM_BLOCK_ROWS) {
 		size_t rows = n - start < GRAM_BLOCK_ROWS ? n - start : GRAM_BLOCK_ROWS;
+		/* Column sums per block, then across blocks: closer to a
+		 * pairwise sum than one running total over a million rows.
+		 * Summed row by row while copying, so the block is walked once
+		 * in memory order. */
+		memset(partial, 0, w * sizeof(*partial));
 		for (size_t i = 0; i < rows; i++) {
 			const double *src = X + (start + i) * d;
-			double *dst = block + i * d;
-			for (size_t j = 0; j < d; j++)
-				dst[j] = src[j] - xmean[j];
-			yblock[i] = y[start + i] - *ymean;
+			double *dst = block + i * w;
+			for (size_t j = 0; j < d; j++) {
+				dst[j] = src[j] - shift[j];
+				partial[j] += dst[j];
+			}
+			dst[d] = y[start + i] - shift[d];
+			partial[d] += dst[d];
 		}
-		bli_dsyrk(BLIS_LOWER, BLIS_NO_TRANSPOSE, (dim_t)d, (dim_t)rows,
-			  &one, block, 1, (inc_t)d, &one, gram, (inc_t)d, 1);
-		bli_dgemv(BLIS_TRANSPOSE, BLIS_NO_CONJUGATE, (dim_t)rows, (dim_t)d,
-			  &one, block, (inc_t)d, 1, yblock, 1, &one, xty, 1);
+		for (size_t j = 0; j < w; j++)
+			sum[j] += partial[j];
+		bli_dsyrk(BLIS_LOWER, BLIS_NO_TRANSPOSE, (dim_t)w, (dim_t)rows,
+			  &one, block, 1, (inc_t)w, &one, g, (inc_t)w, 1);
 	}
+	for (size_t j = 0; j < w; j++)
+		sum[j] /= (double)n; /* now u, the mean of the shifted columns */
+	for (size_t i = 0; i < d; i++) {
+		for (size_t j = 0; j <= i; j++)
+			gram[i * d + j] = g[i * w + j] - (double)n * sum[i] * sum[j];
+		for (size_t j = i + 1; j < d; j++)
+			gram[i * d + j] = 0; /* upper triangle: unused, but defined */
+		xty[i] = g[d * w + i] - (double)n * sum[d] * sum[i];
+		xmean[i] = shift[i] + sum[i];
+	}
+	*ymean = shift[d] + sum[d];
 	rc = 0;
 done:
 	free(block);
-	free(yblock);
+	free(g);
+	free(shift);
+	free(sum);
 	free(partial);
 	return rc;
 }

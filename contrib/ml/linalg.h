@@ -23,9 +23,10 @@ long ml_blis_set_threads(long requested);
  *   gram = (X - 1 mx^T)^T (X - 1 mx^T)    (d x d, lower triangle filled)
  *   xty  = (X - 1 mx^T)^T (y - my)        (d)
  * with mx, my the column / target means (returned in xmean, ymean).
- * X (n x d) is read in place; centering happens one block of rows at a time
- * in a small buffer, so memory stays O(block * d) while the result is as
- * accurate as centering the whole matrix first.  n must be > 0. */
+ * X (n x d) is read in place, once: shifting happens one block of rows at a
+ * time in a small buffer, so memory stays O(block * d) (see linalg.c for
+ * why the result is as accurate as centering the whole matrix first).
+ * The BLIS work is one syrk of n x (d+1): n (d+1)(d+2) flops. */
 int ml_centered_gram(double *gram, double *xty, double *xmean, double *ymean,
 		     const double *X, const double *y, size_t n, size_t d);
 

@@ -78,7 +78,7 @@ int ml_ridge_fit(ml_model *out, ml_fit_stats *stats, const ml_dataset *train,
 		goto done;
 	t1 = ml_now();
 	stats->gram_seconds = t1 - t0;
-	stats->gram_flops = (double)n * (double)d * (double)(d + 1);
+	stats->gram_flops = (double)n * (double)(d + 1) * (double)(d + 2);
 	for (size_t j = 0; j < d; j++)
 		gram[j * d + j] += lambda;
 	if (ml_cholesky(gram, d) < 0) {

@@ -40,7 +40,7 @@ typedef struct {
 typedef struct {
 	double fit_seconds;   /* the whole fit, data already in memory */
 	double gram_seconds;  /* ridge: the centered Gram matrix step */
-	double gram_flops;    /* ridge: floating-point operations in it */
+	double gram_flops;    /* ridge: flops of its syrk, n (d+1)(d+2) */
 	double final_loss;    /* logreg: mean training loss of the last epoch */
 } ml_fit_stats;
 
