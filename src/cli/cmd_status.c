@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "dv/cache.h"
 #include "dv/error.h"
+#include "dv/fs.h"
 #include "dv/manifest.h"
 #include "dv/staleness.h"
 #include "dv/workspace.h"
