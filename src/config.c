@@ -64,6 +64,7 @@ static const key_info remote_keys[] = {
 	{ "port", V_PORT, false },
 	{ "keyfile", V_STRING, false },
 	{ "jobs", V_JOBS, false },
+	{ "multipart_chunk", V_STRING, false }, /* checked by the S3 remote: 5M to 5G */
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -221,7 +222,7 @@ int dv_config_check_value(const char *key, const char *value)
 			return dv_error(DV_ERROR, "'%s' must be true or false, not '%s'", key, value);
 		return 0;
 	case V_JOBS:
-		return check_number(key, value, 1, 4096);
+		return check_number(key, value, 1, 1024); /* as remote.c's job limit */
 	case V_PORT:
 		return check_number(key, value, 1, 65535);
 	case V_CACHE_TYPES:
