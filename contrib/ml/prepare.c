@@ -190,10 +190,6 @@ static int load_rental(ml_dataset *out, ml_csv *csv, const ml_prepare_params *p,
 	}
 	if (rc < 0)
 		goto done;
-	if (report->rows_read == 0) {
-		ml_fail("%s: no data rows after the header", csv->path);
-		goto done;
-	}
 	out->kind = ML_TARGET_REGRESSION;
 	out->rows = rows.len;
 	out->cols = d;
@@ -333,10 +329,6 @@ static int load_topics(ml_dataset *out, ml_csv *csv, const ml_prepare_params *p,
 	}
 	if (rc < 0)
 		goto done;
-	if (report->rows_read == 0) {
-		ml_fail("%s: no data rows after the header", csv->path);
-		goto done;
-	}
 	if (labels.len && n_names < 2) {
 		ml_fail("%s: need at least 2 classes in column 'label', found only '%s'",
 			csv->path, names[0]);
@@ -395,7 +387,9 @@ int ml_prepare_load(ml_dataset *out, ml_prepare_report *report,
 					    shown);
 		}
 	}
-	if (rc == 0 && out->rows == 0)
+	if (rc == 0 && report->rows_read == 0)
+		rc = ml_fail("%s: no data rows after the header", csv_path);
+	else if (rc == 0 && out->rows == 0)
 		rc = ml_fail("%s: no rows left after cleaning (%zu read, %zu with missing values, %zu out of range)",
 			     csv_path, report->rows_read, report->dropped_missing,
 			     report->dropped_range);
