@@ -157,6 +157,8 @@ static void encode_rental(double *x, const rental_row *r, long grid)
 	/* Bumps one grid step wide, centered in the cells of a grid x grid
 	 * partition of the city's box: smooth enough to interpolate, narrow
 	 * enough to tell Midtown from the Bronx. */
+	if (grid <= 0)
+		return;
 	double dlat = (RENTAL_GEO_LAT_MAX - RENTAL_GEO_LAT_MIN) / (double)grid;
 	double dlon = (RENTAL_GEO_LON_MAX - RENTAL_GEO_LON_MIN) / (double)grid;
 	for (long a = 0; a < grid; a++) {
