@@ -38,6 +38,11 @@ typedef struct {
 int dv_ssh_url_parse(dv_ssh_url *out, const char *url);
 void dv_ssh_url_free(dv_ssh_url *u);
 
+/* Every regular file below <root>/<prefix>, as "<prefix>/..." paths;
+ * dot names (unfinished uploads) are skipped; a missing directory is
+ * empty. */
+int dv_list_files_below(dv_strvec *out, const char *root, const char *prefix);
+
 /* Parse a positive job count; errors name `what`. */
 int dv_parse_jobs(int *out, const char *text, const char *what);
 

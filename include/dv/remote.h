@@ -106,6 +106,9 @@ void dv_remote_release_base(dv_remote *r);
 
 /* Mark an item failed with `rc` and the current last-error message. */
 void dv_transfer_fail(dv_transfer *t, int rc);
+/* 0 when every item is done, else the first failure's code, with its
+ * message as the last error (what push and fetch return). */
+int dv_transfer_first_failure(const dv_transfer *items, size_t n);
 /* The item's file in the local cache: <cache dir>/<relpath>. */
 void dv_transfer_local_path(dv_buf *out, const dv_cache *c, const dv_transfer *t);
 /* Is this item a content-addressed object ("files/...")?  Run-cache

@@ -1,0 +1,79 @@
+/*
+ * transfer.h - moving the objects that .stage files reference between the
+ * cache and a remote: the library side of `dv push`, `dv fetch`, `dv pull`,
+ * `dv status -c` and `dv repro --pull`.
+ *
+ * Which objects: every cached out of the target stages (every stage when
+ * there are no targets), a directory's manifest AND every file it lists;
+ * with all_commits, the outs of the .stage files of every commit reachable
+ * from any ref (read through libgit2, each distinct blob once) and of the
+ * work tree; with run_cache, the run-cache entries and the objects they
+ * name.  The remote is listed once, what the other side already has is
+ * skipped, and the rest goes to the backend as one batch.
+ */
+#ifndef DV_TRANSFER_H
+#define DV_TRANSFER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dv/buf.h"
+#include "dv/hash.h"
+#include "dv/repo.h"
+#include "dv/stage.h"
+
+typedef struct {
+	const char *remote;         /* NULL: core.remote */
+	char *const *targets;       /* .stage files, stage names or tracked paths */
+	size_t ntargets;            /* 0: every stage */
+	int jobs;                   /* 0: remote.NAME.jobs or the kind's default */
+	bool all_commits;
+	bool run_cache;
+} dv_transfer_opts;
+
+typedef struct {
+	size_t objects;      /* distinct objects the targets reference */
+	size_t up_to_date;   /* already on the receiving side */
+	size_t transferred;
+	uint64_t bytes;      /* bytes of the transferred objects */
+	size_t missing;      /* push: not in the cache; fetch: not on the remote */
+	size_t failed;       /* any other failure (corrupt, connection, disk) */
+	dv_strvec messages;  /* one line per missing or failed object */
+} dv_transfer_report;
+
+void dv_transfer_report_free(dv_transfer_report *rep);
+
+/* Upload what the remote lacks.  Missing objects are counted and named in
+ * the report (everything else is still pushed); returns <0 only when
+ * something failed (with the first failure as the last error). */
+int dv_push(dv_transfer_report *rep, dv_repo *repo, const dv_transfer_opts *opts);
+/* Download what the cache lacks, each object re-hashed before it enters
+ * the cache (a corrupt one is a failure naming the object and remote).
+ * Manifests first, then the files they list. */
+int dv_fetch(dv_transfer_report *rep, dv_repo *repo, const dv_transfer_opts *opts);
+
+/* For `dv repro --pull`: fetch what the cache lacks of the recorded deps
+ * and outs of `stages` (objects no remote has are only counted as
+ * missing), so the caller can check them out or skip the run. */
+int dv_fetch_stages(dv_transfer_report *rep, dv_repo *repo, dv_stage *const *stages,
+		    size_t nstages, const dv_transfer_opts *opts);
+
+/* For `dv status -c`: one entry per cached out (a directory counts as
+ * present only when its manifest and every file are). */
+typedef struct {
+	char *path;       /* repo-relative */
+	dv_hash hash;
+	bool is_dir;
+	bool in_cache;
+	bool on_remote;
+} dv_cloud_status;
+
+/* Fills `out` (a dv_vec of dv_cloud_status, in stage order) for the
+ * targets of `opts`; `remote_name_out` (may be NULL) receives the name of
+ * the remote compared with. */
+int dv_cloud_status_collect(dv_vec *out, char **remote_name_out, dv_repo *repo,
+			    const dv_transfer_opts *opts);
+void dv_cloud_status_free(dv_vec *items);
+
+#endif

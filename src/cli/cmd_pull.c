@@ -1,0 +1,109 @@
+/*
+ * cmd_pull.c - `dv pull [-r REMOTE] [-j N] [--all-commits] [--run-cache]
+ * [-f] [TARGET...]`: `dv fetch`, then check the targets out of the cache
+ * (as `dv checkout`, -f discarding workspace changes that are not in the
+ * cache).  What could be fetched is checked out even when some objects
+ * are missing; the command then exits 1 naming them.  With --all-commits
+ * every commit's objects are fetched but only the work tree's stages are
+ * checked out.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "dv/error.h"
+#include "dv/lock.h"
+#include "dv/workspace.h"
+#include "transfer_cli.h"
+
+static const char *const usage[] = {
+	"dv pull [-r REMOTE] [-j N] [--all-commits] [--run-cache] [-f] [--json] [TARGET...]",
+	NULL,
+};
+
+/* Check out every cached out of the target stages; returns 1 if anything
+ * could not be checked out. */
+static int checkout_targets(dv_repo *repo, const cli_transfer_args *a, bool quiet_missing)
+{
+	dv_checkout_opts opts = { a->force, false };
+	dv_vec stages = DV_VEC_INIT(dv_stage *);
+	dv_vec report = DV_VEC_INIT(dv_checkout_item);
+	int rc, failed = 0;
+
+	if ((rc = dv_workspace_load_targets(&stages, repo, a->t.targets, a->t.ntargets)) < 0) {
+		failed = cli_fail(rc);
+		goto done;
+	}
+	for (size_t i = 0; i < stages.n; i++) {
+		dv_stage *st = *dv_vec_at(&stages, dv_stage *, i);
+		for (size_t j = 0; j < st->outs.n; j++) {
+			dv_stage_file *out = dv_stage_out(st, j);
+			char *rel;
+			if (!out->cache || !out->has_hash)
+				continue;
+			rel = dv_stage_entry_relpath(st, out->path);
+			dv_workspace_checkout_entry(repo, out, rel, &opts, &report);
+			free(rel);
+		}
+	}
+	for (size_t i = 0; i < report.n; i++) {
+		dv_checkout_item *it = dv_vec_at(&report, dv_checkout_item, i);
+		char *shown = dv_repo_display_path(repo, it->path);
+		switch (it->result) {
+		case DV_CO_RESTORED:
+			if (!a->json)
+				cli_info("M\t%s\n", shown);
+			break;
+		case DV_CO_KEPT:
+			failed = 1;
+			fprintf(stderr, "dv: error: '%s' has changes that are not in the cache: kept it; "
+				"'dv commit' records them, 'dv pull -f' discards them\n", shown);
+			break;
+		case DV_CO_MISSING:
+			/* Already named by the fetch, as not on the remote. */
+			failed = 1;
+			if (quiet_missing)
+				break;
+			/* fall through */
+		case DV_CO_FAILED:
+			failed = 1;
+			fprintf(stderr, "dv: error: %s\n", it->message ? it->message : shown);
+			break;
+		default:
+			break;
+		}
+		free(shown);
+	}
+done:
+	dv_checkout_report_free(&report);
+	dv_stages_free(&stages);
+	dv_repo_save_statcache(repo);
+	return failed;
+}
+
+int cmd_pull(int argc, char **argv, dv_repo *repo)
+{
+	cli_transfer_args a = { 0 };
+	dv_transfer_report rep;
+	struct dv_lock *lock;
+	int rc, fetch_rc;
+
+	if ((rc = cli_transfer_parse(&a, argc, argv, usage, true)) >= 0)
+		return rc;
+	if (!(lock = cli_lock(repo)))
+		return 1;
+	fetch_rc = dv_fetch(&rep, repo, &a.t);
+	/* No remote, or it cannot be reached: nothing to check out. */
+	if (fetch_rc < 0 && !rep.missing && !rep.failed && !rep.transferred) {
+		rc = cli_transfer_print(&rep, fetch_rc, "fetched", &a, repo);
+		goto done;
+	}
+	rc = cli_transfer_print(&rep, fetch_rc, "fetched", &a, repo);
+	if (checkout_targets(repo, &a, rep.missing > 0))
+		rc = 1;
+done:
+	dv_transfer_report_free(&rep);
+	dv_lock_release(lock);
+	return rc;
+}

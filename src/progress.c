@@ -1,0 +1,141 @@
+/*
+ * progress.c - the transfer progress bar shared by every remote kind:
+ * objects, bytes, rate and ETA on one redrawn stderr line.
+ *
+ * Backends report from many threads (or one curl loop), so counters are
+ * atomics and only one thread at a time draws, at most ten times a second;
+ * nothing is drawn for transfers that finish within the first half second,
+ * so quick commands stay quiet.  Drawing is the one place the library
+ * writes to the terminal, as SPEC asks of progress bars: stderr only, and
+ * only when it is a terminal.
+ */
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dv/error.h"
+#include "dv/fs.h"
+#include "dv/remote.h"
+
+#define FIRST_DRAW_NS 500000000LL
+#define REDRAW_NS 100000000LL
+
+struct dv_progress {
+	char *what;
+	uint64_t total_objects, total_bytes;
+	_Atomic uint64_t objects, bytes;
+	int64_t start_ns;
+	_Atomic int64_t last_draw_ns;
+	atomic_flag drawing;
+	bool draw;
+	bool drawn;
+	uint64_t kill_after;
+};
+
+static _Atomic int progress_enabled = 1;
+
+void dv_progress_enable(bool on)
+{
+	progress_enabled = on;
+}
+
+static bool want_drawing(void)
+{
+	const char *env = getenv("DV_PROGRESS");
+	if (env && *env)
+		return strcmp(env, "0") != 0;
+	return progress_enabled && isatty(STDERR_FILENO);
+}
+
+dv_progress *dv_progress_new(const char *what, uint64_t total_objects, uint64_t total_bytes)
+{
+	dv_progress *p = dv_calloc(1, sizeof(*p));
+	const char *kill_after = getenv("DV_TEST_KILL_AFTER");
+
+	p->what = dv_strdup(what);
+	p->total_objects = total_objects;
+	p->total_bytes = total_bytes;
+	p->start_ns = dv_now_ns();
+	p->draw = want_drawing();
+	atomic_flag_clear(&p->drawing);
+	if (kill_after && *kill_after)
+		p->kill_after = strtoull(kill_after, NULL, 10);
+	return p;
+}
+
+static void human_bytes(char *out, size_t n, double b)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	int u = 0;
+	while (b >= 1024 && u < 4) {
+		b /= 1024;
+		u++;
+	}
+	snprintf(out, n, u ? "%.1f %s" : "%.0f %s", b, units[u]);
+}
+
+static void draw(dv_progress *p, int64_t now, bool final)
+{
+	uint64_t objects = p->objects, bytes = p->bytes;
+	double secs = (double)(now - p->start_ns) / 1e9;
+	char done[32], total[32], rate[32], eta[32] = "";
+	double bps = secs > 0 ? (double)bytes / secs : 0;
+	char line[256];
+
+	human_bytes(done, sizeof(done), (double)bytes);
+	human_bytes(total, sizeof(total), (double)p->total_bytes);
+	human_bytes(rate, sizeof(rate), bps);
+	if (!final && bps > 0 && p->total_bytes > bytes) {
+		uint64_t left = (uint64_t)((double)(p->total_bytes - bytes) / bps);
+		snprintf(eta, sizeof(eta), ", ETA %u:%02u", (unsigned)(left / 60), (unsigned)(left % 60));
+	} else if (!final && objects > 0 && p->total_objects > objects) {
+		uint64_t left = (uint64_t)(secs * (double)(p->total_objects - objects) / (double)objects);
+		snprintf(eta, sizeof(eta), ", ETA %u:%02u", (unsigned)(left / 60), (unsigned)(left % 60));
+	}
+	snprintf(line, sizeof(line), "\r%s: %3u%% %llu/%llu objects, %s/%s, %s/s%s\033[K%s", p->what,
+		 p->total_objects ? (unsigned)(100 * objects / p->total_objects) : 100,
+		 (unsigned long long)objects, (unsigned long long)p->total_objects, done, total,
+		 rate, eta, final ? "\n" : "");
+	/* One write per line, so lines from other output never interleave
+	 * inside it. */
+	if (write(STDERR_FILENO, line, strlen(line)) < 0) {
+		/* Nothing useful to do about a lost progress line. */
+	}
+	p->drawn = true;
+}
+
+void dv_progress_add(dv_progress *p, uint64_t objects, uint64_t bytes)
+{
+	int64_t now;
+
+	if (!p)
+		return;
+	uint64_t total = atomic_fetch_add(&p->objects, objects) + objects;
+	atomic_fetch_add(&p->bytes, bytes);
+	if (p->kill_after && total >= p->kill_after)
+		raise(SIGKILL);
+	if (!p->draw)
+		return;
+	now = dv_now_ns();
+	if (now - p->start_ns < FIRST_DRAW_NS || now - p->last_draw_ns < REDRAW_NS)
+		return;
+	if (atomic_flag_test_and_set(&p->drawing))
+		return; /* another thread is drawing */
+	p->last_draw_ns = now;
+	draw(p, now, false);
+	atomic_flag_clear(&p->drawing);
+}
+
+void dv_progress_done(dv_progress *p)
+{
+	if (!p)
+		return;
+	/* Only a bar that was shown gets its final state, ending the line. */
+	if (p->draw && p->drawn)
+		draw(p, dv_now_ns(), true);
+	free(p->what);
+	free(p);
+}

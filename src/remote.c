@@ -1,0 +1,271 @@
+/*
+ * remote.c - opening a remote by name: the remote.NAME.* lookup, the
+ * dispatch on the URL's kind, and the helpers every backend shares (item
+ * bookkeeping, adopting a downloaded file into the cache, credentials).
+ *
+ * Credentials are read through dv_remote_config_secret only, which refuses
+ * a secret found in the committed .dv/config instead of silently using it:
+ * a key that reached git history must be rotated, and saying so is the
+ * only safe answer.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dv/error.h"
+#include "dv/fs.h"
+#include "dv/remote.h"
+#include "remote_kinds.h"
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+const char *dv_remote_url_kind(const char *url)
+{
+	const char *colon, *slash;
+
+	if (!url || !*url)
+		return NULL;
+	if (has_prefix(url, "s3://"))
+		return "s3";
+	if (has_prefix(url, "http://") || has_prefix(url, "https://"))
+		return "http";
+	if (has_prefix(url, "ssh://"))
+		return "ssh";
+	if (has_prefix(url, "file://"))
+		return "local";
+	if (strstr(url, "://"))
+		return NULL;
+	if (url[0] == '/' || url[0] == '.' || url[0] == '~')
+		return "local";
+	/* scp-like "[user@]host:path": a colon before any slash, as git reads it. */
+	colon = strchr(url, ':');
+	slash = strchr(url, '/');
+	if (colon && colon != url && (!slash || colon < slash))
+		return "ssh";
+	return "local";
+}
+
+int dv_remote_local_path(char **out, const char *url, const char *repo_root)
+{
+	dv_buf path = DV_BUF_INIT;
+	const char *p = url;
+
+	if (has_prefix(p, "file://")) {
+		p += strlen("file://");
+		if (has_prefix(p, "localhost/"))
+			p += strlen("localhost");
+		if (*p != '/')
+			return dv_error(DV_EUSAGE, "cannot use '%s': a file:// URL needs an absolute path (file:///path)", url);
+	}
+	if (p[0] == '~' && (p[1] == '/' || p[1] == '\0')) {
+		const char *home = getenv("HOME");
+		if (!home || !*home)
+			return dv_error(DV_ERROR, "cannot expand '~' in '%s': HOME is not set", url);
+		dv_path_join(&path, home, p[1] ? p + 2 : "");
+	} else if (p[0] == '/') {
+		dv_buf_set(&path, p);
+	} else {
+		if (!repo_root)
+			return dv_error(DV_EUSAGE, "cannot resolve the relative remote path '%s' outside a repository", url);
+		dv_path_join(&path, repo_root, p);
+	}
+	*out = dv_path_normalize(path.ptr);
+	dv_buf_free(&path);
+	return 0;
+}
+
+int dv_parse_jobs(int *out, const char *text, const char *what)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || end == text || *end || v < 1 || v > 1024)
+		return dv_error(DV_EUSAGE, "invalid %s '%s': expected a number of jobs from 1 to 1024", what, text);
+	*out = (int)v;
+	return 0;
+}
+
+const char *dv_remote_config(const dv_config *cfg, const char *name, const char *key)
+{
+	char *full = dv_asprintf("remote.%s.%s", name, key);
+	const char *v = dv_config_get(cfg, full);
+	free(full);
+	return v;
+}
+
+int dv_remote_config_secret(const char **out, const dv_config *cfg, const char *name,
+			    const char *key)
+{
+	char *full = dv_asprintf("remote.%s.%s", name, key);
+	const char *found = NULL;
+	bool committed = false;
+	int rc = 0;
+
+	for (size_t i = 0; i < dv_config_count(cfg); i++) {
+		const dv_config_entry *e = dv_config_entry_at(cfg, i);
+		if (strcmp(e->key, full))
+			continue;
+		if (e->level == DV_CONFIG_REPO)
+			committed = true;
+		else
+			found = e->value; /* later levels win */
+	}
+	if (committed) {
+		rc = dv_error(DV_EUSAGE,
+			      "remote '%s': '%s' is set in the committed .dv/config; secrets belong in "
+			      ".dv/config.local: remove it ('dv config --unset %s'), rotate the key, and set it "
+			      "with 'dv remote modify --local %s %s VALUE'",
+			      name, key, full, name, key);
+		found = NULL;
+	}
+	*out = found;
+	free(full);
+	return rc;
+}
+
+void dv_remote_init_base(dv_remote *r, const dv_remote_ops *ops, const char *name,
+			 const char *url, int jobs)
+{
+	r->ops = ops;
+	r->name = dv_strdup(name);
+	r->url = dv_strdup(url);
+	r->jobs = jobs;
+}
+
+void dv_remote_release_base(dv_remote *r)
+{
+	free(r->name);
+	free(r->url);
+	r->name = r->url = NULL;
+}
+
+int dv_remote_open(dv_remote **out, const dv_config *cfg, const char *name, const char *repo_root)
+{
+	const char *url, *kind, *jobs;
+	dv_remote *r = NULL;
+	char *path = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!name) {
+		name = dv_config_get(cfg, "core.remote");
+		if (!name || !*name)
+			return dv_error(DV_ENOTFOUND, "no default remote: name one with '-r NAME', or set one with "
+					"'dv remote default NAME' (see 'dv remote list')");
+		if (!dv_remote_config(cfg, name, "url"))
+			return dv_error(DV_ENOTFOUND, "the default remote '%s' (core.remote) is not configured: "
+					"add it with 'dv remote add %s URL' or change it with 'dv remote default NAME'",
+					name, name);
+	}
+	url = dv_remote_config(cfg, name, "url");
+	if (!url)
+		return dv_error(DV_ENOTFOUND, "no remote named '%s': see 'dv remote list'", name);
+	kind = dv_remote_url_kind(url);
+	if (!kind)
+		return dv_error(DV_EUSAGE, "remote '%s': cannot use URL '%s': expected a directory, "
+				"ssh://, [user@]host:path, s3:// or http(s)://", name, url);
+	if (!strcmp(kind, "local")) {
+		if ((rc = dv_remote_local_path(&path, url, repo_root)) < 0)
+			return rc;
+		rc = dv_remote_local_open(&r, cfg, name, url, path);
+		free(path);
+	} else if (!strcmp(kind, "ssh")) {
+		rc = dv_remote_ssh_open(&r, cfg, name, url);
+	} else if (!strcmp(kind, "http")) {
+		rc = dv_remote_http_open(&r, cfg, name, url);
+	} else {
+		rc = dv_remote_s3_open(&r, cfg, name, url);
+	}
+	if (rc < 0)
+		return rc;
+	jobs = dv_remote_config(cfg, name, "jobs");
+	if (jobs) {
+		char *what = dv_asprintf("remote.%s.jobs", name);
+		rc = dv_parse_jobs(&r->jobs, jobs, what);
+		free(what);
+		if (rc < 0) {
+			dv_remote_free(r);
+			return rc;
+		}
+	}
+	*out = r;
+	return 0;
+}
+
+void dv_remote_free(dv_remote *r)
+{
+	if (r)
+		r->ops->free(r);
+}
+
+void dv_transfers_free(dv_transfer *items, size_t n)
+{
+	if (!items)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(items[i].relpath);
+		free(items[i].error);
+	}
+	free(items);
+}
+
+void dv_transfer_fail(dv_transfer *t, int rc)
+{
+	const char *msg = dv_error_last();
+	free(t->error);
+	t->error = dv_strdup(msg && *msg ? msg : "unknown failure");
+	t->status = rc < 0 ? rc : DV_ERROR;
+}
+
+int dv_transfer_first_failure(const dv_transfer *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (items[i].status != 0)
+			return dv_error(items[i].status < 0 ? items[i].status : DV_ERROR, "%s",
+					items[i].error ? items[i].error : "the transfer did not finish");
+	return 0;
+}
+
+void dv_transfer_local_path(dv_buf *out, const dv_cache *c, const dv_transfer *t)
+{
+	dv_path_join(out, c->dir, t->relpath);
+}
+
+bool dv_transfer_is_object(const dv_transfer *t)
+{
+	return has_prefix(t->relpath, "files/");
+}
+
+int dv_transfer_adopt(dv_cache *c, const char *tmp_path, const dv_transfer *t,
+		      const dv_remote *r)
+{
+	dv_buf dest = DV_BUF_INIT;
+	char *origin;
+	int rc;
+
+	if (dv_transfer_is_object(t)) {
+		origin = dv_asprintf("remote '%s'", r->name);
+		rc = dv_cache_adopt_tmp(c, tmp_path, &t->hash, t->is_dir, origin);
+		free(origin);
+		return rc;
+	}
+	/* A run-cache entry: not content-addressed, renamed into place. */
+	dv_transfer_local_path(&dest, c, t);
+	if ((rc = dv_mkdir_parent(dest.ptr)) < 0) {
+		unlink(tmp_path);
+	} else if (rename(tmp_path, dest.ptr) < 0) {
+		rc = dv_error_errno(DV_ERROR, "cannot rename into '%s'", dest.ptr);
+		unlink(tmp_path);
+	}
+	dv_tmpfile_unregister(tmp_path);
+	dv_buf_free(&dest);
+	return rc;
+}

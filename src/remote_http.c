@@ -1,0 +1,326 @@
+/*
+ * remote_http.c - a read-only remote over HTTP(S) (http://, https://):
+ * any web server exposing a remote's directory (the same files/ layout),
+ * e.g. a directory or SSH remote published by nginx.  Fetch only.
+ *
+ * Objects are plain GETs of <url>/<relpath>, r->jobs of them in flight on
+ * one curl multi handle, so connections are kept alive and reused across
+ * objects.  A 404 means the remote does not have the object.  HTTP cannot
+ * list a directory portably, so `list` is unsupported and callers fall
+ * back to `exists` (a HEAD request).  Every body lands in a cache temp file
+ * and is re-hashed (dv_transfer_adopt) before it enters the cache.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dv/error.h"
+#include "dv/fs.h"
+#include "dv/remote.h"
+#include "remote_kinds.h"
+
+#define HTTP_DEFAULT_JOBS 8
+
+typedef struct {
+	dv_remote base;
+	char *base_url; /* no trailing '/' */
+} http_remote;
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_init_once(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* The settings every request shares. */
+static CURL *new_handle(http_remote *hr, const char *relpath, char *errbuf)
+{
+	CURL *h = curl_easy_init();
+	char *url;
+
+	if (!h)
+		return NULL;
+	url = dv_asprintf("%s/%s", hr->base_url, relpath);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	free(url);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "dv/" DV_VERSION);
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
+	/* A stalled server: under 1 byte/s for a minute is an error. */
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	errbuf[0] = '\0';
+	return h;
+}
+
+/* One error message for a finished request; 0 for 200. */
+static int request_status(http_remote *hr, CURL *h, CURLcode cc, const char *errbuf,
+			  const char *relpath)
+{
+	long code = 0;
+
+	if (cc != CURLE_OK)
+		return dv_error(DV_ERROR, "cannot fetch '%s' from remote '%s' (%s): %s", relpath,
+				hr->base.name, hr->base_url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	if (code == 200)
+		return 0;
+	if (code == 404 || code == 410)
+		return dv_error(DV_ENOTFOUND, "object '%s' is not on remote '%s'", relpath, hr->base.name);
+	if (code == 401 || code == 403)
+		return dv_error(DV_ERROR, "remote '%s' (%s) refused access (HTTP %ld): check the URL's "
+				"credentials and the server's permissions", hr->base.name, hr->base_url, code);
+	return dv_error(DV_ERROR, "remote '%s' (%s) answered HTTP %ld for '%s'", hr->base.name,
+			hr->base_url, code, relpath);
+}
+
+/* A connection-level failure: every further request would fail alike. */
+static bool is_fatal(CURLcode cc)
+{
+	return cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
+	       cc == CURLE_COULDNT_RESOLVE_PROXY || cc == CURLE_SSL_CONNECT_ERROR ||
+	       cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_OPERATION_TIMEDOUT;
+}
+
+static int http_list(dv_remote *r, dv_strvec *out, const char *prefix)
+{
+	(void)out;
+	(void)prefix;
+	return dv_error(DV_ENOTFOUND, "remote '%s' is an HTTP remote, which cannot list its objects",
+			r->name);
+}
+
+static size_t discard(char *p, size_t size, size_t n, void *ctx)
+{
+	(void)p;
+	(void)ctx;
+	return size * n;
+}
+
+static int http_exists(dv_remote *r, const char *relpath, bool *out)
+{
+	http_remote *hr = (http_remote *)r;
+	char errbuf[CURL_ERROR_SIZE];
+	CURL *h;
+	int rc;
+
+	pthread_once(&curl_once, curl_init_once);
+	if (!(h = new_handle(hr, relpath, errbuf)))
+		return dv_error(DV_ERROR, "cannot start an HTTP request");
+	curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+	rc = request_status(hr, h, curl_easy_perform(h), errbuf, relpath);
+	*out = rc == 0;
+	if (rc == DV_ENOTFOUND)
+		rc = 0;
+	curl_easy_cleanup(h);
+	return rc;
+}
+
+static int http_read_only(dv_remote *r)
+{
+	return dv_error(DV_EUSAGE, "remote '%s' is an HTTP remote, which is read-only: push through a "
+			"directory, SSH or S3 remote and publish that over HTTP", r->name);
+}
+
+static int http_push(dv_remote *r, dv_cache *cache, dv_transfer *items, size_t n, dv_progress *p)
+{
+	int rc = http_read_only(r);
+	(void)cache;
+	(void)p;
+	for (size_t i = 0; i < n; i++)
+		dv_transfer_fail(&items[i], rc);
+	return rc;
+}
+
+static int http_remove(dv_remote *r, const dv_strvec *relpaths)
+{
+	(void)relpaths;
+	return http_read_only(r);
+}
+
+/* One download in flight. */
+typedef struct {
+	CURL *h;
+	dv_transfer *t;
+	int fd;
+	dv_buf tmp;
+	uint64_t bytes;
+	int write_errno;
+	char errbuf[CURL_ERROR_SIZE];
+} download;
+
+static size_t write_body(char *p, size_t size, size_t n, void *ctx)
+{
+	download *d = ctx;
+	size_t len = size * n;
+	long code = 0;
+
+	/* Only a 200's body is the object; an error page is dropped. */
+	curl_easy_getinfo(d->h, CURLINFO_RESPONSE_CODE, &code);
+	if (code != 200)
+		return len;
+	if (dv_write_all(d->fd, p, len) < 0) {
+		d->write_errno = errno;
+		return 0; /* aborts this transfer */
+	}
+	d->bytes += len;
+	return len;
+}
+
+static int start_download(download *d, http_remote *hr, dv_cache *cache, CURLM *multi,
+			  dv_transfer *t)
+{
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	dv_buf_init(&d->tmp);
+	d->t = t;
+	if ((rc = dv_cache_tmp_open(&d->fd, &d->tmp, cache)) < 0)
+		return rc;
+	if (!(d->h = new_handle(hr, t->relpath, d->errbuf))) {
+		dv_tmpfile_abort(d->fd, d->tmp.ptr);
+		dv_buf_free(&d->tmp);
+		return dv_error(DV_ERROR, "cannot start an HTTP request");
+	}
+	curl_easy_setopt(d->h, CURLOPT_WRITEFUNCTION, write_body);
+	curl_easy_setopt(d->h, CURLOPT_WRITEDATA, d);
+	curl_easy_setopt(d->h, CURLOPT_PRIVATE, d);
+	curl_multi_add_handle(multi, d->h);
+	return 0;
+}
+
+/* A finished download: check, adopt (re-hash) or drop; the slot is freed. */
+static int finish_download(download *d, http_remote *hr, dv_cache *cache, CURLM *multi,
+			   CURLcode cc, dv_progress *p)
+{
+	int rc;
+
+	curl_multi_remove_handle(multi, d->h);
+	if (d->write_errno) {
+		errno = d->write_errno;
+		rc = dv_error_errno(DV_ERROR, "cannot write into the cache '%s'", cache->dir);
+	} else {
+		rc = request_status(hr, d->h, cc, d->errbuf, d->t->relpath);
+	}
+	if (rc == 0 && close(d->fd) < 0)
+		rc = dv_error_errno(DV_ERROR, "cannot write into the cache '%s'", cache->dir);
+	else if (rc < 0)
+		close(d->fd);
+	if (rc == 0)
+		rc = dv_transfer_adopt(cache, d->tmp.ptr, d->t, &hr->base);
+	else
+		dv_tmpfile_abort(-1, d->tmp.ptr);
+	if (rc < 0) {
+		dv_transfer_fail(d->t, rc);
+	} else {
+		d->t->status = 0;
+		dv_progress_add(p, 1, d->bytes);
+	}
+	curl_easy_cleanup(d->h);
+	dv_buf_free(&d->tmp);
+	d->h = NULL;
+	return rc;
+}
+
+static int http_fetch(dv_remote *r, dv_cache *cache, dv_transfer *items, size_t n, dv_progress *p)
+{
+	http_remote *hr = (http_remote *)r;
+	int jobs = r->jobs < 1 ? 1 : r->jobs;
+	download *slots = dv_calloc((size_t)jobs, sizeof(*slots));
+	size_t next = 0;
+	int running = 0, fatal = 0;
+	CURLM *multi;
+
+	pthread_once(&curl_once, curl_init_once);
+	multi = curl_multi_init();
+	curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)jobs);
+	for (;;) {
+		CURLMsg *msg;
+		int left;
+
+		/* Keep every slot busy until the list runs out (or the server is
+		 * known to be unreachable). */
+		for (int i = 0; i < jobs && next < n && !fatal; i++) {
+			if (slots[i].h)
+				continue;
+			int rc = start_download(&slots[i], hr, cache, multi, &items[next]);
+			if (rc < 0)
+				dv_transfer_fail(&items[next], rc);
+			next++;
+		}
+		if (curl_multi_perform(multi, &running) != CURLM_OK)
+			break;
+		while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
+			download *d = NULL;
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&d);
+			CURLcode cc = msg->data.result;
+			if (finish_download(d, hr, cache, multi, cc, p) < 0 && is_fatal(cc) && !fatal)
+				fatal = dv_error(DV_ERROR, "%s", d->t->error);
+		}
+		if (running == 0 && (next >= n || fatal)) {
+			bool busy = false;
+			for (int i = 0; i < jobs; i++)
+				busy |= slots[i].h != NULL;
+			if (!busy)
+				break;
+		}
+		curl_multi_poll(multi, NULL, 0, 1000, NULL);
+	}
+	for (int i = 0; i < jobs; i++)
+		if (slots[i].h)
+			finish_download(&slots[i], hr, cache, multi, CURLE_ABORTED_BY_CALLBACK, p);
+	curl_multi_cleanup(multi);
+	free(slots);
+	if (fatal) {
+		/* Say it once for everything not tried. */
+		const char *why = items[0].error;
+		for (size_t i = 0; i < n; i++)
+			if (items[i].status != 0 && items[i].error)
+				why = items[i].error;
+		dv_error(DV_ERROR, "%s", why ? why : "cannot reach the remote");
+		for (size_t i = 0; i < n; i++)
+			if (items[i].status == 1)
+				dv_transfer_fail(&items[i], DV_ERROR);
+	}
+	return dv_transfer_first_failure(items, n);
+}
+
+static void http_free(dv_remote *r)
+{
+	http_remote *hr = (http_remote *)r;
+	dv_remote_release_base(r);
+	free(hr->base_url);
+	free(hr);
+}
+
+static const dv_remote_ops http_ops = {
+	.kind = "http",
+	.list = http_list,
+	.exists = http_exists,
+	.push = http_push,
+	.fetch = http_fetch,
+	.remove = http_remove,
+	.free = http_free,
+};
+
+int dv_remote_http_open(dv_remote **out, const dv_config *cfg, const char *name, const char *url)
+{
+	http_remote *hr = dv_calloc(1, sizeof(*hr));
+	size_t len = strlen(url);
+	(void)cfg;
+	while (len > 0 && url[len - 1] == '/')
+		len--;
+	dv_remote_init_base(&hr->base, &http_ops, name, url, HTTP_DEFAULT_JOBS);
+	hr->base_url = dv_strndup(url, len);
+	*out = &hr->base;
+	return 0;
+}

@@ -1,0 +1,287 @@
+/*
+ * remote_local.c - a directory remote (/path, relative, file://): just
+ * another cache, the same files/ and runs/ layout under its root.
+ *
+ * Each object is written under a temp name beside its final one and
+ * renamed into place (dv_tmpfile_open/commit), so a reader or a later push
+ * never sees a partial object and an interrupted push is finished by a
+ * rerun.  Small objects are dominated by per-file system calls, not bytes,
+ * so items are spread over r->jobs threads; bytes move with
+ * copy_file_range (dv_copy_fd).  No per-object fsync: objects are named by
+ * their content and re-hashed whenever they are fetched, as for the cache.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dv/error.h"
+#include "dv/fs.h"
+#include "dv/remote.h"
+#include "remote_kinds.h"
+
+#define LOCAL_DEFAULT_JOBS 4
+
+typedef struct {
+	dv_remote base;
+	char *root; /* absolute */
+} local_remote;
+
+static int walk(dv_strvec *out, dv_buf *rel, const char *root)
+{
+	dv_buf abs = DV_BUF_INIT;
+	struct dirent *e;
+	DIR *d;
+	int rc = 0;
+
+	dv_path_join(&abs, root, rel->ptr);
+	d = opendir(abs.ptr);
+	if (!d) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			rc = dv_error_errno(DV_ERROR, "cannot list '%s'", abs.ptr);
+		goto done;
+	}
+	while ((e = readdir(d)) != NULL) {
+		size_t len = rel->len;
+		bool is_dir;
+		/* Dot names are temp files of unfinished uploads. */
+		if (e->d_name[0] == '.')
+			continue;
+		if (len)
+			dv_buf_putc(rel, '/');
+		dv_buf_puts(rel, e->d_name);
+		if (e->d_type == DT_UNKNOWN) {
+			struct stat st;
+			dv_path_join(&abs, root, rel->ptr);
+			is_dir = stat(abs.ptr, &st) == 0 && S_ISDIR(st.st_mode);
+		} else {
+			is_dir = e->d_type == DT_DIR;
+		}
+		if (is_dir)
+			rc = walk(out, rel, root);
+		else if (e->d_type == DT_REG || e->d_type == DT_UNKNOWN)
+			dv_strvec_push(out, rel->ptr);
+		dv_buf_truncate(rel, len);
+		if (rc < 0)
+			break;
+	}
+	closedir(d);
+done:
+	dv_buf_free(&abs);
+	return rc;
+}
+
+int dv_list_files_below(dv_strvec *out, const char *root, const char *prefix)
+{
+	dv_buf rel = DV_BUF_INIT;
+	int rc;
+
+	dv_buf_puts(&rel, prefix);
+	while (rel.len && rel.ptr[rel.len - 1] == '/')
+		dv_buf_truncate(&rel, rel.len - 1);
+	rc = walk(out, &rel, root);
+	dv_buf_free(&rel);
+	return rc;
+}
+
+static int local_list(dv_remote *r, dv_strvec *out, const char *prefix)
+{
+	return dv_list_files_below(out, ((local_remote *)r)->root, prefix);
+}
+
+static int local_exists(dv_remote *r, const char *relpath, bool *out)
+{
+	local_remote *lr = (local_remote *)r;
+	dv_buf path = DV_BUF_INIT;
+	struct stat st;
+
+	dv_path_join(&path, lr->root, relpath);
+	*out = stat(path.ptr, &st) == 0 && S_ISREG(st.st_mode);
+	dv_buf_free(&path);
+	return 0;
+}
+
+/* --- a small pool: items claimed one at a time by r->jobs threads ----- */
+
+typedef struct {
+	local_remote *lr;
+	dv_cache *cache;
+	dv_transfer *items;
+	size_t n;
+	dv_progress *progress;
+	atomic_size_t next;
+	int (*one)(local_remote *lr, dv_cache *cache, dv_transfer *t, uint64_t *bytes);
+} pool;
+
+static void *pool_worker(void *arg)
+{
+	pool *p = arg;
+	for (;;) {
+		size_t i = atomic_fetch_add(&p->next, 1);
+		uint64_t bytes = 0;
+		int rc;
+		if (i >= p->n)
+			break;
+		rc = p->one(p->lr, p->cache, &p->items[i], &bytes);
+		if (rc < 0) {
+			dv_transfer_fail(&p->items[i], rc);
+		} else {
+			p->items[i].status = 0;
+			dv_progress_add(p->progress, 1, bytes);
+		}
+	}
+	return NULL;
+}
+
+static int pool_run(pool *p, int jobs)
+{
+	pthread_t threads[64];
+	int nthreads = jobs < 1 ? 1 : jobs > 64 ? 64 : jobs;
+
+	if ((size_t)nthreads > p->n)
+		nthreads = (int)p->n;
+	if (nthreads <= 1) {
+		pool_worker(p);
+	} else {
+		int started = 0;
+		for (; started < nthreads; started++)
+			if (pthread_create(&threads[started], NULL, pool_worker, p) != 0)
+				break;
+		if (started == 0)
+			pool_worker(p);
+		for (int t = 0; t < started; t++)
+			pthread_join(threads[t], NULL);
+	}
+	return dv_transfer_first_failure(p->items, p->n);
+}
+
+static int open_source(int *fd, const char *path, const dv_transfer *t, const char *where)
+{
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd >= 0)
+		return 0;
+	if (errno == ENOENT)
+		return dv_error(DV_ENOTFOUND, "object '%s' is not in %s", t->relpath, where);
+	return dv_error_errno(DV_ERROR, "cannot open '%s'", path);
+}
+
+static int push_one(local_remote *lr, dv_cache *cache, dv_transfer *t, uint64_t *bytes)
+{
+	dv_buf src = DV_BUF_INIT, dst = DV_BUF_INIT, tmp = DV_BUF_INIT;
+	int in = -1, out = -1, rc;
+
+	dv_transfer_local_path(&src, cache, t);
+	dv_path_join(&dst, lr->root, t->relpath);
+	if ((rc = open_source(&in, src.ptr, t, "the cache")) < 0)
+		goto done;
+	if (dv_tmpfile_open(&out, &tmp, dst.ptr, 0444) < 0) {
+		if ((rc = dv_mkdir_parent(dst.ptr)) < 0)
+			goto done;
+		if ((rc = dv_tmpfile_open(&out, &tmp, dst.ptr, 0444)) < 0)
+			goto done;
+	}
+	if (dv_copy_fd(out, in, bytes) < 0) {
+		rc = dv_error_errno(DV_ERROR, "cannot copy '%s' to '%s'", src.ptr, dst.ptr);
+		dv_tmpfile_abort(out, tmp.ptr);
+		goto done;
+	}
+	rc = dv_tmpfile_commit_nosync(out, tmp.ptr, dst.ptr);
+done:
+	if (in >= 0)
+		close(in);
+	dv_buf_free(&src);
+	dv_buf_free(&dst);
+	dv_buf_free(&tmp);
+	return rc;
+}
+
+static int fetch_one(local_remote *lr, dv_cache *cache, dv_transfer *t, uint64_t *bytes)
+{
+	dv_buf src = DV_BUF_INIT, tmp = DV_BUF_INIT;
+	char *where = NULL;
+	int in = -1, out = -1, rc;
+
+	dv_path_join(&src, lr->root, t->relpath);
+	where = dv_asprintf("remote '%s'", lr->base.name);
+	if ((rc = open_source(&in, src.ptr, t, where)) < 0)
+		goto done;
+	if ((rc = dv_cache_tmp_open(&out, &tmp, cache)) < 0)
+		goto done;
+	rc = dv_copy_fd(out, in, bytes);
+	if (close(out) < 0)
+		rc = -1;
+	if (rc < 0) {
+		rc = dv_error_errno(DV_ERROR, "cannot copy '%s' into the cache", src.ptr);
+		dv_tmpfile_abort(-1, tmp.ptr);
+		goto done;
+	}
+	rc = dv_transfer_adopt(cache, tmp.ptr, t, &lr->base);
+done:
+	if (in >= 0)
+		close(in);
+	free(where);
+	dv_buf_free(&src);
+	dv_buf_free(&tmp);
+	return rc;
+}
+
+static int local_push(dv_remote *r, dv_cache *cache, dv_transfer *items, size_t n, dv_progress *p)
+{
+	pool pl = { (local_remote *)r, cache, items, n, p, 0, push_one };
+	return pool_run(&pl, r->jobs);
+}
+
+static int local_fetch(dv_remote *r, dv_cache *cache, dv_transfer *items, size_t n, dv_progress *p)
+{
+	pool pl = { (local_remote *)r, cache, items, n, p, 0, fetch_one };
+	return pool_run(&pl, r->jobs);
+}
+
+static int local_remove(dv_remote *r, const dv_strvec *relpaths)
+{
+	local_remote *lr = (local_remote *)r;
+	dv_buf path = DV_BUF_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; i < relpaths->n; i++) {
+		dv_path_join(&path, lr->root, relpaths->v[i]);
+		if (unlink(path.ptr) < 0 && errno != ENOENT)
+			rc = dv_error_errno(DV_ERROR, "cannot remove '%s'", path.ptr);
+	}
+	dv_buf_free(&path);
+	return rc;
+}
+
+static void local_free(dv_remote *r)
+{
+	local_remote *lr = (local_remote *)r;
+	dv_remote_release_base(r);
+	free(lr->root);
+	free(lr);
+}
+
+static const dv_remote_ops local_ops = {
+	.kind = "local",
+	.list = local_list,
+	.exists = local_exists,
+	.push = local_push,
+	.fetch = local_fetch,
+	.remove = local_remove,
+	.free = local_free,
+};
+
+int dv_remote_local_open(dv_remote **out, const dv_config *cfg, const char *name,
+			 const char *url, const char *path)
+{
+	local_remote *lr = dv_calloc(1, sizeof(*lr));
+	(void)cfg;
+	dv_remote_init_base(&lr->base, &local_ops, name, url, LOCAL_DEFAULT_JOBS);
+	lr->root = dv_strdup(path);
+	*out = &lr->base;
+	return 0;
+}

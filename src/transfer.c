@@ -1,0 +1,774 @@
+/*
+ * transfer.c - push, fetch, cloud status: deciding WHICH objects move,
+ * leaving HOW to the remote backends (remote.h).
+ *
+ * The set of objects is built once, deduplicated by object path (the same
+ * file in ten commits or ten directories moves once): outs of the target
+ * stages, the files listed by each directory manifest, and with
+ * --all-commits the outs of every .stage blob in history.  History is read
+ * straight through libgit2: a revwalk over every ref, a pre-order walk of
+ * each commit's tree that skips trees it has already seen, and each
+ * distinct .stage blob parsed once, so a long history with few changes
+ * costs little more than one commit.
+ *
+ * Order matters for an interrupted push: files go before the manifests
+ * that list them and run-cache entries last, so a remote never holds a
+ * manifest or run entry whose objects are not there yet.
+ */
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dv/cache.h"
+#include "dv/error.h"
+#include "dv/fs.h"
+#include "dv/git.h"
+#include "dv/manifest.h"
+#include "dv/remote.h"
+#include "dv/transfer.h"
+#include "dv/workspace.h"
+#include "remote_kinds.h"
+
+/* --- a string-keyed set (open addressing) ------------------------------ */
+
+typedef struct {
+	char **keys;
+	size_t *vals;
+	size_t n, cap;
+} strmap;
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* Returns the slot for `key` (existing or empty). */
+static size_t strmap_slot(const strmap *m, const char *key)
+{
+	size_t i = (size_t)str_hash(key) & (m->cap - 1);
+	while (m->keys[i] && strcmp(m->keys[i], key))
+		i = (i + 1) & (m->cap - 1);
+	return i;
+}
+
+static bool strmap_get(const strmap *m, const char *key, size_t *val)
+{
+	size_t i;
+	if (!m->cap)
+		return false;
+	i = strmap_slot(m, key);
+	if (!m->keys[i])
+		return false;
+	if (val)
+		*val = m->vals[i];
+	return true;
+}
+
+/* Insert unless present; true when inserted. */
+static bool strmap_put(strmap *m, const char *key, size_t val)
+{
+	size_t i;
+	if ((m->n + 1) * 2 > m->cap) {
+		strmap old = *m;
+		m->cap = old.cap ? old.cap * 2 : 1024;
+		m->keys = dv_calloc(m->cap, sizeof(*m->keys));
+		m->vals = dv_calloc(m->cap, sizeof(*m->vals));
+		for (size_t j = 0; j < old.cap; j++) {
+			if (!old.keys[j])
+				continue;
+			i = strmap_slot(m, old.keys[j]);
+			m->keys[i] = old.keys[j];
+			m->vals[i] = old.vals[j];
+		}
+		free(old.keys);
+		free(old.vals);
+	}
+	i = strmap_slot(m, key);
+	if (m->keys[i])
+		return false;
+	m->keys[i] = dv_strdup(key);
+	m->vals[i] = val;
+	m->n++;
+	return true;
+}
+
+static void strmap_free(strmap *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->keys[i]);
+	free(m->keys);
+	free(m->vals);
+	memset(m, 0, sizeof(*m));
+}
+
+/* --- the set of objects ----------------------------------------------- */
+
+typedef struct {
+	char *relpath;  /* files/xxh128/ab/... or runs/ab/... */
+	char *label;    /* repo-relative path it was reached through (messages) */
+	dv_hash hash;
+	bool is_dir;
+	bool is_run;
+	bool expanded;  /* a manifest whose files were added */
+	uint64_t size;
+} obj;
+
+typedef struct {
+	dv_vec objs; /* obj */
+	strmap index;
+} objset;
+
+#define OBJSET_INIT { DV_VEC_INIT(obj), { NULL, NULL, 0, 0 } }
+#define OBJ(s, i) dv_vec_at(&(s)->objs, obj, i)
+
+static void objset_free(objset *s)
+{
+	for (size_t i = 0; i < s->objs.n; i++) {
+		free(OBJ(s, i)->relpath);
+		free(OBJ(s, i)->label);
+	}
+	dv_vec_free(&s->objs);
+	strmap_free(&s->index);
+}
+
+static void objset_add_object(objset *s, const dv_hash *h, bool is_dir, uint64_t size,
+			      const char *label)
+{
+	dv_buf rel = DV_BUF_INIT;
+	obj *o;
+
+	dv_cache_object_relpath(&rel, h, is_dir);
+	if (strmap_put(&s->index, rel.ptr, s->objs.n)) {
+		o = dv_vec_push(&s->objs);
+		o->relpath = dv_buf_detach(&rel);
+		o->label = label ? dv_strdup(label) : NULL;
+		o->hash = *h;
+		o->is_dir = is_dir;
+		o->size = size;
+	}
+	dv_buf_free(&rel);
+}
+
+static void objset_add_run(objset *s, const char *relpath)
+{
+	if (strmap_put(&s->index, relpath, s->objs.n)) {
+		obj *o = dv_vec_push(&s->objs);
+		o->relpath = dv_strdup(relpath);
+		o->is_run = true;
+	}
+}
+
+static void add_stage_file(objset *s, const dv_stage *st, const dv_stage_file *f)
+{
+	char *label = dv_stage_entry_relpath(st, f->path);
+	objset_add_object(s, &f->hash, f->is_dir, f->is_dir ? 0 : f->size, label);
+	free(label);
+}
+
+static void add_stage(objset *s, const dv_stage *st, bool with_deps)
+{
+	for (size_t i = 0; i < st->outs.n; i++) {
+		const dv_stage_file *o = dv_stage_out(st, i);
+		if (o->cache && o->has_hash)
+			add_stage_file(s, st, o);
+	}
+	for (size_t i = 0; with_deps && i < st->deps.n; i++) {
+		const dv_stage_file *d = dv_stage_dep(st, i);
+		if (d->has_hash)
+			add_stage_file(s, st, d);
+	}
+}
+
+static bool in_cache(const dv_cache *c, const obj *o)
+{
+	if (o->is_run) {
+		dv_buf p = DV_BUF_INIT;
+		bool there;
+		dv_path_join(&p, c->dir, o->relpath);
+		there = dv_path_exists(p.ptr);
+		dv_buf_free(&p);
+		return there;
+	}
+	return dv_cache_has(c, &o->hash, o->is_dir);
+}
+
+/* Add the files of every manifest in the cache not expanded yet; returns
+ * how many manifests are still unread (not in the cache). */
+static int expand_manifests(size_t *unread, objset *s, const dv_cache *c)
+{
+	dv_buf text = DV_BUF_INIT, label = DV_BUF_INIT;
+	int rc = 0;
+
+	*unread = 0;
+	for (size_t i = 0; i < s->objs.n; i++) {
+		dv_manifest m = DV_MANIFEST_INIT;
+		obj *o = OBJ(s, i);
+		char *dir_label;
+		if (!o->is_dir || o->expanded)
+			continue;
+		if (!dv_cache_has(c, &o->hash, true)) {
+			(*unread)++;
+			continue;
+		}
+		o->expanded = true;
+		if ((rc = dv_cache_read(&text, c, &o->hash, true)) < 0 ||
+		    (rc = dv_manifest_parse(&m, text.ptr, text.len, o->relpath)) < 0)
+			break;
+		/* The vector may move as files are added: copy what we need. */
+		dir_label = o->label ? dv_strdup(o->label) : NULL;
+		for (size_t j = 0; j < m.entries.n; j++) {
+			dv_manifest_entry *e = dv_vec_at(&m.entries, dv_manifest_entry, j);
+			dv_buf_reset(&label);
+			if (dir_label)
+				dv_buf_printf(&label, "%s/%s", dir_label, e->path);
+			objset_add_object(s, &e->hash, false, e->size, dir_label ? label.ptr : NULL);
+		}
+		free(dir_label);
+		dv_manifest_free(&m);
+	}
+	dv_buf_free(&text);
+	dv_buf_free(&label);
+	return rc;
+}
+
+/* --- run-cache entries -------------------------------------------------- */
+
+/* The objects a run-cache entry names: after its first line, each line
+ * starts with the out's hash (runcache.c writes "<hash> <size> <files>
+ * <path>"). */
+static void add_run_objects(objset *s, const dv_cache *c, const char *relpath)
+{
+	dv_buf path = DV_BUF_INIT, text = DV_BUF_INIT;
+	const char *p;
+
+	dv_path_join(&path, c->dir, relpath);
+	if (dv_read_file(&text, path.ptr) == 0 && (p = strchr(text.ptr, '\n')) != NULL) {
+		for (p++; *p; ) {
+			const char *end = p + strcspn(p, " \n");
+			char *word = dv_strndup(p, (size_t)(end - p));
+			dv_hash h;
+			bool is_dir;
+			if (dv_hash_parse(&h, &is_dir, word) == 0)
+				objset_add_object(s, &h, is_dir, 0, NULL);
+			free(word);
+			p = strchr(p, '\n');
+			if (!p)
+				break;
+			p++;
+		}
+	}
+	dv_error_clear();
+	dv_buf_free(&path);
+	dv_buf_free(&text);
+}
+
+/* --- every commit --------------------------------------------------------- */
+
+typedef struct {
+	dv_repo *repo;
+	objset *s;
+	strmap seen;       /* git object ids already walked / parsed */
+	const dv_strvec *targets;
+	int rc;
+} history_walk;
+
+static bool stage_matches(const dv_stage *st, const dv_strvec *targets)
+{
+	if (!targets || !targets->n)
+		return true;
+	for (size_t i = 0; i < targets->n; i++) {
+		const char *t = targets->v[i];
+		char *with_suffix = dv_asprintf("%s%s", t, DV_STAGE_SUFFIX);
+		bool hit = !strcmp(st->path, t) || !strcmp(st->path, with_suffix);
+		free(with_suffix);
+		for (size_t j = 0; !hit && j < st->outs.n; j++) {
+			char *rel = dv_stage_entry_relpath(st, dv_stage_out(st, j)->path);
+			hit = dv_path_is_within(rel, t) || dv_path_is_within(t, rel);
+			free(rel);
+		}
+		if (hit)
+			return true;
+	}
+	return false;
+}
+
+static int visit_tree_entry(const char *root, const git_tree_entry *e, void *payload)
+{
+	history_walk *w = payload;
+	const char *name = git_tree_entry_name(e);
+	size_t nl = strlen(name), sl = strlen(DV_STAGE_SUFFIX);
+	char id[GIT_OID_HEXSZ + 1];
+	git_blob *blob = NULL;
+	dv_stage *st = NULL;
+	char *path, *key;
+
+	git_oid_tostr(id, sizeof(id), git_tree_entry_id(e));
+	if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+		/* A tree seen before holds the same stages: skip it, unless
+		 * targets make the place it sits at matter. */
+		if (w->targets && w->targets->n)
+			return 0;
+		return strmap_put(&w->seen, id, 0) ? 0 : 1;
+	}
+	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB || nl <= sl || strcmp(name + nl - sl, DV_STAGE_SUFFIX))
+		return 0;
+	path = dv_asprintf("%s%s", root, name);
+	key = w->targets && w->targets->n ? dv_asprintf("%s:%s", id, path) : dv_strdup(id);
+	if (strmap_put(&w->seen, key, 0) &&
+	    git_blob_lookup(&blob, w->repo->git, git_tree_entry_id(e)) == 0) {
+		/* A .stage file an old commit got wrong is history, not an error
+		 * of this push: it is skipped. */
+		if (dv_stage_parse(&st, path, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) == 0 &&
+		    stage_matches(st, w->targets))
+			add_stage(w->s, st, false);
+		dv_stage_free(st);
+		git_blob_free(blob);
+		dv_error_clear();
+	}
+	free(key);
+	free(path);
+	return 0;
+}
+
+static int collect_history(objset *s, dv_repo *repo, const dv_strvec *targets)
+{
+	history_walk w = { repo, s, { NULL, NULL, 0, 0 }, targets, 0 };
+	git_revwalk *walk = NULL;
+	git_oid oid;
+	int rc = 0, err;
+
+	if (git_revwalk_new(&walk, repo->git) < 0)
+		return dv_git_error("cannot walk the git history");
+	git_revwalk_sorting(walk, GIT_SORT_NONE);
+	/* Every ref, and HEAD (which may be detached); a repository without
+	 * commits has no history to read. */
+	git_revwalk_push_glob(walk, "refs");
+	git_revwalk_push_head(walk);
+	while ((err = git_revwalk_next(&oid, walk)) == 0) {
+		git_commit *commit = NULL;
+		git_tree *tree = NULL;
+		if (git_commit_lookup(&commit, repo->git, &oid) < 0 || git_commit_tree(&tree, commit) < 0) {
+			rc = dv_git_error("cannot read commit");
+			git_commit_free(commit);
+			break;
+		}
+		char *root_key = dv_asprintf("root %s", git_oid_tostr_s(git_tree_id(tree)));
+		if ((targets && targets->n) || strmap_put(&w.seen, root_key, 0))
+			git_tree_walk(tree, GIT_TREEWALK_PRE, visit_tree_entry, &w);
+		free(root_key);
+		git_tree_free(tree);
+		git_commit_free(commit);
+	}
+	if (rc == 0 && err != GIT_ITEROVER && err != GIT_ENOTFOUND)
+		rc = dv_git_error("cannot walk the git history");
+	git_revwalk_free(walk);
+	strmap_free(&w.seen);
+	return rc;
+}
+
+/* The objects the options ask for, before manifests are expanded. */
+static int collect(objset *s, dv_repo *repo, const dv_transfer_opts *opts)
+{
+	dv_vec stages = DV_VEC_INIT(dv_stage *);
+	dv_strvec targets = DV_STRVEC_INIT;
+	int rc;
+
+	if (opts->all_commits) {
+		for (size_t i = 0; i < opts->ntargets; i++) {
+			char *rel;
+			if ((rc = dv_repo_relpath(&rel, repo, opts->targets[i])) < 0)
+				goto done;
+			dv_strvec_push_take(&targets, rel);
+		}
+		if ((rc = collect_history(s, repo, &targets)) < 0)
+			goto done;
+		/* The work tree too: stages not committed yet. */
+		if ((rc = dv_workspace_load_stages(&stages, repo)) < 0)
+			goto done;
+		for (size_t i = 0; i < stages.n; i++) {
+			dv_stage *st = *dv_vec_at(&stages, dv_stage *, i);
+			if (stage_matches(st, &targets))
+				add_stage(s, st, false);
+		}
+	} else {
+		if ((rc = dv_workspace_load_targets(&stages, repo, opts->targets, opts->ntargets)) < 0)
+			goto done;
+		for (size_t i = 0; i < stages.n; i++)
+			add_stage(s, *dv_vec_at(&stages, dv_stage *, i), false);
+	}
+	rc = 0;
+done:
+	dv_stages_free(&stages);
+	dv_strvec_free(&targets);
+	return rc;
+}
+
+/* --- the remote side ------------------------------------------------------ */
+
+static int open_remote(dv_remote **out, dv_repo *repo, const dv_transfer_opts *opts)
+{
+	int rc = dv_remote_open(out, repo->config, opts->remote, repo->root);
+	if (rc == 0 && opts->jobs > 0)
+		(*out)->jobs = opts->jobs;
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* What the remote has, for each object in s: one listing, or one question
+ * per object where the kind cannot list (HTTP). */
+static int remote_presence(bool *present, dv_remote *r, const objset *s, bool runs)
+{
+	dv_strvec have = DV_STRVEC_INIT;
+	int rc = r->ops->list(r, &have, "files/");
+
+	if (rc == 0 && runs)
+		rc = r->ops->list(r, &have, "runs/");
+	if (rc == DV_ENOTFOUND) {
+		dv_error_clear();
+		for (size_t i = 0; i < s->objs.n; i++)
+			if ((rc = r->ops->exists(r, OBJ(s, i)->relpath, &present[i])) < 0)
+				break;
+		goto done;
+	}
+	if (rc < 0)
+		goto done;
+	dv_strvec_sort(&have);
+	for (size_t i = 0; i < s->objs.n; i++) {
+		const char *key = OBJ(s, i)->relpath;
+		present[i] = have.n && bsearch(&key, have.v, have.n, sizeof(*have.v), cmp_str) != NULL;
+	}
+done:
+	dv_strvec_free(&have);
+	return rc;
+}
+
+static void note(dv_transfer_report *rep, const obj *o, const char *fmt, const char *detail)
+{
+	char hash[64];
+	dv_buf line = DV_BUF_INIT;
+	if (o->is_run)
+		snprintf(hash, sizeof(hash), "run-cache entry %s", o->relpath);
+	else
+		dv_hash_format(hash, sizeof(hash), &o->hash, o->is_dir);
+	dv_buf_printf(&line, fmt, o->label ? o->label : hash, detail);
+	if (o->label) {
+		dv_buf_printf(&line, " (%s)", hash);
+	}
+	dv_strvec_push_take(&rep->messages, dv_buf_detach(&line));
+	dv_buf_free(&line);
+}
+
+/* Push or fetch objects idx[0..n) of s as one batch; fold results into rep. */
+static int move_batch(dv_transfer_report *rep, dv_remote *r, dv_cache *c, objset *s,
+		      const size_t *idx, size_t n, bool push)
+{
+	dv_transfer *items;
+	dv_progress *p;
+	uint64_t total = 0;
+	char *what;
+	int rc, first = 0;
+
+	if (n == 0)
+		return 0;
+	items = dv_calloc(n, sizeof(*items));
+	for (size_t i = 0; i < n; i++) {
+		const obj *o = OBJ(s, idx[i]);
+		items[i].relpath = dv_strdup(o->relpath);
+		items[i].hash = o->hash;
+		items[i].is_dir = o->is_dir;
+		items[i].size = o->size;
+		items[i].status = 1;
+		total += o->size;
+	}
+	what = dv_asprintf(push ? "Pushing to '%s'" : "Fetching from '%s'", r->name);
+	p = dv_progress_new(what, n, total);
+	rc = push ? r->ops->push(r, c, items, n, p) : r->ops->fetch(r, c, items, n, p);
+	dv_progress_done(p);
+	free(what);
+	if (rc < 0 && !*dv_error_last())
+		dv_error(rc, "the transfer with remote '%s' failed", r->name);
+	for (size_t i = 0; i < n; i++) {
+		const obj *o = OBJ(s, idx[i]);
+		if (items[i].status == 1) {
+			/* Left pending: fails with the call's own error. */
+			dv_transfer_fail(&items[i], rc < 0 ? rc : DV_ERROR);
+		}
+		if (items[i].status == 0) {
+			rep->transferred++;
+			rep->bytes += o->size;
+		} else if (items[i].status == DV_ENOTFOUND && !push) {
+			rep->missing++;
+			note(rep, o, "'%s' is not on remote '%s'", r->name);
+		} else {
+			rep->failed++;
+			if (!first)
+				first = dv_error(items[i].status, "%s", items[i].error);
+			note(rep, o, "'%s': %s", items[i].error);
+		}
+	}
+	dv_transfers_free(items, n);
+	return first;
+}
+
+void dv_transfer_report_free(dv_transfer_report *rep)
+{
+	dv_strvec_free(&rep->messages);
+	memset(rep, 0, sizeof(*rep));
+}
+
+int dv_push(dv_transfer_report *rep, dv_repo *repo, const dv_transfer_opts *opts)
+{
+	objset s = OBJSET_INIT;
+	dv_remote *r = NULL;
+	dv_vec files = DV_VEC_INIT(size_t), dirs = DV_VEC_INIT(size_t), runs = DV_VEC_INIT(size_t);
+	dv_strvec run_paths = DV_STRVEC_INIT;
+	bool *present = NULL;
+	size_t unread;
+	int rc;
+
+	memset(rep, 0, sizeof(*rep));
+	if ((rc = open_remote(&r, repo, opts)) < 0)
+		goto done;
+	if ((rc = collect(&s, repo, opts)) < 0)
+		goto done;
+	if (opts->run_cache) {
+		if ((rc = dv_list_files_below(&run_paths, repo->cache->dir, "runs")) < 0)
+			goto done;
+		for (size_t i = 0; i < run_paths.n; i++) {
+			objset_add_run(&s, run_paths.v[i]);
+			add_run_objects(&s, repo->cache, run_paths.v[i]);
+		}
+	}
+	if ((rc = expand_manifests(&unread, &s, repo->cache)) < 0)
+		goto done;
+	present = dv_calloc(s.objs.n ? s.objs.n : 1, sizeof(*present));
+	if (s.objs.n && (rc = remote_presence(present, r, &s, opts->run_cache)) < 0)
+		goto done;
+	rep->objects = s.objs.n;
+	for (size_t i = 0; i < s.objs.n; i++) {
+		obj *o = OBJ(&s, i);
+		if (present[i]) {
+			rep->up_to_date++;
+		} else if (!in_cache(repo->cache, o)) {
+			rep->missing++;
+			note(rep, o, "'%s' is not in the cache%s", ", so it was not pushed");
+		} else {
+			*(size_t *)dv_vec_push(o->is_run ? &runs : o->is_dir ? &dirs : &files) = i;
+		}
+	}
+	/* Files, then the manifests that list them, then run entries. */
+	for (size_t i = 0; i < dirs.n; i++)
+		*(size_t *)dv_vec_push(&files) = *dv_vec_at(&dirs, size_t, i);
+	for (size_t i = 0; i < runs.n; i++)
+		*(size_t *)dv_vec_push(&files) = *dv_vec_at(&runs, size_t, i);
+	rc = move_batch(rep, r, repo->cache, &s, files.items, files.n, true);
+done:
+	free(present);
+	dv_vec_free(&files);
+	dv_vec_free(&dirs);
+	dv_vec_free(&runs);
+	dv_strvec_free(&run_paths);
+	objset_free(&s);
+	dv_remote_free(r);
+	return rc;
+}
+
+/* Fetch what the cache lacks among s's objects, manifests first so their
+ * files can join the same transfer. */
+static int fetch_set(dv_transfer_report *rep, dv_remote *r, dv_repo *repo, objset *s)
+{
+	dv_vec want = DV_VEC_INIT(size_t);
+	bool *counted = NULL;
+	size_t unread, counted_n = 0;
+	int rc = 0, first = 0;
+
+	/* Round 1: manifests not in the cache; round 2: everything else.  A
+	 * manifest is only read once it is here. */
+	for (int round = 0; round < 2; round++) {
+		if ((rc = expand_manifests(&unread, s, repo->cache)) < 0)
+			goto done;
+		counted = dv_realloc(counted, (s->objs.n ? s->objs.n : 1) * sizeof(*counted));
+		for (size_t i = counted_n; i < s->objs.n; i++)
+			counted[i] = false;
+		counted_n = s->objs.n;
+		dv_vec_free(&want);
+		for (size_t i = 0; i < s->objs.n; i++) {
+			obj *o = OBJ(s, i);
+			if (counted[i] || (round == 0 && !o->is_dir))
+				continue;
+			counted[i] = true;
+			if (in_cache(repo->cache, o))
+				rep->up_to_date++;
+			else
+				*(size_t *)dv_vec_push(&want) = i;
+		}
+		rc = move_batch(rep, r, repo->cache, s, want.items, want.n, false);
+		if (rc < 0 && !first)
+			first = rc;
+	}
+	if ((rc = expand_manifests(&unread, s, repo->cache)) < 0)
+		goto done;
+	rep->objects = s->objs.n;
+	rc = first;
+done:
+	free(counted);
+	dv_vec_free(&want);
+	return rc;
+}
+
+int dv_fetch(dv_transfer_report *rep, dv_repo *repo, const dv_transfer_opts *opts)
+{
+	objset s = OBJSET_INIT;
+	dv_remote *r = NULL;
+	int rc;
+
+	memset(rep, 0, sizeof(*rep));
+	if ((rc = open_remote(&r, repo, opts)) < 0)
+		goto done;
+	if ((rc = collect(&s, repo, opts)) < 0)
+		goto done;
+	if (opts->run_cache) {
+		/* Run entries first, then the objects they name join the rest. */
+		objset runs = OBJSET_INIT;
+		dv_strvec listed = DV_STRVEC_INIT;
+		dv_vec want = DV_VEC_INIT(size_t);
+		rc = r->ops->list(r, &listed, "runs/");
+		if (rc == DV_ENOTFOUND)
+			rc = dv_error(DV_EUSAGE, "remote '%s' cannot list its run-cache: --run-cache needs a "
+				      "directory, SSH or S3 remote", r->name);
+		for (size_t i = 0; rc == 0 && i < listed.n; i++) {
+			objset_add_run(&runs, listed.v[i]);
+			if (!in_cache(repo->cache, OBJ(&runs, runs.objs.n - 1)))
+				*(size_t *)dv_vec_push(&want) = runs.objs.n - 1;
+		}
+		if (rc == 0)
+			rc = move_batch(rep, r, repo->cache, &runs, want.items, want.n, false);
+		for (size_t i = 0; rc == 0 && i < listed.n; i++)
+			add_run_objects(&s, repo->cache, listed.v[i]);
+		rep->objects += runs.objs.n;
+		rep->up_to_date += runs.objs.n - want.n;
+		dv_vec_free(&want);
+		dv_strvec_free(&listed);
+		objset_free(&runs);
+		if (rc < 0)
+			goto done;
+	}
+	{
+		size_t run_objects = rep->objects;
+		rc = fetch_set(rep, r, repo, &s);
+		rep->objects += run_objects;
+	}
+done:
+	objset_free(&s);
+	dv_remote_free(r);
+	return rc;
+}
+
+int dv_fetch_stages(dv_transfer_report *rep, dv_repo *repo, dv_stage *const *stages,
+		    size_t nstages, const dv_transfer_opts *opts)
+{
+	objset s = OBJSET_INIT;
+	dv_remote *r = NULL;
+	int rc;
+
+	memset(rep, 0, sizeof(*rep));
+	for (size_t i = 0; i < nstages; i++)
+		add_stage(&s, stages[i], true);
+	if (s.objs.n == 0)
+		goto done;
+	if ((rc = open_remote(&r, repo, opts)) < 0)
+		goto fail;
+	rc = fetch_set(rep, r, repo, &s);
+	goto fail;
+done:
+	rc = 0;
+fail:
+	objset_free(&s);
+	dv_remote_free(r);
+	return rc;
+}
+
+/* --- dv status -c ------------------------------------------------------------ */
+
+void dv_cloud_status_free(dv_vec *items)
+{
+	for (size_t i = 0; i < items->n; i++)
+		free(dv_vec_at(items, dv_cloud_status, i)->path);
+	dv_vec_free(items);
+}
+
+int dv_cloud_status_collect(dv_vec *out, char **remote_name_out, dv_repo *repo,
+			    const dv_transfer_opts *opts)
+{
+	dv_vec stages = DV_VEC_INIT(dv_stage *);
+	objset s = OBJSET_INIT;
+	dv_remote *r = NULL;
+	bool *present = NULL;
+	size_t unread;
+	int rc;
+
+	if ((rc = open_remote(&r, repo, opts)) < 0)
+		goto done;
+	if ((rc = dv_workspace_load_targets(&stages, repo, opts->targets, opts->ntargets)) < 0)
+		goto done;
+	for (size_t i = 0; i < stages.n; i++)
+		add_stage(&s, *dv_vec_at(&stages, dv_stage *, i), false);
+	if ((rc = expand_manifests(&unread, &s, repo->cache)) < 0)
+		goto done;
+	present = dv_calloc(s.objs.n ? s.objs.n : 1, sizeof(*present));
+	if (s.objs.n && (rc = remote_presence(present, r, &s, false)) < 0)
+		goto done;
+	for (size_t i = 0; i < stages.n; i++) {
+		dv_stage *st = *dv_vec_at(&stages, dv_stage *, i);
+		for (size_t j = 0; j < st->outs.n; j++) {
+			dv_stage_file *f = dv_stage_out(st, j);
+			dv_cloud_status *cs;
+			dv_buf rel = DV_BUF_INIT, text = DV_BUF_INIT;
+			dv_manifest m = DV_MANIFEST_INIT;
+			size_t k = 0;
+			if (!f->cache || !f->has_hash)
+				continue;
+			cs = dv_vec_push(out);
+			cs->path = dv_stage_entry_relpath(st, f->path);
+			cs->hash = f->hash;
+			cs->is_dir = f->is_dir;
+			dv_cache_object_relpath(&rel, &f->hash, f->is_dir);
+			strmap_get(&s.index, rel.ptr, &k);
+			cs->in_cache = in_cache(repo->cache, OBJ(&s, k));
+			cs->on_remote = present[k];
+			/* A directory is complete only with all of its files. */
+			if (f->is_dir && cs->in_cache && dv_cache_read(&text, repo->cache, &f->hash, true) == 0 &&
+			    dv_manifest_parse(&m, text.ptr, text.len, rel.ptr) == 0) {
+				for (size_t e = 0; e < m.entries.n; e++) {
+					dv_manifest_entry *me = dv_vec_at(&m.entries, dv_manifest_entry, e);
+					dv_buf_reset(&rel);
+					dv_cache_object_relpath(&rel, &me->hash, false);
+					if (!strmap_get(&s.index, rel.ptr, &k))
+						continue;
+					cs->in_cache = cs->in_cache && in_cache(repo->cache, OBJ(&s, k));
+					cs->on_remote = cs->on_remote && present[k];
+				}
+			}
+			dv_error_clear();
+			dv_manifest_free(&m);
+			dv_buf_free(&rel);
+			dv_buf_free(&text);
+		}
+	}
+	if (remote_name_out)
+		*remote_name_out = dv_strdup(r->name);
+done:
+	free(present);
+	objset_free(&s);
+	dv_stages_free(&stages);
+	dv_remote_free(r);
+	return rc;
+}
