@@ -17,7 +17,7 @@ BUILD="build-essential cmake pkg-config git ca-certificates
 TEST="openssh-server openssh-client python3 curl strace openssl
       swift swift-proxy swift-account swift-container swift-object
       python3-swift memcached"
-BENCH="git-lfs git-annex python3-sklearn python3-numpy hyperfine time"
+BENCH="git-lfs git-annex python3-sklearn python3-numpy hyperfine time bc"
 
 PKGS="$BUILD $TEST"
 [ "${1:-}" = "--bench" ] && PKGS="$PKGS $BENCH"

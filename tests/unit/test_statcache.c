@@ -1,0 +1,139 @@
+/* The stat cache: hits need all five stat fields, racy entries are not
+ * trusted, and the table survives a save/load round trip. */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "dv/fs.h"
+#include "dv/statcache.h"
+#include "test.h"
+
+static void make_old_file(const char *path, const char *text)
+{
+	struct timespec ts[2];
+	CHECK_OK(dv_write_file_atomic(path, text, strlen(text), 0644));
+	/* Age it well past the racy window. */
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= 10;
+	ts[1] = ts[0];
+	utimensat(AT_FDCWD, path, ts, 0);
+}
+
+TEST(hit_after_put_and_reload)
+{
+	char file[4300], state[4300];
+	dv_statcache *sc = NULL;
+	struct stat st;
+	dv_hash h, got;
+	bool read_it;
+
+	snprintf(file, sizeof(file), "%s/sc-file", test_tmpdir());
+	snprintf(state, sizeof(state), "%s/state", test_tmpdir());
+	make_old_file(file, "hello");
+	CHECK_OK(dv_statcache_open(&sc, state));
+	CHECK_OK(dv_statcache_hash_file(&h, sc, file, &st, &read_it));
+	CHECK(read_it);
+	CHECK_OK(dv_statcache_hash_file(&got, sc, file, NULL, &read_it));
+	CHECK(!read_it);
+	CHECK(dv_hash_equal(&h, &got));
+	CHECK_OK(dv_statcache_save(sc));
+	dv_statcache_free(sc);
+
+	CHECK_OK(dv_statcache_open(&sc, state));
+	CHECK(dv_statcache_lookup(sc, &st, &got));
+	CHECK(dv_hash_equal(&h, &got));
+	dv_statcache_free(sc);
+}
+
+TEST(any_stat_change_misses)
+{
+	char file[4300], state[4300];
+	dv_statcache *sc = NULL;
+	struct stat st, st2;
+	dv_hash h, got;
+
+	snprintf(file, sizeof(file), "%s/sc-change", test_tmpdir());
+	snprintf(state, sizeof(state), "%s/state2", test_tmpdir());
+	make_old_file(file, "aaaa");
+	CHECK_OK(dv_statcache_open(&sc, state));
+	CHECK_OK(dv_statcache_hash_file(&h, sc, file, &st, NULL));
+	st2 = st;
+	st2.st_size++;
+	CHECK(!dv_statcache_lookup(sc, &st2, &got));
+	st2 = st;
+	st2.st_mtim.tv_nsec ^= 1;
+	CHECK(!dv_statcache_lookup(sc, &st2, &got));
+	st2 = st;
+	st2.st_ctim.tv_sec++;
+	CHECK(!dv_statcache_lookup(sc, &st2, &got));
+	st2 = st;
+	st2.st_ino++;
+	CHECK(!dv_statcache_lookup(sc, &st2, &got));
+	CHECK(dv_statcache_lookup(sc, &st, &got));
+	dv_statcache_free(sc);
+}
+
+TEST(fresh_file_is_racy_and_not_trusted)
+{
+	char file[4300], state[4300];
+	dv_statcache *sc = NULL;
+	struct stat st;
+	dv_hash h, got;
+
+	snprintf(file, sizeof(file), "%s/sc-racy", test_tmpdir());
+	snprintf(state, sizeof(state), "%s/state3", test_tmpdir());
+	CHECK_OK(dv_write_file_atomic(file, "fresh", 5, 0644));
+	CHECK_OK(dv_statcache_open(&sc, state));
+	CHECK_OK(dv_statcache_hash_file(&h, sc, file, &st, NULL));
+	/* Written this very moment: a same-tick rewrite could hide. */
+	CHECK(!dv_statcache_lookup(sc, &st, &got));
+	dv_statcache_free(sc);
+}
+
+TEST(many_entries_round_trip)
+{
+	char state[4300];
+	dv_statcache *sc = NULL;
+	struct stat st;
+	dv_hash h, got;
+	int64_t old = dv_now_ns() - 10LL * 1000000000;
+
+	snprintf(state, sizeof(state), "%s/state4", test_tmpdir());
+	CHECK_OK(dv_statcache_open(&sc, state));
+	memset(&st, 0, sizeof(st));
+	for (int i = 0; i < 5000; i++) {
+		st.st_ino = (ino_t)(i + 1);
+		st.st_size = i;
+		st.st_mtim.tv_sec = (time_t)(old / 1000000000);
+		dv_hash_buffer(&h, &i, sizeof(i));
+		dv_statcache_put(sc, &st, &h);
+	}
+	CHECK_OK(dv_statcache_save(sc));
+	dv_statcache_free(sc);
+	CHECK_OK(dv_statcache_open(&sc, state));
+	for (int i = 0; i < 5000; i += 7) {
+		st.st_ino = (ino_t)(i + 1);
+		st.st_size = i;
+		dv_hash_buffer(&h, &i, sizeof(i));
+		CHECK(dv_statcache_lookup(sc, &st, &got));
+		CHECK(dv_hash_equal(&h, &got));
+	}
+	dv_statcache_free(sc);
+}
+
+TEST(garbage_state_file_is_an_empty_cache)
+{
+	char state[4300];
+	dv_statcache *sc = NULL;
+	struct stat st;
+	dv_hash got;
+	snprintf(state, sizeof(state), "%s/state5", test_tmpdir());
+	CHECK_OK(dv_write_file_atomic(state, "not a state file", 16, 0644));
+	CHECK_OK(dv_statcache_open(&sc, state));
+	memset(&st, 0, sizeof(st));
+	CHECK(!dv_statcache_lookup(sc, &st, &got));
+	dv_statcache_free(sc);
+}
+
+TEST_MAIN(hit_after_put_and_reload, any_stat_change_misses, fresh_file_is_racy_and_not_trusted,
+	  many_entries_round_trip, garbage_state_file_is_an_empty_cache)
