@@ -149,3 +149,27 @@ int dv_git_resolve(char out[41], dv_repo *repo, const char *rev)
 	git_object_free(obj);
 	return 0;
 }
+
+int dv_git_list_commits(dv_strvec *out, dv_repo *repo)
+{
+	git_revwalk *walk = NULL;
+	git_oid oid;
+	char hex[41];
+	int rc = 0, err;
+
+	if (git_revwalk_new(&walk, repo->git) < 0)
+		return dv_git_error("cannot list commits");
+	git_revwalk_sorting(walk, GIT_SORT_TIME);
+	/* An unborn HEAD has nothing to push; refs may be missing too. */
+	git_revwalk_push_head(walk);
+	git_revwalk_push_glob(walk, "refs/heads");
+	git_revwalk_push_glob(walk, "refs/tags");
+	while ((err = git_revwalk_next(&oid, walk)) == 0) {
+		git_oid_tostr(hex, sizeof(hex), &oid);
+		dv_strvec_push(out, hex);
+	}
+	if (err != GIT_ITEROVER)
+		rc = dv_git_error("cannot list commits");
+	git_revwalk_free(walk);
+	return rc;
+}

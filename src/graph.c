@@ -374,6 +374,23 @@ long dv_graph_find_name(const dv_graph *g, const char *name)
 	return -1;
 }
 
+int dv_graph_target(size_t *out, const dv_graph *g, dv_repo *repo, const char *target)
+{
+	long i = strchr(target, '/') ? -1 : dv_graph_find_name(g, target);
+	if (i < 0) {
+		char *path = NULL;
+		int rc = dv_workspace_resolve_target(&path, repo, target);
+		if (rc < 0)
+			return rc;
+		i = dv_graph_find(g, path);
+		free(path);
+		if (i < 0)
+			return dv_error(DV_ENOTFOUND, "'%s' is not a stage", target);
+	}
+	*out = (size_t)i;
+	return 0;
+}
+
 long dv_graph_producer(const dv_graph *g, const char *path)
 {
 	long hit = find_covering(g->outs, path, false);

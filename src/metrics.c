@@ -236,6 +236,8 @@ int dv_metrics_collect(dv_vec *out, dv_repo *repo, const char *rev)
 	dv_buf text = DV_BUF_INIT;
 	int rc;
 
+	if (rev && !strcmp(rev, DV_REV_WORKSPACE))
+		rev = NULL;
 	if ((rc = dv_stages_load_at(&stages, repo, rev)) < 0)
 		goto done;
 	for (size_t i = 0; i < stages.n; i++) {
@@ -274,8 +276,12 @@ int dv_params_collect(dv_vec *out, dv_repo *repo, const char *rev)
 {
 	dv_vec stages = DV_VEC_INIT(dv_stage *);
 	dv_strvec files = DV_STRVEC_INIT;
-	dv_params_set *set = dv_params_set_new(repo, rev);
+	dv_params_set *set;
 	int rc;
+
+	if (rev && !strcmp(rev, DV_REV_WORKSPACE))
+		rev = NULL;
+	set = dv_params_set_new(repo, rev);
 
 	if ((rc = dv_stages_load_at(&stages, repo, rev)) < 0)
 		goto done;
@@ -401,4 +407,114 @@ void dv_table_format(dv_buf *out, const dv_strvec *cells, size_t ncols)
 		}
 	}
 	free(width);
+}
+
+static json_t *value_json(const dv_metric *m)
+{
+	if (!m)
+		return json_null();
+	if (m->is_number)
+		return m->num == floor(m->num) && fabs(m->num) < 1e15 ? json_integer((json_int_t)m->num)
+								     : json_real(m->num);
+	return json_string(m->text);
+}
+
+static void dump_json(dv_buf *out, json_t *root)
+{
+	char *s = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+	dv_buf_printf(out, "%s\n", s ? s : "{}");
+	free(s);
+	json_decref(root);
+}
+
+void dv_metrics_diff_render(dv_buf *out, const dv_vec *rows, const char *key_header,
+			    const char *label_a, const char *label_b, bool change, bool json)
+{
+	dv_strvec cells = DV_STRVEC_INIT;
+	dv_buf num = DV_BUF_INIT;
+
+	if (json) {
+		json_t *root = json_object();
+		for (size_t i = 0; i < rows->n; i++) {
+			const dv_metric_diff *d = dv_vec_at(rows, dv_metric_diff, i);
+			json_t *file = json_object_get(root, d->file), *row = json_object();
+			if (!file) {
+				file = json_object();
+				json_object_set_new(root, d->file, file);
+			}
+			json_object_set_new(row, "old", value_json(d->old));
+			json_object_set_new(row, "new", value_json(d->new));
+			if (change)
+				json_object_set_new(row, "diff", d->has_delta ? json_real(d->delta) : json_null());
+			json_object_set_new(file, d->key, row);
+		}
+		dump_json(out, root);
+		return;
+	}
+	if (!rows->n)
+		return;
+	dv_strvec_push(&cells, "Path");
+	dv_strvec_push(&cells, key_header);
+	dv_strvec_push(&cells, label_a);
+	dv_strvec_push(&cells, label_b);
+	if (change)
+		dv_strvec_push(&cells, "Change");
+	for (size_t i = 0; i < rows->n; i++) {
+		const dv_metric_diff *d = dv_vec_at(rows, dv_metric_diff, i);
+		dv_strvec_push(&cells, d->file);
+		dv_strvec_push(&cells, d->key);
+		dv_strvec_push(&cells, d->old ? d->old->text : "-");
+		dv_strvec_push(&cells, d->new ? d->new->text : "-");
+		if (change) {
+			dv_buf_reset(&num);
+			if (d->has_delta) {
+				if (d->delta > 0)
+					dv_buf_putc(&num, '+');
+				dv_metrics_format_number(&num, d->delta);
+			} else {
+				dv_buf_putc(&num, '-');
+			}
+			dv_strvec_push(&cells, num.ptr);
+		}
+	}
+	dv_table_format(out, &cells, change ? 5 : 4);
+	dv_strvec_free(&cells);
+	dv_buf_free(&num);
+}
+
+void dv_metrics_show_render(dv_buf *out, const dv_vec *tables, bool json)
+{
+	dv_strvec cells = DV_STRVEC_INIT;
+
+	if (json) {
+		json_t *root = json_object();
+		for (size_t i = 0; i < tables->n; i++) {
+			const dv_metrics *m = *dv_vec_at(tables, dv_metrics *, i);
+			json_t *file = json_object();
+			if (m->error)
+				json_object_set_new(file, "error", json_string(m->error));
+			for (size_t j = 0; j < m->items.n; j++) {
+				const dv_metric *it = dv_vec_at(&m->items, dv_metric, j);
+				json_object_set_new(file, it->key, value_json(it));
+			}
+			json_object_set_new(root, m->file, file);
+		}
+		dump_json(out, root);
+		return;
+	}
+	dv_strvec_push(&cells, "Path");
+	dv_strvec_push(&cells, "Key");
+	dv_strvec_push(&cells, "Value");
+	for (size_t i = 0; i < tables->n; i++) {
+		const dv_metrics *m = *dv_vec_at(tables, dv_metrics *, i);
+		for (size_t j = 0; j < m->items.n; j++) {
+			const dv_metric *it = dv_vec_at(&m->items, dv_metric, j);
+			dv_strvec_push(&cells, m->file);
+			dv_strvec_push(&cells, it->key);
+			dv_strvec_push(&cells, it->text);
+		}
+	}
+	if (cells.n > 3)
+		dv_table_format(out, &cells, 3);
+	dv_strvec_free(&cells);
 }

@@ -721,22 +721,15 @@ static int resolve_targets(run *r)
 		return 0;
 	}
 	for (size_t t = 0; t < o->ntargets; t++) {
-		long i = strchr(o->targets[t], '/') ? -1 : dv_graph_find_name(r->g, o->targets[t]);
-		if (i < 0) {
-			char *path = NULL;
-			if ((rc = dv_workspace_resolve_target(&path, r->repo, o->targets[t])) < 0)
-				return rc;
-			i = dv_graph_find(r->g, path);
-			free(path);
-			if (i < 0)
-				return dv_error(DV_ENOTFOUND, "'%s' is not a stage", o->targets[t]);
-		}
+		size_t i;
+		if ((rc = dv_graph_target(&i, r->g, r->repo, o->targets[t])) < 0)
+			return rc;
 		if (o->downstream)
-			dv_graph_mark_downstream(r->g, (size_t)i, r->selected);
+			dv_graph_mark_downstream(r->g, i, r->selected);
 		else if (o->single)
 			r->selected[i] = true;
 		else
-			dv_graph_mark_upstream(r->g, (size_t)i, r->selected);
+			dv_graph_mark_upstream(r->g, i, r->selected);
 	}
 	return 0;
 }

@@ -29,6 +29,9 @@ int dv_git_stage_paths(dv_repo *repo, const dv_strvec *paths);
 int dv_git_read_blob(dv_buf *out, dv_repo *repo, const char *rev, const char *path);
 /* Every path in the tree of `rev` whose name ends with `suffix`, sorted. */
 int dv_git_list_tree(dv_strvec *out, dv_repo *repo, const char *rev, const char *suffix);
+/* Every commit reachable from HEAD, a branch or a tag (40-hex ids, newest
+ * first): what --all-commits means. */
+int dv_git_list_commits(dv_strvec *out, dv_repo *repo);
 /* Resolve a revision to a 40-hex commit id. */
 int dv_git_resolve(char out[41], dv_repo *repo, const char *rev);
 

@@ -47,6 +47,9 @@ void dv_graph_free(dv_graph *g);
 long dv_graph_find(const dv_graph *g, const char *stage_path);
 /* Index of the stage with this name, or -1. */
 long dv_graph_find_name(const dv_graph *g, const char *name);
+/* Index (in *out) of the stage a user TARGET names: a stage name, a
+ * .stage file, or a path some stage outputs (dv_workspace_resolve_target). */
+int dv_graph_target(size_t *out, const dv_graph *g, dv_repo *repo, const char *target);
 /* Index of the stage producing repo-relative `path` (an out equal to it or
  * a directory out containing it), or -1. */
 long dv_graph_producer(const dv_graph *g, const char *path);

@@ -42,14 +42,17 @@ void dv_metrics_free(dv_metrics *m);
 /* Free a dv_vec of dv_metrics*. */
 void dv_metrics_vec_free(dv_vec *v);
 
+/* The name of the work tree where a revision is expected. */
+#define DV_REV_WORKSPACE "workspace"
+
 /* Every metrics file (outs marked metric) of every stage at revision `rev`
- * (NULL: the work tree), read from the work tree, from git, or, for a
+ * (NULL or "workspace": the work tree), read from the work tree, from git, or, for a
  * cached out not in git, from the cache by its recorded hash.  A file that
  * cannot be read or parsed is kept with its error set, so one bad file
  * does not hide the others.  Output: a dv_vec of dv_metrics*, by path. */
 int dv_metrics_collect(dv_vec *out, dv_repo *repo, const char *rev);
 /* Every params file stages refer to (and ./params.ini if present), at
- * `rev` (NULL: the work tree), as tables. */
+ * `rev` (NULL or "workspace": the work tree), as tables. */
 int dv_params_collect(dv_vec *out, dv_repo *repo, const char *rev);
 
 typedef struct {
@@ -68,5 +71,15 @@ void dv_metrics_diff(dv_vec *out /* dv_metric_diff */, const dv_vec *a, const dv
 void dv_metrics_format_number(dv_buf *out, double v);
 /* Render rows as an aligned text table with a header line. */
 void dv_table_format(dv_buf *out, const dv_strvec *cells, size_t ncols);
+
+/* A diff as a table: Path, `key_header`, `label_a`, `label_b` and, with
+ * `change`, the numeric delta; or as JSON
+ * {"file": {"key": {"old": v, "new": v[, "diff": d]}}}. */
+void dv_metrics_diff_render(dv_buf *out, const dv_vec *rows, const char *key_header,
+			    const char *label_a, const char *label_b, bool change, bool json);
+/* Tables as text (Path, Key, Value; unreadable files are left to the
+ * caller to report) or as JSON {"file": {"key": v}} ({"file": {"error":
+ * msg}} for an unreadable one). */
+void dv_metrics_show_render(dv_buf *out, const dv_vec *tables, bool json);
 
 #endif

@@ -1,0 +1,265 @@
+/*
+ * cmd_dag.c - `dv dag`: draw the stage graph as text, Graphviz dot,
+ * Mermaid, or JSON.
+ *
+ * The text drawing is a tree from each source stage down to what consumes
+ * its outs, children in pipeline order.  A DAG is not a tree: a stage with
+ * several producers is drawn in full the first time and marked "(*)" when
+ * it appears again (as `cargo tree` does), so the drawing stays linear in
+ * the size of the graph and every edge is still shown.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "dv/error.h"
+#include "dv/graph.h"
+#include "dv/workspace.h"
+
+static const char *const usage[] = {
+	"dv dag [--dot | --mermaid | --json] [TARGET...]",
+	NULL,
+};
+
+/* Command stages by name, data stages by their .stage path. */
+static const char *label(const dv_graph *g, size_t i)
+{
+	const dv_stage *st = g->nodes[i].stage;
+	return st->is_command ? st->name : st->path;
+}
+
+static int cmp_topo_ctx(const void *a, const void *b, void *vg)
+{
+	const dv_graph *g = vg;
+	size_t x = g->nodes[*(const size_t *)a].topo, y = g->nodes[*(const size_t *)b].topo;
+	return x < y ? -1 : x > y;
+}
+
+/* The selected children of `i`, in pipeline order. */
+static size_t children(size_t *out, const dv_graph *g, const bool *sel, size_t i)
+{
+	size_t n = 0;
+	for (size_t k = 0; k < g->nodes[i].ndown; k++)
+		if (sel[g->nodes[i].down[k]])
+			out[n++] = g->nodes[i].down[k];
+	qsort_r(out, n, sizeof(*out), cmp_topo_ctx, (void *)g);
+	return n;
+}
+
+static void draw(dv_buf *out, dv_buf *indent, const dv_graph *g, const bool *sel, bool *drawn,
+		 size_t i, bool *repeats)
+{
+	size_t *kids, n, len = indent->len;
+
+	dv_buf_puts(out, label(g, i));
+	if (drawn[i]) {
+		dv_buf_puts(out, g->nodes[i].ndown ? " (*)\n" : "\n");
+		*repeats |= g->nodes[i].ndown > 0;
+		return;
+	}
+	dv_buf_putc(out, '\n');
+	drawn[i] = true;
+	kids = dv_malloc((g->nodes[i].ndown + 1) * sizeof(*kids));
+	n = children(kids, g, sel, i);
+	for (size_t k = 0; k < n; k++) {
+		bool last = k + 1 == n;
+		dv_buf_printf(out, "%s%s", indent->ptr, last ? "`-- " : "|-- ");
+		dv_buf_puts(indent, last ? "    " : "|   ");
+		draw(out, indent, g, sel, drawn, kids[k], repeats);
+		dv_buf_truncate(indent, len);
+	}
+	free(kids);
+}
+
+static void quote_dot(dv_buf *out, const char *s)
+{
+	dv_buf_putc(out, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			dv_buf_putc(out, '\\');
+		dv_buf_putc(out, *s);
+	}
+	dv_buf_putc(out, '"');
+}
+
+static void render_dot(dv_buf *out, const dv_graph *g, const bool *sel)
+{
+	dv_buf_puts(out, "strict digraph {\n");
+	for (size_t k = 0; k < g->n; k++) {
+		size_t i = g->order[k];
+		if (!sel[i])
+			continue;
+		dv_buf_puts(out, "\t");
+		quote_dot(out, label(g, i));
+		dv_buf_puts(out, ";\n");
+	}
+	for (size_t k = 0; k < g->n; k++) {
+		size_t i = g->order[k];
+		for (size_t d = 0; sel[i] && d < g->nodes[i].ndown; d++) {
+			if (!sel[g->nodes[i].down[d]])
+				continue;
+			dv_buf_puts(out, "\t");
+			quote_dot(out, label(g, i));
+			dv_buf_puts(out, " -> ");
+			quote_dot(out, label(g, g->nodes[i].down[d]));
+			dv_buf_puts(out, ";\n");
+		}
+	}
+	dv_buf_puts(out, "}\n");
+}
+
+/* Mermaid ids must be plain; the label goes in quotes ("#quot;" escapes
+ * a double quote in Mermaid text). */
+static void render_mermaid(dv_buf *out, const dv_graph *g, const bool *sel)
+{
+	dv_buf_puts(out, "flowchart TD\n");
+	for (size_t k = 0; k < g->n; k++) {
+		size_t i = g->order[k];
+		if (!sel[i])
+			continue;
+		dv_buf_printf(out, "\tnode%zu[\"", i);
+		for (const char *s = label(g, i); *s; s++) {
+			if (*s == '"')
+				dv_buf_puts(out, "#quot;");
+			else
+				dv_buf_putc(out, *s);
+		}
+		dv_buf_puts(out, "\"]\n");
+	}
+	for (size_t k = 0; k < g->n; k++) {
+		size_t i = g->order[k];
+		for (size_t d = 0; sel[i] && d < g->nodes[i].ndown; d++)
+			if (sel[g->nodes[i].down[d]])
+				dv_buf_printf(out, "\tnode%zu-->node%zu\n", i, g->nodes[i].down[d]);
+	}
+}
+
+static void render_json(dv_buf *out, const dv_graph *g, const bool *sel)
+{
+	json_t *root = json_object(), *nodes = json_array(), *edges = json_array();
+	char *s;
+
+	for (size_t k = 0; k < g->n; k++) {
+		size_t i = g->order[k];
+		const dv_stage *st = g->nodes[i].stage;
+		json_t *n;
+		if (!sel[i])
+			continue;
+		n = json_object();
+		json_object_set_new(n, "name", json_string(st->name));
+		json_object_set_new(n, "path", json_string(st->path));
+		json_object_set_new(n, "command", json_boolean(st->is_command));
+		json_array_append_new(nodes, n);
+		for (size_t d = 0; d < g->nodes[i].ndown; d++) {
+			size_t j = g->nodes[i].down[d];
+			json_t *e;
+			if (!sel[j])
+				continue;
+			e = json_object();
+			json_object_set_new(e, "from", json_string(st->path));
+			json_object_set_new(e, "to", json_string(g->nodes[j].stage->path));
+			json_array_append_new(edges, e);
+		}
+	}
+	json_object_set_new(root, "nodes", nodes);
+	json_object_set_new(root, "edges", edges);
+	s = json_dumps(root, JSON_INDENT(2));
+	dv_buf_printf(out, "%s\n", s);
+	free(s);
+	json_decref(root);
+}
+
+static void render_text(dv_buf *out, const dv_graph *g, const bool *sel)
+{
+	bool *drawn = dv_calloc(g->n ? g->n : 1, sizeof(bool)), repeats = false;
+	dv_buf indent = DV_BUF_INIT;
+
+	for (size_t k = 0; k < g->n; k++) {
+		size_t i = g->order[k];
+		bool source = true;
+		if (!sel[i])
+			continue;
+		for (size_t u = 0; u < g->nodes[i].nup && source; u++)
+			source = !sel[g->nodes[i].up[u]];
+		if (source)
+			draw(out, &indent, g, sel, drawn, i, &repeats);
+	}
+	if (repeats)
+		dv_buf_puts(out, "(*) drawn in full above\n");
+	dv_buf_free(&indent);
+	free(drawn);
+}
+
+int cmd_dag(int argc, char **argv, dv_repo *repo)
+{
+	enum { F_TEXT, F_DOT, F_MERMAID, F_JSON };
+	static const struct option longopts[] = {
+		{ "dot", no_argument, NULL, 'D' },
+		{ "mermaid", no_argument, NULL, 'M' },
+		{ "json", no_argument, NULL, 'J' },
+		{ 0, 0, 0, 0 },
+	};
+	dv_vec stages = DV_VEC_INIT(dv_stage *);
+	dv_graph *g = NULL;
+	dv_buf out = DV_BUF_INIT;
+	bool *sel = NULL;
+	int c, rc, ret = 0, format = F_TEXT;
+
+	while ((c = cli_getopt(argc, argv, "", longopts)) != -1) {
+		switch (c) {
+		case 'D':
+			format = F_DOT;
+			break;
+		case 'M':
+			format = F_MERMAID;
+			break;
+		case 'J':
+			format = F_JSON;
+			break;
+		case 'h':
+			return cli_usage(usage);
+		default:
+			return cli_usage_error(usage, "see 'dv dag -h'");
+		}
+	}
+	if ((rc = dv_workspace_load_stages(&stages, repo)) < 0 || (rc = dv_graph_build(&g, &stages)) < 0) {
+		ret = cli_fail(rc);
+		goto done;
+	}
+	sel = dv_calloc(g->n ? g->n : 1, sizeof(bool));
+	for (size_t i = 0; i < g->n; i++)
+		sel[i] = optind >= argc;
+	for (int t = optind; t < argc; t++) {
+		/* A target and everything it needs, as `dv repro TARGET` runs. */
+		size_t i;
+		if ((rc = dv_graph_target(&i, g, repo, argv[t])) < 0) {
+			ret = cli_fail(rc);
+			goto done;
+		}
+		dv_graph_mark_upstream(g, i, sel);
+	}
+	switch (format) {
+	case F_DOT:
+		render_dot(&out, g, sel);
+		break;
+	case F_MERMAID:
+		render_mermaid(&out, g, sel);
+		break;
+	case F_JSON:
+		render_json(&out, g, sel);
+		break;
+	default:
+		render_text(&out, g, sel);
+		break;
+	}
+	fputs(out.ptr, stdout);
+done:
+	free(sel);
+	dv_graph_free(g);
+	dv_stages_free(&stages);
+	dv_buf_free(&out);
+	return ret;
+}

@@ -1,0 +1,180 @@
+/*
+ * cmd_repro.c - `dv repro`: run the stale stages (the executor is
+ * src/repro.c); this file only turns its events into lines for the user.
+ *
+ * With -j 1 a command writes straight to the terminal; with more jobs
+ * every line it writes comes back through the executor and is printed
+ * here with a "[name] " prefix, flushed line by line, so lines of
+ * concurrent stages interleave but never mix.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "dv/error.h"
+#include "dv/lock.h"
+#include "dv/repro.h"
+#include "dv/staleness.h"
+#include "dv/workspace.h"
+
+static const char *const usage[] = {
+	"dv repro [TARGET...] [-f] [-s] [-n | --dry] [--downstream] [-j N] [-k | --keep-going]\n"
+	"                [--no-run-cache] [-q | -v]",
+	NULL,
+};
+
+typedef struct {
+	bool prefix;
+	bool keep_going;
+} print_ctx;
+
+static void print_changes(const dv_vec *changes)
+{
+	for (size_t i = 0; i < changes->n; i++) {
+		const dv_change *c = dv_vec_at(changes, dv_change, i);
+		printf("    %s%s%s\n", dv_change_kind_name(c->kind), c->what ? ": " : "", c->what ? c->what : "");
+	}
+}
+
+static void on_event(void *vctx, const dv_repro_event *ev)
+{
+	print_ctx *ctx = vctx;
+	const char *name = ev->stage->name;
+
+	switch (ev->kind) {
+	case DV_REPRO_OUTPUT: {
+		FILE *f = ev->stream == 2 ? stderr : stdout;
+		fprintf(f, "[%s] %s\n", name, ev->text);
+		fflush(f);
+		return;
+	}
+	case DV_REPRO_FAILED:
+		/* The last failure is also the command's final error line. */
+		if (ctx->keep_going || ctx->prefix)
+			fprintf(stderr, "Stage '%s' failed: %s\n", name, ev->text);
+		return;
+	case DV_REPRO_SKIPPED:
+		if (!cli_quiet)
+			fprintf(stderr, "Stage '%s' not run: %s\n", name, ev->text);
+		return;
+	default:
+		break;
+	}
+	if (cli_quiet)
+		return;
+	switch (ev->kind) {
+	case DV_REPRO_UNCHANGED:
+		printf("Stage '%s' didn't change, skipping\n", name);
+		break;
+	case DV_REPRO_NOT_CACHED:
+		printf("Stage '%s' didn't change; committed its outs to the cache\n", name);
+		break;
+	case DV_REPRO_FROZEN:
+		printf("Stage '%s' is frozen, not running it\n", name);
+		if (cli_verbose)
+			print_changes(ev->changes);
+		break;
+	case DV_REPRO_WOULD_RUN:
+		printf("Would run stage '%s'%s%s%s:\n> %s\n", name, ev->forced ? " (forced)" : "",
+		       ev->text ? ": " : "", ev->text ? ev->text : "", ev->stage->cmd);
+		print_changes(ev->changes);
+		break;
+	case DV_REPRO_START:
+		printf("Running stage '%s'%s:\n> %s\n", name, ev->forced ? " (forced)" : "", ev->text);
+		if (cli_verbose)
+			print_changes(ev->changes);
+		break;
+	case DV_REPRO_RESTORED:
+		printf("Stage '%s' restored from the run-cache (same cmd, deps and params ran before)\n", name);
+		break;
+	case DV_REPRO_DONE:
+		if (ctx->prefix)
+			printf("Stage '%s' done\n", name);
+		break;
+	default:
+		break;
+	}
+	fflush(stdout);
+}
+
+int cmd_repro(int argc, char **argv, dv_repo *repo)
+{
+	enum { OPT_DOWNSTREAM = 256, OPT_NO_RUN_CACHE };
+	static const struct option longopts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "single-item", no_argument, NULL, 's' },
+		{ "dry", no_argument, NULL, 'n' },
+		{ "downstream", no_argument, NULL, OPT_DOWNSTREAM },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "keep-going", no_argument, NULL, 'k' },
+		{ "no-run-cache", no_argument, NULL, OPT_NO_RUN_CACHE },
+		{ 0, 0, 0, 0 },
+	};
+	dv_repro_opts opts = { .jobs = 1 };
+	dv_repro_summary sum;
+	print_ctx ctx = { false, false };
+	struct dv_lock *lock = NULL;
+	int c, rc;
+
+	while ((c = cli_getopt(argc, argv, "fsnj:k", longopts)) != -1) {
+		switch (c) {
+		case 'f':
+			opts.force = true;
+			break;
+		case 's':
+			opts.single = true;
+			break;
+		case 'n':
+			opts.dry = true;
+			break;
+		case OPT_DOWNSTREAM:
+			opts.downstream = true;
+			break;
+		case 'j': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > 1024)
+				return cli_usage_error(usage, "-j needs a number of jobs from 1 to 1024, not '%s'", optarg);
+			opts.jobs = (int)n;
+			break;
+		}
+		case 'k':
+			opts.keep_going = true;
+			break;
+		case OPT_NO_RUN_CACHE:
+			opts.no_run_cache = true;
+			break;
+		case 'h':
+			return cli_usage(usage);
+		default:
+			return cli_usage_error(usage, "see 'dv repro -h'");
+		}
+	}
+	if (opts.single && opts.downstream)
+		return cli_usage_error(usage, "-s and --downstream do not go together");
+	if ((opts.single || opts.downstream) && optind >= argc)
+		return cli_usage_error(usage, "%s needs a TARGET", opts.single ? "-s" : "--downstream");
+	opts.targets = (const char *const *)argv + optind;
+	opts.ntargets = (size_t)(argc - optind);
+	opts.callback = on_event;
+	opts.ctx = &ctx;
+	ctx.prefix = opts.jobs > 1;
+	ctx.keep_going = opts.keep_going;
+	if (!opts.dry && !(lock = cli_lock(repo)))
+		return 1;
+	rc = dv_repro(&sum, repo, &opts);
+	dv_repo_save_statcache(repo);
+	dv_lock_release(lock);
+	if (rc == DV_EINTR) {
+		cli_fail(rc);
+		return 128 + (sum.sig ? sum.sig : SIGINT);
+	}
+	if (rc < 0)
+		return cli_fail(rc);
+	if (!cli_quiet && !opts.dry && sum.ran + sum.restored == 0 && sum.unchanged)
+		printf("Data and pipelines are up to date.\n");
+	return 0;
+}
