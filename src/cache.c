@@ -73,6 +73,7 @@ int dv_cache_open(dv_cache **out, const char *dir, const char *types)
 	}
 	dv_path_join(&tmp, dir, "tmp");
 	c->tmpdir = dv_buf_detach(&tmp);
+	/* Remembered per process only: a later run may use another disk. */
 	*out = c;
 	return 0;
 }
@@ -124,28 +125,111 @@ static int object_tmp_open(int *fd, dv_buf *tmp, const char *objpath)
 	return dv_tmpfile_open(fd, tmp, objpath, OBJECT_MODE);
 }
 
-/* Hash `src` while copying it into a new temp object; on success the temp
- * object is renamed to its content's name (or dropped if already there). */
-static int add_by_copy(dv_hash *out, uint64_t *size_out, dv_cache *c, const char *path)
+/* Make sure files/xxh128/XX exists (once per prefix per process). */
+static int ensure_prefix_dir(dv_cache *c, const dv_hash *h, const char *objpath)
+{
+	if (c->prefix_ready[h->bytes[0]])
+		return 0;
+	if (dv_mkdir_parent(objpath) < 0)
+		return DV_ERROR;
+	c->prefix_ready[h->bytes[0]] = 1;
+	return 0;
+}
+
+/*
+ * A new object is written to an anonymous O_TMPFILE and linked under its
+ * name only when complete: nothing half-written can ever carry an object's
+ * name, an interruption leaves no temp file behind, and no rename is paid.
+ * Where O_TMPFILE or /proc is unavailable a named temp file is used.
+ */
+typedef struct {
+	int fd;
+	dv_buf tmp; /* named fallback only */
+} new_object;
+
+static int new_object_open(new_object *no, dv_cache *c)
+{
+	dv_buf_init(&no->tmp);
+	if (!c->no_tmpfile) {
+		no->fd = open(c->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, OBJECT_MODE);
+		if (no->fd >= 0)
+			return 0;
+		c->no_tmpfile = 1;
+	}
+	return dv_cache_tmp_open(&no->fd, &no->tmp, c);
+}
+
+static void new_object_abort(new_object *no)
+{
+	if (no->tmp.len)
+		dv_tmpfile_abort(no->fd, no->tmp.ptr);
+	else
+		close(no->fd);
+	dv_buf_free(&no->tmp);
+}
+
+/* Give the object its name; an object already there is the same bytes. */
+static int new_object_publish(new_object *no, dv_cache *c, const dv_hash *h, bool is_dir,
+			      struct stat *st_out)
+{
+	dv_buf obj = DV_BUF_INIT;
+	int rc = 0;
+
+	dv_cache_object_path(&obj, c, h, is_dir);
+	if ((rc = ensure_prefix_dir(c, h, obj.ptr)) < 0)
+		goto fail;
+	if (no->tmp.len) {
+		if (fchmod(no->fd, OBJECT_MODE) < 0 || access(obj.ptr, F_OK) == 0) {
+			new_object_abort(no);
+			goto done;
+		}
+		rc = dv_tmpfile_commit_nosync(no->fd, no->tmp.ptr, obj.ptr);
+		dv_buf_free(&no->tmp);
+		if (rc == 0 && st_out && stat(obj.ptr, st_out) < 0)
+			memset(st_out, 0, sizeof(*st_out));
+		goto done;
+	} else {
+		char proc[64];
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", no->fd);
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, obj.ptr, AT_SYMLINK_FOLLOW) < 0 && errno != EEXIST) {
+			rc = dv_error_errno(DV_ERROR, "cannot store '%s'", obj.ptr);
+			goto fail;
+		}
+		/* The link changed ctime: the stat cache wants it as it is now. */
+		if (st_out && fstat(no->fd, st_out) < 0)
+			memset(st_out, 0, sizeof(*st_out));
+		close(no->fd);
+		goto done;
+	}
+fail:
+	new_object_abort(no);
+done:
+	dv_buf_free(&obj);
+	return rc;
+}
+
+/* Hash `path` while copying it into a new object, in one pass. */
+static int add_by_copy(dv_hash *out, uint64_t *size_out, dv_cache *c, const char *path,
+		       uint64_t expect_size)
 {
 	static _Thread_local char *buf;
-	dv_buf tmp = DV_BUF_INIT, obj = DV_BUF_INIT, pending = DV_BUF_INIT;
 	dv_hasher *hs = NULL;
+	new_object no;
 	uint64_t total = 0;
-	int in, fd = -1, rc = 0;
+	int in, rc = 0;
 
 	in = open(path, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return dv_error_errno(DV_ERROR, "cannot open '%s'", path);
-	/* The final name is unknown until the bytes are hashed, so write into
-	 * a temp in the cache's tmp dir first. */
-	dv_path_join(&pending, c->tmpdir, "obj");
-	if ((rc = object_tmp_open(&fd, &tmp, pending.ptr)) < 0)
-		goto done;
+	if ((rc = new_object_open(&no, c)) < 0) {
+		close(in);
+		return dv_error_wrap(rc, "cannot write to the cache '%s'", c->dir);
+	}
 	if (!buf)
 		buf = dv_malloc(DV_IO_CHUNK);
 	hs = dv_hasher_new();
-	posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (expect_size > DV_IO_CHUNK)
+		posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
 	for (;;) {
 		ssize_t n = read(in, buf, DV_IO_CHUNK);
 		if (n < 0) {
@@ -157,31 +241,24 @@ static int add_by_copy(dv_hash *out, uint64_t *size_out, dv_cache *c, const char
 		if (n == 0)
 			break;
 		dv_hasher_update(hs, buf, (size_t)n);
-		if (dv_write_all(fd, buf, (size_t)n) < 0) {
+		if (dv_write_all(no.fd, buf, (size_t)n) < 0) {
 			rc = dv_error_errno(DV_ERROR, "cannot write to the cache '%s'", c->dir);
 			goto fail;
 		}
 		total += (uint64_t)n;
+		/* A small file is read whole in one call: skip the EOF read. */
+		if ((uint64_t)n == expect_size && total == expect_size && n < (ssize_t)DV_IO_CHUNK)
+			break;
 	}
 	dv_hasher_final(out, hs);
-	dv_cache_object_path(&obj, c, out, false);
-	if (access(obj.ptr, F_OK) == 0) {
-		dv_tmpfile_abort(fd, tmp.ptr);
-	} else {
-		dv_mkdir_parent(obj.ptr);
-		if ((rc = dv_tmpfile_commit_nosync(fd, tmp.ptr, obj.ptr)) < 0)
-			goto done;
-	}
+	rc = new_object_publish(&no, c, out, false, NULL);
 	*size_out = total;
 	goto done;
 fail:
-	dv_tmpfile_abort(fd, tmp.ptr);
+	new_object_abort(&no);
 done:
 	dv_hasher_free(hs);
 	close(in);
-	dv_buf_free(&tmp);
-	dv_buf_free(&obj);
-	dv_buf_free(&pending);
 	return rc;
 }
 
@@ -195,6 +272,7 @@ int dv_cache_add_file(dv_hash *out, uint64_t *size_out, bool *linked, dv_cache *
 {
 	dv_buf obj = DV_BUF_INIT, tmp = DV_BUF_INIT;
 	struct stat st;
+	dv_link_type first = c->types[0];
 	int rc = 0;
 
 	*linked = false;
@@ -203,19 +281,16 @@ int dv_cache_add_file(dv_hash *out, uint64_t *size_out, bool *linked, dv_cache *
 	if (!S_ISREG(st.st_mode))
 		return dv_error(DV_ERROR, "cannot add '%s': not a regular file", path);
 	*size_out = (uint64_t)st.st_size;
+	for (int i = 0; i < c->ntypes && first == DV_LINK_REFLINK && c->no_reflink; i++)
+		first = c->types[i];
 	if (known && dv_cache_has(c, known, false)) {
 		*out = *known;
+		*linked = first != DV_LINK_HARDLINK && first != DV_LINK_SYMLINK;
 		return 0;
 	}
-
-	switch (c->types[0]) {
-	case DV_LINK_COPY:
-		rc = add_by_copy(out, size_out, c, path);
-		goto done;
-	case DV_LINK_REFLINK:
-	case DV_LINK_HARDLINK:
-	case DV_LINK_SYMLINK:
-		break;
+	if (first == DV_LINK_COPY || (first == DV_LINK_REFLINK && c->no_reflink)) {
+		*linked = true;
+		return add_by_copy(out, size_out, c, path, (uint64_t)st.st_size);
 	}
 
 	/* Every other type needs the hash before it can name the object. */
@@ -224,28 +299,32 @@ int dv_cache_add_file(dv_hash *out, uint64_t *size_out, bool *linked, dv_cache *
 	else if ((rc = dv_hash_file(out, size_out, path)) < 0)
 		goto done;
 	dv_cache_object_path(&obj, c, out, false);
-	if (access(obj.ptr, F_OK) == 0)
-		goto done;
-	if (dv_mkdir_parent(obj.ptr) < 0) {
-		rc = DV_ERROR;
+	if (access(obj.ptr, F_OK) == 0) {
+		*linked = first != DV_LINK_HARDLINK && first != DV_LINK_SYMLINK;
 		goto done;
 	}
+	if ((rc = ensure_prefix_dir(c, out, obj.ptr)) < 0)
+		goto done;
 
 	for (int i = 0; i < c->ntypes; i++) {
 		int fd, in;
 		switch (c->types[i]) {
 		case DV_LINK_REFLINK:
+			if (c->no_reflink)
+				break;
 			if ((rc = object_tmp_open(&fd, &tmp, obj.ptr)) < 0)
 				goto done;
 			in = open(path, O_RDONLY | O_CLOEXEC);
 			if (in >= 0 && try_reflink(fd, in) == 0) {
 				close(in);
 				rc = dv_tmpfile_commit_nosync(fd, tmp.ptr, obj.ptr);
+				*linked = true;
 				goto done;
 			}
 			if (in >= 0)
 				close(in);
 			dv_tmpfile_abort(fd, tmp.ptr);
+			c->no_reflink = 1;
 			break;
 		case DV_LINK_HARDLINK:
 			/* Link the workspace file itself in: no bytes move.  Not
@@ -275,12 +354,14 @@ int dv_cache_add_file(dv_hash *out, uint64_t *size_out, bool *linked, dv_cache *
 			}
 			break;
 		case DV_LINK_COPY:
-			rc = add_by_copy(out, size_out, c, path);
+			*linked = true;
+			rc = add_by_copy(out, size_out, c, path, (uint64_t)st.st_size);
 			goto done;
 		}
 	}
 	/* No configured type worked: a copy always can. */
-	rc = add_by_copy(out, size_out, c, path);
+	*linked = true;
+	rc = add_by_copy(out, size_out, c, path, (uint64_t)st.st_size);
 done:
 	dv_buf_free(&obj);
 	dv_buf_free(&tmp);

@@ -248,9 +248,10 @@ static bool is_linked(dv_link_type type, const char *abs, const char *obj)
 }
 
 /* Put one workspace file into the cache and leave the work tree holding
- * the configured kind of link to it. */
+ * the configured kind of link to it.  `before` is the file's stat when the
+ * caller has it (NULL: stat here). */
 static int commit_file(dv_repo *repo, const char *abs, const dv_hash *known, dv_hash *hash,
-		       uint64_t *size, struct stat *st_out)
+		       uint64_t *size, const struct stat *before)
 {
 	dv_cache *c = repo->cache;
 	dv_buf obj = DV_BUF_INIT;
@@ -260,22 +261,21 @@ static int commit_file(dv_repo *repo, const char *abs, const dv_hash *known, dv_
 
 	if ((rc = dv_cache_add_file(hash, size, &linked, c, abs, known)) < 0)
 		goto done;
-	dv_cache_object_path(&obj, c, hash, false);
-	if (!linked && (!dv_path_exists(abs) || !is_linked(c->types[0], abs, obj.ptr))) {
-		unsigned mode = 0644;
-		if (stat(abs, &st) == 0)
-			mode = mode_of(&st);
-		if ((rc = dv_cache_link_out(c, hash, abs, mode, NULL)) < 0)
-			goto done;
+	if (!linked) {
+		dv_cache_object_path(&obj, c, hash, false);
+		if (!dv_path_exists(abs) || !is_linked(c->types[0], abs, obj.ptr)) {
+			unsigned mode = 0644;
+			if (stat(abs, &st) == 0)
+				mode = mode_of(&st);
+			if ((rc = dv_cache_link_out(c, hash, abs, mode, NULL)) < 0)
+				goto done;
+		}
 	}
-	/* Linking and chmod change ctime: record the stat as it is now, for
-	 * the workspace file and the object alike. */
-	if (stat(abs, &st) == 0) {
-		dv_statcache_put(dv_repo_statcache(repo), &st, hash);
-		if (st_out)
-			*st_out = st;
-	}
-	if (stat(obj.ptr, &st) == 0)
+	/* A copied-in file is untouched; linking and chmod change ctime, so
+	 * then the stat cache wants the stat as it is now. */
+	if (before && linked && c->types[0] != DV_LINK_HARDLINK)
+		dv_statcache_put(dv_repo_statcache(repo), before, hash);
+	else if (stat(abs, &st) == 0)
 		dv_statcache_put(dv_repo_statcache(repo), &st, hash);
 done:
 	dv_buf_free(&obj);
@@ -287,7 +287,7 @@ static void commit_job(dv_repo *repo, const char *dirabs, walk_file *f)
 	dv_buf abs = DV_BUF_INIT;
 	int rc;
 	dv_path_join(&abs, dirabs, f->rel);
-	rc = commit_file(repo, abs.ptr, f->known ? &f->hash : NULL, &f->hash, &f->size, NULL);
+	rc = commit_file(repo, abs.ptr, f->known ? &f->hash : NULL, &f->hash, &f->size, &f->st);
 	if (rc < 0)
 		record_file_error(f, rc);
 	dv_buf_free(&abs);
@@ -330,7 +330,7 @@ int dv_workspace_commit_entry(dv_repo *repo, dv_stage_file *entry, const char *r
 	if (!S_ISDIR(st.st_mode)) {
 		dv_hash known;
 		bool have = dv_statcache_lookup(dv_repo_statcache(repo), &st, &known);
-		if ((rc = commit_file(repo, abs.ptr, have ? &known : NULL, &h, &size, NULL)) == 0)
+		if ((rc = commit_file(repo, abs.ptr, have ? &known : NULL, &h, &size, &st)) == 0)
 			set_entry(entry, &h, false, size, false, 0);
 		goto done;
 	}

@@ -31,6 +31,10 @@ typedef struct dv_cache {
 	char *tmpdir;    /* <dir>/tmp... scratch on the same file system */
 	dv_link_type types[4];
 	int ntypes;
+	/* Learnt at run time, shared by worker threads (benign races): */
+	volatile int no_reflink;            /* FICLONE failed: file system lacks it */
+	volatile int no_tmpfile;            /* O_TMPFILE or /proc linking failed */
+	volatile unsigned char prefix_ready[256]; /* files/xxh128/XX exists */
 } dv_cache;
 
 /* `types` is a cache.type list ("reflink,copy"); NULL means the default. */
@@ -48,8 +52,10 @@ bool dv_cache_has(const dv_cache *c, const dv_hash *h, bool is_dir);
  * `known` is given (from the stat cache) the file is not re-read when the
  * object already exists.  With a hardlink first in cache.type the file is
  * linked in (no copy); otherwise the bytes are hashed while being copied.
- * `*linked` tells whether the workspace file now IS the object (hardlink),
- * so the caller need not link it back. */
+ * `*linked` is true when the workspace file already is what cache.type
+ * wants (the object itself for hardlink; any file with these bytes for
+ * reflink and copy), false when the caller must link it out again (the
+ * file was moved in for symlink, or the object existed already). */
 int dv_cache_add_file(dv_hash *out, uint64_t *size_out, bool *linked, dv_cache *c,
 		      const char *path, const dv_hash *known);
 /* Put bytes (a manifest) into the cache. */
