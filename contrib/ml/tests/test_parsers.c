@@ -4,8 +4,9 @@
  * and encoding, the INI params reader (missing/unknown/duplicate keys and
  * inih's limits), and the two binary file formats.
  *
- * Usage: ml-test-parsers SCRATCH_DIR  (created if missing; files in it are
- * overwritten).  Error messages are compared in full: they are the user
+ * Usage: ml-test-parsers [SCRATCH_DIR]  (created if missing; files in it
+ * are overwritten; default: a new directory under $TMPDIR or /tmp, so a run
+ * never litters the directory it was started in).  Error messages are compared in full: they are the user
  * interface of a failed pipeline stage.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -377,10 +378,19 @@ int main(int argc, char **argv)
 		TEST(test_model_file_round_trips),
 	};
 
+	static char tmpl[4096];
 	if (argc > 1) {
 		scratch = argv[1];
 		if (mkdir(scratch, 0777) != 0 && errno != EEXIST) {
 			fprintf(stderr, "cannot create %s\n", scratch);
+			return 1;
+		}
+	} else {
+		const char *tmp = getenv("TMPDIR");
+		snprintf(tmpl, sizeof(tmpl), "%s/ml-test-parsers.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		scratch = mkdtemp(tmpl);
+		if (!scratch) {
+			fprintf(stderr, "cannot create %s\n", tmpl);
 			return 1;
 		}
 	}
