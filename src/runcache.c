@@ -173,6 +173,7 @@ static bool parse_entry(dv_vec *outs, const char *text)
 			break;
 		}
 		o = dv_vec_push(outs);
+		dv_buf_reset(&path);
 		if (dv_hash_parse(&o->hash, &o->is_dir, hash) < 0 ||
 		    dv_unquote_path(&path, p + used, (size_t)(nl - p - used)) < 0) {
 			ok = false;
