@@ -56,8 +56,8 @@ static void draw(dv_buf *out, dv_buf *indent, const dv_graph *g, const bool *sel
 
 	dv_buf_puts(out, label(g, i));
 	if (drawn[i]) {
-		dv_buf_puts(out, g->nodes[i].ndown ? " (*)\n" : "\n");
-		*repeats |= g->nodes[i].ndown > 0;
+		dv_buf_puts(out, " (*)\n");
+		*repeats = true;
 		return;
 	}
 	dv_buf_putc(out, '\n');
@@ -188,7 +188,7 @@ static void render_text(dv_buf *out, const dv_graph *g, const bool *sel)
 			draw(out, &indent, g, sel, drawn, i, &repeats);
 	}
 	if (repeats)
-		dv_buf_puts(out, "(*) drawn in full above\n");
+		dv_buf_puts(out, "(*) drawn above\n");
 	dv_buf_free(&indent);
 	free(drawn);
 }
