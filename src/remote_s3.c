@@ -1,0 +1,1246 @@
+/*
+ * remote_s3.c - the S3 remote kind: any S3-compatible store (AWS S3, MinIO,
+ * Ceph radosgw, OpenStack Swift's s3api) through libcurl, signed with
+ * libcurl's own SigV4 (CURLOPT_AWS_SIGV4).
+ *
+ * What is there is learnt from one paginated ListObjectsV2 listing, never a
+ * HEAD per object.  Transfers run on a small pool of threads, one curl easy
+ * handle each (kept between requests, so connections are reused); a batch
+ * of small objects is spread over the pool one object per task, and a
+ * large object is uploaded as a multipart upload whose parts are spread
+ * over the pool.  S3 makes an object visible only when its PUT or its
+ * CompleteMultipartUpload succeeds, so nothing partial is ever seen under
+ * a final name; a failed multipart upload is aborted.  Downloads land in a
+ * cache temp file and enter the cache through dv_cache_adopt_tmp, which
+ * re-hashes them.
+ *
+ * Failures are retried (5 tries, exponential backoff with jitter) when
+ * they may pass: 5xx, 429, connection errors.  A failure that will not
+ * pass for any object (refused credentials, wrong region, missing bucket,
+ * unreachable endpoint) stops the whole batch at once instead of being
+ * repeated for each object.
+ *
+ * libcurl 7.88 facts this file relies on: it signs the query string as
+ * written, so every query is built canonical (s3_proto.c); it neither adds
+ * nor computes x-amz-content-sha256, so UNSIGNED-PAYLOAD is sent (dv
+ * re-hashes what it fetches anyway); uploads need a Content-Length
+ * (CURLOPT_INFILESIZE_LARGE), as chunked bodies are refused.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dv/error.h"
+#include "dv/fs.h"
+#include "remote_kinds.h"
+#include "s3_proto.h"
+
+#define S3_TRIES 5
+#define S3_BACKOFF_MS 250
+#define S3_DEFAULT_JOBS 8
+#define S3_MAX_JOBS 64
+#define S3_DEFAULT_REGION "us-east-1"
+
+typedef struct s3_remote s3_remote;
+
+/* One connection: a curl easy handle used by one thread at a time. */
+typedef struct {
+	CURL *easy;
+	s3_remote *r;
+	unsigned seed;
+	char errbuf[CURL_ERROR_SIZE];
+} s3_conn;
+
+struct s3_remote {
+	dv_remote base;
+	char *bucket;
+	char *prefix;      /* "" or "a/b": keys are "<prefix>/<relpath>" */
+	char *endpoint;    /* for messages: "http://127.0.0.1:9000" */
+	char *bucket_url;  /* the bucket's own URL (listing) */
+	char *object_base; /* object URL = object_base + "/" + key */
+	char *region;
+	char *sigv4;       /* "aws:amz:REGION:s3" */
+	dv_s3_credentials creds;
+	char *cred_source; /* where the credentials came from, for messages */
+	/* Request headers: plain, and for POSTs (which curl would otherwise
+	 * label as a form, a label Swift keeps on the object). */
+	struct curl_slist *headers, *xml_headers, *post_headers;
+	uint64_t part_size;
+	curl_off_t max_speed; /* test hook DV_TEST_S3_MAX_SPEED: bytes/s per connection */
+	s3_conn *conns;
+	size_t nconns;
+	/* The first error of the current operation that dooms every request
+	 * (refused credentials, unreachable endpoint...); set once. */
+	pthread_mutex_t mu;
+	int fatal_rc;
+	char *fatal_msg;
+};
+
+/* --- one request, with retries ------------------------------------------- */
+
+typedef struct {
+	const char *method; /* GET PUT POST DELETE HEAD */
+	const char *key;    /* full object key; NULL for the bucket itself */
+	const char *query;  /* canonical (dv_s3_query_format), or NULL */
+	int in_fd;          /* PUT body: [in_off, in_off + in_len) of in_fd ... */
+	uint64_t in_off, in_len;
+	const char *in_mem; /* ... or in_len bytes of memory (also POST) */
+	int out_fd;         /* a 2xx GET body goes here; -1: into resp.body */
+	dv_progress *progress;
+	const char *what;   /* for messages: "upload 'files/...'" */
+} s3_req;
+
+typedef struct {
+	long status;
+	dv_buf body;
+	dv_buf etag;
+	dv_buf bucket_region; /* x-amz-bucket-region, on redirects */
+} s3_resp;
+
+#define S3_RESP_INIT { 0, DV_BUF_INIT, DV_BUF_INIT, DV_BUF_INIT }
+
+static void s3_resp_free(s3_resp *resp)
+{
+	dv_buf_free(&resp->body);
+	dv_buf_free(&resp->etag);
+	dv_buf_free(&resp->bucket_region);
+}
+
+/* The state of one attempt, shared with curl's callbacks. */
+typedef struct {
+	s3_conn *c;
+	const s3_req *req;
+	s3_resp *resp;
+	uint64_t sent, got;
+	uint64_t *reported; /* bytes counted in progress, across attempts */
+	int io_errno;       /* a local read or write failed */
+	bool io_write;
+} s3_xfer;
+
+static void count_progress(s3_xfer *x, uint64_t upto)
+{
+	if (x->req->progress && upto > *x->reported) {
+		dv_progress_add(x->req->progress, 0, upto - *x->reported);
+		*x->reported = upto;
+	}
+}
+
+static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
+{
+	s3_xfer *x = ud;
+	const s3_req *req = x->req;
+	size_t want = size * nitems;
+	uint64_t left = req->in_len - x->sent;
+	ssize_t n;
+
+	if (want > left)
+		want = (size_t)left;
+	if (want == 0)
+		return 0;
+	if (req->in_fd < 0) {
+		memcpy(buf, req->in_mem + x->sent, want);
+		n = (ssize_t)want;
+	} else {
+		do
+			n = pread(req->in_fd, buf, want, (off_t)(req->in_off + x->sent));
+		while (n < 0 && errno == EINTR);
+		if (n <= 0) {
+			x->io_errno = n < 0 ? errno : ENODATA; /* the file shrank */
+			x->io_write = false;
+			return CURL_READFUNC_ABORT;
+		}
+	}
+	x->sent += (uint64_t)n;
+	count_progress(x, x->sent);
+	return (size_t)n;
+}
+
+static int on_seek(void *ud, curl_off_t offset, int origin)
+{
+	s3_xfer *x = ud;
+	if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > x->req->in_len)
+		return CURL_SEEKFUNC_CANTSEEK;
+	x->sent = (uint64_t)offset;
+	return CURL_SEEKFUNC_OK;
+}
+
+static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
+{
+	s3_xfer *x = ud;
+	size_t n = size * nmemb;
+	long status = 0;
+
+	curl_easy_getinfo(x->c->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (x->req->out_fd < 0 || status < 200 || status > 299) {
+		dv_buf_add(&x->resp->body, data, n);
+		return n;
+	}
+	for (size_t done = 0; done < n;) {
+		ssize_t w = pwrite(x->req->out_fd, data + done, n - done, (off_t)(x->got + done));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			x->io_errno = errno;
+			x->io_write = true;
+			return 0; /* curl stops with CURLE_WRITE_ERROR */
+		}
+		done += (size_t)w;
+	}
+	x->got += n;
+	count_progress(x, x->got);
+	return n;
+}
+
+/* Keep the header value of `name` (case-insensitive) in `out`. */
+static void keep_header(dv_buf *out, const char *line, size_t len, const char *name)
+{
+	size_t nl = strlen(name);
+	if (len <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+		return;
+	line += nl + 1;
+	len -= nl + 1;
+	while (len && (*line == ' ' || *line == '\t'))
+		line++, len--;
+	while (len && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' '))
+		len--;
+	dv_buf_reset(out);
+	dv_buf_add(out, line, len);
+}
+
+static size_t on_header(char *line, size_t size, size_t nitems, void *ud)
+{
+	s3_xfer *x = ud;
+	size_t n = size * nitems;
+	keep_header(&x->resp->etag, line, n, "ETag");
+	keep_header(&x->resp->bucket_region, line, n, "x-amz-bucket-region");
+	return n;
+}
+
+static bool is_fatal_set(s3_remote *r)
+{
+	bool set;
+	pthread_mutex_lock(&r->mu);
+	set = r->fatal_msg != NULL;
+	pthread_mutex_unlock(&r->mu);
+	return set;
+}
+
+/* Record the current error message as the one dooming the operation. */
+static int set_fatal(s3_remote *r, int rc)
+{
+	pthread_mutex_lock(&r->mu);
+	if (!r->fatal_msg) {
+		r->fatal_rc = rc;
+		r->fatal_msg = dv_strdup(dv_error_last());
+	}
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+/* Turn a final non-2xx answer into a message that says what to do. */
+static int http_error(s3_conn *c, const s3_req *req, const s3_resp *resp, int tries)
+{
+	s3_remote *r = c->r;
+	dv_buf code = DV_BUF_INIT, msg = DV_BUF_INIT, region = DV_BUF_INIT;
+	const char *name = r->base.name;
+	int rc;
+
+	dv_s3_xml_get(&code, resp->body.ptr, resp->body.len, "Code");
+	dv_s3_xml_get(&msg, resp->body.ptr, resp->body.len, "Message");
+	if (!dv_s3_xml_get(&region, resp->body.ptr, resp->body.len, "Region"))
+		dv_buf_set(&region, resp->bucket_region.ptr);
+
+	if (resp->status == 403 && strcmp(code.ptr, "AccessDenied") != 0) {
+		rc = set_fatal(r, dv_error(DV_ERROR, "s3 remote '%s' refused the credentials (%s): check the access key and secret from %s",
+					   name, code.len ? code.ptr : "HTTP 403", r->cred_source));
+	} else if (resp->status == 403) {
+		rc = set_fatal(r, dv_error(DV_ERROR, "s3 remote '%s' denied access to 's3://%s' (AccessDenied): the credentials from %s lack the permission to %s",
+					   name, r->bucket, r->cred_source, req->what));
+	} else if (!strcmp(code.ptr, "AuthorizationHeaderMalformed") || !strcmp(code.ptr, "PermanentRedirect") ||
+		   (resp->status == 301 && region.len)) {
+		if (region.len)
+			rc = dv_error(DV_ERROR, "bucket '%s' of s3 remote '%s' is in region '%s', not '%s': run 'dv remote modify %s region %s'",
+				      r->bucket, name, region.ptr, r->region, name, region.ptr);
+		else
+			rc = dv_error(DV_ERROR, "s3 remote '%s' rejected region '%s' (%s%s%s): set the bucket's region with 'dv remote modify %s region REGION'",
+				      name, r->region, code.len ? code.ptr : "HTTP 301", msg.len ? ": " : "", msg.ptr, name);
+		rc = set_fatal(r, rc);
+	} else if (!strcmp(code.ptr, "NoSuchBucket")) {
+		rc = set_fatal(r, dv_error(DV_ENOTFOUND, "bucket '%s' of s3 remote '%s' does not exist at %s: create it or fix the remote's URL",
+					   r->bucket, name, r->endpoint));
+	} else if (resp->status == 404) {
+		rc = dv_error(DV_ENOTFOUND, "'s3://%s/%s' does not exist (s3 remote '%s')", r->bucket, req->key ? req->key : "", name);
+	} else {
+		rc = dv_error(DV_ERROR, "s3 remote '%s' failed to %s: HTTP %ld%s%s%s%s%s", name, req->what, resp->status,
+			      code.len ? " " : "", code.ptr, msg.len ? ": " : "", msg.ptr,
+			      tries > 1 ? " (after retries)" : "");
+	}
+	dv_buf_free(&code);
+	dv_buf_free(&msg);
+	dv_buf_free(&region);
+	return rc;
+}
+
+static bool retryable_curl(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_SSL_CONNECT_ERROR:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool retryable_status(long status)
+{
+	return status >= 500 || status == 429 || status == 408;
+}
+
+static void backoff(s3_conn *c, int attempt)
+{
+	unsigned ms = S3_BACKOFF_MS << (attempt - 1);
+	struct timespec ts;
+	ms += (unsigned)rand_r(&c->seed) % (ms / 2 + 1);
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void build_url(dv_buf *out, const s3_remote *r, const s3_req *req)
+{
+	dv_buf_reset(out);
+	if (req->key) {
+		dv_buf_printf(out, "%s/", r->object_base);
+		dv_s3_uri_encode(out, req->key, true);
+	} else {
+		dv_buf_puts(out, r->bucket_url);
+	}
+	if (req->query && *req->query)
+		dv_buf_printf(out, "?%s", req->query);
+}
+
+static void setup_easy(s3_conn *c, const s3_req *req, s3_xfer *x, const char *url)
+{
+	s3_remote *r = c->r;
+	CURL *e = c->easy;
+
+	curl_easy_reset(e);
+	c->errbuf[0] = '\0';
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
+	curl_easy_setopt(e, CURLOPT_AWS_SIGV4, r->sigv4);
+	/* USERNAME/PASSWORD rather than USERPWD: a key may hold a ':'. */
+	curl_easy_setopt(e, CURLOPT_USERNAME, r->creds.access_key_id);
+	curl_easy_setopt(e, CURLOPT_PASSWORD, r->creds.secret_access_key);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->in_mem ? r->xml_headers
+					       : !strcmp(req->method, "POST") ? r->post_headers : r->headers);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 15L);
+	/* A stalled transfer counts as a connection error (and is retried). */
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 512L * 1024);
+	if (r->max_speed) {
+		curl_easy_setopt(e, CURLOPT_MAX_SEND_SPEED_LARGE, r->max_speed);
+		curl_easy_setopt(e, CURLOPT_MAX_RECV_SPEED_LARGE, r->max_speed);
+	}
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	if (!strcmp(req->method, "HEAD")) {
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	} else if (!strcmp(req->method, "PUT")) {
+		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 2L * 1024 * 1024);
+		curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(e, CURLOPT_READDATA, x);
+		curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek);
+		curl_easy_setopt(e, CURLOPT_SEEKDATA, x);
+		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->in_len);
+	} else if (!strcmp(req->method, "POST")) {
+		curl_easy_setopt(e, CURLOPT_POST, 1L);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->in_mem ? req->in_mem : "");
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->in_mem ? req->in_len : 0));
+	} else if (strcmp(req->method, "GET") != 0) {
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+	}
+}
+
+/* Perform `req`, retrying what may pass.  0 on a 2xx answer; otherwise a
+ * negative code with the message set, and resp->status for callers that
+ * expect some failures (404). */
+static int s3_perform(s3_conn *c, const s3_req *req, s3_resp *resp)
+{
+	s3_remote *r = c->r;
+	dv_buf url = DV_BUF_INIT;
+	uint64_t reported = 0;
+	int rc = 0, attempt;
+
+	if (!c->easy)
+		c->easy = curl_easy_init();
+	if (!c->easy)
+		return dv_error(DV_ERROR, "cannot start a curl session");
+	build_url(&url, r, req);
+	for (attempt = 1;; attempt++) {
+		s3_xfer x = { c, req, resp, 0, 0, &reported, 0, false };
+		CURLcode cc;
+
+		resp->status = 0;
+		dv_buf_reset(&resp->body);
+		dv_buf_reset(&resp->etag);
+		dv_buf_reset(&resp->bucket_region);
+		if (req->out_fd >= 0 && ftruncate(req->out_fd, 0) < 0) {
+			rc = dv_error_errno(DV_ERROR, "cannot truncate a temporary file");
+			break;
+		}
+		setup_easy(c, req, &x, url.ptr);
+		cc = curl_easy_perform(c->easy);
+		if (x.io_errno) {
+			errno = x.io_errno;
+			rc = dv_error_errno(DV_ERROR, x.io_write ? "cannot write the download of '%s'" : "cannot read '%s' to upload it",
+					    req->key);
+			break;
+		}
+		if (cc == CURLE_OK)
+			curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &resp->status);
+		if (cc == CURLE_OK && resp->status >= 200 && resp->status <= 299)
+			break;
+		if (attempt < S3_TRIES && !is_fatal_set(r) &&
+		    (cc != CURLE_OK ? retryable_curl(cc) : retryable_status(resp->status))) {
+			backoff(c, attempt);
+			continue;
+		}
+		if (cc == CURLE_OK) {
+			rc = http_error(c, req, resp, attempt);
+		} else if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
+			   cc == CURLE_COULDNT_RESOLVE_PROXY) {
+			rc = set_fatal(r, dv_error(DV_ERROR, "cannot reach s3 endpoint '%s' of remote '%s': %s",
+						   r->endpoint, r->base.name, c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc)));
+		} else {
+			rc = dv_error(DV_ERROR, "s3 remote '%s' failed to %s: %s%s", r->base.name, req->what,
+				      c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc),
+				      attempt > 1 ? " (after retries)" : "");
+			if (retryable_curl(cc) || cc == CURLE_SSL_CACERT_BADFILE || cc == CURLE_PEER_FAILED_VERIFICATION)
+				set_fatal(r, rc);
+		}
+		break;
+	}
+	dv_buf_free(&url);
+	return rc;
+}
+
+/* --- the thread pool ----------------------------------------------------- */
+
+/* A task records its own outcome: an item through dv_transfer_fail (in the
+ * worker thread, whose last-error message it copies), other tasks in an
+ * s3_outcome.  Tasks not run because of a fatal error stay pending. */
+typedef int (*s3_task_fn)(s3_conn *c, size_t i, void *ctx);
+
+typedef struct {
+	s3_remote *r;
+	s3_task_fn fn;
+	void *ctx;
+	size_t n, next;
+} s3_pool;
+
+static void run_tasks(s3_pool *pool, s3_conn *c)
+{
+	for (;;) {
+		size_t i;
+		pthread_mutex_lock(&pool->r->mu);
+		if (pool->next >= pool->n || pool->r->fatal_msg) {
+			pthread_mutex_unlock(&pool->r->mu);
+			return;
+		}
+		i = pool->next++;
+		pthread_mutex_unlock(&pool->r->mu);
+		dv_error_clear();
+		pool->fn(c, i, pool->ctx);
+	}
+}
+
+typedef struct {
+	s3_pool *pool;
+	s3_conn *conn;
+} s3_worker;
+
+static void *worker_main(void *arg)
+{
+	s3_worker *w = arg;
+	run_tasks(w->pool, w->conn);
+	return NULL;
+}
+
+/* Make sure `n` connections exist (only between operations: no thread
+ * holds one then). */
+static void ensure_conns(s3_remote *r, size_t n)
+{
+	if (n <= r->nconns)
+		return;
+	r->conns = dv_realloc(r->conns, n * sizeof(*r->conns));
+	for (size_t i = r->nconns; i < n; i++) {
+		memset(&r->conns[i], 0, sizeof(r->conns[i]));
+		r->conns[i].r = r;
+		r->conns[i].seed = (unsigned)(time(NULL) ^ (i * 2654435761u) ^ (unsigned)getpid());
+	}
+	r->nconns = n;
+}
+
+/* Run fn(conn, i, ctx) for i in [0, n) on up to r->jobs threads (the
+ * calling thread is one of them). */
+static void run_pool(s3_remote *r, size_t n, s3_task_fn fn, void *ctx)
+{
+	s3_pool pool = { r, fn, ctx, n, 0 };
+	size_t threads = r->base.jobs > 0 ? (size_t)r->base.jobs : 1, started = 0;
+	pthread_t *tids;
+	s3_worker *workers;
+
+	if (threads > S3_MAX_JOBS)
+		threads = S3_MAX_JOBS;
+	if (threads > n)
+		threads = n;
+	ensure_conns(r, threads ? threads : 1);
+	if (threads <= 1) {
+		run_tasks(&pool, &r->conns[0]);
+		return;
+	}
+	tids = dv_calloc(threads, sizeof(*tids));
+	workers = dv_calloc(threads, sizeof(*workers));
+	for (size_t t = 1; t < threads; t++) {
+		workers[t].pool = &pool;
+		workers[t].conn = &r->conns[t];
+		if (pthread_create(&tids[t], NULL, worker_main, &workers[t]) != 0)
+			break;
+		started = t;
+	}
+	run_tasks(&pool, &r->conns[0]);
+	for (size_t t = 1; t <= started; t++)
+		pthread_join(tids[t], NULL);
+	free(tids);
+	free(workers);
+}
+
+/* Outcomes of tasks that are not items (multipart parts, deletions). */
+typedef struct {
+	int *rcs;    /* 1 pending, 0 done, <0 failed */
+	char **errs; /* the failures' messages */
+	size_t n;
+} s3_outcome;
+
+static void outcome_init(s3_outcome *o, size_t n)
+{
+	o->n = n;
+	o->rcs = dv_calloc(n ? n : 1, sizeof(*o->rcs));
+	o->errs = dv_calloc(n ? n : 1, sizeof(*o->errs));
+	for (size_t i = 0; i < n; i++)
+		o->rcs[i] = 1;
+}
+
+static void outcome_set(s3_outcome *o, size_t i, int rc)
+{
+	o->rcs[i] = rc < 0 ? rc : 0;
+	if (rc < 0)
+		o->errs[i] = dv_strdup(dv_error_last());
+}
+
+static void outcome_free(s3_outcome *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		free(o->errs[i]);
+	free(o->rcs);
+	free(o->errs);
+}
+
+/* --- operations ---------------------------------------------------------- */
+
+static void begin_op(s3_remote *r)
+{
+	pthread_mutex_lock(&r->mu);
+	free(r->fatal_msg);
+	r->fatal_msg = NULL;
+	r->fatal_rc = 0;
+	pthread_mutex_unlock(&r->mu);
+	ensure_conns(r, 1);
+}
+
+static char *object_key(const s3_remote *r, const char *relpath)
+{
+	return *r->prefix ? dv_asprintf("%s/%s", r->prefix, relpath) : dv_strdup(relpath);
+}
+
+/* The batch's result: items never run fail with the fatal error, which is
+ * then the one reported (it is the cause); otherwise the first failure. */
+static int finish_batch(s3_remote *r, dv_transfer *items, size_t n)
+{
+	if (!r->fatal_msg)
+		return dv_transfer_first_failure(items, n);
+	for (size_t i = 0; i < n; i++) {
+		if (items[i].status > 0) {
+			dv_error(r->fatal_rc, "%s", r->fatal_msg);
+			dv_transfer_fail(&items[i], r->fatal_rc);
+		}
+	}
+	return dv_error(r->fatal_rc, "%s", r->fatal_msg);
+}
+
+static int s3_list(dv_remote *base, dv_strvec *out, const char *prefix)
+{
+	s3_remote *r = (s3_remote *)base;
+	dv_buf query = DV_BUF_INIT, token = DV_BUF_INIT;
+	dv_strvec keys = DV_STRVEC_INIT;
+	char *want = object_key(r, prefix);
+	size_t strip = *r->prefix ? strlen(r->prefix) + 1 : 0;
+	s3_resp resp = S3_RESP_INIT;
+	bool truncated = true;
+	int rc = 0;
+
+	begin_op(r);
+	while (truncated) {
+		dv_s3_param params[4] = { { "list-type", "2" }, { "max-keys", "1000" }, { "prefix", want } };
+		size_t np = 3;
+		s3_req req = { "GET", NULL, NULL, -1, 0, 0, NULL, -1, NULL, "list the bucket" };
+		if (token.len)
+			params[np++] = (dv_s3_param){ "continuation-token", token.ptr };
+		dv_s3_query_format(&query, params, np);
+		req.query = query.ptr;
+		if ((rc = s3_perform(&r->conns[0], &req, &resp)) < 0)
+			goto done;
+		if ((rc = dv_s3_parse_list_page(&keys, &truncated, &token, resp.body.ptr, resp.body.len)) < 0) {
+			rc = dv_error_wrap(rc, "s3 remote '%s'", r->base.name);
+			goto done;
+		}
+	}
+	for (size_t i = 0; i < keys.n; i++)
+		if (strlen(keys.v[i]) > strip && !strncmp(keys.v[i], want, strlen(want)))
+			dv_strvec_push(out, keys.v[i] + strip);
+done:
+	dv_strvec_free(&keys);
+	dv_buf_free(&query);
+	dv_buf_free(&token);
+	s3_resp_free(&resp);
+	free(want);
+	return rc;
+}
+
+static int s3_exists(dv_remote *base, const char *relpath, bool *out)
+{
+	s3_remote *r = (s3_remote *)base;
+	char *key = object_key(r, relpath);
+	s3_resp resp = S3_RESP_INIT;
+	s3_req req = { "HEAD", key, NULL, -1, 0, 0, NULL, -1, NULL, "look up an object" };
+	int rc;
+
+	begin_op(r);
+	rc = s3_perform(&r->conns[0], &req, &resp);
+	*out = rc == 0;
+	if (rc < 0 && resp.status == 404)
+		rc = 0;
+	s3_resp_free(&resp);
+	free(key);
+	return rc;
+}
+
+typedef struct {
+	s3_remote *r;
+	dv_cache *cache;
+	dv_transfer *items;
+	size_t *index; /* task -> item */
+	dv_progress *p;
+} batch_ctx;
+
+static void item_done(dv_transfer *t, int rc, dv_progress *p)
+{
+	if (rc < 0) {
+		dv_transfer_fail(t, rc);
+	} else {
+		t->status = 0;
+		dv_progress_add(p, 1, 0);
+	}
+}
+
+static int open_cached(int *fd, uint64_t *size, const dv_cache *cache, const dv_transfer *t)
+{
+	dv_buf path = DV_BUF_INIT;
+	struct stat st;
+	int rc = 0;
+
+	dv_transfer_local_path(&path, cache, t);
+	*fd = open(path.ptr, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		rc = dv_error_errno(errno == ENOENT ? DV_ENOTFOUND : DV_ERROR, "cannot open '%s' to upload it", path.ptr);
+	else if (fstat(*fd, &st) < 0)
+		rc = dv_error_errno(DV_ERROR, "cannot stat '%s'", path.ptr);
+	else
+		*size = (uint64_t)st.st_size;
+	if (rc < 0 && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	dv_buf_free(&path);
+	return rc;
+}
+
+static int put_small(s3_conn *c, size_t i, void *arg)
+{
+	batch_ctx *ctx = arg;
+	dv_transfer *t = &ctx->items[ctx->index[i]];
+	char *key = object_key(ctx->r, t->relpath), *what = dv_asprintf("upload '%s'", t->relpath);
+	s3_resp resp = S3_RESP_INIT;
+	uint64_t size = 0;
+	int fd = -1, rc;
+
+	if ((rc = open_cached(&fd, &size, ctx->cache, t)) == 0) {
+		s3_req req = { "PUT", key, NULL, fd, 0, size, NULL, -1, ctx->p, what };
+		rc = s3_perform(c, &req, &resp);
+		close(fd);
+	}
+	item_done(t, rc, ctx->p);
+	s3_resp_free(&resp);
+	free(what);
+	free(key);
+	return rc;
+}
+
+typedef struct {
+	s3_remote *r;
+	int fd;
+	const char *key, *relpath, *upload_id;
+	uint64_t size, part;
+	char **etags;
+	s3_outcome parts;
+	dv_progress *p;
+} multipart_ctx;
+
+static int put_part(s3_conn *c, size_t i, void *arg)
+{
+	multipart_ctx *m = arg;
+	uint64_t off = (uint64_t)i * m->part;
+	uint64_t len = m->size - off < m->part ? m->size - off : m->part;
+	char number[16], *what = dv_asprintf("upload part %zu of '%s'", i + 1, m->relpath);
+	dv_s3_param params[2] = { { "partNumber", number }, { "uploadId", m->upload_id } };
+	dv_buf query = DV_BUF_INIT;
+	s3_resp resp = S3_RESP_INIT;
+	int rc;
+
+	snprintf(number, sizeof(number), "%zu", i + 1);
+	dv_s3_query_format(&query, params, 2);
+	{
+		s3_req req = { "PUT", m->key, query.ptr, m->fd, off, len, NULL, -1, m->p, what };
+		rc = s3_perform(c, &req, &resp);
+	}
+	if (rc == 0 && !resp.etag.len)
+		rc = dv_error(DV_ERROR, "s3 remote '%s' gave no ETag for part %zu of '%s'", m->r->base.name, i + 1,
+			      m->relpath);
+	if (rc == 0)
+		m->etags[i] = dv_buf_detach(&resp.etag);
+	outcome_set(&m->parts, i, rc);
+	dv_buf_free(&query);
+	s3_resp_free(&resp);
+	free(what);
+	return rc;
+}
+
+/* A multipart request on the object (initiate, complete, abort). */
+static int multipart_request(s3_remote *r, s3_resp *resp, const char *method, const char *key,
+			     const char *param, const char *value, const dv_buf *body, const char *what)
+{
+	dv_s3_param params[1] = { { param, value } };
+	dv_buf query = DV_BUF_INIT;
+	s3_req req = { method, key, NULL, -1, 0, body ? body->len : 0, body ? body->ptr : NULL, -1, NULL, what };
+	int rc;
+
+	dv_s3_query_format(&query, params, 1);
+	req.query = query.ptr;
+	rc = s3_perform(&r->conns[0], &req, resp);
+	dv_buf_free(&query);
+	return rc;
+}
+
+/* Upload one large object as a multipart upload, its parts in parallel;
+ * on any failure the upload is aborted so that no parts linger. */
+static int put_multipart(s3_remote *r, dv_cache *cache, dv_transfer *t, dv_progress *p)
+{
+	char *key = object_key(r, t->relpath), *what = dv_asprintf("upload '%s'", t->relpath);
+	multipart_ctx m = { r, -1, key, t->relpath, NULL, 0, 0, NULL, { NULL, NULL, 0 }, p };
+	dv_buf upload_id = DV_BUF_INIT, xml = DV_BUF_INIT, err = DV_BUF_INIT;
+	s3_resp resp = S3_RESP_INIT;
+	size_t nparts = 0;
+	int rc;
+
+	if ((rc = open_cached(&m.fd, &m.size, cache, t)) < 0 ||
+	    (rc = dv_s3_part_size(&m.part, m.size, r->part_size)) < 0 ||
+	    (rc = multipart_request(r, &resp, "POST", key, "uploads", "", NULL, what)) < 0)
+		goto done;
+	if (!dv_s3_xml_get(&upload_id, resp.body.ptr, resp.body.len, "UploadId") || !upload_id.len) {
+		rc = dv_error(DV_ERROR, "s3 remote '%s' gave no UploadId to %s", r->base.name, what);
+		goto done;
+	}
+	m.upload_id = upload_id.ptr;
+	nparts = (size_t)((m.size + m.part - 1) / m.part);
+	m.etags = dv_calloc(nparts, sizeof(*m.etags));
+	outcome_init(&m.parts, nparts);
+	run_pool(r, nparts, put_part, &m);
+	for (size_t i = 0; i < nparts && rc == 0; i++) {
+		if (m.parts.rcs[i] < 0)
+			rc = dv_error(m.parts.rcs[i], "%s", m.parts.errs[i]);
+		else if (m.parts.rcs[i] > 0)
+			rc = dv_error(r->fatal_rc, "%s", r->fatal_msg);
+	}
+	if (rc < 0)
+		goto abort;
+
+	dv_buf_puts(&xml, "<CompleteMultipartUpload>");
+	for (size_t i = 0; i < nparts; i++) {
+		dv_buf_printf(&xml, "<Part><PartNumber>%zu</PartNumber><ETag>", i + 1);
+		dv_s3_xml_escape(&xml, m.etags[i]);
+		dv_buf_puts(&xml, "</ETag></Part>");
+	}
+	dv_buf_puts(&xml, "</CompleteMultipartUpload>");
+	rc = multipart_request(r, &resp, "POST", key, "uploadId", m.upload_id, &xml, what);
+	/* CompleteMultipartUpload may answer 200 and still fail in its body. */
+	if (rc == 0 && dv_s3_xml_get(&err, resp.body.ptr, resp.body.len, "Error")) {
+		dv_buf code = DV_BUF_INIT;
+		dv_s3_xml_get(&code, err.ptr, err.len, "Code");
+		rc = dv_error(DV_ERROR, "s3 remote '%s' failed to complete the %s: %s", r->base.name, what, code.ptr);
+		dv_buf_free(&code);
+	}
+	if (rc == 0)
+		goto done;
+abort:
+	{
+		/* Best effort (the server may be why we failed), keeping the
+		 * first error's message. */
+		char *saved = dv_strdup(dv_error_last());
+		s3_resp aresp = S3_RESP_INIT;
+		multipart_request(r, &aresp, "DELETE", key, "uploadId", m.upload_id, NULL, what);
+		s3_resp_free(&aresp);
+		dv_error(rc, "%s", saved);
+		free(saved);
+	}
+done:
+	if (m.fd >= 0)
+		close(m.fd);
+	for (size_t i = 0; m.etags && i < nparts; i++)
+		free(m.etags[i]);
+	free(m.etags);
+	if (m.parts.rcs)
+		outcome_free(&m.parts);
+	dv_buf_free(&upload_id);
+	dv_buf_free(&xml);
+	dv_buf_free(&err);
+	s3_resp_free(&resp);
+	free(what);
+	free(key);
+	return rc;
+}
+
+/* Start a push or a fetch: every item pending, every item a task. */
+static void batch_start(batch_ctx *ctx, s3_remote *r, dv_cache *cache, dv_transfer *items, size_t n,
+			dv_progress *p)
+{
+	begin_op(r);
+	ctx->r = r;
+	ctx->cache = cache;
+	ctx->items = items;
+	ctx->index = dv_calloc(n ? n : 1, sizeof(*ctx->index));
+	ctx->p = p;
+	for (size_t i = 0; i < n; i++) {
+		items[i].status = 1;
+		ctx->index[i] = i;
+	}
+}
+
+static int s3_push(dv_remote *base, dv_cache *cache, dv_transfer *items, size_t n, dv_progress *p)
+{
+	s3_remote *r = (s3_remote *)base;
+	batch_ctx ctx;
+	dv_buf path = DV_BUF_INIT;
+	size_t nsmall = 0;
+	int rc;
+
+	/* Small objects first, one per task; then each large one, its parts
+	 * spread over the pool. */
+	batch_start(&ctx, r, cache, items, n, p);
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		dv_transfer_local_path(&path, cache, &items[i]);
+		if (stat(path.ptr, &st) < 0 || (uint64_t)st.st_size <= r->part_size)
+			ctx.index[nsmall++] = i;
+	}
+	run_pool(r, nsmall, put_small, &ctx);
+	for (size_t i = 0; i < n && !is_fatal_set(r); i++)
+		if (items[i].status == 1)
+			item_done(&items[i], put_multipart(r, cache, &items[i], p), p);
+	rc = finish_batch(r, items, n);
+	free(ctx.index);
+	dv_buf_free(&path);
+	return rc;
+}
+
+static int get_one(s3_conn *c, size_t i, void *arg)
+{
+	batch_ctx *ctx = arg;
+	dv_transfer *t = &ctx->items[ctx->index[i]];
+	char *key = object_key(ctx->r, t->relpath), *what = dv_asprintf("download '%s'", t->relpath);
+	dv_buf tmp = DV_BUF_INIT;
+	s3_resp resp = S3_RESP_INIT;
+	int fd = -1, rc;
+
+	if ((rc = dv_cache_tmp_open(&fd, &tmp, ctx->cache)) == 0) {
+		s3_req req = { "GET", key, NULL, -1, 0, 0, NULL, fd, ctx->p, what };
+		rc = s3_perform(c, &req, &resp);
+		if (rc < 0) {
+			dv_tmpfile_abort(fd, tmp.ptr);
+		} else if (close(fd) < 0) {
+			rc = dv_error_errno(DV_ERROR, "cannot write '%s'", tmp.ptr);
+			unlink(tmp.ptr);
+			dv_tmpfile_unregister(tmp.ptr);
+		} else {
+			rc = dv_transfer_adopt(ctx->cache, tmp.ptr, t, &ctx->r->base);
+		}
+	}
+	item_done(t, rc, ctx->p);
+	dv_buf_free(&tmp);
+	s3_resp_free(&resp);
+	free(what);
+	free(key);
+	return rc;
+}
+
+static int s3_fetch(dv_remote *base, dv_cache *cache, dv_transfer *items, size_t n, dv_progress *p)
+{
+	s3_remote *r = (s3_remote *)base;
+	batch_ctx ctx;
+	int rc;
+
+	batch_start(&ctx, r, cache, items, n, p);
+	run_pool(r, n, get_one, &ctx);
+	rc = finish_batch(r, items, n);
+	free(ctx.index);
+	return rc;
+}
+
+typedef struct {
+	s3_remote *r;
+	const dv_strvec *relpaths;
+	s3_outcome done;
+} remove_ctx;
+
+static int delete_one(s3_conn *c, size_t i, void *arg)
+{
+	remove_ctx *ctx = arg;
+	char *key = object_key(ctx->r, ctx->relpaths->v[i]);
+	char *what = dv_asprintf("delete '%s'", ctx->relpaths->v[i]);
+	s3_resp resp = S3_RESP_INIT;
+	s3_req req = { "DELETE", key, NULL, -1, 0, 0, NULL, -1, NULL, what };
+	int rc = s3_perform(c, &req, &resp);
+
+	if (rc < 0 && resp.status == 404) /* already gone */
+		rc = 0;
+	outcome_set(&ctx->done, i, rc);
+	s3_resp_free(&resp);
+	free(what);
+	free(key);
+	return rc;
+}
+
+/* One DELETE per object, on the pool (DeleteObjects would need a
+ * Content-MD5, and libcurl brings no MD5 of its own). */
+static int s3_remove(dv_remote *base, const dv_strvec *relpaths)
+{
+	s3_remote *r = (s3_remote *)base;
+	remove_ctx ctx = { r, relpaths, { NULL, NULL, 0 } };
+	int rc = 0;
+
+	begin_op(r);
+	outcome_init(&ctx.done, relpaths->n);
+	run_pool(r, relpaths->n, delete_one, &ctx);
+	if (r->fatal_msg)
+		rc = dv_error(r->fatal_rc, "%s", r->fatal_msg);
+	for (size_t i = 0; i < relpaths->n && rc == 0; i++)
+		if (ctx.done.rcs[i] < 0)
+			rc = dv_error(ctx.done.rcs[i], "%s", ctx.done.errs[i]);
+	outcome_free(&ctx.done);
+	return rc;
+}
+
+static void s3_free(dv_remote *base)
+{
+	s3_remote *r = (s3_remote *)base;
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nconns; i++)
+		if (r->conns[i].easy)
+			curl_easy_cleanup(r->conns[i].easy);
+	free(r->conns);
+	curl_slist_free_all(r->headers);
+	curl_slist_free_all(r->xml_headers);
+	curl_slist_free_all(r->post_headers);
+	dv_s3_credentials_free(&r->creds);
+	pthread_mutex_destroy(&r->mu);
+	free(r->fatal_msg);
+	free(r->cred_source);
+	free(r->bucket);
+	free(r->prefix);
+	free(r->endpoint);
+	free(r->bucket_url);
+	free(r->object_base);
+	free(r->region);
+	free(r->sigv4);
+	dv_remote_release_base(&r->base);
+	free(r);
+}
+
+static const dv_remote_ops s3_ops = {
+	.kind = "s3",
+	.list = s3_list,
+	.exists = s3_exists,
+	.push = s3_push,
+	.fetch = s3_fetch,
+	.remove = s3_remove,
+	.free = s3_free,
+};
+
+/* --- configuration ------------------------------------------------------- */
+
+/* remote.NAME.KEY when set and not empty. */
+static const char *remote_get(const dv_config *cfg, const char *name, const char *key)
+{
+	const char *v = dv_remote_config(cfg, name, key);
+	return v && *v ? v : NULL;
+}
+
+static const char *env_get(const char *var)
+{
+	const char *v = getenv(var);
+	return v && *v ? v : NULL;
+}
+
+static char *credentials_file_path(void)
+{
+	const char *env = env_get("AWS_SHARED_CREDENTIALS_FILE"), *home = env_get("HOME");
+	if (env)
+		return dv_strdup(env);
+	if (!home) {
+		struct passwd *pw = getpwuid(getuid());
+		home = pw ? pw->pw_dir : "/";
+	}
+	return dv_asprintf("%s/.aws/credentials", home);
+}
+
+static void take_credentials(s3_remote *r, const char *id, const char *secret, const char *token)
+{
+	r->creds.access_key_id = dv_strdup(id);
+	r->creds.secret_access_key = dv_strdup(secret);
+	r->creds.session_token = token && *token ? dv_strdup(token) : NULL;
+}
+
+/* The most specific setting wins: remote.NAME.access_key_id and
+ * secret_access_key (.dv/config.local or the user's config, never the
+ * committed .dv/config); then the profile remote.NAME.profile names; then
+ * AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; then the AWS_PROFILE (or
+ * default) profile of the shared credentials file. */
+static int resolve_credentials(s3_remote *r, const dv_config *cfg, const char *name)
+{
+	const char *id, *secret, *token, *profile;
+	char *file = NULL;
+	int rc;
+
+	if ((rc = dv_remote_config_secret(&id, cfg, name, "access_key_id")) < 0 ||
+	    (rc = dv_remote_config_secret(&secret, cfg, name, "secret_access_key")) < 0 ||
+	    (rc = dv_remote_config_secret(&token, cfg, name, "session_token")) < 0)
+		return rc;
+	if (id || secret) {
+		if (!id || !secret)
+			return dv_error(DV_EUSAGE, "remote '%s' has %s but not %s: set both with 'dv remote modify --local %s KEY VALUE'",
+					name, id ? "access_key_id" : "secret_access_key",
+					id ? "secret_access_key" : "access_key_id", name);
+		take_credentials(r, id, secret, token);
+		r->cred_source = dv_asprintf("remote.%s.access_key_id and secret_access_key (dv config)", name);
+		return 0;
+	}
+
+	file = credentials_file_path();
+	if ((profile = remote_get(cfg, name, "profile"))) {
+		if ((rc = dv_s3_read_credentials_file(&r->creds, file, profile)) < 0)
+			rc = dv_error_wrap(rc, "remote.%s.profile", name);
+		else
+			r->cred_source = dv_asprintf("profile [%s] of '%s'", profile, file);
+		goto done;
+	}
+	if ((id = env_get("AWS_ACCESS_KEY_ID")) && (secret = env_get("AWS_SECRET_ACCESS_KEY"))) {
+		take_credentials(r, id, secret, getenv("AWS_SESSION_TOKEN"));
+		r->cred_source = dv_strdup("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+		goto done;
+	}
+	profile = env_get("AWS_PROFILE");
+	rc = dv_s3_read_credentials_file(&r->creds, file, profile ? profile : "default");
+	if (rc == 0)
+		r->cred_source = dv_asprintf("profile [%s] of '%s'", profile ? profile : "default", file);
+	else if (profile)
+		rc = dv_error_wrap(rc, "AWS_PROFILE");
+	else if (rc == DV_ENOTFOUND)
+		rc = dv_error(DV_ERROR, "no credentials for s3 remote '%s': set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, add a [default] profile to '%s', or set access_key_id and secret_access_key with 'dv remote modify --local %s KEY VALUE'",
+			      name, file, name);
+done:
+	free(file);
+	return rc;
+}
+
+/* Lower-case letters, digits and '-': a region (it goes into the SigV4
+ * scope, where a ':' would break it), or a bucket usable as a DNS label
+ * in AWS's virtual-hosted style (with https, a '.' would break the
+ * certificate match). */
+static bool dns_label(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > max)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
+			return false;
+	return true;
+}
+
+static int configure_addressing(s3_remote *r, const dv_config *cfg, const char *name)
+{
+	const char *ep = remote_get(cfg, name, "endpoint");
+	dv_buf b = DV_BUF_INIT;
+
+	if (!ep)
+		ep = env_get("AWS_ENDPOINT_URL_S3");
+	if (!ep)
+		ep = env_get("AWS_ENDPOINT_URL");
+	if (ep) {
+		/* A custom endpoint: always path-style, which every
+		 * S3-compatible store understands. */
+		if (!strstr(ep, "://"))
+			dv_buf_printf(&b, "https://%s", ep);
+		else if (!strncmp(ep, "http://", 7) || !strncmp(ep, "https://", 8))
+			dv_buf_puts(&b, ep);
+		else
+			return dv_error(DV_EUSAGE, "endpoint '%s' of s3 remote '%s' is not an http:// or https:// URL",
+					ep, name);
+		while (b.len > 0 && b.ptr[b.len - 1] == '/')
+			dv_buf_truncate(&b, b.len - 1);
+		r->endpoint = dv_strdup(b.ptr);
+		dv_buf_putc(&b, '/');
+		dv_s3_uri_encode(&b, r->bucket, false);
+		r->bucket_url = dv_strdup(b.ptr);
+		r->object_base = dv_strdup(b.ptr);
+	} else if (dns_label(r->bucket, 63)) {
+		r->endpoint = dv_asprintf("https://s3.%s.amazonaws.com", r->region);
+		r->object_base = dv_asprintf("https://%s.s3.%s.amazonaws.com", r->bucket, r->region);
+		r->bucket_url = dv_asprintf("%s/", r->object_base);
+	} else {
+		r->endpoint = dv_asprintf("https://s3.%s.amazonaws.com", r->region);
+		dv_buf_printf(&b, "%s/", r->endpoint);
+		dv_s3_uri_encode(&b, r->bucket, false);
+		r->bucket_url = dv_strdup(b.ptr);
+		r->object_base = dv_strdup(b.ptr);
+	}
+	dv_buf_free(&b);
+	return 0;
+}
+
+static struct curl_slist *headers_with(const char *first, const struct curl_slist *rest)
+{
+	struct curl_slist *h = first ? curl_slist_append(NULL, first) : NULL;
+	for (; rest; rest = rest->next)
+		h = curl_slist_append(h, rest->data);
+	return h;
+}
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+static void init_curl(void)
+{
+	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int dv_remote_s3_open(dv_remote **out, const dv_config *cfg, const char *name, const char *url)
+{
+	s3_remote *r = dv_calloc(1, sizeof(*r));
+	const char *v;
+	int rc;
+
+	*out = NULL;
+	pthread_mutex_init(&r->mu, NULL);
+	dv_remote_init_base(&r->base, &s3_ops, name, url, S3_DEFAULT_JOBS);
+	r->part_size = DV_S3_DEFAULT_PART;
+
+	pthread_once(&curl_once, init_curl);
+	if (curl_init_rc != CURLE_OK) {
+		rc = dv_error(DV_ERROR, "cannot initialise libcurl: %s", curl_easy_strerror(curl_init_rc));
+		goto fail;
+	}
+	if ((rc = dv_s3_parse_url(&r->bucket, &r->prefix, url)) < 0)
+		goto fail;
+
+	if (!(v = remote_get(cfg, name, "region")) && !(v = env_get("AWS_REGION")))
+		v = env_get("AWS_DEFAULT_REGION");
+	r->region = dv_strdup(v ? v : S3_DEFAULT_REGION);
+	if (!dns_label(r->region, 64)) {
+		rc = dv_error(DV_EUSAGE, "'%s' is not an S3 region name (like us-east-1): fix remote.%s.region",
+			      r->region, name);
+		goto fail;
+	}
+	r->sigv4 = dv_asprintf("aws:amz:%s:s3", r->region);
+	if ((rc = configure_addressing(r, cfg, name)) < 0)
+		goto fail;
+
+	/* The part size, which is also the size above which an upload is
+	 * multipart; DV_S3_MULTIPART_CHUNK sets it for tests. */
+	if ((v = remote_get(cfg, name, "multipart_chunk")) || (v = env_get("DV_S3_MULTIPART_CHUNK"))) {
+		if (dv_s3_parse_size(&r->part_size, v) < 0 ||
+		    r->part_size < DV_S3_MIN_PART || r->part_size > DV_S3_MAX_PART) {
+			rc = dv_error(DV_EUSAGE, "multipart chunk '%s' of s3 remote '%s' is not a size from 5M to 5G",
+				      v, name);
+			goto fail;
+		}
+	}
+	if ((v = env_get("DV_TEST_S3_MAX_SPEED"))) {
+		uint64_t speed;
+		if (dv_s3_parse_size(&speed, v) == 0)
+			r->max_speed = (curl_off_t)speed;
+	}
+
+	if ((rc = resolve_credentials(r, cfg, name)) < 0)
+		goto fail;
+	r->headers = curl_slist_append(NULL, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
+	if (r->headers && r->creds.session_token) {
+		char *token = dv_asprintf("x-amz-security-token: %s", r->creds.session_token);
+		r->headers = curl_slist_append(r->headers, token);
+		free(token);
+	}
+	r->xml_headers = headers_with("Content-Type: application/xml", r->headers);
+	r->post_headers = headers_with("Content-Type: application/octet-stream", r->headers);
+	if (!r->headers || !r->xml_headers || !r->post_headers) {
+		rc = dv_error(DV_ERROR, "out of memory building request headers");
+		goto fail;
+	}
+	*out = &r->base;
+	return 0;
+fail:
+	s3_free(&r->base);
+	return rc;
+}

@@ -1,0 +1,207 @@
+#!/bin/sh
+# The S3 remote against a real S3 store: OpenStack Swift with its s3api
+# middleware on 127.0.0.1, installed if needed and started by
+# tests/servers/s3.sh.  Round trips through dv push / dv pull, a second push
+# that moves nothing, a corrupt remote object, multipart uploads, credential
+# sources, wrong credentials, region and endpoint, and the server stopping
+# in the middle of a push.
+#
+# The server must start: when it cannot, this script fails (it never
+# skips), since CI installs it through contrib/install-deps.sh.
+. "$DV_SOURCE_DIR/tests/cli/test-lib.sh"
+
+S3_DIR=${DV_TEST_TMP:-/tmp/dv-tests}/t3400-s3-server
+export S3_DIR
+s3srv() { bash "$DV_SOURCE_DIR/tests/servers/s3.sh" "$@"; }
+[ -d "$S3_DIR" ] && s3srv purge >/dev/null 2>&1
+trap 's3srv purge >/dev/null 2>&1' EXIT
+trap 'exit 1' HUP INT TERM
+if ! s3env=$(s3srv start); then
+	echo "Bail out! tests/servers/s3.sh could not start the S3 server (messages above)"
+	exit 1
+fi
+eval "$s3env"
+KEY=$AWS_ACCESS_KEY_ID SECRET=$AWS_SECRET_ACCESS_KEY
+PREFIX=t3400/store
+unset AWS_REGION AWS_DEFAULT_REGION AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3
+
+# curl with its own SigV4 signing, to look at the bucket behind dv's back.
+s3curl() {
+	curl -s --aws-sigv4 "aws:amz:$S3_REGION:s3" --user "$KEY:$SECRET" \
+		-H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' "$@"
+}
+# The URL of the object holding FILE's bytes.
+object_url() {
+	h=$(xxhsum -H2 "$1" | cut -d' ' -f1)
+	echo "$S3_ENDPOINT/$S3_BUCKET/$PREFIX/files/xxh128/$(echo "$h" | cut -c1-2)/$(echo "$h" | cut -c3-)"
+}
+# The bucket's listing under the prefix (one page: the tests store far fewer
+# than 1000 objects).
+listing() {
+	s3curl "$S3_ENDPOINT/$S3_BUCKET?list-type=2&prefix=$(echo "$PREFIX" | sed 's|/|%2F|g')%2F"
+}
+keys() { listing | grep -o '<Key>[^<]*' | cut -d'>' -f2; }
+# Every object on the remote holds exactly the bytes its name says.
+check_remote_objects() {
+	n=0
+	for k in $(keys); do
+		name=$(echo "$k" | sed -e 's|.*/xxh128/||' -e 's|/||' -e 's|\.dir$||')
+		s3curl -o "$TRASH/obj" "$S3_ENDPOINT/$S3_BUCKET/$k"
+		got=$(xxhsum -H2 "$TRASH/obj" | cut -d' ' -f1)
+		if [ "$got" != "$name" ]; then
+			echo "remote object $k holds bytes hashing to $got" >&2
+			return 1
+		fi
+		n=$((n + 1))
+	done
+	echo "$n"
+}
+
+test_case 'setup: a repository with files and a directory, and an s3 remote' '
+	new_repo repo && cd repo &&
+	make_file data/a.bin 100000 a &&
+	make_file data/b.bin 300000 b &&
+	make_file imgs/1.png 5000 one &&
+	make_file imgs/sub/2.png 7000 two &&
+	make_file imgs/sub/3.png 0 &&
+	dv add data/a.bin data/b.bin imgs &&
+	dv remote add -d s3 "s3://$S3_BUCKET/$PREFIX" &&
+	dv remote modify s3 endpoint "$S3_ENDPOINT" &&
+	git add -A && git commit -q -m data
+'
+
+test_case 'push uploads every object, the directory manifest too' '
+	cd repo &&
+	dv push -j 4 &&
+	keys >keys &&
+	test $(wc -l <keys) -eq 6 &&
+	for f in data/a.bin data/b.bin imgs/1.png imgs/sub/2.png imgs/sub/3.png; do
+		assert_contains keys "$(object_url $f | sed "s|.*/$S3_BUCKET/||")" || exit 1
+	done &&
+	grep -q "\.dir\$" keys &&
+	test "$(check_remote_objects)" = 6
+'
+
+test_case 'a second push moves nothing' '
+	cd repo &&
+	listing >before &&
+	sleep 1 &&
+	dv push &&
+	listing >after &&
+	test_cmp before after
+'
+
+test_case 'pull in a fresh clone brings back the files and the directory' '
+	git clone -q repo clone && cd clone &&
+	dv pull -j 3 &&
+	for f in data/a.bin data/b.bin imgs/1.png imgs/sub/2.png imgs/sub/3.png; do
+		cmp "$f" "../repo/$f" || exit 1
+	done
+'
+
+test_case 'a corrupt remote object is refused on pull and never enters the cache' '
+	url=$(object_url repo/data/b.bin) &&
+	echo "not the data" | s3curl -T - "$url" -o /dev/null &&
+	git clone -q repo clone2 && cd clone2 &&
+	expect_error 1 "corrupt" dv pull &&
+	grep "dv: error:" "$TEST_ROOT/stderr" | grep "corrupt" | grep -q "s3" &&
+	h=$(xxhsum -H2 ../repo/data/b.bin | cut -d" " -f1) &&
+	test ! -e .dv/cache/files/xxh128/$(echo $h | cut -c1-2)/$(echo $h | cut -c3-) &&
+	test ! -e data/b.bin &&
+	cmp data/a.bin ../repo/data/a.bin &&
+	s3curl -T ../repo/data/b.bin "$url" -o /dev/null &&
+	dv pull &&
+	cmp data/b.bin ../repo/data/b.bin
+'
+
+test_case 'a large object goes up as a multipart upload and comes back whole' '
+	cd repo &&
+	dv remote modify s3 multipart_chunk 5M &&
+	make_file big.bin 12000000 big &&
+	dv add big.bin && git add -A && git commit -q -m big &&
+	dv push &&
+	s3curl -I "$(object_url big.bin)" | tr -d "\r" >head &&
+	grep -i "^etag: \".*-3\"" head &&
+	s3curl "$S3_ENDPOINT/$S3_BUCKET?uploads=" >uploads &&
+	assert_not_contains uploads "<Upload>" &&
+	cd ../clone && git pull -q &&
+	dv pull &&
+	cmp big.bin ../repo/big.bin
+'
+
+test_case 'wrong credentials: a clear error and exit 1' '
+	cd repo &&
+	make_file new.bin 1000 new && dv add new.bin &&
+	AWS_SECRET_ACCESS_KEY=wrong expect_error 1 \
+		"s3 remote '\''s3'\'' refused the credentials (SignatureDoesNotMatch)" dv push &&
+	AWS_ACCESS_KEY_ID=NOSUCHKEY expect_error 1 "refused the credentials" dv push
+'
+
+test_case 'the wrong region: an error naming the bucket'\''s region' '
+	cd repo &&
+	AWS_REGION=eu-west-1 expect_error 1 "is in region '\''us-east-1'\'', not '\''eu-west-1'\''" dv push
+'
+
+test_case 'an unreachable endpoint: a clear error and exit 1' '
+	cd repo &&
+	dv remote add dead "s3://$S3_BUCKET/x" &&
+	dv remote modify dead endpoint http://127.0.0.1:1 &&
+	expect_error 1 "cannot reach s3 endpoint '\''http://127.0.0.1:1'\''" dv push -r dead
+'
+
+test_case 'credentials from .dv/config.local, then from ~/.aws/credentials' '
+	cd repo &&
+	(
+		unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY &&
+		expect_error 1 "no credentials for s3 remote '\''s3'\''" dv push &&
+		dv remote modify --local s3 access_key_id "$KEY" &&
+		dv remote modify --local s3 secret_access_key "$SECRET" &&
+		dv push &&
+		dv config --local --unset remote.s3.access_key_id &&
+		dv config --local --unset remote.s3.secret_access_key &&
+		mkdir -p "$HOME/.aws" &&
+		printf "[default]\naws_access_key_id = %s\naws_secret_access_key = wrong\n[ci]\naws_access_key_id = %s\naws_secret_access_key = %s\n" \
+			"$KEY" "$KEY" "$SECRET" >"$HOME/.aws/credentials" &&
+		expect_error 1 "profile [default]" dv push &&
+		AWS_PROFILE=ci dv push &&
+		dv remote modify s3 profile ci &&
+		dv push &&
+		AWS_PROFILE=nosuch dv push &&
+		dv remote modify s3 profile nosuch &&
+		expect_error 1 "[nosuch]" dv push &&
+		dv config --unset remote.s3.profile
+	) &&
+	check_remote_objects >/dev/null &&
+	keys | grep -q "$(object_url new.bin | sed "s|.*/$S3_BUCKET/||")"
+'
+
+test_case 'the server stopping mid-push: a clear error, nothing partial visible, a rerun finishes' '
+	cd repo &&
+	for i in 1 2 3 4 5 6; do make_file slow/s$i 2000000 slow$i || exit 1; done &&
+	dv add slow && git add -A && git commit -q -m slow
+	# Slow transfers (256 KiB/s per connection) so the push is surely
+	# under way when the server stops.
+	(
+		if DV_TEST_S3_MAX_SPEED=256K dv push -j 2 >push.out 2>push.err; then
+			echo 0 >push.rc
+		else
+			echo $? >push.rc
+		fi
+	) &
+	sleep 2
+
+	s3srv stop 2>/dev/null &&
+	wait &&
+	cat push.err &&
+	test "$(cat push.rc)" = 1 &&
+	grep "^dv: error: " push.err | grep -q -e "cannot reach s3 endpoint" -e "failed to upload" &&
+	eval "$(s3srv start)" &&
+	before=$(check_remote_objects) &&
+	test "$before" -lt 15 &&
+	dv push &&
+	test "$(check_remote_objects)" = 15 &&
+	cd ../clone && git pull -q && dv pull &&
+	for i in 1 2 3 4 5 6; do cmp slow/s$i ../repo/slow/s$i || exit 1; done
+'
+
+test_done
