@@ -15,10 +15,12 @@
 #include "dv/fs.h"
 #include "dv/manifest.h"
 #include "dv/staleness.h"
+#include "dv/transfer.h"
 #include "dv/workspace.h"
 
 static const char *const usage[] = {
 	"dv status [TARGET...] [--json] [--exit-code] [-q]",
+	"dv status -c [-r REMOTE] [-j N] [TARGET...] [--json] [--exit-code]",
 	NULL,
 };
 
@@ -140,20 +142,73 @@ static int command_stage_changes(dv_vec *lines, dv_repo *repo, const dv_stage *s
 	return rc;
 }
 
+/* `dv status -c`: the cache against a remote, in DVC's words: "new" is in
+ * the cache but not on the remote (push it), "deleted" is on the remote
+ * only (pull it), "missing" is in neither. */
+static int cloud_status(dv_repo *repo, const dv_transfer_opts *opts, bool as_json, bool exit_code)
+{
+	dv_vec items = DV_VEC_INIT(dv_cloud_status);
+	char *remote = NULL;
+	json_t *json = NULL;
+	size_t changed = 0;
+	int rc;
+
+	if ((rc = dv_cloud_status_collect(&items, &remote, repo, opts)) < 0) {
+		rc = cli_fail(rc);
+		goto done;
+	}
+	if (as_json)
+		json = json_object();
+	for (size_t i = 0; i < items.n; i++) {
+		dv_cloud_status *cs = dv_vec_at(&items, dv_cloud_status, i);
+		const char *what = cs->in_cache && cs->on_remote ? NULL
+				 : cs->in_cache ? "new" : cs->on_remote ? "deleted" : "missing";
+		if (!what)
+			continue;
+		changed++;
+		if (json) {
+			json_object_set_new(json, cs->path, json_string(what));
+		} else if (!cli_quiet) {
+			char *shown = dv_repo_display_path(repo, cs->path);
+			char label[16];
+			snprintf(label, sizeof(label), "%s:", what);
+			printf("\t%-16s %s%s\n", label, shown, cs->is_dir ? "/" : "");
+			free(shown);
+		}
+	}
+	if (json) {
+		char *text = json_dumps(json, JSON_INDENT(2) | JSON_SORT_KEYS);
+		printf("%s\n", text);
+		free(text);
+	} else if (!changed && !cli_quiet) {
+		printf("Cache and remote '%s' are in sync.\n", remote ? remote : "?");
+	}
+	rc = exit_code && changed ? 1 : 0;
+done:
+	json_decref(json);
+	dv_cloud_status_free(&items);
+	free(remote);
+	return rc;
+}
+
 int cmd_status(int argc, char **argv, dv_repo *repo)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'J' },
 		{ "exit-code", no_argument, NULL, 'E' },
+		{ "cloud", no_argument, NULL, 'c' },
+		{ "remote", required_argument, NULL, 'r' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ 0, 0, 0, 0 },
 	};
 	dv_vec stages = DV_VEC_INIT(dv_stage *);
+	dv_transfer_opts topts = { 0 };
 	json_t *json = NULL;
-	bool as_json = false, exit_code = false;
+	bool as_json = false, exit_code = false, cloud = false;
 	size_t changed = 0;
 	int c, rc;
 
-	while ((c = cli_getopt(argc, argv, "", longopts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "cr:j:", longopts)) != -1) {
 		switch (c) {
 		case 'J':
 			as_json = true;
@@ -161,11 +216,29 @@ int cmd_status(int argc, char **argv, dv_repo *repo)
 		case 'E':
 			exit_code = true;
 			break;
+		case 'c':
+			cloud = true;
+			break;
+		case 'r':
+			topts.remote = optarg;
+			break;
+		case 'j':
+			topts.jobs = atoi(optarg);
+			if (topts.jobs < 1)
+				return cli_usage_error(usage, "-j needs a positive number, not '%s'", optarg);
+			break;
 		case 'h':
 			return cli_usage(usage);
 		default:
 			return cli_usage_error(usage, "see 'dv status -h'");
 		}
+	}
+	if ((topts.remote || topts.jobs) && !cloud)
+		return cli_usage_error(usage, "-r and -j go with -c (--cloud)");
+	if (cloud) {
+		topts.targets = argv + optind;
+		topts.ntargets = (size_t)(argc - optind);
+		return cloud_status(repo, &topts, as_json, exit_code);
 	}
 	if ((rc = dv_workspace_load_targets(&stages, repo, argv + optind, (size_t)(argc - optind))) < 0)
 		return cli_fail(rc);
