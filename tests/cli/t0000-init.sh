@@ -20,6 +20,13 @@ test_case 'dv help lists the commands' '
 	assert_contains out "add" && assert_contains out "checkout"
 '
 
+test_case 'dv help CMD and dv CMD --help show the man page' '
+	MANPAGER=cat PAGER=cat dv help add >out 2>&1 &&
+	assert_contains out "track files or directories" &&
+	MANPAGER=cat PAGER=cat dv status --help >out2 2>&1 &&
+	assert_contains out2 "--exit-code"
+'
+
 test_case 'command -h prints usage and exits 0, also outside a repository' '
 	dv add -h >out &&
 	assert_contains out "usage: dv add"
