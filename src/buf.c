@@ -87,6 +87,18 @@ void dv_buf_set(dv_buf *b, const char *s)
 	dv_buf_puts(b, s);
 }
 
+void dv_buf_put_shell_quoted(dv_buf *b, const char *s)
+{
+	dv_buf_putc(b, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			dv_buf_puts(b, "'\\''");
+		else
+			dv_buf_putc(b, *s);
+	}
+	dv_buf_putc(b, '\'');
+}
+
 void dv_buf_truncate(dv_buf *b, size_t len)
 {
 	if (len >= b->len)

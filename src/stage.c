@@ -74,7 +74,28 @@ void dv_stage_free(dv_stage *st)
 	free(st->name);
 	free(st->cmd);
 	free(st->desc);
+	dv_stage_set_source(st, NULL, NULL, NULL, NULL);
 	free(st);
+}
+
+void dv_stage_set_source(dv_stage *st, const char *url, const char *rev, const char *rev_lock,
+			 const char *path)
+{
+	if (st->source) {
+		free(st->source->url);
+		free(st->source->rev);
+		free(st->source->rev_lock);
+		free(st->source->path);
+		free(st->source);
+		st->source = NULL;
+	}
+	if (!url)
+		return;
+	st->source = dv_calloc(1, sizeof(*st->source));
+	st->source->url = dv_strdup(url);
+	st->source->rev = rev ? dv_strdup(rev) : NULL;
+	st->source->rev_lock = rev_lock ? dv_strdup(rev_lock) : NULL;
+	st->source->path = path ? dv_strdup(path) : NULL;
 }
 
 dv_stage_file *dv_stage_add_dep(dv_stage *st, const char *path)
@@ -141,9 +162,9 @@ int dv_stage_check_entry_path(const dv_stage *st, const char *entry_path)
 
 /* ---- parsing --------------------------------------------------------- */
 
-typedef enum { SEC_NONE, SEC_STAGE, SEC_DEP, SEC_PARAM, SEC_OUT } section_kind;
+typedef enum { SEC_NONE, SEC_STAGE, SEC_DEP, SEC_PARAM, SEC_OUT, SEC_SOURCE } section_kind;
 
-static const char *const section_names[] = { "", "stage", "dep", "param", "out" };
+static const char *const section_names[] = { "", "stage", "dep", "param", "out", "source" };
 
 /* Keys per section, in canonical order; a bit per key marks it seen. */
 static const char *const stage_keys[] = { "cmd", "desc", "always_changed", "frozen", "hash", NULL };
@@ -151,7 +172,9 @@ static const char *const dep_keys[] = { "path", "hash", "size", "files", NULL };
 static const char *const param_keys[] = { "file", "key", "value", NULL };
 static const char *const out_keys[] = { "path", "cache", "persist", "metric", "plot",
 					"hash", "size", "files", NULL };
-static const char *const *const section_keys[] = { NULL, stage_keys, dep_keys, param_keys, out_keys };
+static const char *const source_keys[] = { "url", "rev", "rev_lock", "path", NULL };
+static const char *const *const section_keys[] = { NULL, stage_keys, dep_keys, param_keys, out_keys,
+						   source_keys };
 
 typedef struct {
 	dv_stage *st;
@@ -162,6 +185,7 @@ typedef struct {
 	const char *last_key; /* the key a continuation line continues */
 	int stage_line;       /* line of the [stage] header, 0 if none */
 	int first_entry_line; /* line of the first [dep] or [param] */
+	int source_line;      /* line of the [source] header, 0 if none */
 	dv_buf cmd, desc;     /* raw (still quoted) text, continuations joined */
 	bool has_cmd, has_desc;
 	dv_buf value;         /* scratch: the unquoted value */
@@ -216,7 +240,7 @@ static int check_section_not_empty(parse_ctx *c)
 				c->section_line);
 	return dv_error(DV_ERROR, "the [%s] section of line %d is empty; every [%s] section "
 			"starts with '%s = ...'", section_names[c->kind], c->section_line,
-			section_names[c->kind], c->kind == SEC_PARAM ? "file" : "path");
+			section_names[c->kind], section_keys[c->kind][0]);
 }
 
 static int on_section(parse_ctx *c, const dv_ini_item *it)
@@ -226,12 +250,18 @@ static int on_section(parse_ctx *c, const dv_ini_item *it)
 
 	if ((rc = check_section_not_empty(c)) < 0)
 		return rc;
-	for (int k = SEC_STAGE; k <= SEC_OUT; k++)
+	for (int k = SEC_STAGE; k <= SEC_SOURCE; k++)
 		if (!strcmp(it->section, section_names[k]))
 			kind = (section_kind)k;
 	if (kind == SEC_NONE)
 		return dv_error(DV_ERROR, "unknown section '[%s]' (a .stage file has [stage], [dep], "
-				"[param] and [out] sections)", it->section);
+				"[param], [out] and [source] sections)", it->section);
+	if (kind == SEC_SOURCE) {
+		if (c->source_line)
+			return dv_error(DV_ERROR, "a second [source] section (the first is on line %d); "
+					"imported data has one source", c->source_line);
+		c->source_line = it->line;
+	}
 	if (kind == SEC_STAGE) {
 		if (c->stage_line)
 			return dv_error(DV_ERROR, "a second [stage] section (the first is on line %d); "
@@ -361,6 +391,47 @@ static int set_param_key(parse_ctx *c, const char *key, const char *v)
 	return 0;
 }
 
+/* The path inside the source repository: relative, not leaving it. */
+static int check_source_path(const char *path)
+{
+	char *norm;
+	int rc = 0;
+
+	if (!*path || path[0] == '/')
+		return dv_error(DV_ERROR, "[source] path '%s' must be relative to the source repository", path);
+	norm = dv_path_normalize(path);
+	if (!strcmp(norm, "..") || !strncmp(norm, "../", 3) || !strcmp(norm, "."))
+		rc = dv_error(DV_ERROR, "[source] path '%s' is not inside the source repository", path);
+	free(norm);
+	return rc;
+}
+
+static int set_source_key(dv_stage *st, int idx, const char *v)
+{
+	dv_stage_source *src;
+	char **field;
+
+	if (idx == 0) {
+		if (!*v)
+			return dv_error(DV_ERROR, "empty [source] url");
+		dv_stage_set_source(st, v, NULL, NULL, NULL);
+		return 0;
+	}
+	src = st->source;
+	field = idx == 1 ? &src->rev : idx == 2 ? &src->rev_lock : &src->path;
+	if (idx == 2 && (strlen(v) != 40 || strspn(v, "0123456789abcdef") != 40))
+		return dv_error(DV_ERROR, "'rev_lock = %s' is not a git commit id (40 hex digits)", v);
+	if (idx == 3) {
+		int rc = check_source_path(v);
+		if (rc < 0)
+			return rc;
+		*field = dv_path_normalize(v);
+		return 0;
+	}
+	*field = dv_strdup(v);
+	return 0;
+}
+
 static int on_key(parse_ctx *c, const dv_ini_item *it)
 {
 	int idx, rc;
@@ -422,6 +493,8 @@ static int on_key(parse_ctx *c, const dv_ini_item *it)
 		return set_file_key(dv_stage_out(c->st, c->st->outs.n - 1), it->name, c->value.ptr);
 	case SEC_PARAM:
 		return set_param_key(c, it->name, c->value.ptr);
+	case SEC_SOURCE:
+		return set_source_key(c->st, idx, c->value.ptr);
 	default:
 		return 0;
 	}
@@ -469,6 +542,16 @@ static int finish_parse(parse_ctx *c, const char *stage_path)
 				      stage_path, dv_stage_param_at(st, i)->file);
 			goto done;
 		}
+	if (c->source_line && c->stage_line) {
+		rc = dv_error(DV_ERROR, "cannot read '%s' line %d: [source] belongs to imported data, "
+			      "not to a command stage", stage_path, c->source_line);
+		goto done;
+	}
+	if (st->source && !st->source->path) {
+		rc = dv_error(DV_ERROR, "cannot read '%s' line %d: [source] has no 'path = ...'",
+			      stage_path, c->source_line);
+		goto done;
+	}
 	if (c->stage_line) {
 		st->is_command = true;
 		if (!st->cmd || !*st->cmd)
@@ -673,6 +756,23 @@ static int put_param(dv_buf *out, const dv_stage *st, const dv_stage_param *p)
 	return 0;
 }
 
+static int put_source(dv_buf *out, const dv_stage *st)
+{
+	const dv_stage_source *src = st->source;
+	int rc;
+
+	if (!src->path)
+		return dv_error(DV_ERROR, "cannot write '%s': [source] needs a path", st->path);
+	put_section(out, "source");
+	if ((rc = put_value(out, st, "url", src->url)) < 0)
+		return rc;
+	if (src->rev && (rc = put_value(out, st, "rev", src->rev)) < 0)
+		return rc;
+	if (src->rev_lock && (rc = put_value(out, st, "rev_lock", src->rev_lock)) < 0)
+		return rc;
+	return put_value(out, st, "path", src->path);
+}
+
 int dv_stage_serialize(dv_buf *out, const dv_stage *st)
 {
 	bool command = st->is_command || st->cmd;
@@ -682,7 +782,12 @@ int dv_stage_serialize(dv_buf *out, const dv_stage *st)
 	if (!command && (st->deps.n || st->params.n))
 		return dv_error(DV_ERROR, "cannot write '%s': deps and params need a command stage",
 				st->path);
+	if (command && st->source)
+		return dv_error(DV_ERROR, "cannot write '%s': [source] belongs to imported data, not "
+				"to a command stage", st->path);
 	if (command && (rc = put_stage_section(out, st)) < 0)
+		return rc;
+	if (st->source && (rc = put_source(out, st)) < 0)
 		return rc;
 	for (size_t i = 0; i < st->deps.n; i++)
 		if ((rc = put_file_entry(out, st, "dep", dv_stage_dep(st, i), false)) < 0)

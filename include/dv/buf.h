@@ -28,6 +28,8 @@ void dv_buf_putc(dv_buf *b, char c);
 void dv_buf_printf(dv_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void dv_buf_vprintf(dv_buf *b, const char *fmt, va_list ap);
 void dv_buf_set(dv_buf *b, const char *s);
+/* Append s single-quoted for sh ('it'\''s'), safe in any shell command. */
+void dv_buf_put_shell_quoted(dv_buf *b, const char *s);
 void dv_buf_truncate(dv_buf *b, size_t len);
 void dv_buf_reset(dv_buf *b); /* len = 0, keeps the allocation */
 char *dv_buf_detach(dv_buf *b); /* caller owns the result; b is reset */

@@ -43,6 +43,15 @@ typedef struct {
 	char *value; /* recorded value; NULL when never run */
 } dv_stage_param;
 
+/* [source]: where `dv import` took a data stage's out from, so
+ * `dv update` can follow it. */
+typedef struct {
+	char *url;      /* the source repository, as given to dv import */
+	char *rev;      /* the revision asked for; NULL: the default branch */
+	char *rev_lock; /* the commit it resolved to (40 hex) */
+	char *path;     /* the path in the source repository */
+} dv_stage_source;
+
 typedef struct {
 	char *path;  /* the .stage file, relative to the repository root */
 	char *dir;   /* its directory, relative to the root ("" at the root) */
@@ -60,6 +69,7 @@ typedef struct {
 	dv_vec deps;   /* dv_stage_file */
 	dv_vec outs;   /* dv_stage_file */
 	dv_vec params; /* dv_stage_param */
+	dv_stage_source *source; /* data stages from `dv import`; NULL otherwise */
 } dv_stage;
 
 #define dv_stage_dep(st, i) dv_vec_at(&(st)->deps, dv_stage_file, i)
@@ -79,6 +89,9 @@ int dv_stage_serialize(dv_buf *out, const dv_stage *st);
 /* Serialise and write atomically to <root>/<st->path>. */
 int dv_stage_save(const dv_stage *st, const char *root);
 void dv_stage_free(dv_stage *st);
+/* Set (replacing) the [source] of a data stage; rev may be NULL. */
+void dv_stage_set_source(dv_stage *st, const char *url, const char *rev, const char *rev_lock,
+			 const char *path);
 
 dv_stage_file *dv_stage_add_dep(dv_stage *st, const char *path);
 dv_stage_file *dv_stage_add_out(dv_stage *st, const char *path); /* cache = true */

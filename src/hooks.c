@@ -1,0 +1,259 @@
+/*
+ * hooks.c - installing and uninstalling dv's git hooks, chaining whatever
+ * hook was there before.
+ *
+ * Every step that could lose a user's hook is checked for every hook
+ * before the first change (a second foreign hook where the chained name
+ * is taken), and each hook changes by rename and atomic write, so a
+ * failure leaves each hook either as it was or fully dv's.
+ */
+#include <errno.h>
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dv/error.h"
+#include "dv/fs.h"
+#include "dv/git.h"
+#include "dv/hooks.h"
+
+const char *const dv_hook_names[] = { "pre-commit", "post-checkout", "pre-push", NULL };
+
+#define FALLBACK_LINE "dv_fallback=''\n"
+
+void dv_hook_results_free(dv_vec *results)
+{
+	for (size_t i = 0; i < results->n; i++)
+		free(dv_vec_at(results, dv_hook_result, i)->path);
+	dv_vec_free(results);
+}
+
+int dv_hooks_dir(char **out, dv_repo *repo)
+{
+	git_config *cfg = NULL;
+	git_buf value = { 0 };
+	dv_buf path = DV_BUF_INIT;
+	int rc = 0;
+
+	if (git_repository_config_snapshot(&cfg, repo->git) < 0)
+		return dv_git_error("cannot read the git config");
+	if (git_config_get_path(&value, cfg, "core.hooksPath") == 0 && value.ptr && *value.ptr) {
+		/* git runs hooks from the top of the work tree, so that is what
+		 * a relative core.hooksPath is relative to. */
+		if (value.ptr[0] == '/')
+			dv_buf_set(&path, value.ptr);
+		else
+			dv_path_join(&path, repo->root, value.ptr);
+	} else {
+		git_error_clear();
+		dv_path_join(&path, git_repository_commondir(repo->git), "hooks");
+	}
+	*out = dv_path_normalize(path.ptr);
+	git_buf_dispose(&value);
+	git_config_free(cfg);
+	dv_buf_free(&path);
+	return rc;
+}
+
+bool dv_hook_is_ours(const char *path, const char *name)
+{
+	dv_buf text = DV_BUF_INIT;
+	char *marker = dv_asprintf("\n# dv-hook: %s\n", name);
+	bool ours = dv_read_file(&text, path) == 0 && strstr(text.ptr, marker) != NULL;
+
+	dv_error_clear();
+	free(marker);
+	dv_buf_free(&text);
+	return ours;
+}
+
+/* Does anything (a file, a dangling symlink) sit at `path`? */
+static bool occupied(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+/* The hook's text with the fallback dv filled in. */
+static int hook_text(dv_buf *out, const char *scripts_dir, const char *name, const char *dv_path)
+{
+	dv_buf src = DV_BUF_INIT, path = DV_BUF_INIT;
+	char *marker = dv_asprintf("\n# dv-hook: %s\n", name);
+	const char *line;
+	int rc;
+
+	dv_path_join(&path, scripts_dir, name);
+	if ((rc = dv_read_file(&src, path.ptr)) < 0) {
+		rc = dv_error_wrap(rc, "cannot read dv's %s hook", name);
+		goto done;
+	}
+	line = strstr(src.ptr, "\n" FALLBACK_LINE);
+	if (!strstr(src.ptr, marker) || !line) {
+		rc = dv_error(DV_ERROR, "'%s' is not dv's %s hook (no '# dv-hook: %s' or '%s' line)",
+			      path.ptr, name, name, "dv_fallback=''");
+		goto done;
+	}
+	line++;
+	dv_buf_reset(out);
+	dv_buf_add(out, src.ptr, (size_t)(line - src.ptr));
+	dv_buf_puts(out, "dv_fallback=");
+	dv_buf_put_shell_quoted(out, dv_path ? dv_path : "");
+	dv_buf_putc(out, '\n');
+	dv_buf_puts(out, line + strlen(FALLBACK_LINE));
+done:
+	free(marker);
+	dv_buf_free(&src);
+	dv_buf_free(&path);
+	return rc;
+}
+
+static int write_hook(const char *path, const dv_buf *text)
+{
+	int rc = dv_write_file_atomic(path, text->ptr, text->len, 0755);
+	/* The umask may have taken the execute bits; git skips a hook
+	 * without them. */
+	if (rc == 0 && chmod(path, 0755) < 0)
+		rc = dv_error_errno(DV_ERROR, "cannot make '%s' executable", path);
+	return rc;
+}
+
+static dv_hook_result *add_result(dv_vec *results, const char *name, dv_hook_action action,
+				  const char *path)
+{
+	dv_hook_result *r = dv_vec_push(results);
+	r->name = name;
+	r->action = action;
+	r->path = dv_strdup(path);
+	return r;
+}
+
+static int install_one(dv_vec *results, const char *dir, const char *name, const dv_buf *text)
+{
+	dv_buf path = DV_BUF_INIT, chained = DV_BUF_INIT, current = DV_BUF_INIT;
+	dv_hook_action action = DV_HOOK_INSTALLED;
+	int rc = 0;
+
+	dv_path_join(&path, dir, name);
+	dv_buf_printf(&chained, "%s%s", path.ptr, DV_HOOK_CHAINED_SUFFIX);
+	if (occupied(path.ptr)) {
+		if (dv_hook_is_ours(path.ptr, name)) {
+			bool same = dv_read_file(&current, path.ptr) == 0 && current.len == text->len &&
+				    !memcmp(current.ptr, text->ptr, text->len);
+			dv_error_clear();
+			if (same) {
+				add_result(results, name, DV_HOOK_UNCHANGED, path.ptr);
+				goto done;
+			}
+			action = DV_HOOK_UPDATED;
+		} else {
+			if (rename(path.ptr, chained.ptr) < 0) {
+				rc = dv_error_errno(DV_ERROR, "cannot keep the existing hook '%s' as '%s'",
+						    path.ptr, chained.ptr);
+				goto done;
+			}
+			action = DV_HOOK_CHAINED;
+		}
+	}
+	if ((rc = write_hook(path.ptr, text)) < 0) {
+		if (action == DV_HOOK_CHAINED && rename(chained.ptr, path.ptr) < 0)
+			rc = dv_error_wrap(rc, "your hook is now '%s' (moving it back failed too)", chained.ptr);
+		goto done;
+	}
+	add_result(results, name, action, path.ptr);
+done:
+	dv_buf_free(&path);
+	dv_buf_free(&chained);
+	dv_buf_free(&current);
+	return rc;
+}
+
+int dv_hooks_install(dv_vec *results, dv_repo *repo, const char *scripts_dir, const char *dv_path)
+{
+	dv_buf texts[3] = { DV_BUF_INIT, DV_BUF_INIT, DV_BUF_INIT };
+	dv_buf path = DV_BUF_INIT;
+	char *dir = NULL;
+	int rc;
+
+	if ((rc = dv_hooks_dir(&dir, repo)) < 0)
+		goto done;
+	/* Check everything first, so a refusal changes nothing. */
+	for (int i = 0; dv_hook_names[i]; i++) {
+		const char *name = dv_hook_names[i];
+		if ((rc = hook_text(&texts[i], scripts_dir, name, dv_path)) < 0)
+			goto done;
+		dv_path_join(&path, dir, name);
+		if (occupied(path.ptr) && !dv_hook_is_ours(path.ptr, name)) {
+			dv_buf_puts(&path, DV_HOOK_CHAINED_SUFFIX);
+			if (occupied(path.ptr)) {
+				rc = dv_error(DV_EEXISTS, "cannot install the %s hook: '%s/%s' is not dv's, "
+					      "and '%s', where dv keeps the hook it replaces, is taken "
+					      "already; merge or remove one of the two, then run 'dv install' again",
+					      name, dir, name, path.ptr);
+				goto done;
+			}
+		}
+	}
+	if ((rc = dv_mkdir_p(dir, 0755)) < 0)
+		goto done;
+	for (int i = 0; dv_hook_names[i]; i++)
+		if ((rc = install_one(results, dir, dv_hook_names[i], &texts[i])) < 0)
+			goto done;
+done:
+	for (int i = 0; i < 3; i++)
+		dv_buf_free(&texts[i]);
+	dv_buf_free(&path);
+	free(dir);
+	return rc;
+}
+
+static int uninstall_one(dv_vec *results, const char *dir, const char *name)
+{
+	dv_buf path = DV_BUF_INIT, chained = DV_BUF_INIT;
+	dv_hook_action action;
+	int rc = 0;
+
+	dv_path_join(&path, dir, name);
+	dv_buf_printf(&chained, "%s%s", path.ptr, DV_HOOK_CHAINED_SUFFIX);
+	if (occupied(path.ptr) && !dv_hook_is_ours(path.ptr, name)) {
+		add_result(results, name, DV_HOOK_NOT_OURS, path.ptr);
+		goto done;
+	}
+	/* rename() replaces dv's hook with the chained one in one step; a
+	 * hook that was never chained is simply removed. */
+	if (occupied(chained.ptr)) {
+		if (rename(chained.ptr, path.ptr) < 0) {
+			rc = dv_error_errno(DV_ERROR, "cannot put '%s' back as '%s'", chained.ptr, path.ptr);
+			goto done;
+		}
+		action = DV_HOOK_RESTORED;
+	} else if (occupied(path.ptr)) {
+		if (unlink(path.ptr) < 0) {
+			rc = dv_error_errno(DV_ERROR, "cannot remove '%s'", path.ptr);
+			goto done;
+		}
+		action = DV_HOOK_REMOVED;
+	} else {
+		action = DV_HOOK_ABSENT;
+	}
+	add_result(results, name, action, path.ptr);
+done:
+	dv_buf_free(&path);
+	dv_buf_free(&chained);
+	return rc;
+}
+
+int dv_hooks_uninstall(dv_vec *results, dv_repo *repo)
+{
+	char *dir = NULL;
+	int rc;
+
+	if ((rc = dv_hooks_dir(&dir, repo)) < 0)
+		return rc;
+	for (int i = 0; dv_hook_names[i] && rc == 0; i++)
+		rc = uninstall_one(results, dir, dv_hook_names[i]);
+	free(dir);
+	return rc;
+}
