@@ -208,6 +208,52 @@ done:
 	return rc;
 }
 
+/* A small file is read whole, so its name is known before anything is
+ * written: an object that exists costs no write at all, and a new one is
+ * created beside its final name and renamed within one directory, which
+ * on ext4 is several times cheaper than an O_TMPFILE per object. */
+static int add_small(dv_hash *out, uint64_t *size_out, dv_cache *c, int in, const char *path)
+{
+	static _Thread_local char *buf;
+	dv_buf obj = DV_BUF_INIT, tmp = DV_BUF_INIT;
+	size_t len = 0;
+	int fd, rc = 0;
+
+	if (!buf)
+		buf = dv_malloc(DV_IO_CHUNK + 1);
+	for (;;) {
+		ssize_t n = read(in, buf + len, DV_IO_CHUNK + 1 - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return dv_error_errno(DV_ERROR, "cannot read '%s'", path);
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > DV_IO_CHUNK) /* grew while we read: let the caller stream it */
+			return 1;
+	}
+	dv_hash_buffer(out, buf, len);
+	*size_out = len;
+	dv_cache_object_path(&obj, c, out, false);
+	if (access(obj.ptr, F_OK) == 0)
+		goto done;
+	if ((rc = ensure_prefix_dir(c, out, obj.ptr)) < 0 ||
+	    (rc = dv_tmpfile_open(&fd, &tmp, obj.ptr, OBJECT_MODE)) < 0)
+		goto done;
+	if (dv_write_all(fd, buf, len) < 0) {
+		rc = dv_error_errno(DV_ERROR, "cannot write to the cache '%s'", c->dir);
+		dv_tmpfile_abort(fd, tmp.ptr);
+		goto done;
+	}
+	rc = dv_tmpfile_commit_nosync(fd, tmp.ptr, obj.ptr);
+done:
+	dv_buf_free(&obj);
+	dv_buf_free(&tmp);
+	return rc;
+}
+
 /* Hash `path` while copying it into a new object, in one pass. */
 static int add_by_copy(dv_hash *out, uint64_t *size_out, dv_cache *c, const char *path,
 		       uint64_t expect_size)
@@ -221,6 +267,15 @@ static int add_by_copy(dv_hash *out, uint64_t *size_out, dv_cache *c, const char
 	in = open(path, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return dv_error_errno(DV_ERROR, "cannot open '%s'", path);
+	if (expect_size <= DV_IO_CHUNK) {
+		rc = add_small(out, size_out, c, in, path);
+		if (rc <= 0) {
+			close(in);
+			return rc;
+		}
+		lseek(in, 0, SEEK_SET);
+		rc = 0;
+	}
 	if ((rc = new_object_open(&no, c)) < 0) {
 		close(in);
 		return dv_error_wrap(rc, "cannot write to the cache '%s'", c->dir);
@@ -246,9 +301,6 @@ static int add_by_copy(dv_hash *out, uint64_t *size_out, dv_cache *c, const char
 			goto fail;
 		}
 		total += (uint64_t)n;
-		/* A small file is read whole in one call: skip the EOF read. */
-		if ((uint64_t)n == expect_size && total == expect_size && n < (ssize_t)DV_IO_CHUNK)
-			break;
 	}
 	dv_hasher_final(out, hs);
 	rc = new_object_publish(&no, c, out, false, NULL);
