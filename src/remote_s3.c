@@ -346,6 +346,7 @@ static void setup_easy(s3_conn *c, const s3_req *req, s3_xfer *x, const char *ur
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "dv/" DV_VERSION);
 	curl_easy_setopt(e, CURLOPT_AWS_SIGV4, r->sigv4);
 	/* USERNAME/PASSWORD rather than USERPWD: a key may hold a ':'. */
 	curl_easy_setopt(e, CURLOPT_USERNAME, r->creds.access_key_id);
