@@ -36,6 +36,7 @@ struct dv_source {
 	dv_repo bare;         /* otherwise: a git-only view (root and git set) */
 	dv_config *config;    /* the source's settings (owned unless local) */
 	char *tmpdir;         /* scratch: a clone, the source's config */
+	char *remote_base;    /* what a relative directory remote is relative to */
 	char commit[41];
 	dv_remote *cache_remote; /* a local source's cache */
 	dv_remote *remote;       /* its default remote, opened on first need */
@@ -48,8 +49,7 @@ static dv_repo *source_repo(dv_source *s)
 
 bool dv_source_url_is_local(const char *url)
 {
-	if (!strncmp(url, "file://", 7))
-		return true;
+	/* file:// goes through git's transport and is cloned, as git does. */
 	if (strstr(url, "://"))
 		return false;
 	/* git's scp-like syntax: a colon before any slash */
@@ -78,6 +78,7 @@ void dv_source_free(dv_source *s)
 	if (s->tmpdir)
 		dv_remove_tree(s->tmpdir);
 	free(s->tmpdir);
+	free(s->remote_base);
 	free(s->url);
 	free(s);
 }
@@ -132,6 +133,11 @@ static int open_remote_source(dv_source *s, const char *tmp_parent)
 	s->bare.root = dv_buf_detach(&dir);
 	if (rc < 0)
 		return dv_error_wrap(rc, "cannot clone the source repository");
+	/* A file:// source still has a place on this disk for relative
+	 * directory remotes to be relative to. */
+	if (!strncmp(s->url, "file://", 7))
+		dv_remote_local_path(&s->remote_base, s->url, NULL);
+	dv_error_clear();
 	return 0;
 }
 
@@ -142,6 +148,7 @@ static int open_bare_source(dv_source *s, const char *path, const char *tmp_pare
 	if (git_repository_open_bare(&s->bare.git, path) < 0)
 		return dv_git_error(path);
 	s->bare.root = dv_strdup(path);
+	s->remote_base = dv_strdup(path);
 	if ((rc = make_tmpdir(&s->tmpdir, tmp_parent)) < 0)
 		return rc;
 	return 0;
@@ -224,6 +231,7 @@ int dv_source_open(dv_source **out, const char *url, const char *rev, const char
 	if (rc < 0 || (rc = resolve_rev(s, rev)) < 0)
 		goto done;
 	if (s->local) {
+		s->remote_base = dv_strdup(s->local->root);
 		s->config = s->local->config;
 		rc = dv_remote_local_open(&s->cache_remote, s->config, "source-cache",
 					  s->local->cache->dir, s->local->cache->dir);
@@ -307,7 +315,7 @@ static int bring(dv_source_stats *stats, dv_source *s, dv_cache *cache, const dv
 	if (!missing)
 		return 0;
 	if (!s->remote) {
-		if ((rc = dv_remote_open(&s->remote, s->config, NULL, s->local ? s->local->root : NULL)) < 0) {
+		if ((rc = dv_remote_open(&s->remote, s->config, NULL, s->remote_base)) < 0) {
 			rc = dv_error_wrap(rc, "%zu object%s of the source repository '%s' %s not in "
 					   "its cache, and its default remote cannot be used", missing,
 					   missing == 1 ? "" : "s", s->url, missing == 1 ? "is" : "are");

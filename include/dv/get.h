@@ -4,13 +4,14 @@
  *
  * The source is opened through libgit2: a local path is opened in place
  * (its own cache is then the first place objects are taken from, as a
- * directory remote), anything else (https://, ssh://, host:path) is cloned
- * bare into a temporary directory.  At the requested revision the .stage
+ * directory remote), a URL (file://, https://, ssh://, host:path) is
+ * cloned bare into a temporary directory, as git clones it.  At the requested revision the .stage
  * file that tracks PATH is found (PATH may be an out, or a file or folder
  * inside a tracked directory; a plain git file works too), and the objects
  * come into OUR cache from the source's cache or from the source's default
  * remote, read from the source's .dv/config (a relative directory remote
- * resolves against the source's work tree).  Everything fetched is
+ * resolves against the source's work tree, or the path of a bare or
+ * file:// source).  Everything fetched is
  * re-hashed on the way in (remote.h).
  */
 #ifndef DV_GET_H
@@ -34,7 +35,7 @@ int dv_source_open(dv_source **out, const char *url, const char *rev, const char
 void dv_source_free(dv_source *s);
 /* The commit `rev` resolved to (40 hex). */
 const char *dv_source_commit(const dv_source *s);
-/* Is `url` a path on this machine (not https://, ssh://, host:path)? */
+/* Is `url` a path on this machine (not file://, https://, ssh://, host:path)? */
 bool dv_source_url_is_local(const char *url);
 
 /* What PATH is at the source's commit, once its objects are in a cache. */

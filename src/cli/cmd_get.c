@@ -311,7 +311,7 @@ int cmd_import(int argc, char **argv, dv_repo *repo)
 		rc = dv_error(DV_EEXISTS, "'%s' exists already: remove it or name another output with -o", rel);
 		goto done;
 	}
-	if (dv_source_url_is_local(user_url) && strncmp(user_url, "file://", 7) && user_url[0] != '/' &&
+	if (dv_source_url_is_local(user_url) && user_url[0] != '/' &&
 	    user_url[0] != '~') {
 		char *target = absolute(user_url);
 		url = relative_between(repo->root, target);
