@@ -3,8 +3,8 @@
 # middleware on 127.0.0.1, installed if needed and started by
 # tests/servers/s3.sh.  Round trips through dv push / dv pull, a second push
 # that moves nothing, a corrupt remote object, multipart uploads, credential
-# sources, wrong credentials, region and endpoint, and the server stopping
-# in the middle of a push.
+# sources, wrong credentials, region and endpoint, the server stopping in
+# the middle of a push, and gc -c deleting from the bucket.
 #
 # The server must start: when it cannot, this script fails (it never
 # skips), since CI installs it through contrib/install-deps.sh.
@@ -202,6 +202,19 @@ test_case 'the server stopping mid-push: a clear error, nothing partial visible,
 	test "$(check_remote_objects)" = 15 &&
 	cd ../clone && git pull -q && dv pull &&
 	for i in 1 2 3 4 5 6; do cmp slow/s$i ../repo/slow/s$i || exit 1; done
+'
+
+test_case 'gc -c deletes from the bucket what no kept stage references, and only that' '
+	cd repo &&
+	make_file junk.bin 3000 junk &&
+	dv add junk.bin && dv push &&
+	junk=$(object_url junk.bin | sed "s|.*/$S3_BUCKET/||") &&
+	keys | grep -qx "$junk" &&
+	dv remove junk.bin && git add -A && git commit -q -m "drop junk" &&
+	dv gc -w -c -f &&
+	keys >left &&
+	assert_not_contains left "$junk" &&
+	test "$(check_remote_objects)" = 15
 '
 
 test_done
