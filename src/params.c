@@ -1,89 +1,46 @@
 /*
  * params.c - INI params files flattened to "section.key" -> value.
  *
- * Parsing goes through the system inih (as SPEC asks for every INI file),
- * after a pre-scan for what inih would mangle silently: over-long lines
- * (cut and re-parsed as a bogus extra line) and over-long section names
- * (cut).  Entries are collected in file order and reduced to one value per
- * key at the end (a later assignment wins), which keeps the handler
- * trivial and the lookup a binary search.
+ * Parsing goes through dv_ini_parse (the system inih behind the checks
+ * that keep its compiled-in limits from mangling a file silently), so a
+ * params file is read exactly as the stage's own program reads it with
+ * inih: values as written, inline "; comments" cut.  Entries are collected
+ * in file order and reduced to one value per key at the end (a later
+ * assignment wins), which keeps the callback trivial and the lookup a
+ * binary search.
  */
-#include <ini.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dv/error.h"
 #include "dv/fs.h"
 #include "dv/git.h"
+#include "dv/ini.h"
 #include "dv/params.h"
-#include "dv/stage.h"
-
-/* inih's section buffer holds 50 bytes with the terminator. */
-#define INI_MAX_SECTION 49
 
 typedef struct {
 	dv_vec entries; /* dv_param_kv, file order */
-	char *last_section;
-	char *last_name;
 } parse_state;
 
-static int on_entry(void *user, const char *section, const char *name, const char *value)
+static int on_item(void *user, const dv_ini_item *item)
 {
 	parse_state *ps = user;
 	dv_param_kv *kv;
 
-	/* inih calls again with the same name for an indented continuation
-	 * line: join it to the value, as .stage files do. */
-	if (ps->entries.n && ps->last_name && !strcmp(ps->last_name, name) &&
-	    !strcmp(ps->last_section, section)) {
+	if (!item->name)
+		return 0; /* a section header */
+	if (item->continuation && ps->entries.n) {
+		/* An indented line continues the value, joined with one
+		 * space as in .stage files. */
 		kv = dv_vec_at(&ps->entries, dv_param_kv, ps->entries.n - 1);
-		char *joined = dv_asprintf("%s %s", kv->value, value);
+		char *joined = dv_asprintf("%s %s", kv->value, item->value);
 		free(kv->value);
 		kv->value = joined;
-		return 1;
+		return 0;
 	}
 	kv = dv_vec_push(&ps->entries);
-	kv->key = *section ? dv_asprintf("%s.%s", section, name) : dv_strdup(name);
-	kv->value = dv_strdup(value);
-	free(ps->last_section);
-	free(ps->last_name);
-	ps->last_section = dv_strdup(section);
-	ps->last_name = dv_strdup(name);
-	return 1;
-}
-
-/* Line numbers of what inih would silently get wrong, or 0. */
-static int prescan(const char *text, size_t len, const char **why)
-{
-	int line = 1;
-	const char *p = text, *end = text + len;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		const char *s = p;
-		if (n && p[n - 1] == '\r')
-			n--;
-		if (n > DV_INI_MAX_LINE) {
-			*why = "line longer than 199 bytes (inih's limit); shorten it";
-			return line;
-		}
-		while (s < p + n && (*s == ' ' || *s == '\t'))
-			s++;
-		if (s < p + n && *s == '[') {
-			const char *close = memchr(s, ']', (size_t)(p + n - s));
-			if (close && close - s - 1 > INI_MAX_SECTION) {
-				*why = "section name longer than 49 bytes (inih's limit)";
-				return line;
-			}
-		}
-		if (memchr(p, '\0', n)) {
-			*why = "NUL byte in the file";
-			return line;
-		}
-		line++;
-		p = nl ? nl + 1 : end;
-	}
+	kv->key = *item->section ? dv_asprintf("%s.%s", item->section, item->name) : dv_strdup(item->name);
+	kv->value = dv_strdup(item->value);
 	return 0;
 }
 
@@ -103,28 +60,14 @@ static int cmp_pos(const void *a, const void *b, void *entries)
 
 int dv_params_parse(dv_params **out, const char *name, const char *text, size_t len)
 {
-	parse_state ps = { DV_VEC_INIT(dv_param_kv), NULL, NULL };
+	parse_state ps = { DV_VEC_INIT(dv_param_kv) };
 	dv_params *p = NULL;
-	const char *why = NULL;
-	char *copy = NULL;
 	size_t *idx = NULL;
-	int line, rc = 0;
+	int rc;
 
 	*out = NULL;
-	if ((line = prescan(text, len, &why)) > 0) {
-		rc = dv_error(DV_ERROR, "cannot read '%s' line %d: %s", name, line, why);
+	if ((rc = dv_ini_parse(name, text, len, 0, on_item, &ps)) < 0)
 		goto done;
-	}
-	copy = dv_strndup(text, len);
-	line = ini_parse_string(copy, on_entry, &ps);
-	if (line != 0) {
-		if (line > 0)
-			rc = dv_error(DV_ERROR, "cannot read '%s' line %d: expected '[section]' or 'key = value'",
-				      name, line);
-		else
-			rc = dv_error(DV_ERROR, "cannot read '%s': out of memory", name);
-		goto done;
-	}
 	p = dv_calloc(1, sizeof(*p));
 	p->name = dv_strdup(name);
 	p->kv = (dv_vec)DV_VEC_INIT(dv_param_kv);
@@ -153,9 +96,6 @@ done:
 		free(dv_vec_at(&ps.entries, dv_param_kv, i)->value);
 	}
 	dv_vec_free(&ps.entries);
-	free(ps.last_section);
-	free(ps.last_name);
-	free(copy);
 	free(idx);
 	return rc;
 }

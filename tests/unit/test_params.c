@@ -58,9 +58,9 @@ TEST(bad_lines_name_the_file_and_line)
 	memset(line, 'a', sizeof(line));
 	memcpy(line, "[s]\nk = ", 8);
 	line[sizeof(line) - 1] = '\0';
-	CHECK_FAILS(dv_params_parse(&p, "p.ini", line, strlen(line)), "'p.ini' line 2: line longer than 199 bytes");
+	CHECK_FAILS(dv_params_parse(&p, "p.ini", line, strlen(line)), "'p.ini' line 2: line is 395 bytes, longer than the 199 bytes");
 	CHECK_FAILS(dv_params_parse(&p, "p.ini", "[a]\n[0123456789012345678901234567890123456789012345678901]\n", 60),
-		    "'p.ini' line 2: section name longer than 49 bytes");
+		    "'p.ini' line 2: section name '0123456789012345678901234567890123456789012345678901' is longer than 49 bytes");
 }
 
 TEST(load_reports_a_missing_file_as_not_found)
