@@ -414,10 +414,14 @@ static int s3_perform(s3_conn *c, const s3_req *req, s3_resp *resp)
 		}
 		setup_easy(c, req, &x, url.ptr);
 		cc = curl_easy_perform(c->easy);
+		if (x.io_errno == ENODATA) {
+			rc = dv_error(DV_ERROR, "cannot %s: the file shrank while it was read; check the cache with 'dv fsck'",
+				      req->what);
+			break;
+		}
 		if (x.io_errno) {
 			errno = x.io_errno;
-			rc = dv_error_errno(DV_ERROR, x.io_write ? "cannot write the download of '%s'" : "cannot read '%s' to upload it",
-					    req->key);
+			rc = dv_error_errno(DV_ERROR, "cannot %s: %s failed", req->what, x.io_write ? "writing" : "reading");
 			break;
 		}
 		if (cc == CURLE_OK)

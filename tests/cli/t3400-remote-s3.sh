@@ -4,7 +4,8 @@
 # tests/servers/s3.sh.  Round trips through dv push / dv pull, a second push
 # that moves nothing, a corrupt remote object, multipart uploads, credential
 # sources, wrong credentials, region and endpoint, the server stopping in
-# the middle of a push, and gc -c deleting from the bucket.
+# the middle of a push, a failed multipart upload aborted, and gc -c
+# deleting from the bucket.
 #
 # The server must start: when it cannot, this script fails (it never
 # skips), since CI installs it through contrib/install-deps.sh.
@@ -214,6 +215,31 @@ test_case 'gc -c deletes from the bucket what no kept stage references, and only
 	dv gc -w -c -f &&
 	keys >left &&
 	assert_not_contains left "$junk" &&
+	test "$(check_remote_objects)" = 15
+'
+
+test_case 'a multipart upload that fails is aborted: no object and no upload left' '
+	cd repo &&
+	make_file shrink.bin 12000000 shrink &&
+	dv add shrink.bin &&
+	h=$(xxhsum -H2 shrink.bin | cut -d" " -f1) &&
+	obj=.dv/cache/files/xxh128/$(echo $h | cut -c1-2)/$(echo $h | cut -c3-)
+	(
+		if DV_TEST_S3_MAX_SPEED=1M dv push -j 1 >shrink.out 2>shrink.err; then
+			echo 0 >shrink.rc
+		else
+			echo $? >shrink.rc
+		fi
+	) &
+	sleep 1.5
+	chmod u+w "$obj" && truncate -s 1000000 "$obj" &&
+	wait &&
+	cat shrink.err &&
+	test "$(cat shrink.rc)" = 1 &&
+	grep "^dv: error: " shrink.err | grep -q "shrank while it was read" &&
+	s3curl "$S3_ENDPOINT/$S3_BUCKET?uploads=" >uploads &&
+	assert_not_contains uploads "<Upload>" &&
+	test "$(s3curl -o /dev/null -w "%{http_code}" -I "$(object_url shrink.bin)")" = 404 &&
 	test "$(check_remote_objects)" = 15
 '
 
