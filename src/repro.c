@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dv/cache.h"
 #include "dv/error.h"
 #include "dv/fs.h"
 #include "dv/graph.h"
@@ -34,6 +35,7 @@
 #include "dv/repro.h"
 #include "dv/runcache.h"
 #include "dv/staleness.h"
+#include "dv/transfer.h"
 #include "dv/workspace.h"
 
 /* After forwarding a signal, children get this long to exit before
@@ -200,8 +202,10 @@ typedef struct {
 
 static void emit(run *r, dv_repro_event_kind kind, size_t node, const char *text, int stream)
 {
-	dv_repro_event ev = { kind, r->g->nodes[node].stage, text, stream, &r->changes[node],
-			      r->forced[node] };
+	static const dv_vec none = DV_VEC_INIT(dv_change);
+	bool has_node = node != (size_t)-1;
+	dv_repro_event ev = { kind, has_node ? r->g->nodes[node].stage : NULL, text, stream,
+			      has_node ? &r->changes[node] : &none, has_node && r->forced[node] };
 	if (r->opts->callback)
 		r->opts->callback(r->opts->ctx, &ev);
 }
@@ -734,6 +738,50 @@ static int resolve_targets(run *r)
 	return 0;
 }
 
+/* --pull: what the selected stages recorded (deps of data stages are
+ * their outs) comes from the remote, and outs missing from the work tree
+ * are checked out, so a stage whose results someone else pushed is up to
+ * date instead of stale. */
+static int pull_selected(run *r)
+{
+	dv_vec picked = DV_VEC_INIT(dv_stage *);
+	dv_vec report = DV_VEC_INIT(dv_checkout_item);
+	dv_transfer_opts topts = { .remote = r->opts->remote };
+	dv_transfer_report rep;
+	dv_checkout_opts copts = { .force = false, .relink = false };
+	dv_buf abs = DV_BUF_INIT;
+	char *msg;
+	int rc;
+
+	for (size_t i = 0; i < r->g->n; i++)
+		if (r->selected[i])
+			*(dv_stage **)dv_vec_push(&picked) = r->g->nodes[i].stage;
+	rc = dv_fetch_stages(&rep, r->repo, (dv_stage *const *)picked.items, picked.n, &topts);
+	if (rc == 0) {
+		msg = dv_asprintf("fetched %zu of %zu objects (%zu already in the cache, %zu on no remote)",
+				  rep.transferred, rep.objects, rep.up_to_date, rep.missing);
+		emit(r, DV_REPRO_PULLED, (size_t)-1, msg, 0);
+		free(msg);
+	}
+	dv_transfer_report_free(&rep);
+	for (size_t i = 0; i < picked.n && rc == 0; i++) {
+		dv_stage *st = *dv_vec_at(&picked, dv_stage *, i);
+		for (size_t j = 0; j < st->outs.n && rc == 0; j++) {
+			dv_stage_file *o = dv_stage_out(st, j);
+			char *rel = dv_stage_entry_relpath(st, o->path);
+			dv_repo_abspath(&abs, r->repo, rel);
+			if (o->has_hash && o->cache && !dv_path_exists(abs.ptr) &&
+			    dv_cache_has(r->repo->cache, &o->hash, o->is_dir))
+				rc = dv_workspace_checkout_entry(r->repo, o, rel, &copts, &report);
+			free(rel);
+		}
+	}
+	dv_checkout_report_free(&report);
+	dv_vec_free(&picked);
+	dv_buf_free(&abs);
+	return rc;
+}
+
 /* A dep that is not there and that no stage will produce can only fail
  * later, after other stages ran: refuse the whole run up front. */
 static int check_missing_deps(run *r)
@@ -824,7 +872,11 @@ int dv_repro(dv_repro_summary *summary, dv_repo *repo, const dv_repro_opts *opts
 	for (size_t i = 0; i < r.g->n; i++)
 		r.changes[i] = (dv_vec)DV_VEC_INIT(dv_change);
 	r.params = dv_params_set_new(repo, NULL);
-	if ((rc = resolve_targets(&r)) < 0 || (rc = check_missing_deps(&r)) < 0)
+	if ((rc = resolve_targets(&r)) < 0)
+		goto done;
+	if (opts->pull && !opts->dry && (rc = pull_selected(&r)) < 0)
+		goto done;
+	if ((rc = check_missing_deps(&r)) < 0)
 		goto done;
 	for (size_t i = 0; i < r.g->n; i++) {
 		const dv_graph_node *node = &r.g->nodes[i];

@@ -36,6 +36,7 @@ typedef enum {
 	DV_REPRO_FAILED,      /* the command failed (message in `text`) */
 	DV_REPRO_SKIPPED,     /* not run because an upstream stage failed */
 	DV_REPRO_NOT_CACHED,  /* up to date, outs committed to the cache */
+	DV_REPRO_PULLED,      /* --pull: `text` says what was fetched (stage NULL) */
 } dv_repro_event_kind;
 
 typedef struct {
@@ -59,6 +60,10 @@ typedef struct {
 	int jobs;          /* -j N (>= 1) */
 	bool keep_going;   /* -k: a failure stops only its downstream */
 	bool no_run_cache;
+	bool pull;         /* --pull: fetch missing objects of the selected
+			    * stages from the remote and check out missing
+			    * outs before judging anything */
+	const char *remote; /* for pull; NULL: core.remote */
 	dv_repro_callback callback;
 	void *ctx;
 } dv_repro_opts;

@@ -22,7 +22,7 @@
 
 static const char *const usage[] = {
 	"dv repro [TARGET...] [-f] [-s] [-n | --dry] [--downstream] [-j N] [-k | --keep-going]\n"
-	"                [--no-run-cache] [-q | -v]",
+	"                [--no-run-cache] [--pull [-r REMOTE]] [-q | -v]",
 	NULL,
 };
 
@@ -42,8 +42,13 @@ static void print_changes(const dv_vec *changes)
 static void on_event(void *vctx, const dv_repro_event *ev)
 {
 	print_ctx *ctx = vctx;
-	const char *name = ev->stage->name;
+	const char *name = ev->stage ? ev->stage->name : NULL;
 
+	if (ev->kind == DV_REPRO_PULLED) {
+		if (!cli_quiet)
+			printf("Pull: %s\n", ev->text);
+		return;
+	}
 	switch (ev->kind) {
 	case DV_REPRO_OUTPUT: {
 		FILE *f = ev->stream == 2 ? stderr : stdout;
@@ -102,7 +107,7 @@ static void on_event(void *vctx, const dv_repro_event *ev)
 
 int cmd_repro(int argc, char **argv, dv_repo *repo)
 {
-	enum { OPT_DOWNSTREAM = 256, OPT_NO_RUN_CACHE };
+	enum { OPT_DOWNSTREAM = 256, OPT_NO_RUN_CACHE, OPT_PULL };
 	static const struct option longopts[] = {
 		{ "force", no_argument, NULL, 'f' },
 		{ "single-item", no_argument, NULL, 's' },
@@ -111,6 +116,8 @@ int cmd_repro(int argc, char **argv, dv_repo *repo)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "keep-going", no_argument, NULL, 'k' },
 		{ "no-run-cache", no_argument, NULL, OPT_NO_RUN_CACHE },
+		{ "pull", no_argument, NULL, OPT_PULL },
+		{ "remote", required_argument, NULL, 'r' },
 		{ 0, 0, 0, 0 },
 	};
 	dv_repro_opts opts = { .jobs = 1 };
@@ -119,7 +126,7 @@ int cmd_repro(int argc, char **argv, dv_repo *repo)
 	struct dv_lock *lock = NULL;
 	int c, rc;
 
-	while ((c = cli_getopt(argc, argv, "fsnj:k", longopts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "fsnj:kr:", longopts)) != -1) {
 		switch (c) {
 		case 'f':
 			opts.force = true;
@@ -147,12 +154,20 @@ int cmd_repro(int argc, char **argv, dv_repo *repo)
 		case OPT_NO_RUN_CACHE:
 			opts.no_run_cache = true;
 			break;
+		case OPT_PULL:
+			opts.pull = true;
+			break;
+		case 'r':
+			opts.remote = optarg;
+			break;
 		case 'h':
 			return cli_usage(usage);
 		default:
 			return cli_usage_error(usage, "see 'dv repro -h'");
 		}
 	}
+	if (opts.remote && !opts.pull)
+		return cli_usage_error(usage, "-r names the remote for --pull");
 	if (opts.single && opts.downstream)
 		return cli_usage_error(usage, "-s and --downstream do not go together");
 	if ((opts.single || opts.downstream) && optind >= argc)

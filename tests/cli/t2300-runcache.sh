@@ -61,4 +61,20 @@ test_case 'stages with persistent outs or always_changed are never run-cached' '
 	test "$(wc -l <p.txt)" = 3
 '
 
+test_case 'repro --pull fetches missing outs so nothing needs to run' '
+	cd repo && rm -f runs.log &&
+	dv repro -q train && dv remote add -d store "$TRASH/store" && dv push -q &&
+	rm -rf .dv/cache model &&
+	dv repro --pull train >out &&
+	assert_contains out "Pull: fetched" &&
+	test "$(runs)" = "" && test "$(cat model/w)" = 1 &&
+	dv status --exit-code train
+'
+
+test_case 'repro --pull without a remote fails clearly' '
+	cd repo && dv remote remove store &&
+	expect_error 1 "remote" dv repro --pull train &&
+	expect_error 2 "-r names the remote for --pull" dv repro -r store
+'
+
 test_done
