@@ -58,6 +58,19 @@ check_remote_objects() {
 	echo "$n"
 }
 
+# slow_push NAME JOBS SPEED: dv push -j JOBS in the background, each
+# connection held to SPEED bytes/s (a test hook); NAME.err gets its stderr
+# and NAME.rc its exit status.
+slow_push() {
+	(
+		if DV_TEST_S3_MAX_SPEED=$3 "$DV" push -j "$2" >"$1.out" 2>"$1.err"; then
+			echo 0 >"$1.rc"
+		else
+			echo $? >"$1.rc"
+		fi
+	) &
+}
+
 test_case 'setup: a repository with files and a directory, and an s3 remote' '
 	new_repo repo && cd repo &&
 	make_file data/a.bin 100000 a &&
@@ -182,13 +195,7 @@ test_case 'the server stopping mid-push: a clear error, nothing partial visible,
 	dv add slow && git add -A && git commit -q -m slow
 	# Slow transfers (256 KiB/s per connection) so the push is surely
 	# under way when the server stops.
-	(
-		if DV_TEST_S3_MAX_SPEED=256K dv push -j 2 >push.out 2>push.err; then
-			echo 0 >push.rc
-		else
-			echo $? >push.rc
-		fi
-	) &
+	slow_push push 2 256K
 	sleep 2
 
 	s3srv stop 2>/dev/null &&
@@ -224,13 +231,7 @@ test_case 'a multipart upload that fails is aborted: no object and no upload lef
 	dv add shrink.bin &&
 	h=$(xxhsum -H2 shrink.bin | cut -d" " -f1) &&
 	obj=.dv/cache/files/xxh128/$(echo $h | cut -c1-2)/$(echo $h | cut -c3-)
-	(
-		if DV_TEST_S3_MAX_SPEED=1M dv push -j 1 >shrink.out 2>shrink.err; then
-			echo 0 >shrink.rc
-		else
-			echo $? >shrink.rc
-		fi
-	) &
+	slow_push shrink 1 1M
 	sleep 1.5
 	chmod u+w "$obj" && truncate -s 1000000 "$obj" &&
 	wait &&
