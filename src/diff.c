@@ -154,6 +154,13 @@ done:
 	return rc;
 }
 
+/* qsort of a dv_vec; an empty one has no items pointer to hand over. */
+static void sort_vec(dv_vec *v, int (*cmp)(const void *, const void *))
+{
+	if (v->n > 1)
+		qsort(v->items, v->n, v->size, cmp);
+}
+
 static int cmp_out_path(const void *a, const void *b)
 {
 	return strcmp(((const side_out *)a)->path, ((const side_out *)b)->path);
@@ -279,8 +286,8 @@ static void set_new(dv_diff_entry *e, const side_file *f)
 
 static void merge_files(dv_diff_result *res, dv_vec *a, dv_vec *b)
 {
-	qsort(a->items, a->n, sizeof(side_file), cmp_file_path);
-	qsort(b->items, b->n, sizeof(side_file), cmp_file_path);
+	sort_vec(a, cmp_file_path);
+	sort_vec(b, cmp_file_path);
 	for (size_t i = 0, j = 0; i < a->n || j < b->n;) {
 		side_file *fa = i < a->n ? dv_vec_at(a, side_file, i) : NULL;
 		side_file *fb = j < b->n ? dv_vec_at(b, side_file, j) : NULL;
@@ -325,7 +332,7 @@ static void pair_renames(dv_diff_result *res)
 	}
 	if (!deleted.n)
 		goto done;
-	qsort(deleted.items, deleted.n, sizeof(dv_diff_entry *), cmp_entry_old_hash);
+	sort_vec(&deleted, cmp_entry_old_hash);
 	gone = dv_calloc(res->entries.n, sizeof(*gone));
 	for (size_t i = 0; i < res->entries.n; i++) {
 		dv_diff_entry *e = dv_vec_at(&res->entries, dv_diff_entry, i);
@@ -394,8 +401,8 @@ int dv_diff(dv_diff_result *out, dv_repo *repo, const char *a, const char *b)
 
 	/* Outs with the same path and hash on both sides are unchanged:
 	 * skip them before reading any manifest. */
-	qsort(outs_a.items, outs_a.n, sizeof(side_out), cmp_out_path);
-	qsort(outs_b.items, outs_b.n, sizeof(side_out), cmp_out_path);
+	sort_vec(&outs_a, cmp_out_path);
+	sort_vec(&outs_b, cmp_out_path);
 	for (size_t i = 0, j = 0; i < outs_a.n || j < outs_b.n;) {
 		side_out *oa = i < outs_a.n ? dv_vec_at(&outs_a, side_out, i) : NULL;
 		side_out *ob = j < outs_b.n ? dv_vec_at(&outs_b, side_out, j) : NULL;
@@ -413,7 +420,7 @@ int dv_diff(dv_diff_result *out, dv_repo *repo, const char *a, const char *b)
 	}
 	merge_files(out, &files_a, &files_b);
 	pair_renames(out);
-	qsort(out->entries.items, out->entries.n, sizeof(dv_diff_entry), cmp_entry);
+	sort_vec(&out->entries, cmp_entry);
 done:
 	outs_free(&outs_a);
 	outs_free(&outs_b);
