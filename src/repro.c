@@ -196,6 +196,7 @@ typedef struct {
 	dv_params_set *params;
 	dv_strvec to_stage;
 	bool stop, interrupted;
+	int seen_signals;
 	int64_t kill_deadline_ns;
 	char *first_failure;
 } run;
@@ -630,9 +631,28 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* A signal stops everything: no stage is judged or started after it. */
+static void note_signal(run *r)
+{
+	if (!r->interrupted) {
+		r->interrupted = r->stop = true;
+		r->sum->interrupted = true;
+		r->sum->sig = sig_last;
+		r->kill_deadline_ns = mono_ns() + (int64_t)KILL_GRACE_MS * 1000000;
+	}
+	r->seen_signals = sig_count;
+}
+
 static void schedule(run *r)
 {
 	while (!r->stop) {
+		if (sig_count) {
+			/* Arrived while judging or recording: pass it on to
+			 * what runs, start nothing more. */
+			kill_all(r, sig_last);
+			note_signal(r);
+			break;
+		}
 		if (r->nready) {
 			evaluate(r, queue_pop(r, r->ready, &r->nready));
 		} else if (r->nrunnable && r->njobs < (size_t)r->opts->jobs) {
@@ -646,7 +666,6 @@ static void schedule(run *r)
 static int event_loop(run *r)
 {
 	struct pollfd *pfd = dv_calloc(2 * (size_t)r->opts->jobs + 1, sizeof(*pfd));
-	int seen_count = 0;
 
 	for (;;) {
 		size_t n = 0;
@@ -681,17 +700,11 @@ static int event_loop(run *r)
 			for (int s = 0; s < 2; s++)
 				if (r->jobs[i].fd[s] >= 0)
 					drain(r, &r->jobs[i], s, false);
-		if (sig_count != seen_count) {
+		if (sig_count != r->seen_signals) {
 			/* First signal: pass it on and wait; another one, or
 			 * the grace period running out: SIGKILL. */
-			kill_all(r, seen_count ? SIGKILL : sig_last);
-			if (!r->interrupted) {
-				r->interrupted = r->stop = true;
-				r->sum->interrupted = true;
-				r->sum->sig = sig_last;
-				r->kill_deadline_ns = mono_ns() + (int64_t)KILL_GRACE_MS * 1000000;
-			}
-			seen_count = sig_count;
+			kill_all(r, r->interrupted ? SIGKILL : sig_last);
+			note_signal(r);
 		} else if (r->interrupted && mono_ns() >= r->kill_deadline_ns) {
 			kill_all(r, SIGKILL);
 		}
