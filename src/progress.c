@@ -31,6 +31,7 @@ struct dv_progress {
 	_Atomic int64_t last_draw_ns;
 	atomic_flag drawing;
 	bool draw;
+	bool forced; /* DV_PROGRESS=1: draw at once, and always the final line */
 	bool drawn;
 	uint64_t kill_after;
 };
@@ -42,11 +43,12 @@ void dv_progress_enable(bool on)
 	progress_enabled = on;
 }
 
-static bool want_drawing(void)
+static bool want_drawing(bool *forced)
 {
 	const char *env = getenv("DV_PROGRESS");
+	*forced = false;
 	if (env && *env)
-		return strcmp(env, "0") != 0;
+		return (*forced = strcmp(env, "0") != 0);
 	return progress_enabled && isatty(STDERR_FILENO);
 }
 
@@ -59,7 +61,7 @@ dv_progress *dv_progress_new(const char *what, uint64_t total_objects, uint64_t 
 	p->total_objects = total_objects;
 	p->total_bytes = total_bytes;
 	p->start_ns = dv_now_ns();
-	p->draw = want_drawing();
+	p->draw = want_drawing(&p->forced);
 	atomic_flag_clear(&p->drawing);
 	if (kill_after && *kill_after)
 		p->kill_after = strtoull(kill_after, NULL, 10);
@@ -120,7 +122,7 @@ void dv_progress_add(dv_progress *p, uint64_t objects, uint64_t bytes)
 	if (!p->draw)
 		return;
 	now = dv_now_ns();
-	if (now - p->start_ns < FIRST_DRAW_NS || now - p->last_draw_ns < REDRAW_NS)
+	if ((!p->forced && now - p->start_ns < FIRST_DRAW_NS) || now - p->last_draw_ns < REDRAW_NS)
 		return;
 	if (atomic_flag_test_and_set(&p->drawing))
 		return; /* another thread is drawing */
@@ -134,7 +136,7 @@ void dv_progress_done(dv_progress *p)
 	if (!p)
 		return;
 	/* Only a bar that was shown gets its final state, ending the line. */
-	if (p->draw && p->drawn)
+	if (p->draw && (p->drawn || p->forced))
 		draw(p, dv_now_ns(), true);
 	free(p->what);
 	free(p);

@@ -537,6 +537,12 @@ int dv_push(dv_transfer_report *rep, dv_repo *repo, const dv_transfer_opts *opts
 	memset(rep, 0, sizeof(*rep));
 	if ((rc = open_remote(&r, repo, opts)) < 0)
 		goto done;
+	if (!strcmp(r->ops->kind, "http")) {
+		/* remote.h: HTTP is fetch-only; say so before any work. */
+		rc = dv_error(DV_EUSAGE, "cannot push to remote '%s': HTTP remotes are read-only; push to "
+			      "the directory, SSH or S3 remote the web server publishes", r->name);
+		goto done;
+	}
 	if ((rc = collect(&s, repo, opts)) < 0)
 		goto done;
 	if (opts->run_cache) {

@@ -61,7 +61,7 @@ static int checkout_targets(dv_repo *repo, const cli_transfer_args *a, bool quie
 				"'dv commit' records them, 'dv pull -f' discards them\n", shown);
 			break;
 		case DV_CO_MISSING:
-			/* Already named by the fetch, as not on the remote. */
+			/* Already named by the fetch (not on the remote, corrupt). */
 			failed = 1;
 			if (quiet_missing)
 				break;
@@ -100,7 +100,7 @@ int cmd_pull(int argc, char **argv, dv_repo *repo)
 		goto done;
 	}
 	rc = cli_transfer_print(&rep, fetch_rc, "fetched", &a, repo);
-	if (checkout_targets(repo, &a, rep.missing > 0))
+	if (checkout_targets(repo, &a, rep.missing + rep.failed > 0))
 		rc = 1;
 done:
 	dv_transfer_report_free(&rep);
