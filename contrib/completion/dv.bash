@@ -1,0 +1,170 @@
+# bash completion for dv                                   -*- shell-script -*-
+#
+# Source it from ~/.bashrc (or install it as
+# /usr/share/bash-completion/completions/dv):
+#     . /path/to/dv/contrib/completion/dv.bash
+#
+# Completes every command of `dv help`, each command's options, and their
+# values: remote names for -r, git revisions for commands that compare
+# revisions, .stage files and tracked paths for TARGETs, config keys.
+
+_dv_commands="init add status commit checkout remove move unprotect config stage dag
+repro params metrics remote push fetch pull gc diff fsck install uninstall get import
+update help version"
+
+# _dv_opts CMD [SUB]: the options of a command (and subcommand)
+_dv_opts() {
+	case $1 in
+	init) echo "-f --force" ;;
+	add | unprotect) echo "" ;;
+	status) echo "--json --exit-code -c --cloud -r --remote -j --jobs" ;;
+	commit) echo "-f --force" ;;
+	checkout) echo "-f --force --relink" ;;
+	remove) echo "--outs" ;;
+	move) echo "" ;;
+	config) echo "--system --global --project --local --unset --list --show-origin --json" ;;
+	stage)
+		case $2 in
+		add) echo "-n --name -d --deps -o --outs -O --outs-no-cache -p --params -m --metrics
+			--plot --persist --always-changed --desc -f --force" ;;
+		list) echo "--all --json" ;;
+		esac ;;
+	dag) echo "--dot --mermaid --json" ;;
+	repro) echo "-f --force -s --single-item -n --dry --downstream -j --jobs -k --keep-going
+		--no-run-cache --pull -r --remote" ;;
+	params) echo "--all --json" ;;
+	metrics)
+		case $2 in
+		show) echo "-A --all-commits --json" ;;
+		diff) echo "--all --json" ;;
+		esac ;;
+	remote)
+		case $2 in
+		add) echo "-d --default --local -f --force" ;;
+		list) echo "--json" ;;
+		modify) echo "--local --unset" ;;
+		default) echo "--local --unset" ;;
+		esac ;;
+	push | fetch) echo "-r --remote -j --jobs --all-commits --run-cache --json" ;;
+	pull) echo "-r --remote -j --jobs --all-commits --run-cache -f --force --json" ;;
+	gc) echo "-w --workspace -a --all-branches -T --all-tags -A --all-commits -c --cloud
+		-r --remote -n --dry-run -f --force" ;;
+	diff) echo "--json" ;;
+	fsck) echo "-j --jobs --json" ;;
+	install | uninstall) echo "" ;;
+	get | import) echo "-o --out --rev -j --jobs" ;;
+	update) echo "--rev -j --jobs" ;;
+	esac
+}
+
+_dv_subcommands() {
+	case $1 in
+	stage) echo "add list" ;;
+	params) echo "diff" ;;
+	metrics) echo "show diff" ;;
+	remote) echo "add list modify remove default" ;;
+	esac
+}
+
+_dv_remotes() {
+	dv remote list 2>/dev/null | cut -f1
+}
+
+_dv_revisions() {
+	git for-each-ref --format='%(refname:short)' refs/heads refs/tags refs/remotes 2>/dev/null
+	echo HEAD
+}
+
+_dv_stage_files() {
+	git ls-files -co --exclude-standard -- '*.stage' 2>/dev/null
+}
+
+_dv_config_keys() {
+	echo "core.remote core.autostage cache.dir cache.type cache.protected"
+	for r in $(_dv_remotes); do
+		for k in url endpoint region profile access_key_id secret_access_key session_token \
+			user port keyfile jobs multipart_chunk; do
+			echo "remote.$r.$k"
+		done
+	done
+}
+
+_dv() {
+	local cur prev cmd sub i words_left
+	COMPREPLY=()
+	cur=${COMP_WORDS[COMP_CWORD]}
+	prev=${COMP_WORDS[COMP_CWORD - 1]}
+
+	# The command is the first word after the global options (-C DIR, -q, -v).
+	cmd= sub=
+	i=1
+	while [ $i -lt "$COMP_CWORD" ]; do
+		case ${COMP_WORDS[i]} in
+		-C) i=$((i + 1)) ;;
+		-*) ;;
+		*)
+			if [ -z "$cmd" ]; then
+				cmd=${COMP_WORDS[i]}
+			elif [ -z "$sub" ] && [ -n "$(_dv_subcommands "$cmd")" ]; then
+				sub=${COMP_WORDS[i]}
+			fi ;;
+		esac
+		i=$((i + 1))
+	done
+
+	if [ "$prev" = -C ]; then
+		COMPREPLY=($(compgen -d -- "$cur"))
+		return
+	fi
+	if [ -z "$cmd" ]; then
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "-C -q --quiet -v --verbose -h --help --version" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$_dv_commands" -- "$cur"))
+		fi
+		return
+	fi
+
+	# Values of options that take one.  --rev names a revision of the
+	# SOURCE repository, which completion cannot see.
+	case $prev in
+	-r | --remote)
+		COMPREPLY=($(compgen -W "$(_dv_remotes)" -- "$cur")); return ;;
+	--rev | -j | --jobs | --name | --desc)
+		return ;;
+	-n)
+		[ "$cmd $sub" = "stage add" ] && return ;;
+	-o | --out | --outs | -O | --outs-no-cache | -d | --deps | -m | --metrics | --plot | -p | --params)
+		COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	esac
+
+	if [ -z "$sub" ] && [ -n "$(_dv_subcommands "$cmd")" ] && [[ $cur != -* ]]; then
+		COMPREPLY=($(compgen -W "$(_dv_subcommands "$cmd")" -- "$cur"))
+		return
+	fi
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$(_dv_opts "$cmd" "$sub") -q --quiet -v --verbose -h --help" -- "$cur"))
+		return
+	fi
+	case $cmd in
+	help)
+		COMPREPLY=($(compgen -W "$_dv_commands" -- "$cur")) ;;
+	diff | params | metrics)
+		COMPREPLY=($(compgen -W "$(_dv_revisions)" -- "$cur")) ;;
+	status | commit | checkout | remove | repro | push | fetch | pull | dag | update)
+		COMPREPLY=($(compgen -W "$(_dv_stage_files)" -- "$cur") $(compgen -f -- "$cur")) ;;
+	config)
+		COMPREPLY=($(compgen -W "$(_dv_config_keys)" -- "$cur")) ;;
+	remote)
+		case $sub in
+		modify | remove | default) COMPREPLY=($(compgen -W "$(_dv_remotes)" -- "$cur")) ;;
+		esac ;;
+	get | import)
+		COMPREPLY=($(compgen -d -- "$cur")) ;;
+	gc | fsck | install | uninstall | init | version) ;;
+	*)
+		COMPREPLY=($(compgen -f -- "$cur")) ;;
+	esac
+}
+
+complete -o filenames -F _dv dv
