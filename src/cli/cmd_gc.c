@@ -29,6 +29,11 @@ static double mib(uint64_t bytes)
 	return (double)bytes / (1024.0 * 1024.0);
 }
 
+static const char *objects_word(size_t n)
+{
+	return n == 1 ? "object" : "objects";
+}
+
 static void print_dry_run(const dv_gc_plan *plan, const dv_remote *remote)
 {
 	char text[64];
@@ -61,8 +66,8 @@ static bool confirm(const dv_gc_plan *plan, const dv_remote *remote)
 			  "rerun with -f to delete, or -n to list what would go");
 		return false;
 	}
-	fprintf(stderr, "Remove %zu objects (%.1f MiB) from the cache", plan->garbage.n,
-		mib(plan->garbage_bytes));
+	fprintf(stderr, "Remove %zu %s (%.1f MiB) from the cache", plan->garbage.n,
+		objects_word(plan->garbage.n), mib(plan->garbage_bytes));
 	if (plan->with_remote)
 		fprintf(stderr, " and %zu from remote '%s' (which other clones may share)",
 			plan->remote_garbage.n, remote->name);
@@ -153,12 +158,15 @@ int cmd_gc(int argc, char **argv, dv_repo *repo)
 		goto done;
 	}
 	if (!force && !confirm(&plan, remote)) {
+		fprintf(stderr, "nothing removed\n");
 		rc = 1;
 		goto done;
 	}
 	rc = dv_gc_apply(&removed, &remote_removed, repo, &plan, remote);
-	cli_info("removed %zu objects from the cache, freeing %llu bytes (%.1f MiB)", removed,
-		 (unsigned long long)plan.garbage_bytes, mib(plan.garbage_bytes));
+	cli_info("removed %zu %s from the cache", removed, objects_word(removed));
+	if (rc == 0)
+		cli_info(", freeing %llu bytes (%.1f MiB)", (unsigned long long)plan.garbage_bytes,
+			 mib(plan.garbage_bytes));
 	if (plan.with_remote)
 		cli_info(" and %zu from remote '%s'", remote_removed, remote->name);
 	cli_info("\n");
