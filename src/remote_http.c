@@ -239,8 +239,10 @@ static int http_fetch(dv_remote *r, dv_cache *cache, dv_transfer *items, size_t 
 	CURLM *multi;
 
 	pthread_once(&curl_once, curl_init_once);
+	/* At most `jobs` requests are ever added, so at most `jobs`
+	 * connections; capping connections in curl as well would make a
+	 * request queue behind one the server is closing. */
 	multi = curl_multi_init();
-	curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)jobs);
 	for (;;) {
 		CURLMsg *msg;
 		int left;
@@ -257,10 +259,12 @@ static int http_fetch(dv_remote *r, dv_cache *cache, dv_transfer *items, size_t 
 		}
 		if (curl_multi_perform(multi, &running) != CURLM_OK)
 			break;
+		bool freed = false;
 		while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
 			download *d = NULL;
 			if (msg->msg != CURLMSG_DONE)
 				continue;
+			freed = true;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&d);
 			CURLcode cc = msg->data.result;
 			if (finish_download(d, hr, cache, multi, cc, p) < 0 && is_fatal(cc) && !fatal)
@@ -273,7 +277,13 @@ static int http_fetch(dv_remote *r, dv_cache *cache, dv_transfer *items, size_t 
 			if (!busy)
 				break;
 		}
-		curl_multi_poll(multi, NULL, 0, 1000, NULL);
+		if (freed)
+			continue; /* refill the free slots before waiting */
+		long wait_ms = 1000;
+		curl_multi_timeout(multi, &wait_ms);
+		if (wait_ms < 0 || wait_ms > 1000)
+			wait_ms = 1000;
+		curl_multi_poll(multi, NULL, 0, (int)wait_ms, NULL);
 	}
 	for (int i = 0; i < jobs; i++)
 		if (slots[i].h)

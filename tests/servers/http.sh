@@ -2,7 +2,9 @@
 # http.sh - a plain, read-only HTTP server on 127.0.0.1 for the HTTP remote
 # tests: python3's http.server on a free port, serving ROOT.
 #
-#   eval "$(sh tests/servers/http.sh start DIR ROOT)"   start; print exports
+#   eval "$(sh tests/servers/http.sh start DIR ROOT [PORT])"
+#                                                        start (on PORT, or a
+#                                                        free port); print exports
 #   sh tests/servers/http.sh stop DIR                    stop it
 #
 # DIR holds the pid and the log.  The export line:
@@ -26,7 +28,7 @@ s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)' "$1" 2
 }
 
 start() {
-	dir=$1 root=$2
+	dir=$1 root=$2 want_port=${3:-}
 	[ -x "$PYTHON" ] || die "no python3 at '$PYTHON': install the Debian package 'python3'"
 	mkdir -p "$dir" "$root"
 	dir=$(cd "$dir" && pwd)
@@ -34,7 +36,7 @@ start() {
 	tries=0
 	while :; do
 		tries=$((tries + 1))
-		port=$(free_port)
+		port=${want_port:-$(free_port)}
 		"$PYTHON" -m http.server --bind 127.0.0.1 --directory "$root" "$port" \
 			</dev/null >"$dir/http.log" 2>&1 &
 		pid=$!
@@ -70,7 +72,7 @@ stop() {
 }
 
 case "${1:-}" in
-start) [ $# -eq 3 ] || die "usage: http.sh start DIR ROOT"; start "$2" "$3" ;;
+start) [ $# -eq 3 ] || [ $# -eq 4 ] || die "usage: http.sh start DIR ROOT [PORT]"; start "$2" "$3" "${4:-}" ;;
 stop) [ $# -eq 2 ] || die "usage: http.sh stop DIR"; stop "$2" ;;
-*) die "usage: http.sh start DIR ROOT | stop DIR" ;;
+*) die "usage: http.sh start DIR ROOT [PORT] | stop DIR" ;;
 esac
