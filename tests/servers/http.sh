@@ -37,8 +37,14 @@ start() {
 	while :; do
 		tries=$((tries + 1))
 		port=${want_port:-$(free_port)}
-		"$PYTHON" -m http.server --bind 127.0.0.1 --directory "$root" "$port" \
-			</dev/null >"$dir/http.log" 2>&1 &
+		# python3 -m http.server, with a listen backlog deep enough for
+		# dv's parallel requests (the default 5 drops connections, which
+		# then wait a second for a TCP retransmit).
+		"$PYTHON" -c 'import functools, http.server, sys
+http.server.ThreadingHTTPServer.request_queue_size = 128
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[2])
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), handler).serve_forever()' \
+			"$port" "$root" </dev/null >"$dir/http.log" 2>&1 &
 		pid=$!
 		echo "$pid" >"$dir/http.pid"
 		up=
