@@ -244,6 +244,19 @@ bool dv_transfer_is_object(const dv_transfer *t)
 	return has_prefix(t->relpath, "files/");
 }
 
+int dv_transfer_tmp_open(int *fd_out, dv_buf *path_out, dv_cache *c, const dv_transfer *t)
+{
+	dv_buf final = DV_BUF_INIT;
+	int rc;
+
+	dv_transfer_local_path(&final, c, t);
+	rc = dv_tmpfile_open(fd_out, path_out, final.ptr, 0444);
+	if (rc < 0 && dv_mkdir_parent(final.ptr) == 0)
+		rc = dv_tmpfile_open(fd_out, path_out, final.ptr, 0444);
+	dv_buf_free(&final);
+	return rc;
+}
+
 int dv_transfer_adopt(dv_cache *c, const char *tmp_path, const dv_transfer *t,
 		      const dv_remote *r)
 {

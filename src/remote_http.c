@@ -182,7 +182,7 @@ static int start_download(download *d, http_remote *hr, dv_cache *cache, CURLM *
 	memset(d, 0, sizeof(*d));
 	dv_buf_init(&d->tmp);
 	d->t = t;
-	if ((rc = dv_cache_tmp_open(&d->fd, &d->tmp, cache)) < 0)
+	if ((rc = dv_transfer_tmp_open(&d->fd, &d->tmp, cache, t)) < 0)
 		return rc;
 	if (!(d->h = new_handle(hr, t->relpath, d->errbuf))) {
 		dv_tmpfile_abort(d->fd, d->tmp.ptr);

@@ -210,7 +210,7 @@ static int fetch_one(local_remote *lr, dv_cache *cache, dv_transfer *t, uint64_t
 	where = dv_asprintf("remote '%s'", lr->base.name);
 	if ((rc = open_source(&in, src.ptr, t, where)) < 0)
 		goto done;
-	if ((rc = dv_cache_tmp_open(&out, &tmp, cache)) < 0)
+	if ((rc = dv_transfer_tmp_open(&out, &tmp, cache, t)) < 0)
 		goto done;
 	rc = dv_copy_fd(out, in, bytes);
 	if (close(out) < 0)

@@ -51,7 +51,8 @@
 
 extern char **environ;
 
-#define SSH_DEFAULT_JOBS 1
+/* jobs: threads storing received objects (file creation is the cost). */
+#define SSH_DEFAULT_JOBS 4
 /* A push batch: each is one tar stream, renamed into place as a whole. */
 #define BATCH_BYTES (1ULL << 30)
 #define BATCH_OBJECTS 20000
@@ -815,7 +816,7 @@ static int receive_entry(ssh_remote *sr, struct archive *a, dv_cache *cache, dv_
 	uint64_t total = 0;
 	int fd = -1, rc, ar;
 
-	if ((rc = dv_cache_tmp_open(&fd, &tmp, cache)) < 0) {
+	if ((rc = dv_transfer_tmp_open(&fd, &tmp, cache, t)) < 0) {
 		*stream_broken = true; /* the cache cannot take anything */
 		goto done;
 	}
@@ -854,6 +855,105 @@ done:
 
 /* Read one tar stream from the session into the cache, matching entries
  * to items; items that never arrive are not on the remote. */
+/* Small objects are read whole from the stream and stored by a few writer
+ * threads: creating thousands of files, not reading the stream, is what
+ * costs, and it overlaps well.  Bigger ones are streamed to disk inline. */
+#define SMALL_OBJECT (1u << 20)
+#define QUEUE_SLOTS 64
+
+typedef struct {
+	dv_transfer *t;
+	char *data;
+	size_t len;
+} store_job;
+
+typedef struct {
+	pthread_mutex_t mu;
+	pthread_cond_t not_empty, not_full;
+	store_job q[QUEUE_SLOTS];
+	size_t head, n;
+	bool closed;
+	ssh_remote *sr;
+	dv_cache *cache;
+	dv_progress *progress;
+} store_pool;
+
+static int store_bytes(ssh_remote *sr, dv_cache *cache, dv_transfer *t, const char *data, size_t len)
+{
+	dv_buf tmp = DV_BUF_INIT;
+	int fd = -1, rc;
+
+	if ((rc = dv_transfer_tmp_open(&fd, &tmp, cache, t)) < 0)
+		goto done;
+	if (dv_write_all(fd, data, len) < 0 || close(fd) < 0) {
+		rc = dv_error_errno(DV_ERROR, "cannot write into the cache '%s'", cache->dir);
+		dv_tmpfile_abort(-1, tmp.ptr);
+		goto done;
+	}
+	rc = dv_transfer_adopt(cache, tmp.ptr, t, &sr->base);
+done:
+	dv_buf_free(&tmp);
+	return rc;
+}
+
+static void *store_worker(void *arg)
+{
+	store_pool *sp = arg;
+	for (;;) {
+		store_job job;
+		int rc;
+		pthread_mutex_lock(&sp->mu);
+		while (!sp->n && !sp->closed)
+			pthread_cond_wait(&sp->not_empty, &sp->mu);
+		if (!sp->n) {
+			pthread_mutex_unlock(&sp->mu);
+			return NULL;
+		}
+		job = sp->q[sp->head];
+		sp->head = (sp->head + 1) % QUEUE_SLOTS;
+		sp->n--;
+		pthread_cond_signal(&sp->not_full);
+		pthread_mutex_unlock(&sp->mu);
+		rc = store_bytes(sp->sr, sp->cache, job.t, job.data, job.len);
+		if (rc < 0) {
+			dv_transfer_fail(job.t, rc);
+		} else {
+			job.t->status = 0;
+			dv_progress_add(sp->progress, 1, job.len);
+		}
+		free(job.data);
+	}
+}
+
+static void store_queue(store_pool *sp, dv_transfer *t, char *data, size_t len)
+{
+	pthread_mutex_lock(&sp->mu);
+	while (sp->n == QUEUE_SLOTS)
+		pthread_cond_wait(&sp->not_full, &sp->mu);
+	sp->q[(sp->head + sp->n) % QUEUE_SLOTS] = (store_job){ t, data, len };
+	sp->n++;
+	pthread_cond_signal(&sp->not_empty);
+	pthread_mutex_unlock(&sp->mu);
+}
+
+/* Read a small entry's data whole; <0 when the stream broke. */
+static int read_small(char **out, size_t *len_out, struct archive *a, size_t size)
+{
+	char *data = dv_malloc(size ? size : 1);
+	size_t got = 0;
+	while (got < size) {
+		la_ssize_t n = archive_read_data(a, data + got, size - got);
+		if (n <= 0) {
+			free(data);
+			return DV_ERROR;
+		}
+		got += (size_t)n;
+	}
+	*out = data;
+	*len_out = size;
+	return 0;
+}
+
 static int receive_archive(ssh_remote *sr, ssh_session *s, bool blockwise, dv_cache *cache,
 			   dv_transfer *items, size_t n, dv_progress *p)
 {
@@ -861,9 +961,15 @@ static int receive_archive(ssh_remote *sr, ssh_session *s, bool blockwise, dv_ca
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
 	tar_source src = { s, blockwise, { 0 } };
+	store_pool sp = { .sr = sr, .cache = cache, .progress = p };
+	int nworkers = sr->base.jobs < 1 ? 1 : sr->base.jobs > 16 ? 16 : sr->base.jobs;
+	pthread_t workers[16];
 	bool broken = false;
-	int rc = 0, ar;
+	int rc = 0, ar = ARCHIVE_OK, started = 0;
 
+	pthread_mutex_init(&sp.mu, NULL);
+	pthread_cond_init(&sp.not_empty, NULL);
+	pthread_cond_init(&sp.not_full, NULL);
 	for (size_t i = 0; i < n; i++)
 		index[i] = &items[i];
 	qsort(index, n, sizeof(*index), cmp_item_path);
@@ -878,8 +984,14 @@ static int receive_archive(ssh_remote *sr, ssh_session *s, bool blockwise, dv_ca
 		broken = true;
 		goto done;
 	}
+	for (int i = 0; i < nworkers; i++)
+		if (pthread_create(&workers[i], NULL, store_worker, &sp) != 0)
+			break;
+		else
+			started++;
 	while (!broken && (ar = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		const char *path = archive_entry_pathname(e);
+		la_int64_t size = archive_entry_size(e);
 		dv_transfer *t;
 		uint64_t bytes = 0;
 		while (path && path[0] == '.' && path[1] == '/')
@@ -887,6 +999,17 @@ static int receive_archive(ssh_remote *sr, ssh_session *s, bool blockwise, dv_ca
 		t = path ? find_item(index, n, path) : NULL;
 		if (!t || t->status != 1 || archive_entry_filetype(e) != AE_IFREG)
 			continue; /* not asked for: libarchive skips its data */
+		if (started && size >= 0 && size <= SMALL_OBJECT) {
+			char *data;
+			size_t len;
+			if (read_small(&data, &len, a, (size_t)size) < 0) {
+				ar = ARCHIVE_FATAL;
+				break;
+			}
+			t->status = 2; /* queued: the writer sets the outcome */
+			store_queue(&sp, t, data, len);
+			continue;
+		}
 		rc = receive_entry(sr, a, cache, t, &bytes, &broken);
 		if (rc < 0)
 			dv_transfer_fail(t, rc);
@@ -895,6 +1018,12 @@ static int receive_archive(ssh_remote *sr, ssh_session *s, bool blockwise, dv_ca
 			dv_progress_add(p, 1, bytes);
 		}
 	}
+	pthread_mutex_lock(&sp.mu);
+	sp.closed = true;
+	pthread_cond_broadcast(&sp.not_empty);
+	pthread_mutex_unlock(&sp.mu);
+	for (int i = 0; i < started; i++)
+		pthread_join(workers[i], NULL);
 	if (!broken && ar != ARCHIVE_EOF) {
 		/* Truncated: the connection or the server went away mid-stream.
 		 * (Input may belong to the list writer: only close output.) */
@@ -909,6 +1038,9 @@ static int receive_archive(ssh_remote *sr, ssh_session *s, bool blockwise, dv_ca
 	}
 done:
 	archive_read_free(a);
+	pthread_mutex_destroy(&sp.mu);
+	pthread_cond_destroy(&sp.not_empty);
+	pthread_cond_destroy(&sp.not_full);
 	if (broken)
 		fail_pending(items, n, rc < 0 ? rc : DV_ERROR);
 	free(index);

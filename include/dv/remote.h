@@ -115,7 +115,12 @@ void dv_transfer_local_path(dv_buf *out, const dv_cache *c, const dv_transfer *t
  * entries ("runs/...") are not: their hash is zero and they are stored by
  * path. */
 bool dv_transfer_is_object(const dv_transfer *t);
-/* Take a downloaded temp file (from dv_cache_tmp_open) into the cache as
+/* A temp file for downloading item `t`, beside its final place in the
+ * cache (so dv_transfer_adopt renames within one directory, which is much
+ * cheaper than across directories when thousands of objects arrive). */
+int dv_transfer_tmp_open(int *fd_out, dv_buf *path_out, dv_cache *c, const dv_transfer *t);
+/* Take a downloaded temp file (from dv_transfer_tmp_open or
+ * dv_cache_tmp_open) into the cache as
  * item `t`: an object is re-hashed by dv_cache_adopt_tmp (a mismatch is
  * DV_ECORRUPT naming the object and remote `r`, and nothing enters the
  * cache); a run-cache entry is renamed into place.  Consumes tmp_path. */
