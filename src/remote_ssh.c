@@ -226,18 +226,6 @@ fail:
 
 /* --- the ssh process -------------------------------------------------- */
 
-static void shell_quote(dv_buf *out, const char *s)
-{
-	dv_buf_putc(out, '\'');
-	for (; *s; s++) {
-		if (*s == '\'')
-			dv_buf_puts(out, "'\\''");
-		else
-			dv_buf_putc(out, *s);
-	}
-	dv_buf_putc(out, '\'');
-}
-
 static void build_argv(dv_strvec *argv, const ssh_remote *sr, const char *remote_cmd)
 {
 	const char *custom = getenv("DV_SSH_COMMAND");
@@ -389,9 +377,9 @@ static int session_start(ssh_session **out, ssh_remote *sr)
 		goto fail;
 	}
 	dv_buf_puts(&cmd, "sh -c ");
-	shell_quote(&cmd, REMOTE_SCRIPT);
+	dv_buf_put_shell_quoted(&cmd, REMOTE_SCRIPT);
 	dv_buf_puts(&cmd, " dv-remote ");
-	shell_quote(&cmd, sr->root);
+	dv_buf_put_shell_quoted(&cmd, sr->root);
 	build_argv(&argv, sr, cmd.ptr);
 
 	posix_spawn_file_actions_init(&fa);

@@ -5,17 +5,14 @@
  * The set of objects is built once, deduplicated by object path (the same
  * file in ten commits or ten directories moves once): outs of the target
  * stages, the files listed by each directory manifest, and with
- * --all-commits the outs of every .stage blob in history.  History is read
- * straight through libgit2: a revwalk over every ref, a pre-order walk of
- * each commit's tree that skips trees it has already seen, and each
- * distinct .stage blob parsed once, so a long history with few changes
- * costs little more than one commit.
+ * --all-commits whatever dv_objects_collect (objects.h, shared with gc)
+ * finds in history.  Entries keep the path they were reached through, so
+ * a missing object is named as the user knows it.
  *
  * Order matters for an interrupted push: files go before the manifests
  * that list them and run-cache entries last, so a remote never holds a
  * manifest or run entry whose objects are not there yet.
  */
-#include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +20,8 @@
 #include "dv/cache.h"
 #include "dv/error.h"
 #include "dv/fs.h"
-#include "dv/git.h"
 #include "dv/manifest.h"
+#include "dv/objects.h"
 #include "dv/remote.h"
 #include "dv/transfer.h"
 #include "dv/workspace.h"
@@ -266,144 +263,33 @@ static void add_run_objects(objset *s, const dv_cache *c, const char *relpath)
 	dv_buf_free(&text);
 }
 
-/* --- every commit --------------------------------------------------------- */
-
-typedef struct {
-	dv_repo *repo;
-	objset *s;
-	strmap seen;       /* git object ids already walked / parsed */
-	const dv_strvec *targets;
-	int rc;
-} history_walk;
-
-static bool stage_matches(const dv_stage *st, const dv_strvec *targets)
-{
-	if (!targets || !targets->n)
-		return true;
-	for (size_t i = 0; i < targets->n; i++) {
-		const char *t = targets->v[i];
-		char *with_suffix = dv_asprintf("%s%s", t, DV_STAGE_SUFFIX);
-		bool hit = !strcmp(st->path, t) || !strcmp(st->path, with_suffix);
-		free(with_suffix);
-		for (size_t j = 0; !hit && j < st->outs.n; j++) {
-			char *rel = dv_stage_entry_relpath(st, dv_stage_out(st, j)->path);
-			hit = dv_path_is_within(rel, t) || dv_path_is_within(t, rel);
-			free(rel);
-		}
-		if (hit)
-			return true;
-	}
-	return false;
-}
-
-static int visit_tree_entry(const char *root, const git_tree_entry *e, void *payload)
-{
-	history_walk *w = payload;
-	const char *name = git_tree_entry_name(e);
-	size_t nl = strlen(name), sl = strlen(DV_STAGE_SUFFIX);
-	char id[GIT_OID_HEXSZ + 1];
-	git_blob *blob = NULL;
-	dv_stage *st = NULL;
-	char *path, *key;
-
-	git_oid_tostr(id, sizeof(id), git_tree_entry_id(e));
-	if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
-		/* A tree seen before holds the same stages: skip it, unless
-		 * targets make the place it sits at matter. */
-		if (w->targets && w->targets->n)
-			return 0;
-		return strmap_put(&w->seen, id, 0) ? 0 : 1;
-	}
-	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB || nl <= sl || strcmp(name + nl - sl, DV_STAGE_SUFFIX))
-		return 0;
-	path = dv_asprintf("%s%s", root, name);
-	key = w->targets && w->targets->n ? dv_asprintf("%s:%s", id, path) : dv_strdup(id);
-	if (strmap_put(&w->seen, key, 0) &&
-	    git_blob_lookup(&blob, w->repo->git, git_tree_entry_id(e)) == 0) {
-		/* A .stage file an old commit got wrong is history, not an error
-		 * of this push: it is skipped. */
-		if (dv_stage_parse(&st, path, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob)) == 0 &&
-		    stage_matches(st, w->targets))
-			add_stage(w->s, st, false);
-		dv_stage_free(st);
-		git_blob_free(blob);
-		dv_error_clear();
-	}
-	free(key);
-	free(path);
-	return 0;
-}
-
-static int collect_history(objset *s, dv_repo *repo, const dv_strvec *targets)
-{
-	history_walk w = { repo, s, { NULL, NULL, 0, 0 }, targets, 0 };
-	git_revwalk *walk = NULL;
-	git_oid oid;
-	int rc = 0, err;
-
-	if (git_revwalk_new(&walk, repo->git) < 0)
-		return dv_git_error("cannot walk the git history");
-	git_revwalk_sorting(walk, GIT_SORT_NONE);
-	/* Every ref, and HEAD (which may be detached); a repository without
-	 * commits has no history to read. */
-	git_revwalk_push_glob(walk, "refs");
-	git_revwalk_push_head(walk);
-	while ((err = git_revwalk_next(&oid, walk)) == 0) {
-		git_commit *commit = NULL;
-		git_tree *tree = NULL;
-		if (git_commit_lookup(&commit, repo->git, &oid) < 0 || git_commit_tree(&tree, commit) < 0) {
-			rc = dv_git_error("cannot read commit");
-			git_commit_free(commit);
-			break;
-		}
-		char *root_key = dv_asprintf("root %s", git_oid_tostr_s(git_tree_id(tree)));
-		if ((targets && targets->n) || strmap_put(&w.seen, root_key, 0))
-			git_tree_walk(tree, GIT_TREEWALK_PRE, visit_tree_entry, &w);
-		free(root_key);
-		git_tree_free(tree);
-		git_commit_free(commit);
-	}
-	if (rc == 0 && err != GIT_ITEROVER && err != GIT_ENOTFOUND)
-		rc = dv_git_error("cannot walk the git history");
-	git_revwalk_free(walk);
-	strmap_free(&w.seen);
-	return rc;
-}
-
 /* The objects the options ask for, before manifests are expanded. */
 static int collect(objset *s, dv_repo *repo, const dv_transfer_opts *opts)
 {
 	dv_vec stages = DV_VEC_INIT(dv_stage *);
-	dv_strvec targets = DV_STRVEC_INIT;
 	int rc;
 
 	if (opts->all_commits) {
-		for (size_t i = 0; i < opts->ntargets; i++) {
-			char *rel;
-			if ((rc = dv_repo_relpath(&rel, repo, opts->targets[i])) < 0)
-				goto done;
-			dv_strvec_push_take(&targets, rel);
+		/* History (every commit of every ref) and the work tree, read by
+		 * the module gc uses too, so both agree on what is referenced. */
+		dv_used_objects u;
+		if (opts->ntargets)
+			return dv_error(DV_EUSAGE, "--all-commits takes no targets: it moves what every commit references");
+		dv_used_objects_init(&u);
+		rc = dv_objects_collect(&u, repo, DV_SCOPE_WORKSPACE | DV_SCOPE_COMMITS);
+		for (size_t i = 0; rc == 0 && i < dv_objset_count(&u.objects); i++) {
+			const dv_objref *o = dv_objset_at(&u.objects, i);
+			objset_add_object(s, &o->hash, o->is_dir, 0, NULL);
 		}
-		if ((rc = collect_history(s, repo, &targets)) < 0)
-			goto done;
-		/* The work tree too: stages not committed yet. */
-		if ((rc = dv_workspace_load_stages(&stages, repo)) < 0)
-			goto done;
-		for (size_t i = 0; i < stages.n; i++) {
-			dv_stage *st = *dv_vec_at(&stages, dv_stage *, i);
-			if (stage_matches(st, &targets))
-				add_stage(s, st, false);
-		}
-	} else {
-		if ((rc = dv_workspace_load_targets(&stages, repo, opts->targets, opts->ntargets)) < 0)
-			goto done;
-		for (size_t i = 0; i < stages.n; i++)
-			add_stage(s, *dv_vec_at(&stages, dv_stage *, i), false);
+		dv_used_objects_free(&u);
+		return rc;
 	}
-	rc = 0;
+	if ((rc = dv_workspace_load_targets(&stages, repo, opts->targets, opts->ntargets)) < 0)
+		goto done;
+	for (size_t i = 0; i < stages.n; i++)
+		add_stage(s, *dv_vec_at(&stages, dv_stage *, i), false);
 done:
 	dv_stages_free(&stages);
-	dv_strvec_free(&targets);
 	return rc;
 }
 
@@ -466,6 +352,11 @@ static void note(dv_transfer_report *rep, const obj *o, const char *fmt, const c
 	dv_buf_free(&line);
 }
 
+typedef struct {
+	size_t item;  /* the first item that failed this way */
+	size_t count;
+} fail_group;
+
 /* Push or fetch objects idx[0..n) of s as one batch; fold results into rep. */
 static int move_batch(dv_transfer_report *rep, dv_remote *r, dv_cache *c, objset *s,
 		      const size_t *idx, size_t n, bool push)
@@ -473,6 +364,8 @@ static int move_batch(dv_transfer_report *rep, dv_remote *r, dv_cache *c, objset
 	dv_transfer *items;
 	dv_progress *p;
 	uint64_t total = 0;
+	strmap groups = { NULL, NULL, 0, 0 };
+	dv_vec failures = DV_VEC_INIT(fail_group);
 	char *what;
 	int rc, first = 0;
 
@@ -508,12 +401,35 @@ static int move_batch(dv_transfer_report *rep, dv_remote *r, dv_cache *c, objset
 			rep->missing++;
 			note(rep, o, "'%s' is not on remote '%s'", r->name);
 		} else {
+			size_t g;
 			rep->failed++;
 			if (!first)
 				first = dv_error(items[i].status, "%s", items[i].error);
-			note(rep, o, "'%s': %s", items[i].error);
+			if (strmap_get(&groups, items[i].error, &g)) {
+				dv_vec_at(&failures, fail_group, g)->count++;
+			} else {
+				fail_group *fg = dv_vec_push(&failures);
+				fg->item = i;
+				fg->count = 1;
+				strmap_put(&groups, items[i].error, failures.n - 1);
+			}
 		}
 	}
+	/* One line per distinct failure: a lost connection fails every
+	 * object alike and is said once. */
+	for (size_t g = 0; g < failures.n; g++) {
+		fail_group *fg = dv_vec_at(&failures, fail_group, g);
+		const obj *o = OBJ(s, idx[fg->item]);
+		if (fg->count == 1) {
+			note(rep, o, "'%s': %s", items[fg->item].error);
+		} else {
+			dv_strvec_push_take(&rep->messages,
+					    dv_asprintf("%s (%zu objects, e.g. '%s')", items[fg->item].error,
+							fg->count, o->label ? o->label : o->relpath));
+		}
+	}
+	strmap_free(&groups);
+	dv_vec_free(&failures);
 	dv_transfers_free(items, n);
 	return first;
 }

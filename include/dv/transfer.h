@@ -5,9 +5,8 @@
  *
  * Which objects: every cached out of the target stages (every stage when
  * there are no targets), a directory's manifest AND every file it lists;
- * with all_commits, the outs of the .stage files of every commit reachable
- * from any ref (read through libgit2, each distinct blob once) and of the
- * work tree; with run_cache, the run-cache entries and the objects they
+ * with all_commits (no targets then), the outs of the .stage files of
+ * every commit reachable from any ref and of the work tree (objects.h); with run_cache, the run-cache entries and the objects they
  * name.  The remote is listed once, what the other side already has is
  * skipped, and the rest goes to the backend as one batch.
  */

@@ -6,7 +6,6 @@
  */
 #include "cli.h"
 #include "commands.h"
-#include "dv/lock.h"
 #include "transfer_cli.h"
 
 static const char *const usage[] = {
@@ -16,18 +15,5 @@ static const char *const usage[] = {
 
 int cmd_fetch(int argc, char **argv, dv_repo *repo)
 {
-	cli_transfer_args a = { 0 };
-	dv_transfer_report rep;
-	struct dv_lock *lock;
-	int rc;
-
-	if ((rc = cli_transfer_parse(&a, argc, argv, usage, false)) >= 0)
-		return rc;
-	if (!(lock = cli_lock(repo)))
-		return 1;
-	rc = dv_fetch(&rep, repo, &a.t);
-	rc = cli_transfer_print(&rep, rc, "fetched", &a, repo);
-	dv_transfer_report_free(&rep);
-	dv_lock_release(lock);
-	return rc;
+	return cli_transfer_command(argc, argv, repo, usage, false);
 }

@@ -12,6 +12,7 @@
 
 #include "dv/config.h"
 #include "dv/error.h"
+#include "dv/lock.h"
 #include "dv/remote.h"
 #include "transfer_cli.h"
 
@@ -115,4 +116,22 @@ int cli_transfer_print(const dv_transfer_report *rep, int rc, const char *verb,
 		return 1;
 	}
 	return 0;
+}
+
+int cli_transfer_command(int argc, char **argv, dv_repo *repo, const char *const *usage, bool push)
+{
+	cli_transfer_args a = { 0 };
+	dv_transfer_report rep;
+	struct dv_lock *lock;
+	int rc;
+
+	if ((rc = cli_transfer_parse(&a, argc, argv, usage, false)) >= 0)
+		return rc;
+	if (!(lock = cli_lock(repo)))
+		return 1;
+	rc = push ? dv_push(&rep, repo, &a.t) : dv_fetch(&rep, repo, &a.t);
+	rc = cli_transfer_print(&rep, rc, push ? "pushed" : "fetched", &a, repo);
+	dv_transfer_report_free(&rep);
+	dv_lock_release(lock);
+	return rc;
 }

@@ -25,4 +25,7 @@ int cli_transfer_parse(cli_transfer_args *a, int argc, char **argv, const char *
 int cli_transfer_print(const dv_transfer_report *rep, int rc, const char *verb,
 		       const cli_transfer_args *a, dv_repo *repo);
 
+/* The whole of `dv push` (push) or `dv fetch`: parse, lock, move, report. */
+int cli_transfer_command(int argc, char **argv, dv_repo *repo, const char *const *usage, bool push);
+
 #endif

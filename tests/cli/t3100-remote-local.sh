@@ -187,7 +187,8 @@ test_case '--all-commits pushes and fetches the objects of every commit' '
 	cd .. && git clone -q repo clone7 && cd clone7 &&
 	dv fetch -r hist >out && test ! -f .dv/cache/$old &&
 	dv fetch -r hist --all-commits >out && assert_contains out "1 object fetched" &&
-	test -f .dv/cache/$old
+	test -f .dv/cache/$old &&
+	expect_error 2 "--all-commits takes no targets" dv fetch -r hist --all-commits model.bin
 '
 
 test_case 'a progress line shows objects, bytes and rate when asked for' '
