@@ -95,8 +95,12 @@ int dv_parse_jobs(int *out, const char *text, const char *what)
 
 const char *dv_remote_config(const dv_config *cfg, const char *name, const char *key)
 {
-	char *full = dv_asprintf("remote.%s.%s", name, key);
-	const char *v = dv_config_get(cfg, full);
+	char *full;
+	const char *v;
+	if (!cfg)
+		return NULL;
+	full = dv_asprintf("remote.%s.%s", name, key);
+	v = dv_config_get(cfg, full);
 	free(full);
 	return v;
 }
