@@ -191,6 +191,21 @@ test_case '--all-commits pushes and fetches the objects of every commit' '
 	expect_error 2 "--all-commits takes no targets" dv fetch -r hist --all-commits model.bin
 '
 
+test_case '--run-cache moves run-cache entries and the objects they name' '
+	git init -q rc && cd rc && dv init -q &&
+	echo input >in.txt && dv add -q in.txt &&
+	dv stage add -n double -d in.txt -o out.txt "cat in.txt in.txt >out.txt" >/dev/null &&
+	dv repro -q && entry=$(cd .dv/cache && find runs -type f) && test -n "$entry" &&
+	dv remote add -d origin ../store-rc && git add -A && git commit -q -m rc &&
+	dv push >out && assert_contains out "2 objects pushed" && test ! -e ../store-rc/$entry &&
+	dv push --run-cache >out && assert_contains out "1 object pushed" &&
+	test -f ../store-rc/$entry &&
+	cd .. && git clone -q rc rc-clone && cd rc-clone &&
+	dv fetch --run-cache >out && assert_contains out "3 objects fetched" &&
+	test -f .dv/cache/$entry &&
+	test -f .dv/cache/$(object_of ../rc/out.txt)
+'
+
 test_case 'a progress line shows objects, bytes and rate when asked for' '
 	cd repo &&
 	dv remote add prog ../store-prog &&
