@@ -4,6 +4,7 @@
  * Growth doubles capacity so appends are amortised O(1); an empty buffer
  * points at a shared static "" so it is a valid C string without allocating.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,4 +187,25 @@ void dv_vec_free(dv_vec *v)
 	free(v->items);
 	v->items = NULL;
 	v->n = v->cap = 0;
+}
+
+static pthread_key_t io_key;
+static pthread_once_t io_once = PTHREAD_ONCE_INIT;
+
+static void io_key_create(void)
+{
+	/* free() runs for every thread that took a buffer, workers included. */
+	pthread_key_create(&io_key, free);
+}
+
+char *dv_io_buffer(void)
+{
+	char *buf;
+	pthread_once(&io_once, io_key_create);
+	buf = pthread_getspecific(io_key);
+	if (!buf) {
+		buf = dv_malloc(DV_IO_BUFFER_SIZE);
+		pthread_setspecific(io_key, buf);
+	}
+	return buf;
 }

@@ -214,13 +214,11 @@ done:
  * on ext4 is several times cheaper than an O_TMPFILE per object. */
 static int add_small(dv_hash *out, uint64_t *size_out, dv_cache *c, int in, const char *path)
 {
-	static _Thread_local char *buf;
+	char *buf = dv_io_buffer();
 	dv_buf obj = DV_BUF_INIT, tmp = DV_BUF_INIT;
 	size_t len = 0;
 	int fd, rc = 0;
 
-	if (!buf)
-		buf = dv_malloc(DV_IO_CHUNK + 1);
 	for (;;) {
 		ssize_t n = read(in, buf + len, DV_IO_CHUNK + 1 - len);
 		if (n < 0) {
@@ -258,7 +256,7 @@ done:
 static int add_by_copy(dv_hash *out, uint64_t *size_out, dv_cache *c, const char *path,
 		       uint64_t expect_size)
 {
-	static _Thread_local char *buf;
+	char *buf = dv_io_buffer();
 	dv_hasher *hs = NULL;
 	new_object no;
 	uint64_t total = 0;
@@ -280,8 +278,6 @@ static int add_by_copy(dv_hash *out, uint64_t *size_out, dv_cache *c, const char
 		close(in);
 		return dv_error_wrap(rc, "cannot write to the cache '%s'", c->dir);
 	}
-	if (!buf)
-		buf = dv_malloc(DV_IO_CHUNK);
 	hs = dv_hasher_new();
 	if (expect_size > DV_IO_CHUNK)
 		posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);

@@ -265,7 +265,7 @@ int dv_remove_tree(const char *path)
 int dv_copy_fd(int dst, int src, uint64_t *copied)
 {
 	uint64_t total = 0;
-	static _Thread_local char *buf;
+	char *buf;
 	enum { BUFSZ = 1 << 20 };
 
 	for (;;) {
@@ -285,8 +285,7 @@ int dv_copy_fd(int dst, int src, uint64_t *copied)
 		}
 		total += (uint64_t)n;
 	}
-	if (!buf)
-		buf = dv_malloc(BUFSZ);
+	buf = dv_io_buffer();
 	for (;;) {
 		ssize_t n = read(src, buf, BUFSZ);
 		if (n < 0) {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "dv/buf.h"
 #include "dv/error.h"
 #include "dv/hash.h"
 
@@ -57,15 +58,12 @@ void dv_hasher_free(dv_hasher *hs)
 	free(hs);
 }
 
-static _Thread_local char *io_buf;
-
 int dv_hash_fd(dv_hash *out, uint64_t *size_out, int fd, const char *name)
 {
 	dv_hasher *hs = dv_hasher_new();
 	uint64_t total = 0;
+	char *io_buf = dv_io_buffer();
 
-	if (!io_buf)
-		io_buf = dv_malloc(DV_IO_CHUNK);
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	for (;;) {
 		ssize_t n = read(fd, io_buf, DV_IO_CHUNK);

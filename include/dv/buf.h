@@ -49,6 +49,12 @@ void dv_strvec_sort(dv_strvec *sv);                   /* bytewise */
 int dv_strvec_contains(const dv_strvec *sv, const char *s);
 void dv_strvec_free(dv_strvec *sv);
 
+/* The calling thread's scratch buffer for streaming I/O, DV_IO_BUFFER_SIZE
+ * bytes, freed when the thread exits.  One per thread, shared by every
+ * module: never hold it across a call into another dv function. */
+#define DV_IO_BUFFER_SIZE ((1u << 20) + 1)
+char *dv_io_buffer(void);
+
 /* A vector of fixed-size elements, for structs. */
 typedef struct {
 	void *items;

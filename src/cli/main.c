@@ -150,14 +150,14 @@ int main(int argc, char **argv)
 		return cli_usage_error(NULL, "'%s' is not a dv command; see 'dv help'", argv[i]);
 	argc -= i;
 	argv += i;
-	for (int j = 1; j < argc; j++) {
-		if (!strcmp(argv[j], "--"))
-			break;
-		if (!strcmp(argv[j], "--help")) {
-			char page[128];
-			snprintf(page, sizeof(page), "dv-%s", cmd->name);
-			return show_man_page(page);
-		}
+	/* `dv CMD --help` or `dv CMD SUBCMD --help` shows the manual; a
+	 * --help further on belongs to something else (the CMD of `dv stage
+	 * add -n x grep --help`). */
+	if ((argc > 1 && !strcmp(argv[1], "--help")) ||
+	    (argc > 2 && argv[1][0] != '-' && !strcmp(argv[2], "--help"))) {
+		char page[128];
+		snprintf(page, sizeof(page), "dv-%s", cmd->name);
+		return show_man_page(page);
 	}
 
 	dv_git_global_init();
