@@ -54,8 +54,8 @@ extern char **environ;
 /* jobs: threads storing received objects (file creation is the cost). */
 #define SSH_DEFAULT_JOBS 4
 /* A push batch: each is one tar stream, renamed into place as a whole. */
-#define BATCH_BYTES (1ULL << 30)
-#define BATCH_OBJECTS 20000
+#define BATCH_BYTES (2ULL << 30)
+#define BATCH_OBJECTS 100000
 /* Up to this many objects are fetched with `get`, which keeps the
  * connection open for further requests; more go in one final `fetch`. */
 #define GET_MAX 128
