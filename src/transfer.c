@@ -215,6 +215,7 @@ static int expand_manifests(size_t *unread, objset *s, const dv_cache *c)
 		if ((rc = dv_cache_read(&text, c, &o->hash, true)) < 0 ||
 		    (rc = dv_manifest_parse(&m, text.ptr, text.len, o->relpath)) < 0)
 			break;
+		o->size = text.len; /* the manifest's own bytes, for progress */
 		/* The vector may move as files are added: copy what we need. */
 		dir_label = o->label ? dv_strdup(o->label) : NULL;
 		for (size_t j = 0; j < m.entries.n; j++) {
