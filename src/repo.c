@@ -38,7 +38,8 @@ static int open_git(git_repository **git, char **root, const char *start)
 	char *real;
 	size_t n;
 
-	if (git_repository_open_ext(git, start, 0, NULL) < 0)
+	/* GIT_CEILING_DIRECTORIES bounds the search as it does for git. */
+	if (git_repository_open_ext(git, start, 0, getenv("GIT_CEILING_DIRECTORIES")) < 0)
 		return dv_error(DV_ENOTFOUND, "not a git repository (or any parent up to /): run 'git init' first");
 	workdir = git_repository_workdir(*git);
 	if (!workdir) {

@@ -20,6 +20,9 @@ TRASH=$TEST_ROOT/trash
 export HOME=$TEST_ROOT/home
 export XDG_CONFIG_HOME=$HOME/.config
 export GIT_CONFIG_NOSYSTEM=1
+# The build directory usually lies inside dv's own clone: neither git nor
+# dv may find that repository from a test's scratch directory.
+export GIT_CEILING_DIRECTORIES=$TRASH
 export DV_CONFIG_SYSTEM=$TEST_ROOT/etc-dv-config
 export GIT_AUTHOR_NAME='dv test' GIT_AUTHOR_EMAIL='test@dv.invalid'
 export GIT_COMMITTER_NAME='dv test' GIT_COMMITTER_EMAIL='test@dv.invalid'
