@@ -204,4 +204,7 @@ test_case 'an unreachable host and a missing ssh program are clear errors' '
 	expect_error 1 "cannot run '"'"'ssh'"'"'" env -u DV_SSH_COMMAND PATH=/nonexistent "$DV" push -r down
 '
 
+# test_done removes $TEST_ROOT (and the pid file the EXIT trap needs) on
+# success: stop the server first.
+sshd_ctl stop "$SSHD_DIR"
 test_done

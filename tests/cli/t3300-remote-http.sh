@@ -114,4 +114,7 @@ test_case 'a fetch killed halfway keeps what arrived; a rerun fetches the rest' 
 	diff -r many ../repo/many
 '
 
+# test_done removes $TEST_ROOT (and the pid file the EXIT trap needs) on
+# success: stop the server first.
+http_ctl stop "$HTTP_DIR"
 test_done
