@@ -499,14 +499,32 @@ fail:
 	return rc;
 }
 
+static _Thread_local int no_reflink_seen;
+
 /* Create `dest` atomically as a link of one type to `obj`. */
 static int link_one(dv_link_type type, const char *obj, const char *dest, unsigned mode)
 {
 	dv_buf tmp = DV_BUF_INIT;
 	int fd = -1, in = -1, rc = -1;
 
-	if (type == DV_LINK_COPY)
-		return dv_copy_file(dest, obj, mode);
+	if (type == DV_LINK_COPY) {
+		/* Work-tree files are not fsynced one by one (git does not
+		 * either): 20,000 fsyncs would dominate a checkout. */
+		int in = open(obj, O_RDONLY | O_CLOEXEC);
+		if (in < 0)
+			return dv_error_errno(DV_ERROR, "cannot open '%s'", obj);
+		if ((rc = dv_tmpfile_open(&fd, &tmp, dest, mode)) == 0) {
+			if (dv_copy_fd(fd, in, NULL) < 0) {
+				rc = dv_error_errno(DV_ERROR, "cannot copy '%s' to '%s'", obj, dest);
+				dv_tmpfile_abort(fd, tmp.ptr);
+			} else {
+				rc = dv_tmpfile_commit_nosync(fd, tmp.ptr, dest);
+			}
+		}
+		close(in);
+		dv_buf_free(&tmp);
+		return rc;
+	}
 	if (dv_tmpfile_open(&fd, &tmp, dest, mode) < 0)
 		return -1;
 	switch (type) {
@@ -519,6 +537,9 @@ static int link_one(dv_link_type type, const char *obj, const char *dest, unsign
 		}
 		if (in >= 0)
 			close(in);
+		/* Not supported here: stop trying it for every file. */
+		if (errno == EOPNOTSUPP || errno == EXDEV || errno == EINVAL || errno == ENOTTY)
+			no_reflink_seen = 1;
 		break;
 	case DV_LINK_HARDLINK:
 		/* A hardlink shares the object's read-only mode: it cannot carry
@@ -569,7 +590,13 @@ int dv_cache_link_out(dv_cache *c, const dv_hash *h, const char *dest, unsigned 
 	if ((rc = dv_mkdir_parent(dest)) < 0)
 		goto done;
 	for (int i = 0; i < c->ntypes; i++) {
-		if (link_one(c->types[i], obj.ptr, dest, mode) == 0) {
+		if (c->types[i] == DV_LINK_REFLINK && c->no_reflink)
+			continue;
+		no_reflink_seen = 0;
+		rc = link_one(c->types[i], obj.ptr, dest, mode);
+		if (no_reflink_seen)
+			c->no_reflink = 1;
+		if (rc == 0) {
 			if (used)
 				*used = c->types[i];
 			goto done;
