@@ -619,6 +619,23 @@ int dv_workspace_checkout_entry(dv_repo *repo, const dv_stage_file *entry, const
 	return checkout_file(repo, &entry->hash, relpath, opts, report);
 }
 
+void dv_workspace_checkout_stages(dv_repo *repo, const dv_vec *stages, const dv_checkout_opts *opts,
+				  dv_vec *report)
+{
+	for (size_t i = 0; i < stages->n; i++) {
+		dv_stage *st = *dv_vec_at(stages, dv_stage *, i);
+		for (size_t j = 0; j < st->outs.n; j++) {
+			dv_stage_file *out = dv_stage_out(st, j);
+			char *rel;
+			if (!out->cache || !out->has_hash)
+				continue;
+			rel = dv_stage_entry_relpath(st, out->path);
+			dv_workspace_checkout_entry(repo, out, rel, opts, report);
+			free(rel);
+		}
+	}
+}
+
 /* ---- finding stages ------------------------------------------------------------ */
 
 /* Directory names a .gitignore in `abs` lists as "/name": dv's own entries

@@ -71,6 +71,10 @@ typedef struct {
 int dv_workspace_checkout_entry(dv_repo *repo, const dv_stage_file *entry, const char *relpath,
 				const dv_checkout_opts *opts, dv_vec *report);
 void dv_checkout_report_free(dv_vec *report);
+/* dv_workspace_checkout_entry for every cached, recorded out of `stages`
+ * (a dv_vec of dv_stage*). */
+void dv_workspace_checkout_stages(dv_repo *repo, const dv_vec *stages, const dv_checkout_opts *opts,
+				  dv_vec *report);
 
 /* Replace links into the cache at `relpath` (a file or every file of a
  * directory) by writable copies of their own, so editing them cannot touch

@@ -51,18 +51,7 @@ int cmd_checkout(int argc, char **argv, dv_repo *repo)
 		failed = cli_fail(rc);
 		goto done;
 	}
-	for (size_t i = 0; i < stages.n; i++) {
-		dv_stage *st = *dv_vec_at(&stages, dv_stage *, i);
-		for (size_t j = 0; j < st->outs.n; j++) {
-			dv_stage_file *out = dv_stage_out(st, j);
-			char *rel;
-			if (!out->cache || !out->has_hash)
-				continue;
-			rel = dv_stage_entry_relpath(st, out->path);
-			dv_workspace_checkout_entry(repo, out, rel, &opts, &report);
-			free(rel);
-		}
-	}
+	dv_workspace_checkout_stages(repo, &stages, &opts, &report);
 	for (size_t i = 0; i < report.n; i++) {
 		dv_checkout_item *it = dv_vec_at(&report, dv_checkout_item, i);
 		char *shown = dv_repo_display_path(repo, it->path);
