@@ -10,6 +10,8 @@
 #include "cli.h"
 #include "dv/error.h"
 #include "dv/lock.h"
+#include "dv/staleness.h"
+#include "dv/workspace.h"
 
 int cli_exit_code(int rc)
 {
@@ -125,4 +127,35 @@ struct dv_lock *cli_lock(dv_repo *repo)
 		return NULL;
 	}
 	return lock;
+}
+
+int cli_change_stages(dv_repo *repo, char *const *targets, size_t ntargets, cli_stage_fn fn,
+		      void *ctx, const char *verb)
+{
+	dv_vec stages = DV_VEC_INIT(dv_stage *);
+	dv_strvec to_stage = DV_STRVEC_INIT;
+	struct dv_lock *lock;
+	int rc, failed = 0;
+
+	if (!(lock = cli_lock(repo)))
+		return 1;
+	if ((rc = dv_workspace_load_targets(&stages, repo, targets, ntargets)) < 0) {
+		failed = cli_fail(rc);
+		goto done;
+	}
+	for (size_t i = 0; i < stages.n; i++) {
+		dv_stage *st = *dv_vec_at(&stages, dv_stage *, i);
+		if ((rc = fn(repo, st, &to_stage, ctx)) < 0)
+			failed = cli_fail(rc);
+		else
+			cli_info("%s %s\n", verb, st->path);
+	}
+	if ((rc = dv_stage_git_add(repo, &to_stage)) < 0)
+		failed = cli_fail(rc);
+done:
+	dv_stages_free(&stages);
+	dv_strvec_free(&to_stage);
+	dv_repo_save_statcache(repo);
+	dv_lock_release(lock);
+	return failed;
 }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 
 #include "dv/repo.h"
+#include "dv/stage.h"
 
 typedef int (*dv_cmd_fn)(int argc, char **argv, dv_repo *repo);
 
@@ -48,6 +49,14 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
 /* Acquire the repository lock or print why not; returns NULL on failure. */
 struct dv_lock;
 struct dv_lock *cli_lock(dv_repo *repo);
+
+/* The body of commands that change .stage files (commit, remove): take the
+ * lock, load the TARGETs' stages (every stage when ntargets == 0), call
+ * `fn` on each (printing "<verb> <path>" or the error), stage what the
+ * calls collected in git, release.  Returns the exit code. */
+typedef int (*cli_stage_fn)(dv_repo *repo, dv_stage *st, dv_strvec *to_stage, void *ctx);
+int cli_change_stages(dv_repo *repo, char *const *targets, size_t ntargets, cli_stage_fn fn,
+		      void *ctx, const char *verb);
 
 /* Exit code for a library status: 0, 2 for DV_EUSAGE, 1 otherwise. */
 int cli_exit_code(int rc);

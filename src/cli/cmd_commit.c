@@ -18,8 +18,9 @@ static const char *const usage[] = {
 	NULL,
 };
 
-static int commit_stage(dv_repo *repo, dv_stage *st, dv_strvec *to_stage)
+static int commit_stage(dv_repo *repo, dv_stage *st, dv_strvec *to_stage, void *unused)
 {
+	(void)unused;
 	int rc = 0;
 	if (st->is_command) {
 		rc = dv_stage_record(repo, st);
@@ -42,10 +43,7 @@ int cmd_commit(int argc, char **argv, dv_repo *repo)
 		{ "force", no_argument, NULL, 'f' },
 		{ 0, 0, 0, 0 },
 	};
-	dv_vec stages = DV_VEC_INIT(dv_stage *);
-	dv_strvec to_stage = DV_STRVEC_INIT;
-	struct dv_lock *lock;
-	int c, rc, failed = 0;
+	int c;
 
 	while ((c = cli_getopt(argc, argv, "f", longopts)) != -1) {
 		switch (c) {
@@ -57,26 +55,5 @@ int cmd_commit(int argc, char **argv, dv_repo *repo)
 			return cli_usage_error(usage, "see 'dv commit -h'");
 		}
 	}
-	if (!(lock = cli_lock(repo)))
-		return 1;
-	if ((rc = dv_workspace_load_targets(&stages, repo, argv + optind, (size_t)(argc - optind))) < 0) {
-		failed = cli_fail(rc);
-		goto done;
-	}
-	for (size_t i = 0; i < stages.n; i++) {
-		dv_stage *st = *dv_vec_at(&stages, dv_stage *, i);
-		if ((rc = commit_stage(repo, st, &to_stage)) < 0) {
-			failed = cli_fail(rc);
-			continue;
-		}
-		cli_info("committed %s\n", st->path);
-	}
-	if ((rc = dv_stage_git_add(repo, &to_stage)) < 0)
-		failed = cli_fail(rc);
-done:
-	dv_stages_free(&stages);
-	dv_strvec_free(&to_stage);
-	dv_repo_save_statcache(repo);
-	dv_lock_release(lock);
-	return failed;
+	return cli_change_stages(repo, argv + optind, (size_t)(argc - optind), commit_stage, NULL, "committed");
 }

@@ -21,8 +21,9 @@ static const char *const usage[] = {
 	NULL,
 };
 
-static int remove_stage(dv_repo *repo, dv_stage *st, bool outs, dv_strvec *to_stage)
+static int remove_stage(dv_repo *repo, dv_stage *st, dv_strvec *to_stage, void *ctx)
 {
+	bool outs = *(bool *)ctx;
 	dv_buf abs = DV_BUF_INIT;
 	int rc = 0;
 
@@ -56,11 +57,8 @@ int cmd_remove(int argc, char **argv, dv_repo *repo)
 		{ "outs", no_argument, NULL, 'O' },
 		{ 0, 0, 0, 0 },
 	};
-	dv_vec stages = DV_VEC_INIT(dv_stage *);
-	dv_strvec to_stage = DV_STRVEC_INIT;
-	struct dv_lock *lock;
 	bool outs = false;
-	int c, rc, failed = 0;
+	int c;
 
 	while ((c = cli_getopt(argc, argv, "", longopts)) != -1) {
 		switch (c) {
@@ -75,25 +73,5 @@ int cmd_remove(int argc, char **argv, dv_repo *repo)
 	}
 	if (optind >= argc)
 		return cli_usage_error(usage, "name the .stage files, stages or tracked paths to remove");
-	if (!(lock = cli_lock(repo)))
-		return 1;
-	if ((rc = dv_workspace_load_targets(&stages, repo, argv + optind, (size_t)(argc - optind))) < 0) {
-		failed = cli_fail(rc);
-		goto done;
-	}
-	for (size_t i = 0; i < stages.n; i++) {
-		dv_stage *st = *dv_vec_at(&stages, dv_stage *, i);
-		if ((rc = remove_stage(repo, st, outs, &to_stage)) < 0)
-			failed = cli_fail(rc);
-		else
-			cli_info("removed %s\n", st->path);
-	}
-	if ((rc = dv_stage_git_add(repo, &to_stage)) < 0)
-		failed = cli_fail(rc);
-done:
-	dv_stages_free(&stages);
-	dv_strvec_free(&to_stage);
-	dv_repo_save_statcache(repo);
-	dv_lock_release(lock);
-	return failed;
+	return cli_change_stages(repo, argv + optind, (size_t)(argc - optind), remove_stage, &outs, "removed");
 }
