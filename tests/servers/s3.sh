@@ -65,8 +65,14 @@ elif [[ -n ${S3_PORT:-} ]]; then
 	PORT=$S3_PORT
 elif [[ $cmd == start ]]; then
 	PORT=
+	# Below the kernel's ephemeral range: an outgoing connection (Swift's
+	# own, or a test's) or a bind(0) server of another test could
+	# otherwise take the port between this check and Swift's bind.
+	low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+	span=$((low - 20000 - 20))
+	(( span > 100 )) || span=12000
 	for _ in $(seq 1 50); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % span))
 		if ports_free "$p"; then PORT=$p; break; fi
 	done
 	[[ -n $PORT ]] || die "no free ports found on $HOST"
