@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dv/cache.h"
@@ -125,15 +126,23 @@ static int object_tmp_open(int *fd, dv_buf *tmp, const char *objpath)
 	return dv_tmpfile_open(fd, tmp, objpath, OBJECT_MODE);
 }
 
-/* Make sure files/xxh128/XX exists (once per prefix per process). */
+/* Make sure files/xxh128/XX exists (once per prefix per process).  The
+ * prefix directory itself is tried first: only the first object of a new
+ * cache has to create its parents. */
 static int ensure_prefix_dir(dv_cache *c, const dv_hash *h, const char *objpath)
 {
+	char *dir;
+	int rc = 0;
+
 	if (c->prefix_ready[h->bytes[0]])
 		return 0;
-	if (dv_mkdir_parent(objpath) < 0)
-		return DV_ERROR;
-	c->prefix_ready[h->bytes[0]] = 1;
-	return 0;
+	dir = dv_path_dirname(objpath);
+	if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+		rc = dv_mkdir_p(dir, 0777);
+	free(dir);
+	if (rc == 0)
+		c->prefix_ready[h->bytes[0]] = 1;
+	return rc;
 }
 
 /*
@@ -212,7 +221,8 @@ done:
  * written: an object that exists costs no write at all, and a new one is
  * created beside its final name and renamed within one directory, which
  * on ext4 is several times cheaper than an O_TMPFILE per object. */
-static int add_small(dv_hash *out, uint64_t *size_out, dv_cache *c, int in, const char *path)
+static int add_small(dv_hash *out, uint64_t *size_out, dv_cache *c, int in, const char *path,
+		     uint64_t expect)
 {
 	char *buf = dv_io_buffer();
 	dv_buf obj = DV_BUF_INIT, tmp = DV_BUF_INIT;
@@ -231,6 +241,9 @@ static int add_small(dv_hash *out, uint64_t *size_out, dv_cache *c, int in, cons
 		len += (size_t)n;
 		if (len > DV_IO_CHUNK) /* grew while we read: let the caller stream it */
 			return 1;
+		/* A regular file reads short only at its end: no second read. */
+		if (len == expect)
+			break;
 	}
 	dv_hash_buffer(out, buf, len);
 	*size_out = len;
@@ -266,7 +279,7 @@ static int add_by_copy(dv_hash *out, uint64_t *size_out, dv_cache *c, const char
 	if (in < 0)
 		return dv_error_errno(DV_ERROR, "cannot open '%s'", path);
 	if (expect_size <= DV_IO_CHUNK) {
-		rc = add_small(out, size_out, c, in, path);
+		rc = add_small(out, size_out, c, in, path, expect_size);
 		if (rc <= 0) {
 			close(in);
 			return rc;
@@ -316,7 +329,7 @@ static int try_reflink(int dst, int src)
 }
 
 int dv_cache_add_file(dv_hash *out, uint64_t *size_out, bool *linked, dv_cache *c,
-		      const char *path, const dv_hash *known)
+		      const char *path, const dv_hash *known, const struct stat *given)
 {
 	dv_buf obj = DV_BUF_INIT, tmp = DV_BUF_INIT;
 	struct stat st;
@@ -324,7 +337,9 @@ int dv_cache_add_file(dv_hash *out, uint64_t *size_out, bool *linked, dv_cache *
 	int rc = 0;
 
 	*linked = false;
-	if (stat(path, &st) < 0)
+	if (given)
+		st = *given;
+	else if (stat(path, &st) < 0)
 		return dv_error_errno(errno == ENOENT ? DV_ENOTFOUND : DV_ERROR, "cannot add '%s'", path);
 	if (!S_ISREG(st.st_mode))
 		return dv_error(DV_ERROR, "cannot add '%s': not a regular file", path);
@@ -574,38 +589,53 @@ done:
 	return rc;
 }
 
+static int link_any(dv_cache *c, const char *obj, const char *dest, unsigned mode,
+		    dv_link_type *used)
+{
+	int rc;
+	for (int i = 0; i < c->ntypes; i++) {
+		if (c->types[i] == DV_LINK_REFLINK && c->no_reflink)
+			continue;
+		no_reflink_seen = 0;
+		rc = link_one(c->types[i], obj, dest, mode);
+		if (no_reflink_seen)
+			c->no_reflink = 1;
+		if (rc == 0) {
+			if (used)
+				*used = c->types[i];
+			return 0;
+		}
+	}
+	/* Every configured type failed (e.g. hardlink across devices): copy. */
+	if ((rc = link_one(DV_LINK_COPY, obj, dest, mode)) == 0 && used)
+		*used = DV_LINK_COPY;
+	return rc;
+}
+
+/* The object's presence and dest's parent directory are checked only when
+ * linking fails: a checkout of thousands of files into existing
+ * directories pays no extra syscalls for them. */
 int dv_cache_link_out(dv_cache *c, const dv_hash *h, const char *dest, unsigned mode,
 		      dv_link_type *used)
 {
 	dv_buf obj = DV_BUF_INIT;
-	int rc = 0;
+	char *dir = NULL;
+	int rc;
 
 	dv_cache_object_path(&obj, c, h, false);
+	if ((rc = link_any(c, obj.ptr, dest, mode, used)) == 0)
+		goto done;
 	if (access(obj.ptr, F_OK) != 0) {
 		char text[64];
 		dv_hash_format(text, sizeof(text), h, false);
 		rc = dv_error(DV_ENOTFOUND, "object '%s' for '%s' is not in the cache: run 'dv pull'", text, dest);
 		goto done;
 	}
-	if ((rc = dv_mkdir_parent(dest)) < 0)
-		goto done;
-	for (int i = 0; i < c->ntypes; i++) {
-		if (c->types[i] == DV_LINK_REFLINK && c->no_reflink)
-			continue;
-		no_reflink_seen = 0;
-		rc = link_one(c->types[i], obj.ptr, dest, mode);
-		if (no_reflink_seen)
-			c->no_reflink = 1;
-		if (rc == 0) {
-			if (used)
-				*used = c->types[i];
-			goto done;
-		}
-	}
-	/* Every configured type failed (e.g. hardlink across devices): copy. */
-	if ((rc = link_one(DV_LINK_COPY, obj.ptr, dest, mode)) == 0 && used)
-		*used = DV_LINK_COPY;
+	dir = dv_path_dirname(dest);
+	if (!dv_is_dir(dir) && (rc = dv_mkdir_p(dir, 0777)) == 0)
+		rc = link_any(c, obj.ptr, dest, mode, used);
 done:
+	free(dir);
 	dv_buf_free(&obj);
 	return rc;
 }

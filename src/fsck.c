@@ -6,8 +6,6 @@
  * small ones behind them).  Results land in a per-object slot and are
  * reported afterwards in cache order, so output does not depend on timing.
  */
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +15,7 @@
 #include "dv/fsck.h"
 #include "dv/manifest.h"
 #include "dv/objects.h"
+#include "dv/pool.h"
 #include "dv/workspace.h"
 
 void dv_fsck_report_free(dv_fsck_report *r)
@@ -29,8 +28,6 @@ void dv_fsck_report_free(dv_fsck_report *r)
 typedef struct {
 	const dv_cache *cache;
 	const dv_cached_object *objs;
-	size_t n;
-	atomic_size_t next;
 	char **problems; /* per object: NULL when sound */
 } verify_job;
 
@@ -53,44 +50,26 @@ static int check_object(const dv_cache *c, const dv_cached_object *o)
 	return rc;
 }
 
-static void *verify_worker(void *arg)
+static void verify_one(void *arg, size_t i)
 {
 	verify_job *job = arg;
-	size_t i;
-
-	while ((i = atomic_fetch_add(&job->next, 1)) < job->n)
-		if (check_object(job->cache, &job->objs[i]) < 0)
-			job->problems[i] = dv_strdup(dv_error_last());
-	return NULL;
+	if (check_object(job->cache, &job->objs[i]) < 0)
+		job->problems[i] = dv_strdup(dv_error_last());
 }
 
 static int verify_cache(dv_fsck_report *out, const dv_cache *cache, int jobs)
 {
 	dv_vec objs = DV_VEC_INIT(dv_cached_object);
-	pthread_t threads[64];
 	verify_job job;
-	int started = 0, rc;
+	int rc;
 
 	if ((rc = dv_cache_list_objects(&objs, cache)) < 0)
 		goto done;
 	memset(&job, 0, sizeof(job));
 	job.cache = cache;
 	job.objs = objs.items;
-	job.n = objs.n;
-	atomic_init(&job.next, 0);
 	job.problems = dv_calloc(objs.n ? objs.n : 1, sizeof(char *));
-	if (jobs <= 0) {
-		long cores = sysconf(_SC_NPROCESSORS_ONLN);
-		jobs = cores > 0 ? (int)cores : 1;
-	}
-	if (jobs > 64)
-		jobs = 64;
-	for (int t = 1; t < jobs && (size_t)t < objs.n; t++)
-		if (pthread_create(&threads[started], NULL, verify_worker, &job) == 0)
-			started++;
-	verify_worker(&job);
-	for (int t = 0; t < started; t++)
-		pthread_join(threads[t], NULL);
+	dv_parallel_for(objs.n, jobs, verify_one, &job);
 	for (size_t i = 0; i < objs.n; i++) {
 		out->objects++;
 		out->bytes += job.objs[i].size;

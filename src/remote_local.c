@@ -13,8 +13,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,6 +20,7 @@
 
 #include "dv/error.h"
 #include "dv/fs.h"
+#include "dv/pool.h"
 #include "dv/remote.h"
 #include "remote_kinds.h"
 
@@ -106,7 +105,7 @@ static int local_exists(dv_remote *r, const char *relpath, bool *out)
 	return 0;
 }
 
-/* --- a small pool: items claimed one at a time by r->jobs threads ----- */
+/* --- items spread over r->jobs threads --------------------------------- */
 
 typedef struct {
 	local_remote *lr;
@@ -114,49 +113,25 @@ typedef struct {
 	dv_transfer *items;
 	size_t n;
 	dv_progress *progress;
-	atomic_size_t next;
 	int (*one)(local_remote *lr, dv_cache *cache, dv_transfer *t, uint64_t *bytes);
 } pool;
 
-static void *pool_worker(void *arg)
+static void pool_one(void *arg, size_t i)
 {
 	pool *p = arg;
-	for (;;) {
-		size_t i = atomic_fetch_add(&p->next, 1);
-		uint64_t bytes = 0;
-		int rc;
-		if (i >= p->n)
-			break;
-		rc = p->one(p->lr, p->cache, &p->items[i], &bytes);
-		if (rc < 0) {
-			dv_transfer_fail(&p->items[i], rc);
-		} else {
-			p->items[i].status = 0;
-			dv_progress_add(p->progress, 1, bytes);
-		}
+	uint64_t bytes = 0;
+	int rc = p->one(p->lr, p->cache, &p->items[i], &bytes);
+	if (rc < 0) {
+		dv_transfer_fail(&p->items[i], rc);
+	} else {
+		p->items[i].status = 0;
+		dv_progress_add(p->progress, 1, bytes);
 	}
-	return NULL;
 }
 
 static int pool_run(pool *p, int jobs)
 {
-	pthread_t threads[64];
-	int nthreads = jobs < 1 ? 1 : jobs > 64 ? 64 : jobs;
-
-	if ((size_t)nthreads > p->n)
-		nthreads = (int)p->n;
-	if (nthreads <= 1) {
-		pool_worker(p);
-	} else {
-		int started = 0;
-		for (; started < nthreads; started++)
-			if (pthread_create(&threads[started], NULL, pool_worker, p) != 0)
-				break;
-		if (started == 0)
-			pool_worker(p);
-		for (int t = 0; t < started; t++)
-			pthread_join(threads[t], NULL);
-	}
+	dv_parallel_for(p->n, jobs < 1 ? 1 : jobs, pool_one, p);
 	return dv_transfer_first_failure(p->items, p->n);
 }
 
@@ -232,13 +207,13 @@ done:
 
 static int local_push(dv_remote *r, dv_cache *cache, dv_transfer *items, size_t n, dv_progress *p)
 {
-	pool pl = { (local_remote *)r, cache, items, n, p, 0, push_one };
+	pool pl = { (local_remote *)r, cache, items, n, p, push_one };
 	return pool_run(&pl, r->jobs);
 }
 
 static int local_fetch(dv_remote *r, dv_cache *cache, dv_transfer *items, size_t n, dv_progress *p)
 {
-	pool pl = { (local_remote *)r, cache, items, n, p, 0, fetch_one };
+	pool pl = { (local_remote *)r, cache, items, n, p, fetch_one };
 	return pool_run(&pl, r->jobs);
 }
 

@@ -12,8 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,6 +19,7 @@
 #include "dv/cache.h"
 #include "dv/error.h"
 #include "dv/fs.h"
+#include "dv/pool.h"
 #include "dv/statcache.h"
 #include "dv/workspace.h"
 
@@ -91,7 +90,7 @@ static void walk_files_free(dv_vec *files)
 	dv_vec_free(files);
 }
 
-/* ---- a small parallel-for over the files of a directory --------------- */
+/* ---- a parallel-for over the files of a directory ----------------------- */
 
 typedef void (*file_job)(dv_repo *repo, const char *dirabs, walk_file *f);
 
@@ -100,40 +99,19 @@ typedef struct {
 	const char *dirabs;
 	dv_vec *files;
 	file_job job;
-	atomic_size_t next;
-} pool_ctx;
+} files_ctx;
 
-static void *pool_worker(void *arg)
+static void files_one(void *arg, size_t i)
 {
-	pool_ctx *ctx = arg;
-	for (;;) {
-		size_t i = atomic_fetch_add(&ctx->next, 1);
-		if (i >= ctx->files->n)
-			break;
-		ctx->job(ctx->repo, ctx->dirabs, dv_vec_at(ctx->files, walk_file, i));
-	}
-	return NULL;
+	files_ctx *ctx = arg;
+	ctx->job(ctx->repo, ctx->dirabs, dv_vec_at(ctx->files, walk_file, i));
 }
 
 static void run_parallel(dv_repo *repo, const char *dirabs, dv_vec *files, file_job job)
 {
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t nthreads = ncpu > 1 ? (size_t)ncpu : 1;
-	pthread_t tids[64];
-	pool_ctx ctx = { repo, dirabs, files, job, 0 };
-	size_t started = 0;
-
-	if (nthreads > 64)
-		nthreads = 64;
+	files_ctx ctx = { repo, dirabs, files, job };
 	/* Threads pay off only with enough files to share. */
-	if (files->n < 64)
-		nthreads = 1;
-	for (size_t i = 1; i < nthreads; i++)
-		if (pthread_create(&tids[started], NULL, pool_worker, &ctx) == 0)
-			started++;
-	pool_worker(&ctx);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(tids[i], NULL);
+	dv_parallel_for(files->n, files->n < 64 ? 1 : 0, files_one, &ctx);
 }
 
 static int first_file_error(const dv_vec *files)
@@ -259,7 +237,7 @@ static int commit_file(dv_repo *repo, const char *abs, const dv_hash *known, dv_
 	struct stat st;
 	int rc;
 
-	if ((rc = dv_cache_add_file(hash, size, &linked, c, abs, known)) < 0)
+	if ((rc = dv_cache_add_file(hash, size, &linked, c, abs, known, before)) < 0)
 		goto done;
 	if (!linked) {
 		dv_cache_object_path(&obj, c, hash, false);
@@ -381,13 +359,20 @@ int dv_workspace_compare(dv_repo *repo, const dv_stage_file *entry, const char *
 
 /* ---- checking out ------------------------------------------------------------ */
 
-static void report_add(dv_vec *report, const char *path, dv_checkout_result result)
+/* `message` (NULL: the last error) explains FAILED and MISSING. */
+static void report_add_msg(dv_vec *report, const char *path, dv_checkout_result result,
+			   const char *message)
 {
 	dv_checkout_item *it = dv_vec_push(report);
 	it->path = dv_strdup(path);
 	it->result = result;
 	if (result == DV_CO_FAILED || result == DV_CO_MISSING)
-		it->message = dv_strdup(dv_error_last());
+		it->message = dv_strdup(message ? message : dv_error_last());
+}
+
+static void report_add(dv_vec *report, const char *path, dv_checkout_result result)
+{
+	report_add_msg(report, path, result, NULL);
 }
 
 void dv_checkout_report_free(dv_vec *report)
@@ -513,6 +498,81 @@ typedef struct {
 	char *error;
 } dir_item;
 
+typedef struct {
+	dv_repo *repo;
+	const char *abs; /* the directory */
+	const dv_checkout_opts *opts;
+	dir_item *items;
+} dir_ctx;
+
+static void item_fail(dir_item *it, int rc)
+{
+	it->rc = rc;
+	it->error = dv_strdup(dv_error_last());
+}
+
+/* Decide what to do with one file, and verify the object it needs. */
+static void plan_item(void *arg, size_t i)
+{
+	dir_ctx *ctx = arg;
+	dir_item *it = &ctx->items[i];
+	dv_buf fileabs = DV_BUF_INIT;
+	int rc;
+
+	dv_path_join(&fileabs, ctx->abs, it->me->path);
+	if ((rc = plan_file(&it->plan, ctx->repo, &it->me->hash, fileabs.ptr, ctx->opts)) == 0 &&
+	    (it->plan == PLAN_WRITE || it->plan == PLAN_RELINK))
+		rc = verify_object(ctx->repo, &it->me->hash);
+	if (rc < 0)
+		item_fail(it, rc);
+	dv_buf_free(&fileabs);
+}
+
+static void write_item(void *arg, size_t i)
+{
+	dir_ctx *ctx = arg;
+	dir_item *it = &ctx->items[i];
+	dv_buf fileabs = DV_BUF_INIT;
+	int rc;
+
+	if (it->plan != PLAN_WRITE && it->plan != PLAN_RELINK)
+		return;
+	dv_path_join(&fileabs, ctx->abs, it->me->path);
+	if ((rc = write_file(ctx->repo, &it->me->hash, fileabs.ptr, it->me->mode)) < 0)
+		item_fail(it, rc);
+	dv_buf_free(&fileabs);
+}
+
+/* Report the items in manifest order; the first failure becomes the
+ * error returned.  `planning`: nothing was written yet. */
+static int report_items(dv_vec *report, const char *relpath, dir_item *items, size_t n, bool planning)
+{
+	dv_buf filerel = DV_BUF_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		dir_item *it = &items[i];
+		dv_checkout_result status;
+		if (it->rc < 0) {
+			status = it->rc == DV_ENOTFOUND ? DV_CO_MISSING : DV_CO_FAILED;
+			if (rc == 0)
+				rc = dv_error(it->rc, "%s", it->error ? it->error : "failed");
+		} else if (planning) {
+			continue;
+		} else if (it->plan == PLAN_KEEP) {
+			status = DV_CO_KEPT;
+		} else if (it->plan == PLAN_NOTHING) {
+			continue;
+		} else {
+			status = it->plan == PLAN_RELINK ? DV_CO_RELINKED : DV_CO_RESTORED;
+		}
+		dv_path_join(&filerel, relpath, it->me->path);
+		report_add_msg(report, filerel.ptr, status, it->error ? it->error : "failed");
+	}
+	dv_buf_free(&filerel);
+	return rc;
+}
+
 static int checkout_dir(dv_repo *repo, const dv_stage_file *entry, const char *relpath,
 			const dv_checkout_opts *opts, dv_vec *report)
 {
@@ -520,6 +580,7 @@ static int checkout_dir(dv_repo *repo, const dv_stage_file *entry, const char *r
 	dv_manifest m = DV_MANIFEST_INIT;
 	dv_vec present = DV_VEC_INIT(walk_file);
 	dir_item *items = NULL;
+	dir_ctx ctx;
 	struct stat st;
 	int rc;
 
@@ -545,37 +606,18 @@ static int checkout_dir(dv_repo *repo, const dv_stage_file *entry, const char *r
 	}
 
 	/* Plan and verify everything first: a missing or corrupt object must
-	 * leave the work tree untouched. */
+	 * leave the work tree untouched.  Both passes run on every core: the
+	 * cost of a checkout is the kernel's per-file work. */
 	items = dv_calloc(m.entries.n ? m.entries.n : 1, sizeof(*items));
-	for (size_t i = 0; i < m.entries.n; i++) {
-		dir_item *it = &items[i];
-		it->me = dv_vec_at(&m.entries, dv_manifest_entry, i);
-		dv_path_join(&fileabs, abs.ptr, it->me->path);
-		if ((rc = plan_file(&it->plan, repo, &it->me->hash, fileabs.ptr, opts)) < 0)
-			goto done;
-		if ((it->plan == PLAN_WRITE || it->plan == PLAN_RELINK) &&
-		    (rc = verify_object(repo, &it->me->hash)) < 0) {
-			dv_path_join(&filerel, relpath, it->me->path);
-			report_add(report, filerel.ptr, rc == DV_ENOTFOUND ? DV_CO_MISSING : DV_CO_FAILED);
-			goto done;
-		}
-	}
-	for (size_t i = 0; i < m.entries.n; i++) {
-		dir_item *it = &items[i];
-		dv_path_join(&filerel, relpath, it->me->path);
-		if (it->plan == PLAN_KEEP) {
-			report_add(report, filerel.ptr, DV_CO_KEPT);
-			continue;
-		}
-		if (it->plan == PLAN_NOTHING)
-			continue;
-		dv_path_join(&fileabs, abs.ptr, it->me->path);
-		if ((rc = write_file(repo, &it->me->hash, fileabs.ptr, it->me->mode)) < 0) {
-			report_add(report, filerel.ptr, DV_CO_FAILED);
-			goto done;
-		}
-		report_add(report, filerel.ptr, it->plan == PLAN_RELINK ? DV_CO_RELINKED : DV_CO_RESTORED);
-	}
+	for (size_t i = 0; i < m.entries.n; i++)
+		items[i].me = dv_vec_at(&m.entries, dv_manifest_entry, i);
+	ctx = (dir_ctx){ repo, abs.ptr, opts, items };
+	dv_parallel_for(m.entries.n, m.entries.n < 64 ? 1 : 0, plan_item, &ctx);
+	if ((rc = report_items(report, relpath, items, m.entries.n, true)) < 0)
+		goto done;
+	dv_parallel_for(m.entries.n, m.entries.n < 64 ? 1 : 0, write_item, &ctx);
+	if ((rc = report_items(report, relpath, items, m.entries.n, false)) < 0)
+		goto done;
 	/* Files the manifest does not list: remove them when their bytes are
 	 * safe in the cache (or with -f), otherwise keep and report them. */
 	if (dv_is_dir(abs.ptr) && (rc = walk_dir(&present, abs.ptr, "")) == 0) {
@@ -599,6 +641,8 @@ static int checkout_dir(dv_repo *repo, const dv_stage_file *entry, const char *r
 	if (m.entries.n == 0 && !dv_is_dir(abs.ptr))
 		rc = dv_mkdir_p(abs.ptr, 0777);
 done:
+	for (size_t i = 0; items && i < m.entries.n; i++)
+		free(items[i].error);
 	free(items);
 	walk_files_free(&present);
 	dv_manifest_free(&m);

@@ -13,6 +13,7 @@
 #define DV_CACHE_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -55,9 +56,10 @@ bool dv_cache_has(const dv_cache *c, const dv_hash *h, bool is_dir);
  * `*linked` is true when the workspace file already is what cache.type
  * wants (the object itself for hardlink; any file with these bytes for
  * reflink and copy), false when the caller must link it out again (the
- * file was moved in for symlink, or the object existed already). */
+ * file was moved in for symlink, or the object existed already).
+ * `st` is the file's stat when the caller has one (NULL: stat here). */
 int dv_cache_add_file(dv_hash *out, uint64_t *size_out, bool *linked, dv_cache *c,
-		      const char *path, const dv_hash *known);
+		      const char *path, const dv_hash *known, const struct stat *st);
 /* Put bytes (a manifest) into the cache. */
 int dv_cache_add_buffer(dv_hash *out, dv_cache *c, const void *data, size_t len, bool is_dir);
 /* Read an object whole (manifests). */

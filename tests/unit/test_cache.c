@@ -60,7 +60,7 @@ static void add_and_link_with(const char *types)
 	snprintf(name, sizeof(name), "src-%s", types);
 	write_src(src, sizeof(src), name, "payload bytes");
 	dv_hash_buffer(&expect, "payload bytes", 13);
-	CHECK_OK(dv_cache_add_file(&h, &size, &linked, c, src, NULL));
+	CHECK_OK(dv_cache_add_file(&h, &size, &linked, c, src, NULL, NULL));
 	CHECK(dv_hash_equal(&h, &expect));
 	CHECK_INT(size, 13);
 	CHECK(dv_cache_has(c, &h, false));
@@ -96,7 +96,7 @@ TEST(corrupt_object_fails_verification)
 	bool linked;
 
 	write_src(src, sizeof(src), "src-corrupt", "good bytes");
-	CHECK_OK(dv_cache_add_file(&h, &size, &linked, c, src, NULL));
+	CHECK_OK(dv_cache_add_file(&h, &size, &linked, c, src, NULL, NULL));
 	dv_cache_object_path(&obj, c, &h, false);
 	chmod(obj.ptr, 0644);
 	CHECK_OK(dv_write_file_atomic(obj.ptr, "evil bytes", 10, 0444));

@@ -1,0 +1,57 @@
+/*
+ * pool.c - the parallel for-loop behind every per-file fan-out.
+ *
+ * Threads are started per call rather than kept: a call covers thousands
+ * of items, so a few pthread_create calls are noise, and nothing lingers
+ * between commands of a library user.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#include "dv/pool.h"
+
+#define MAX_THREADS 64
+
+typedef struct {
+	size_t n;
+	dv_pool_fn fn;
+	void *ctx;
+	atomic_size_t next;
+} pool;
+
+static void *worker(void *arg)
+{
+	pool *p = arg;
+	size_t i;
+	while ((i = atomic_fetch_add(&p->next, 1)) < p->n)
+		p->fn(p->ctx, i);
+	return NULL;
+}
+
+int dv_pool_default_jobs(void)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	return cores > 1 ? (int)(cores > MAX_THREADS ? MAX_THREADS : cores) : 1;
+}
+
+void dv_parallel_for(size_t n, int jobs, dv_pool_fn fn, void *ctx)
+{
+	pthread_t threads[MAX_THREADS];
+	pool p = { n, fn, ctx, 0 };
+	int started = 0;
+
+	if (jobs <= 0)
+		jobs = dv_pool_default_jobs();
+	if (jobs > MAX_THREADS)
+		jobs = MAX_THREADS;
+	if ((size_t)jobs > n)
+		jobs = (int)n;
+	/* The caller's thread works too; one that cannot start is no loss. */
+	for (int t = 1; t < jobs; t++)
+		if (pthread_create(&threads[started], NULL, worker, &p) == 0)
+			started++;
+	worker(&p);
+	for (int t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
+}
