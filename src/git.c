@@ -59,13 +59,28 @@ done:
 	return rc;
 }
 
+bool dv_git_rev_is_unborn(dv_repo *repo, const char *rev)
+{
+	return !strcmp(rev, "HEAD") && git_repository_head_unborn(repo->git) == 1;
+}
+
+/* Every revision fails to parse before the first commit; saying so spares
+ * the user wondering whether they mistyped it. */
+static int unknown_rev(dv_repo *repo, const char *rev)
+{
+	if (git_repository_head_unborn(repo->git) == 1)
+		return dv_error(DV_ENOTFOUND, "unknown git revision '%s' (the repository has no commits yet)",
+				rev);
+	return dv_error(DV_ENOTFOUND, "unknown git revision '%s'", rev);
+}
+
 static int tree_at(git_tree **out, dv_repo *repo, const char *rev)
 {
 	git_object *obj = NULL;
 	int rc;
 
 	if (git_revparse_single(&obj, repo->git, rev) < 0)
-		return dv_error(DV_ENOTFOUND, "unknown git revision '%s'", rev);
+		return unknown_rev(repo, rev);
 	rc = git_object_peel((git_object **)out, obj, GIT_OBJECT_TREE);
 	git_object_free(obj);
 	if (rc < 0)
@@ -139,7 +154,7 @@ int dv_git_resolve(char out[41], dv_repo *repo, const char *rev)
 {
 	git_object *obj = NULL, *commit = NULL;
 	if (git_revparse_single(&obj, repo->git, rev) < 0)
-		return dv_error(DV_ENOTFOUND, "unknown git revision '%s'", rev);
+		return unknown_rev(repo, rev);
 	if (git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) < 0) {
 		git_object_free(obj);
 		return dv_error(DV_ERROR, "git revision '%s' is not a commit", rev);

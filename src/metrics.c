@@ -229,6 +229,16 @@ static int read_metric_file(dv_buf *text, dv_repo *repo, const char *rev, const 
 	return dv_error(DV_ENOTFOUND, "'%s' is neither in git at '%s' nor in the cache", relpath, rev);
 }
 
+/* Map `rev` to what the readers take: NULL for the work tree.  Returns
+ * false when the revision holds nothing to read (HEAD before the first
+ * commit), so every metric or param of the other side shows as new. */
+static bool rev_to_read(const char **rev, dv_repo *repo)
+{
+	if (*rev && !strcmp(*rev, DV_REV_WORKSPACE))
+		*rev = NULL;
+	return !*rev || !dv_git_rev_is_unborn(repo, *rev);
+}
+
 int dv_metrics_collect(dv_vec *out, dv_repo *repo, const char *rev)
 {
 	dv_vec stages = DV_VEC_INIT(dv_stage *);
@@ -236,8 +246,8 @@ int dv_metrics_collect(dv_vec *out, dv_repo *repo, const char *rev)
 	dv_buf text = DV_BUF_INIT;
 	int rc;
 
-	if (rev && !strcmp(rev, DV_REV_WORKSPACE))
-		rev = NULL;
+	if (!rev_to_read(&rev, repo))
+		return 0;
 	if ((rc = dv_stages_load_at(&stages, repo, rev)) < 0)
 		goto done;
 	for (size_t i = 0; i < stages.n; i++) {
@@ -279,8 +289,8 @@ int dv_params_collect(dv_vec *out, dv_repo *repo, const char *rev)
 	dv_params_set *set;
 	int rc;
 
-	if (rev && !strcmp(rev, DV_REV_WORKSPACE))
-		rev = NULL;
+	if (!rev_to_read(&rev, repo))
+		return 0;
 	set = dv_params_set_new(repo, rev);
 
 	if ((rc = dv_stages_load_at(&stages, repo, rev)) < 0)

@@ -49,10 +49,12 @@ void dv_metrics_vec_free(dv_vec *v);
  * (NULL or "workspace": the work tree), read from the work tree, from git, or, for a
  * cached out not in git, from the cache by its recorded hash.  A file that
  * cannot be read or parsed is kept with its error set, so one bad file
- * does not hide the others.  Output: a dv_vec of dv_metrics*, by path. */
+ * does not hide the others.  HEAD before the first commit has none.
+ * Output: a dv_vec of dv_metrics*, by path. */
 int dv_metrics_collect(dv_vec *out, dv_repo *repo, const char *rev);
 /* Every params file stages refer to (and ./params.ini if present), at
- * `rev` (NULL or "workspace": the work tree), as tables. */
+ * `rev` (NULL or "workspace": the work tree), as tables; none for HEAD
+ * before the first commit. */
 int dv_params_collect(dv_vec *out, dv_repo *repo, const char *rev);
 
 typedef struct {
