@@ -99,4 +99,18 @@ test_case 'usage errors' '
 	expect_error 1 "unknown git revision" dv metrics diff no-such-rev
 '
 
+test_case 'params diff and metrics diff read their arguments alike' '
+	cd repo &&
+	for cmd in params metrics; do
+		expect_error 2 "'"'"'dv $cmd diff'"'"' compares at most two revisions" dv $cmd diff a b c &&
+		expect_error 2 "--all-commits is for '"'"'dv metrics show'"'"'" dv $cmd diff --all-commits &&
+		expect_error 1 "unknown git revision '"'"'no-such-rev'"'"'" dv $cmd diff HEAD no-such-rev &&
+		dv $cmd diff -h | grep -q "^usage: dv $cmd" &&
+		dv $cmd diff --all --json HEAD~1 HEAD >$cmd.json &&
+		python3 -c "import json; assert json.load(open(\"$cmd.json\"))" || exit 1
+	done &&
+	expect_error 2 "--all is for '"'"'dv metrics diff'"'"'" dv metrics show --all &&
+	expect_error 2 "takes no revisions" dv metrics show HEAD
+'
+
 test_done
