@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,12 +24,61 @@
 #include "dv/stage.h"
 #include "dv/workspace.h"
 
+/* The fewest significant digits, from 15 (what a double always holds) up
+ * to 17 (always enough), that read back as exactly `v`: 0.1 stays "0.1"
+ * rather than "0.10000000000000001", yet no value is ever printed wrong. */
+static int roundtrip_digits(double v)
+{
+	char s[40];
+	for (int p = 15; p < 17; p++) {
+		snprintf(s, sizeof(s), "%.*g", p, v);
+		if (strtod(s, NULL) == v)
+			return p;
+	}
+	return 17;
+}
+
 void dv_metrics_format_number(dv_buf *out, double v)
 {
-	if (v == floor(v) && fabs(v) < 1e15)
-		dv_buf_printf(out, "%.0f", v);
-	else
-		dv_buf_printf(out, "%.15g", v);
+	if (v == 0)
+		v = 0; /* no "-0" */
+	dv_buf_printf(out, "%.*g", roundtrip_digits(v), v);
+}
+
+/* Digits after the decimal point in the shortest form of `v`: 0.125 -> 3,
+ * 1.5e-7 -> 8, 1200 -> 0. */
+static int decimal_places(double v)
+{
+	char s[40], *exp;
+	int digits = 0, significant = 0, places;
+
+	snprintf(s, sizeof(s), "%.*e", roundtrip_digits(v) - 1, v);
+	exp = strchr(s, 'e');
+	for (const char *c = s; c < exp; c++) {
+		if (*c < '0' || *c > '9')
+			continue;
+		digits++;
+		if (*c != '0')
+			significant = digits;
+	}
+	places = significant - 1 - atoi(exp + 1);
+	return places > 0 ? places : 0;
+}
+
+/* b - a without binary noise: written in decimal, the true difference of
+ * two numbers has no more decimal places than the longer of the two, so
+ * the double's subtraction error (100.85 - 100.70929661 comes out as
+ * 0.140703389999999...) is rounded away at that place. */
+static double metric_delta(double a, double b)
+{
+	int pa = decimal_places(a), pb = decimal_places(b);
+	dv_buf s = DV_BUF_INIT;
+	double d;
+
+	dv_buf_printf(&s, "%.*f", pa > pb ? pa : pb, b - a);
+	d = strtod(s.ptr, NULL);
+	dv_buf_free(&s);
+	return d == 0 ? 0 : d;
 }
 
 static dv_metric *add_item(dv_metrics *m, const char *key, const char *text)
@@ -345,7 +395,7 @@ static void diff_row(dv_vec *out, const char *file, const char *key, const dv_me
 	d->new = b;
 	if (a && b && a->is_number && b->is_number) {
 		d->has_delta = true;
-		d->delta = b->num - a->num;
+		d->delta = metric_delta(a->num, b->num);
 	}
 }
 

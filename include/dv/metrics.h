@@ -6,8 +6,10 @@
  * items get their index ("per_class.0"), so both kinds of files reduce to
  * one model, {file, key, text, number?}, and `dv params diff` and
  * `dv metrics diff` share one diff and one table.  A number keeps its
- * value as a double for the delta; its text is printed with 15
- * significant digits so float noise (0.30000000000000004) does not show.
+ * value as a double for the delta; its text is the shortest that reads
+ * back as that double (what Python's json writes), and a delta is rounded
+ * to the decimal places of its two values, so subtraction noise
+ * (100.85 - 100.70929661 = 0.140703389999999...) does not show.
  */
 #ifndef DV_METRICS_H
 #define DV_METRICS_H
@@ -63,13 +65,14 @@ typedef struct {
 	const dv_metric *old; /* NULL: absent in A */
 	const dv_metric *new; /* NULL: absent in B */
 	bool has_delta;       /* both numbers */
-	double delta;
+	double delta;         /* new - old, rounded to their decimal places */
 } dv_metric_diff;
 
 /* Pair up the tables of two revisions (dv_vec of dv_metrics*).  Rows point
  * into `a` and `b`; unchanged rows only with `all`. */
 void dv_metrics_diff(dv_vec *out /* dv_metric_diff */, const dv_vec *a, const dv_vec *b, bool all);
-/* A number as dv shows it ("%.15g"; integers without a fraction). */
+/* A number as dv shows it: the shortest of "%.15g" to "%.17g" that
+ * reads back as `v` (integers without a fraction). */
 void dv_metrics_format_number(dv_buf *out, double v);
 /* Render rows as an aligned text table with a header line. */
 void dv_table_format(dv_buf *out, const dv_strvec *cells, size_t ncols);

@@ -35,18 +35,56 @@ TEST(nested_objects_and_arrays_flatten)
 	dv_metrics_free(m);
 }
 
-TEST(float_noise_is_not_shown)
+static void check_format(double v, const char *want)
 {
 	dv_buf b = DV_BUF_INIT;
-	dv_metrics_format_number(&b, 0.1 + 0.2);
-	CHECK_STR(b.ptr, "0.3");
-	dv_buf_reset(&b);
-	dv_metrics_format_number(&b, -3.0);
-	CHECK_STR(b.ptr, "-3");
-	dv_buf_reset(&b);
-	dv_metrics_format_number(&b, 1e-7);
-	CHECK_STR(b.ptr, "1e-07");
+	dv_metrics_format_number(&b, v);
+	CHECK_STR(b.ptr, want);
+	CHECK(strtod(b.ptr, NULL) == v);
 	dv_buf_free(&b);
+}
+
+TEST(numbers_print_as_the_shortest_text_that_reads_back)
+{
+	check_format(0.3, "0.3");
+	check_format(0.1, "0.1");
+	/* a different double from 0.3: hiding the difference would lie */
+	check_format(0.1 + 0.2, "0.30000000000000004");
+	check_format(-3.0, "-3");
+	check_format(-0.0, "0");
+	check_format(1e-7, "1e-07");
+	check_format(123456789012, "123456789012");
+	check_format(0.12345678901234566, "0.12345678901234566");
+}
+
+TEST(a_change_has_no_more_decimal_places_than_its_values)
+{
+	dv_vec a = DV_VEC_INIT(dv_metrics *), b = DV_VEC_INIT(dv_metrics *);
+	dv_vec rows = DV_VEC_INIT(dv_metric_diff);
+	const double want[] = { 0.14070339, 0.1, -0.2, 0, 1.5e-7, 3 };
+	dv_buf text = DV_BUF_INIT;
+
+	*(dv_metrics **)dv_vec_push(&a) = parse("m.json", "{\"a\": 100.70929661, \"b\": 1000.1, \"c\": 12.5,"
+						       " \"d\": 0.1, \"e\": 1e-7, \"f\": 7}");
+	*(dv_metrics **)dv_vec_push(&b) = parse("m.json", "{\"a\": 100.85, \"b\": 1000.2, \"c\": 12.3,"
+						       " \"d\": 0.10, \"e\": 2.5e-7, \"f\": 10}");
+	dv_metrics_diff(&rows, &a, &b, true);
+	CHECK_INT(rows.n, 6);
+	for (size_t i = 0; i < rows.n && i < 6; i++) {
+		const dv_metric_diff *d = dv_vec_at(&rows, dv_metric_diff, i);
+		CHECK(d->has_delta && d->delta == want[i]);
+	}
+	if (rows.n == 6) {
+		dv_metrics_format_number(&text, dv_vec_at(&rows, dv_metric_diff, 0)->delta);
+		CHECK_STR(text.ptr, "0.14070339");
+		dv_buf_reset(&text);
+		dv_metrics_format_number(&text, dv_vec_at(&rows, dv_metric_diff, 3)->delta);
+		CHECK_STR(text.ptr, "0");
+	}
+	dv_buf_free(&text);
+	dv_vec_free(&rows);
+	dv_metrics_vec_free(&a);
+	dv_metrics_vec_free(&b);
 }
 
 TEST(bad_json_names_file_line_and_column)
@@ -72,7 +110,7 @@ TEST(diff_pairs_keys_and_computes_deltas)
 	if (rows.n == 5) {
 		d = dv_vec_at(&rows, dv_metric_diff, 0);
 		CHECK_STR(d->key, "acc");
-		CHECK(d->has_delta && d->delta > 0.0499 && d->delta < 0.0501);
+		CHECK(d->has_delta && d->delta == 0.05);
 		d = dv_vec_at(&rows, dv_metric_diff, 1);
 		CHECK_STR(d->key, "gone");
 		CHECK(d->old && !d->new && !d->has_delta);
@@ -136,6 +174,7 @@ TEST(tables_align_without_trailing_blanks)
 	dv_buf_free(&out);
 }
 
-TEST_MAIN(nested_objects_and_arrays_flatten, float_noise_is_not_shown, bad_json_names_file_line_and_column,
+TEST_MAIN(nested_objects_and_arrays_flatten, numbers_print_as_the_shortest_text_that_reads_back,
+	  a_change_has_no_more_decimal_places_than_its_values, bad_json_names_file_line_and_column,
 	  diff_pairs_keys_and_computes_deltas, a_file_only_on_one_side_shows_all_its_keys,
 	  params_become_tables_with_numbers_recognised, tables_align_without_trailing_blanks)
