@@ -2,11 +2,12 @@
  * cmd_dag.c - `dv dag`: draw the stage graph as text, Graphviz dot,
  * Mermaid, or JSON.
  *
- * The text drawing is a tree from each source stage down to what consumes
- * its outs, children in pipeline order.  A DAG is not a tree: a stage with
- * several producers is drawn in full the first time and marked "(*)" when
- * it appears again (as `cargo tree` does), so the drawing stays linear in
- * the size of the graph and every edge is still shown.
+ * The text drawing lists the stages in pipeline order, one line each,
+ * with the stages it takes its deps from: "evaluate  <- featurize,
+ * train".  A tree from the sources down would draw a stage that several
+ * stages feed once under each of them, with its whole subtree; a list
+ * draws every stage exactly once and still shows every edge, and a
+ * git-log-style lane drawing becomes unreadable on wide pipelines.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -38,40 +39,15 @@ static int cmp_topo_ctx(const void *a, const void *b, void *vg)
 	return x < y ? -1 : x > y;
 }
 
-/* The selected children of `i`, in pipeline order. */
-static size_t children(size_t *out, const dv_graph *g, const bool *sel, size_t i)
+/* The selected stages `i` depends on, in pipeline order. */
+static size_t selected_deps(size_t *out, const dv_graph *g, const bool *sel, size_t i)
 {
 	size_t n = 0;
-	for (size_t k = 0; k < g->nodes[i].ndown; k++)
-		if (sel[g->nodes[i].down[k]])
-			out[n++] = g->nodes[i].down[k];
+	for (size_t k = 0; k < g->nodes[i].nup; k++)
+		if (sel[g->nodes[i].up[k]])
+			out[n++] = g->nodes[i].up[k];
 	qsort_r(out, n, sizeof(*out), cmp_topo_ctx, (void *)g);
 	return n;
-}
-
-static void draw(dv_buf *out, dv_buf *indent, const dv_graph *g, const bool *sel, bool *drawn,
-		 size_t i, bool *repeats)
-{
-	size_t *kids, n, len = indent->len;
-
-	dv_buf_puts(out, label(g, i));
-	if (drawn[i]) {
-		dv_buf_puts(out, " (*)\n");
-		*repeats = true;
-		return;
-	}
-	dv_buf_putc(out, '\n');
-	drawn[i] = true;
-	kids = dv_malloc((g->nodes[i].ndown + 1) * sizeof(*kids));
-	n = children(kids, g, sel, i);
-	for (size_t k = 0; k < n; k++) {
-		bool last = k + 1 == n;
-		dv_buf_printf(out, "%s%s", indent->ptr, last ? "`-- " : "|-- ");
-		dv_buf_puts(indent, last ? "    " : "|   ");
-		draw(out, indent, g, sel, drawn, kids[k], repeats);
-		dv_buf_truncate(indent, len);
-	}
-	free(kids);
 }
 
 static void quote_dot(dv_buf *out, const char *s)
@@ -174,23 +150,27 @@ static void render_json(dv_buf *out, const dv_graph *g, const bool *sel)
 
 static void render_text(dv_buf *out, const dv_graph *g, const bool *sel)
 {
-	bool *drawn = dv_calloc(g->n ? g->n : 1, sizeof(bool)), repeats = false;
-	dv_buf indent = DV_BUF_INIT;
+	size_t *deps = dv_malloc((g->n + 1) * sizeof(*deps)), width = 0;
 
+	/* Align the arrows; sources (data stages, often long paths) have none. */
+	for (size_t i = 0; i < g->n; i++)
+		if (sel[i] && selected_deps(deps, g, sel, i) && strlen(label(g, i)) > width)
+			width = strlen(label(g, i));
 	for (size_t k = 0; k < g->n; k++) {
-		size_t i = g->order[k];
-		bool source = true;
+		size_t i = g->order[k], n;
 		if (!sel[i])
 			continue;
-		for (size_t u = 0; u < g->nodes[i].nup && source; u++)
-			source = !sel[g->nodes[i].up[u]];
-		if (source)
-			draw(out, &indent, g, sel, drawn, i, &repeats);
+		n = selected_deps(deps, g, sel, i);
+		if (!n) {
+			dv_buf_printf(out, "%s\n", label(g, i));
+			continue;
+		}
+		dv_buf_printf(out, "%-*s  <- ", (int)width, label(g, i));
+		for (size_t d = 0; d < n; d++)
+			dv_buf_printf(out, "%s%s", d ? ", " : "", label(g, deps[d]));
+		dv_buf_putc(out, '\n');
 	}
-	if (repeats)
-		dv_buf_puts(out, "(*) drawn above\n");
-	dv_buf_free(&indent);
-	free(drawn);
+	free(deps);
 }
 
 int cmd_dag(int argc, char **argv, dv_repo *repo)

@@ -13,28 +13,47 @@ echo raw >raw.csv && "$DV" add -q raw.csv
 "$DV" stage add -q -n other -o other.txt "true"
 cd ..
 
-test_case 'the text drawing is a tree in pipeline order, repeats marked' '
+test_case 'the text drawing lists each stage once with what it takes from' '
 	cd repo && dv dag >out &&
 	cat >expect <<-\EOT &&
 	other
 	raw.csv.stage
-	`-- prepare
-	    `-- featurize
-	        |-- train
-	        |   `-- evaluate
-	        `-- evaluate (*)
-	(*) drawn above
+	prepare    <- raw.csv.stage
+	featurize  <- prepare
+	train      <- featurize
+	evaluate   <- featurize, train
 	EOT
 	test_cmp expect out
+'
+
+test_case 'a diamond draws every stage exactly once, every edge shown' '
+	git init -q diamond && cd diamond && dv init -q &&
+	dv stage add -q -n a -o a.out "true" &&
+	dv stage add -q -n b -d a.out -o b.out "true" &&
+	dv stage add -q -n c -d a.out -o c.out "true" &&
+	dv stage add -q -n d -d b.out -d c.out -o d.out "true" &&
+	dv stage add -q -n e -d d.out -o e.out "true" &&
+	dv stage add -q -n f -d e.out -o f.out "true" &&
+	dv dag >out && cat out &&
+	for st in a b c d e f; do
+		test "$(grep -c "^$st\>" out)" = 1 || exit 1
+	done &&
+	test "$(wc -l <out)" = 6 &&
+	grep -Eq "^a$" out && grep -Eq "^b +<- a$" out && grep -Eq "^c +<- a$" out &&
+	grep -Eq "^d +<- b, c$" out && grep -Eq "^e +<- d$" out && grep -Eq "^f +<- e$" out &&
+	test "$(grep -n "^d" out | cut -d: -f1)" -gt "$(grep -n "^c" out | cut -d: -f1)" &&
+	dv dag f >all && test_cmp out all &&
+	dv dag b >up && printf "a\nb  <- a\n" >expect && test_cmp expect up &&
+	dv dag --dot >dot && test "$(grep -c -- "->" dot)" = 6
 '
 
 test_case 'a target draws it and what it needs' '
 	cd repo && dv dag train >out &&
 	cat >expect <<-\EOT &&
 	raw.csv.stage
-	`-- prepare
-	    `-- featurize
-	        `-- train
+	prepare    <- raw.csv.stage
+	featurize  <- prepare
+	train      <- featurize
 	EOT
 	test_cmp expect out
 '
