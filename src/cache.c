@@ -275,7 +275,7 @@ static int add_by_copy(dv_hash *out, uint64_t *size_out, dv_cache *c, const char
 	uint64_t total = 0;
 	int in, rc = 0;
 
-	in = open(path, O_RDONLY | O_CLOEXEC);
+	in = dv_open_read(path);
 	if (in < 0)
 		return dv_error_errno(DV_ERROR, "cannot open '%s'", path);
 	if (expect_size <= DV_IO_CHUNK) {
@@ -377,7 +377,7 @@ int dv_cache_add_file(dv_hash *out, uint64_t *size_out, bool *linked, dv_cache *
 				break;
 			if ((rc = object_tmp_open(&fd, &tmp, obj.ptr)) < 0)
 				goto done;
-			in = open(path, O_RDONLY | O_CLOEXEC);
+			in = dv_open_read(path);
 			if (in >= 0 && try_reflink(fd, in) == 0) {
 				close(in);
 				rc = dv_tmpfile_commit_nosync(fd, tmp.ptr, obj.ptr);
@@ -479,32 +479,42 @@ int dv_cache_tmp_open(int *fd_out, dv_buf *path_out, dv_cache *c)
 	return rc;
 }
 
+static int corrupt_error(const dv_hash *expected, const dv_hash *got, bool is_dir, const char *origin)
+{
+	char want[64], have[64];
+	dv_hash_format(want, sizeof(want), expected, is_dir);
+	dv_hash_format(have, sizeof(have), got, false);
+	return dv_error(DV_ECORRUPT, "object '%s' from %s is corrupt (its bytes hash to '%s'): it was not stored; repair or re-push it",
+			want, origin, have);
+}
+
+/* The temp file was made by dv_tmpfile_open in the object mode, so it
+ * needs no chmod; the stat is taken after the rename, which changes ctime. */
 int dv_cache_adopt_tmp(dv_cache *c, const char *tmp_path, const dv_hash *expected,
-		       bool is_dir, const char *origin)
+		       bool is_dir, const char *origin, struct stat *st_out)
 {
 	dv_buf obj = DV_BUF_INIT;
 	dv_hash got;
 	int rc;
 
+	if (st_out)
+		memset(st_out, 0, sizeof(*st_out));
 	if ((rc = dv_hash_file(&got, NULL, tmp_path)) < 0)
 		goto fail;
 	if (!dv_hash_equal(&got, expected)) {
-		char want[64], have[64];
-		dv_hash_format(want, sizeof(want), expected, is_dir);
-		dv_hash_format(have, sizeof(have), &got, false);
-		rc = dv_error(DV_ECORRUPT, "object '%s' from %s is corrupt (its bytes hash to '%s'): it was not stored; repair or re-push it",
-			      want, origin, have);
+		rc = corrupt_error(expected, &got, is_dir, origin);
 		goto fail;
 	}
 	dv_cache_object_path(&obj, c, expected, is_dir);
-	if ((rc = dv_mkdir_parent(obj.ptr)) < 0)
+	if ((rc = ensure_prefix_dir(c, expected, obj.ptr)) < 0)
 		goto fail;
-	chmod(tmp_path, OBJECT_MODE);
 	if (rename(tmp_path, obj.ptr) < 0) {
 		rc = dv_error_errno(DV_ERROR, "cannot store '%s'", obj.ptr);
 		goto fail;
 	}
 	dv_tmpfile_unregister(tmp_path);
+	if (st_out && stat(obj.ptr, st_out) < 0)
+		memset(st_out, 0, sizeof(*st_out));
 	dv_buf_free(&obj);
 	return 0;
 fail:
@@ -514,82 +524,142 @@ fail:
 	return rc;
 }
 
+int dv_cache_store_verified(dv_cache *c, const void *data, size_t len, const dv_hash *expected,
+			    bool is_dir, const char *origin, struct stat *st_out)
+{
+	dv_buf obj = DV_BUF_INIT, tmp = DV_BUF_INIT;
+	dv_hash got;
+	int fd, rc;
+
+	if (st_out)
+		memset(st_out, 0, sizeof(*st_out));
+	dv_hash_buffer(&got, data, len);
+	if (!dv_hash_equal(&got, expected))
+		return corrupt_error(expected, &got, is_dir, origin);
+	dv_cache_object_path(&obj, c, expected, is_dir);
+	if ((rc = ensure_prefix_dir(c, expected, obj.ptr)) < 0 ||
+	    (rc = dv_tmpfile_open(&fd, &tmp, obj.ptr, OBJECT_MODE)) < 0)
+		goto done;
+	if (dv_write_all(fd, data, len) < 0) {
+		rc = dv_error_errno(DV_ERROR, "cannot write to the cache '%s'", c->dir);
+		dv_tmpfile_abort(fd, tmp.ptr);
+		goto done;
+	}
+	if (rename(tmp.ptr, obj.ptr) < 0) {
+		rc = dv_error_errno(DV_ERROR, "cannot store '%s'", obj.ptr);
+		dv_tmpfile_abort(fd, tmp.ptr);
+		goto done;
+	}
+	dv_tmpfile_unregister(tmp.ptr);
+	if (st_out && fstat(fd, st_out) < 0)
+		memset(st_out, 0, sizeof(*st_out));
+	if (close(fd) < 0)
+		rc = dv_error_errno(DV_ERROR, "cannot write '%s'", obj.ptr);
+done:
+	dv_buf_free(&obj);
+	dv_buf_free(&tmp);
+	return rc;
+}
+
 static _Thread_local int no_reflink_seen;
 
-/* Create `dest` atomically as a link of one type to `obj`. */
-static int link_one(dv_link_type type, const char *obj, const char *dest, unsigned mode)
+/* Fill the new file `fd` with the object's bytes: a reflink or a copy.
+ * `size` is the object's (0: unknown). */
+static int fill_from(int fd, dv_link_type type, const char *obj, const char *dest, uint64_t size)
 {
-	dv_buf tmp = DV_BUF_INIT;
-	int fd = -1, in = -1, rc = -1;
+	int in = dv_open_read(obj), rc = 0;
 
-	if (type == DV_LINK_COPY) {
-		/* Work-tree files are not fsynced one by one (git does not
-		 * either): 20,000 fsyncs would dominate a checkout. */
-		int in = open(obj, O_RDONLY | O_CLOEXEC);
-		if (in < 0)
-			return dv_error_errno(DV_ERROR, "cannot open '%s'", obj);
-		if ((rc = dv_tmpfile_open(&fd, &tmp, dest, mode)) == 0) {
-			if (dv_copy_fd(fd, in, NULL) < 0) {
-				rc = dv_error_errno(DV_ERROR, "cannot copy '%s' to '%s'", obj, dest);
-				dv_tmpfile_abort(fd, tmp.ptr);
-			} else {
-				rc = dv_tmpfile_commit_nosync(fd, tmp.ptr, dest);
-			}
+	if (in < 0)
+		return dv_error_errno(DV_ERROR, "cannot open '%s'", obj);
+	if (type == DV_LINK_REFLINK) {
+		if (try_reflink(fd, in) < 0) {
+			/* Not supported here: stop trying it for every file. */
+			if (errno == EOPNOTSUPP || errno == EXDEV || errno == EINVAL || errno == ENOTTY)
+				no_reflink_seen = 1;
+			rc = dv_error_errno(DV_ERROR, "cannot reflink '%s'", dest);
 		}
-		close(in);
-		dv_buf_free(&tmp);
-		return rc;
+	} else if (dv_copy_fd(fd, in, size, NULL) < 0) {
+		rc = dv_error_errno(DV_ERROR, "cannot copy '%s' to '%s'", obj, dest);
 	}
-	if (dv_tmpfile_open(&fd, &tmp, dest, mode) < 0)
-		return -1;
+	close(in);
+	return rc;
+}
+
+/*
+ * Create `dest` as a link of one type to `obj`.  Normally under a temp
+ * name renamed over dest, so dest is never seen half-made; when dest is
+ * known to be absent (`fresh`, a checkout into an empty place) it is made
+ * in place, which spares a rename that locks the directory a second time.
+ * Work-tree files are not fsynced one by one (git does not either): 20,000
+ * fsyncs would dominate a checkout.
+ */
+typedef struct {
+	unsigned mode;   /* 0644 or 0755 */
+	bool fresh;      /* dest is known absent: make it in place */
+	uint64_t size;   /* the object's size (0: unknown) */
+	struct stat *st; /* receives dest's stat (links followed); may be NULL */
+} link_req;
+
+static int link_one(dv_link_type type, const char *obj, const char *dest, const link_req *rq)
+{
+	unsigned mode = rq->mode;
+	bool fresh = rq->fresh;
+	dv_buf tmp = DV_BUF_INIT;
+	const char *at = dest;
+	int fd, rc = 0;
+
+	/* A hardlink shares the object's read-only mode: it cannot carry an
+	 * executable bit the object lacks. */
+	if (type == DV_LINK_HARDLINK && (mode & 0111))
+		return dv_error(DV_ERROR, "cannot hardlink executable '%s'", dest);
+	if (!fresh) {
+		dv_tmpfile_name(&tmp, dest);
+		at = tmp.ptr;
+	}
 	switch (type) {
-	case DV_LINK_REFLINK:
-		in = open(obj, O_RDONLY | O_CLOEXEC);
-		if (in >= 0 && try_reflink(fd, in) == 0) {
-			close(in);
-			rc = dv_tmpfile_commit_nosync(fd, tmp.ptr, dest);
-			goto done;
-		}
-		if (in >= 0)
-			close(in);
-		/* Not supported here: stop trying it for every file. */
-		if (errno == EOPNOTSUPP || errno == EXDEV || errno == EINVAL || errno == ENOTTY)
-			no_reflink_seen = 1;
-		break;
 	case DV_LINK_HARDLINK:
-		/* A hardlink shares the object's read-only mode: it cannot carry
-		 * an executable bit the object lacks. */
-		if (mode & 0111)
-			break;
-		close(fd);
-		fd = -1;
-		unlink(tmp.ptr);
-		if (link(obj, tmp.ptr) == 0 && rename(tmp.ptr, dest) == 0) {
-			dv_tmpfile_unregister(tmp.ptr);
-			rc = 0;
-			goto done;
-		}
-		break;
 	case DV_LINK_SYMLINK:
-		close(fd);
-		fd = -1;
-		unlink(tmp.ptr);
-		if (symlink(obj, tmp.ptr) == 0 && rename(tmp.ptr, dest) == 0) {
-			dv_tmpfile_unregister(tmp.ptr);
-			rc = 0;
+		dv_tmpfile_register(at);
+		if ((type == DV_LINK_HARDLINK ? link(obj, at) : symlink(obj, at)) < 0) {
+			rc = dv_error_errno(DV_ERROR, "cannot link '%s'", dest);
+			dv_tmpfile_unregister(at);
 			goto done;
 		}
 		break;
+	case DV_LINK_REFLINK:
 	case DV_LINK_COPY:
+		if ((fd = dv_new_file_open(at, mode)) < 0) {
+			rc = dv_error_errno(DV_ERROR, "cannot create '%s'", dest);
+			goto done;
+		}
+		/* In place, the stat is final now (a rename would change ctime). */
+		if ((rc = fill_from(fd, type, obj, dest, rq->size)) < 0 ||
+		    (fresh && rq->st && fstat(fd, rq->st) < 0 &&
+		     (rc = dv_error_errno(DV_ERROR, "cannot stat '%s'", dest)) < 0)) {
+			dv_tmpfile_abort(fd, at);
+			goto done;
+		}
+		if (dv_new_file_done(fd, at) < 0) {
+			rc = dv_error_errno(DV_ERROR, "cannot write '%s'", dest);
+			goto done;
+		}
+		dv_tmpfile_register(at); /* until renamed */
 		break;
 	}
-	dv_tmpfile_abort(fd, tmp.ptr);
+	if (!fresh && rename(at, dest) < 0) {
+		rc = dv_error_errno(DV_ERROR, "cannot rename into '%s'", dest);
+		unlink(at);
+	}
+	dv_tmpfile_unregister(at);
+	if (rc == 0 && rq->st && (!fresh || type == DV_LINK_HARDLINK || type == DV_LINK_SYMLINK) &&
+	    stat(dest, rq->st) < 0)
+		memset(rq->st, 0, sizeof(*rq->st));
 done:
 	dv_buf_free(&tmp);
 	return rc;
 }
 
-static int link_any(dv_cache *c, const char *obj, const char *dest, unsigned mode,
+static int link_any(dv_cache *c, const char *obj, const char *dest, const link_req *rq,
 		    dv_link_type *used)
 {
 	int rc;
@@ -597,7 +667,7 @@ static int link_any(dv_cache *c, const char *obj, const char *dest, unsigned mod
 		if (c->types[i] == DV_LINK_REFLINK && c->no_reflink)
 			continue;
 		no_reflink_seen = 0;
-		rc = link_one(c->types[i], obj, dest, mode);
+		rc = link_one(c->types[i], obj, dest, rq);
 		if (no_reflink_seen)
 			c->no_reflink = 1;
 		if (rc == 0) {
@@ -607,23 +677,24 @@ static int link_any(dv_cache *c, const char *obj, const char *dest, unsigned mod
 		}
 	}
 	/* Every configured type failed (e.g. hardlink across devices): copy. */
-	if ((rc = link_one(DV_LINK_COPY, obj, dest, mode)) == 0 && used)
+	if ((rc = link_one(DV_LINK_COPY, obj, dest, rq)) == 0 && used)
 		*used = DV_LINK_COPY;
 	return rc;
 }
 
 /* The object's presence and dest's parent directory are checked only when
  * linking fails: a checkout of thousands of files into existing
- * directories pays no extra syscalls for them. */
-int dv_cache_link_out(dv_cache *c, const dv_hash *h, const char *dest, unsigned mode,
-		      dv_link_type *used)
+ * directories pays no extra syscalls for them.  Retries are never `fresh`:
+ * whatever made the first attempt fail may have put something at dest. */
+static int link_out(dv_cache *c, const dv_hash *h, const char *dest, link_req *rq,
+		    dv_link_type *used)
 {
 	dv_buf obj = DV_BUF_INIT;
 	char *dir = NULL;
 	int rc;
 
 	dv_cache_object_path(&obj, c, h, false);
-	if ((rc = link_any(c, obj.ptr, dest, mode, used)) == 0)
+	if ((rc = link_any(c, obj.ptr, dest, rq, used)) == 0)
 		goto done;
 	if (access(obj.ptr, F_OK) != 0) {
 		char text[64];
@@ -631,13 +702,32 @@ int dv_cache_link_out(dv_cache *c, const dv_hash *h, const char *dest, unsigned 
 		rc = dv_error(DV_ENOTFOUND, "object '%s' for '%s' is not in the cache: run 'dv pull'", text, dest);
 		goto done;
 	}
+	/* Retry even when the directory exists now: another thread of a
+	 * parallel checkout may have made it since our attempt failed. */
 	dir = dv_path_dirname(dest);
-	if (!dv_is_dir(dir) && (rc = dv_mkdir_p(dir, 0777)) == 0)
-		rc = link_any(c, obj.ptr, dest, mode, used);
+	rq->fresh = false;
+	if (dv_is_dir(dir) || (rc = dv_mkdir_p(dir, 0777)) == 0)
+		rc = link_any(c, obj.ptr, dest, rq, used);
 done:
 	free(dir);
 	dv_buf_free(&obj);
 	return rc;
+}
+
+int dv_cache_link_out(dv_cache *c, const dv_hash *h, const char *dest, unsigned mode,
+		      dv_link_type *used)
+{
+	link_req rq = { mode, false, 0, NULL };
+	return link_out(c, h, dest, &rq, used);
+}
+
+int dv_cache_link_new(dv_cache *c, const dv_hash *h, const char *dest, unsigned mode,
+		      uint64_t size, struct stat *st_out)
+{
+	link_req rq = { mode, true, size, st_out };
+	if (st_out)
+		memset(st_out, 0, sizeof(*st_out));
+	return link_out(c, h, dest, &rq, NULL);
 }
 
 int dv_cache_verify(const dv_cache *c, const dv_hash *h, bool is_dir)

@@ -110,34 +110,63 @@ static void read_umask(void)
  * random one: created with O_EXCL in their final mode, they need no fchmod
  * unless the umask strips bits, which saves a syscall per cache object.
  */
-int dv_tmpfile_open(int *fd_out, dv_buf *tmp_out, const char *final_path, mode_t mode)
+void dv_tmpfile_name(dv_buf *out, const char *final_path)
 {
 	static atomic_ulong counter;
 	static long pid; /* getpid() is a syscall each time in this glibc */
-	char *dir = dv_path_dirname(final_path);
 	const char *base = dv_path_basename(final_path);
-	int fd = -1;
+	size_t dirlen = (size_t)(base - final_path);
 
-	pthread_once(&umask_once, read_umask);
 	if (!pid)
 		pid = (long)getpid();
+	dv_buf_reset(out);
+	dv_buf_add(out, final_path, dirlen);
+	dv_buf_printf(out, ".%s.tmp-%ld-%lu", base, pid, atomic_fetch_add(&counter, 1));
+}
+
+int dv_tmpfile_open(int *fd_out, dv_buf *tmp_out, const char *final_path, mode_t mode)
+{
+	int fd = -1;
+
 	for (int tries = 0; fd < 0 && tries < 8; tries++) {
-		dv_buf_reset(tmp_out);
-		dv_buf_printf(tmp_out, "%s/.%s.tmp-%ld-%lu", dir, base, pid,
-			      atomic_fetch_add(&counter, 1));
-		fd = open(tmp_out->ptr, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		dv_tmpfile_name(tmp_out, final_path);
+		fd = dv_new_file_open(tmp_out->ptr, mode);
 		if (fd < 0 && errno != EEXIST)
 			break;
 	}
-	free(dir);
 	if (fd < 0)
 		return dv_error_errno(DV_ERROR, "cannot create a temporary file for '%s'", final_path);
-	dv_tmpfile_register(tmp_out->ptr);
-	if ((mode & umask_value) && fchmod(fd, mode) < 0) {
-		dv_tmpfile_abort(fd, tmp_out->ptr);
-		return dv_error_errno(DV_ERROR, "cannot set mode of '%s'", final_path);
-	}
 	*fd_out = fd;
+	return 0;
+}
+
+int dv_new_file_open(const char *path, mode_t mode)
+{
+	int fd;
+	pthread_once(&umask_once, read_umask);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -1;
+	dv_tmpfile_register(path);
+	if ((mode & umask_value) && fchmod(fd, mode) < 0) {
+		int e = errno;
+		dv_tmpfile_abort(fd, path);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+int dv_new_file_done(int fd, const char *path)
+{
+	if (close(fd) < 0) {
+		int e = errno;
+		unlink(path);
+		dv_tmpfile_unregister(path);
+		errno = e;
+		return -1;
+	}
+	dv_tmpfile_unregister(path);
 	return 0;
 }
 
@@ -300,14 +329,33 @@ int dv_remove_tree(const char *path)
 	return rc;
 }
 
-int dv_copy_fd(int dst, int src, uint64_t *copied)
+int dv_open_read(const char *path)
+{
+	static volatile int no_noatime;
+	int fd;
+	if (!no_noatime) {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
+		if (fd >= 0 || errno != EPERM)
+			return fd;
+		no_noatime = 1; /* not the owner: this will not change */
+	}
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+int dv_copy_fd(int dst, int src, uint64_t expect, uint64_t *copied)
 {
 	uint64_t total = 0;
 	char *buf;
 	enum { BUFSZ = 1 << 20 };
 
 	for (;;) {
-		ssize_t n = copy_file_range(src, NULL, dst, NULL, 1 << 30, 0);
+		ssize_t n;
+		if (expect && total == expect) {
+			if (copied)
+				*copied = total;
+			return 0;
+		}
+		n = copy_file_range(src, NULL, dst, NULL, 1 << 30, 0);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -352,7 +400,7 @@ int dv_copy_file(const char *dst, const char *src, mode_t mode)
 		return dv_error_errno(DV_ERROR, "cannot open '%s'", src);
 	if ((rc = dv_tmpfile_open(&out, &tmp, dst, mode)) < 0)
 		goto done;
-	if (dv_copy_fd(out, in, NULL) < 0) {
+	if (dv_copy_fd(out, in, 0, NULL) < 0) {
 		rc = dv_error_errno(DV_ERROR, "cannot copy '%s' to '%s'", src, dst);
 		dv_tmpfile_abort(out, tmp.ptr);
 		goto done;

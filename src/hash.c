@@ -16,6 +16,7 @@
 
 #include "dv/buf.h"
 #include "dv/error.h"
+#include "dv/fs.h"
 #include "dv/hash.h"
 
 struct dv_hasher {
@@ -87,7 +88,7 @@ int dv_hash_fd(dv_hash *out, uint64_t *size_out, int fd, const char *name)
 
 int dv_hash_file(dv_hash *out, uint64_t *size_out, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = dv_open_read(path);
 	int rc;
 	if (fd < 0)
 		return dv_error_errno(errno == ENOENT ? DV_ENOTFOUND : DV_ERROR, "cannot open '%s'", path);

@@ -14,7 +14,7 @@
 #define MAX_THREADS 64
 
 typedef struct {
-	size_t n;
+	size_t n, chunk;
 	dv_pool_fn fn;
 	void *ctx;
 	atomic_size_t next;
@@ -24,8 +24,9 @@ static void *worker(void *arg)
 {
 	pool *p = arg;
 	size_t i;
-	while ((i = atomic_fetch_add(&p->next, 1)) < p->n)
-		p->fn(p->ctx, i);
+	while ((i = atomic_fetch_add(&p->next, p->chunk)) < p->n)
+		for (size_t end = i + p->chunk < p->n ? i + p->chunk : p->n; i < end; i++)
+			p->fn(p->ctx, i);
 	return NULL;
 }
 
@@ -38,7 +39,7 @@ int dv_pool_default_jobs(void)
 void dv_parallel_for(size_t n, int jobs, dv_pool_fn fn, void *ctx)
 {
 	pthread_t threads[MAX_THREADS];
-	pool p = { n, fn, ctx, 0 };
+	pool p = { n, 1, fn, ctx, 0 };
 	int started = 0;
 
 	if (jobs <= 0)
@@ -47,6 +48,15 @@ void dv_parallel_for(size_t n, int jobs, dv_pool_fn fn, void *ctx)
 		jobs = MAX_THREADS;
 	if ((size_t)jobs > n)
 		jobs = (int)n;
+	/* Runs of neighbouring items (files of one directory, in sorted
+	 * order) go to one thread, so threads seldom wait on the same
+	 * directory's lock; 32 runs per thread keep the tail short. */
+	if (jobs > 1)
+		p.chunk = n / ((size_t)jobs * 32);
+	if (p.chunk < 1)
+		p.chunk = 1;
+	if (p.chunk > 256)
+		p.chunk = 256;
 	/* The caller's thread works too; one that cannot start is no loss. */
 	for (int t = 1; t < jobs; t++)
 		if (pthread_create(&threads[started], NULL, worker, &p) == 0)

@@ -261,7 +261,7 @@ int dv_transfer_tmp_open(int *fd_out, dv_buf *path_out, dv_cache *c, const dv_tr
 	return rc;
 }
 
-int dv_transfer_adopt(dv_cache *c, const char *tmp_path, const dv_transfer *t,
+int dv_transfer_adopt(dv_cache *c, const char *tmp_path, dv_transfer *t,
 		      const dv_remote *r)
 {
 	dv_buf dest = DV_BUF_INIT;
@@ -270,7 +270,7 @@ int dv_transfer_adopt(dv_cache *c, const char *tmp_path, const dv_transfer *t,
 
 	if (dv_transfer_is_object(t)) {
 		origin = dv_asprintf("remote '%s'", r->name);
-		rc = dv_cache_adopt_tmp(c, tmp_path, &t->hash, t->is_dir, origin);
+		rc = dv_cache_adopt_tmp(c, tmp_path, &t->hash, t->is_dir, origin, &t->st);
 		free(origin);
 		return rc;
 	}

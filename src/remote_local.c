@@ -20,6 +20,7 @@
 
 #include "dv/error.h"
 #include "dv/fs.h"
+#include "dv/hash.h"
 #include "dv/pool.h"
 #include "dv/remote.h"
 #include "remote_kinds.h"
@@ -137,7 +138,7 @@ static int pool_run(pool *p, int jobs)
 
 static int open_source(int *fd, const char *path, const dv_transfer *t, const char *where)
 {
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	*fd = dv_open_read(path);
 	if (*fd >= 0)
 		return 0;
 	if (errno == ENOENT)
@@ -160,7 +161,7 @@ static int push_one(local_remote *lr, dv_cache *cache, dv_transfer *t, uint64_t 
 		if ((rc = dv_tmpfile_open(&out, &tmp, dst.ptr, 0444)) < 0)
 			goto done;
 	}
-	if (dv_copy_fd(out, in, bytes) < 0) {
+	if (dv_copy_fd(out, in, 0, bytes) < 0) {
 		rc = dv_error_errno(DV_ERROR, "cannot copy '%s' to '%s'", src.ptr, dst.ptr);
 		dv_tmpfile_abort(out, tmp.ptr);
 		goto done;
@@ -175,19 +176,58 @@ done:
 	return rc;
 }
 
+/* Read a whole small file into the thread's I/O buffer: 1 when it turns
+ * out bigger than the buffer (the caller streams it instead). */
+static int read_small(size_t *len, int in, uint64_t expect)
+{
+	char *buf = dv_io_buffer();
+	*len = 0;
+	for (;;) {
+		ssize_t n = read(in, buf + *len, DV_IO_CHUNK + 1 - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		*len += (size_t)n;
+		if (*len > DV_IO_CHUNK)
+			return 1;
+		/* A regular file reads short only at its end. */
+		if (expect && *len == expect)
+			return 0;
+	}
+}
+
+/* A small object is read into memory and checked before anything is
+ * written (dv_cache_store_verified); a larger one is copied to a temp
+ * file and re-hashed there (dv_transfer_adopt). */
 static int fetch_one(local_remote *lr, dv_cache *cache, dv_transfer *t, uint64_t *bytes)
 {
 	dv_buf src = DV_BUF_INIT, tmp = DV_BUF_INIT;
 	char *where = NULL;
+	size_t len;
 	int in = -1, out = -1, rc;
 
 	dv_path_join(&src, lr->root, t->relpath);
 	where = dv_asprintf("remote '%s'", lr->base.name);
 	if ((rc = open_source(&in, src.ptr, t, where)) < 0)
 		goto done;
+	if (dv_transfer_is_object(t) && t->size <= DV_IO_CHUNK) {
+		if ((rc = read_small(&len, in, t->size)) < 0) {
+			rc = dv_error_errno(DV_ERROR, "cannot read '%s'", src.ptr);
+			goto done;
+		}
+		if (rc == 0) {
+			*bytes = len;
+			rc = dv_cache_store_verified(cache, dv_io_buffer(), len, &t->hash, t->is_dir, where, &t->st);
+			goto done;
+		}
+		lseek(in, 0, SEEK_SET);
+	}
 	if ((rc = dv_transfer_tmp_open(&out, &tmp, cache, t)) < 0)
 		goto done;
-	rc = dv_copy_fd(out, in, bytes);
+	rc = dv_copy_fd(out, in, 0, bytes);
 	if (close(out) < 0)
 		rc = -1;
 	if (rc < 0) {

@@ -143,7 +143,7 @@ bool dv_statcache_lookup(dv_statcache *sc, const struct stat *st, dv_hash *out)
 	return hit;
 }
 
-void dv_statcache_put(dv_statcache *sc, const struct stat *st, const dv_hash *h)
+static void put_record(dv_statcache *sc, const struct stat *st, const dv_hash *h, bool written)
 {
 	slot *s;
 	record r = {
@@ -155,6 +155,11 @@ void dv_statcache_put(dv_statcache *sc, const struct stat *st, const dv_hash *h)
 		.hashed_at = dv_now_ns(),
 		.hash = *h,
 	};
+
+	/* Nothing but dv wrote these bytes, so no write can hide in the
+	 * timestamp tick: trusted from the start. */
+	if (written && r.hashed_at <= r.mtime_ns + RACY_NS)
+		r.hashed_at = r.mtime_ns + RACY_NS + 1;
 
 	pthread_mutex_lock(&sc->mu);
 	s = find_slot(sc, r.dev, r.ino, true);
@@ -172,6 +177,16 @@ void dv_statcache_put(dv_statcache *sc, const struct stat *st, const dv_hash *h)
 	s->touched = 1;
 	sc->dirty = true;
 	pthread_mutex_unlock(&sc->mu);
+}
+
+void dv_statcache_put(dv_statcache *sc, const struct stat *st, const dv_hash *h)
+{
+	put_record(sc, st, h, false);
+}
+
+void dv_statcache_put_written(dv_statcache *sc, const struct stat *st, const dv_hash *h)
+{
+	put_record(sc, st, h, true);
 }
 
 int dv_statcache_save(dv_statcache *sc)
@@ -222,7 +237,7 @@ int dv_statcache_hash_file(dv_hash *out, dv_statcache *sc, const char *path,
 		*st_out = st;
 	if (sc && dv_statcache_lookup(sc, &st, out))
 		return 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = dv_open_read(path);
 	if (fd < 0)
 		return dv_error_errno(errno == ENOENT ? DV_ENOTFOUND : DV_ERROR, "cannot read '%s'", path);
 	rc = dv_hash_fd(out, &size, fd, path);

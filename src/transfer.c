@@ -23,6 +23,7 @@
 #include "dv/manifest.h"
 #include "dv/objects.h"
 #include "dv/remote.h"
+#include "dv/statcache.h"
 #include "dv/transfer.h"
 #include "dv/workspace.h"
 #include "remote_kinds.h"
@@ -359,9 +360,10 @@ typedef struct {
 } fail_group;
 
 /* Push or fetch objects idx[0..n) of s as one batch; fold results into rep. */
-static int move_batch(dv_transfer_report *rep, dv_remote *r, dv_cache *c, objset *s,
+static int move_batch(dv_transfer_report *rep, dv_remote *r, dv_repo *repo, objset *s,
 		      const size_t *idx, size_t n, bool push)
 {
+	dv_cache *c = repo->cache;
 	dv_transfer *items;
 	dv_progress *p;
 	uint64_t total = 0;
@@ -395,6 +397,9 @@ static int move_batch(dv_transfer_report *rep, dv_remote *r, dv_cache *c, objset
 			/* Left pending: fails with the call's own error. */
 			dv_transfer_fail(&items[i], rc < 0 ? rc : DV_ERROR);
 		}
+		if (items[i].status == 0 && !push && items[i].st.st_ino && dv_transfer_is_object(&items[i]))
+			/* The first checkout then trusts the object it just got. */
+			dv_statcache_put_written(dv_repo_statcache(repo), &items[i].st, &items[i].hash);
 		if (items[i].status == 0) {
 			rep->transferred++;
 			rep->bytes += o->size;
@@ -492,7 +497,7 @@ int dv_push(dv_transfer_report *rep, dv_repo *repo, const dv_transfer_opts *opts
 		*(size_t *)dv_vec_push(&files) = *dv_vec_at(&dirs, size_t, i);
 	for (size_t i = 0; i < runs.n; i++)
 		*(size_t *)dv_vec_push(&files) = *dv_vec_at(&runs, size_t, i);
-	rc = move_batch(rep, r, repo->cache, &s, files.items, files.n, true);
+	rc = move_batch(rep, r, repo, &s, files.items, files.n, true);
 done:
 	free(present);
 	dv_vec_free(&files);
@@ -533,7 +538,7 @@ static int fetch_set(dv_transfer_report *rep, dv_remote *r, dv_repo *repo, objse
 			else
 				*(size_t *)dv_vec_push(&want) = i;
 		}
-		rc = move_batch(rep, r, repo->cache, s, want.items, want.n, false);
+		rc = move_batch(rep, r, repo, s, want.items, want.n, false);
 		if (rc < 0 && !first)
 			first = rc;
 	}
@@ -573,7 +578,7 @@ int dv_fetch(dv_transfer_report *rep, dv_repo *repo, const dv_transfer_opts *opt
 				*(size_t *)dv_vec_push(&want) = runs.objs.n - 1;
 		}
 		if (rc == 0)
-			rc = move_batch(rep, r, repo->cache, &runs, want.items, want.n, false);
+			rc = move_batch(rep, r, repo, &runs, want.items, want.n, false);
 		for (size_t i = 0; rc == 0 && i < listed.n; i++)
 			add_run_objects(&s, repo->cache, listed.v[i]);
 		rep->objects += runs.objs.n;

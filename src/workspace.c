@@ -387,28 +387,44 @@ void dv_checkout_report_free(dv_vec *report)
 
 /* Check an object's bytes before they reach the work tree; the stat cache
  * makes this one read per object, ever. */
-static int verify_object(dv_repo *repo, const dv_hash *h)
+static int verify_object(dv_repo *repo, const dv_hash *h, const char *relpath, uint64_t *size)
 {
 	dv_buf obj = DV_BUF_INIT;
+	struct stat st;
 	dv_hash got;
 	int rc;
 
+	*size = 0;
 	dv_cache_object_path(&obj, repo->cache, h, false);
-	rc = dv_statcache_hash_file(&got, dv_repo_statcache(repo), obj.ptr, NULL, NULL);
+	rc = dv_statcache_hash_file(&got, dv_repo_statcache(repo), obj.ptr, &st, NULL);
+	if (rc == 0)
+		*size = (uint64_t)st.st_size;
 	if (rc == DV_ENOTFOUND) {
 		char text[64];
 		dv_hash_format(text, sizeof(text), h, false);
-		rc = dv_error(DV_ENOTFOUND, "object '%s' is not in the cache: run 'dv pull' (or 'dv fetch')", text);
+		rc = dv_error(DV_ENOTFOUND, "object '%s' for '%s' is not in the cache: run 'dv pull' (or 'dv fetch')",
+			      text, relpath);
 	} else if (rc == 0 && !dv_hash_equal(&got, h)) {
-		rc = dv_error(DV_ECORRUPT, "cache object '%s' is corrupt (its bytes no longer match its name): remove it and run 'dv fetch' to restore it",
-			      obj.ptr);
+		rc = dv_error(DV_ECORRUPT, "cache object '%s' for '%s' is corrupt (its bytes no longer match its name): remove it and run 'dv fetch' to restore it",
+			      obj.ptr, relpath);
 	}
 	dv_buf_free(&obj);
 	return rc;
 }
 
 /* What checking out one file would do, decided before anything changes. */
-typedef enum { PLAN_NOTHING, PLAN_RELINK, PLAN_WRITE, PLAN_KEEP } file_plan;
+typedef enum {
+	PLAN_NOTHING,
+	PLAN_CREATE, /* nothing there: write in place */
+	PLAN_WRITE,  /* replace what is there */
+	PLAN_RELINK,
+	PLAN_KEEP,
+} file_plan;
+
+static bool plan_writes(file_plan p)
+{
+	return p == PLAN_CREATE || p == PLAN_WRITE || p == PLAN_RELINK;
+}
 
 static int plan_file(file_plan *plan, dv_repo *repo, const dv_hash *want, const char *abs,
 		     const dv_checkout_opts *opts)
@@ -418,7 +434,7 @@ static int plan_file(file_plan *plan, dv_repo *repo, const dv_hash *want, const 
 	int rc;
 
 	if (lstat(abs, &st) < 0) {
-		*plan = PLAN_WRITE;
+		*plan = errno == ENOENT ? PLAN_CREATE : PLAN_WRITE;
 		return 0;
 	}
 	if (S_ISDIR(st.st_mode)) {
@@ -448,16 +464,25 @@ static int plan_file(file_plan *plan, dv_repo *repo, const dv_hash *want, const 
 	return 0;
 }
 
-static int write_file(dv_repo *repo, const dv_hash *h, const char *abs, unsigned mode)
+/* `size`: the object's, from verify_object. */
+static int write_file(dv_repo *repo, const dv_hash *h, const char *abs, unsigned mode,
+		      file_plan plan, uint64_t size)
 {
 	struct stat st;
 	int rc;
 
-	if (lstat(abs, &st) == 0 && S_ISDIR(st.st_mode) && (rc = dv_remove_tree(abs)) < 0)
-		return rc;
-	if ((rc = dv_cache_link_out(repo->cache, h, abs, mode, NULL)) < 0)
-		return rc;
-	if (stat(abs, &st) == 0)
+	if (plan == PLAN_CREATE) {
+		if ((rc = dv_cache_link_new(repo->cache, h, abs, mode, size, &st)) < 0)
+			return rc;
+	} else {
+		if (lstat(abs, &st) == 0 && S_ISDIR(st.st_mode) && (rc = dv_remove_tree(abs)) < 0)
+			return rc;
+		if ((rc = dv_cache_link_out(repo->cache, h, abs, mode, NULL)) < 0)
+			return rc;
+		if (stat(abs, &st) < 0)
+			st.st_ino = 0;
+	}
+	if (st.st_ino)
 		dv_statcache_put(dv_repo_statcache(repo), &st, h);
 	return 0;
 }
@@ -467,6 +492,7 @@ static int checkout_file(dv_repo *repo, const dv_hash *h, const char *relpath,
 {
 	dv_buf abs = DV_BUF_INIT;
 	file_plan plan;
+	uint64_t size;
 	int rc;
 
 	dv_repo_abspath(&abs, repo, relpath);
@@ -478,9 +504,9 @@ static int checkout_file(dv_repo *repo, const dv_hash *h, const char *relpath,
 		report_add(report, relpath, DV_CO_KEPT);
 		goto done;
 	}
-	if ((rc = verify_object(repo, h)) < 0)
+	if ((rc = verify_object(repo, h, relpath, &size)) < 0)
 		goto fail;
-	if ((rc = write_file(repo, h, abs.ptr, 0644)) < 0)
+	if ((rc = write_file(repo, h, abs.ptr, 0644, plan, size)) < 0)
 		goto fail;
 	report_add(report, relpath, plan == PLAN_RELINK ? DV_CO_RELINKED : DV_CO_RESTORED);
 	goto done;
@@ -494,6 +520,7 @@ done:
 typedef struct {
 	const dv_manifest_entry *me;
 	file_plan plan;
+	uint64_t size; /* the object's, once verified */
 	int rc;
 	char *error;
 } dir_item;
@@ -501,6 +528,8 @@ typedef struct {
 typedef struct {
 	dv_repo *repo;
 	const char *abs; /* the directory */
+	const char *relpath;
+	bool existed; /* the directory was there before this checkout */
 	const dv_checkout_opts *opts;
 	dir_item *items;
 } dir_ctx;
@@ -516,16 +545,25 @@ static void plan_item(void *arg, size_t i)
 {
 	dir_ctx *ctx = arg;
 	dir_item *it = &ctx->items[i];
-	dv_buf fileabs = DV_BUF_INIT;
+	dv_buf fileabs = DV_BUF_INIT, filerel = DV_BUF_INIT;
 	int rc;
 
 	dv_path_join(&fileabs, ctx->abs, it->me->path);
-	if ((rc = plan_file(&it->plan, ctx->repo, &it->me->hash, fileabs.ptr, ctx->opts)) == 0 &&
-	    (it->plan == PLAN_WRITE || it->plan == PLAN_RELINK))
-		rc = verify_object(ctx->repo, &it->me->hash);
+	/* Into a directory that was not there, every file is new. */
+	if (!ctx->existed) {
+		it->plan = PLAN_CREATE;
+		rc = 0;
+	} else {
+		rc = plan_file(&it->plan, ctx->repo, &it->me->hash, fileabs.ptr, ctx->opts);
+	}
+	if (rc == 0 && plan_writes(it->plan)) {
+		dv_path_join(&filerel, ctx->relpath, it->me->path);
+		rc = verify_object(ctx->repo, &it->me->hash, filerel.ptr, &it->size);
+	}
 	if (rc < 0)
 		item_fail(it, rc);
 	dv_buf_free(&fileabs);
+	dv_buf_free(&filerel);
 }
 
 static void write_item(void *arg, size_t i)
@@ -535,10 +573,10 @@ static void write_item(void *arg, size_t i)
 	dv_buf fileabs = DV_BUF_INIT;
 	int rc;
 
-	if (it->plan != PLAN_WRITE && it->plan != PLAN_RELINK)
+	if (!plan_writes(it->plan))
 		return;
 	dv_path_join(&fileabs, ctx->abs, it->me->path);
-	if ((rc = write_file(ctx->repo, &it->me->hash, fileabs.ptr, it->me->mode)) < 0)
+	if ((rc = write_file(ctx->repo, &it->me->hash, fileabs.ptr, it->me->mode, it->plan, it->size)) < 0)
 		item_fail(it, rc);
 	dv_buf_free(&fileabs);
 }
@@ -582,6 +620,7 @@ static int checkout_dir(dv_repo *repo, const dv_stage_file *entry, const char *r
 	dir_item *items = NULL;
 	dir_ctx ctx;
 	struct stat st;
+	bool there, existed;
 	int rc;
 
 	if ((rc = dv_cache_read(&text, repo->cache, &entry->hash, true)) < 0) {
@@ -593,7 +632,9 @@ static int checkout_dir(dv_repo *repo, const dv_stage_file *entry, const char *r
 		goto done;
 	}
 	dv_repo_abspath(&abs, repo, relpath);
-	if (lstat(abs.ptr, &st) == 0 && !S_ISDIR(st.st_mode)) {
+	there = lstat(abs.ptr, &st) == 0;
+	existed = there && S_ISDIR(st.st_mode);
+	if (there && !existed) {
 		/* A file where the directory belongs. */
 		dv_hash cur;
 		if (!opts->force && (dv_statcache_hash_file(&cur, dv_repo_statcache(repo), abs.ptr, NULL, NULL) < 0 ||
@@ -611,7 +652,7 @@ static int checkout_dir(dv_repo *repo, const dv_stage_file *entry, const char *r
 	items = dv_calloc(m.entries.n ? m.entries.n : 1, sizeof(*items));
 	for (size_t i = 0; i < m.entries.n; i++)
 		items[i].me = dv_vec_at(&m.entries, dv_manifest_entry, i);
-	ctx = (dir_ctx){ repo, abs.ptr, opts, items };
+	ctx = (dir_ctx){ repo, abs.ptr, relpath, existed, opts, items };
 	dv_parallel_for(m.entries.n, m.entries.n < 64 ? 1 : 0, plan_item, &ctx);
 	if ((rc = report_items(report, relpath, items, m.entries.n, true)) < 0)
 		goto done;
@@ -619,8 +660,9 @@ static int checkout_dir(dv_repo *repo, const dv_stage_file *entry, const char *r
 	if ((rc = report_items(report, relpath, items, m.entries.n, false)) < 0)
 		goto done;
 	/* Files the manifest does not list: remove them when their bytes are
-	 * safe in the cache (or with -f), otherwise keep and report them. */
-	if (dv_is_dir(abs.ptr) && (rc = walk_dir(&present, abs.ptr, "")) == 0) {
+	 * safe in the cache (or with -f), otherwise keep and report them.  A
+	 * directory this checkout created holds none. */
+	if (existed && (rc = walk_dir(&present, abs.ptr, "")) == 0) {
 		for (size_t i = 0; i < present.n; i++) {
 			walk_file *f = dv_vec_at(&present, walk_file, i);
 			dv_hash cur;

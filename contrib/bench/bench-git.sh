@@ -12,50 +12,14 @@
 # table shows the median and its ratio to the target.
 set -eu
 
-runs=5
-dv=
-work=${TMPDIR:-/tmp}/dv-bench-git
-while [ $# -gt 0 ]; do
-    case $1 in
-    -n) runs=$2; shift ;;
-    --dv) dv=$2; shift ;;
-    --workdir) work=$2; shift ;;
-    *) echo "usage: $0 [-n RUNS] [--dv PATH] [--workdir DIR]" >&2; exit 2 ;;
-    esac
-    shift
-done
-src=$(cd "$(dirname "$0")/../.." && pwd)
-if [ -z "$dv" ]; then
-    cmake -S "$src" -B "$src/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-    cmake --build "$src/build" -j"$(nproc)" --target dv >/dev/null
-    dv=$src/build/dv
-fi
-dv=$(cd "$(dirname "$dv")" && pwd)/$(basename "$dv")
+. "$(dirname "$0")/bench-lib.sh"
+bench_init git 5 "$@"
 for tool in python3 xxhsum git; do
     command -v $tool >/dev/null || { echo "bench-git: needs $tool" >&2; exit 1; }
 done
 
-rm -rf "$work"
-mkdir -p "$work"
-export HOME=$work/home GIT_CONFIG_NOSYSTEM=1
-mkdir -p "$HOME"
-git config --global user.name bench
-git config --global user.email bench@dv.invalid
-git config --global init.defaultBranch main
-
-# median_time CMD: run CMD $runs times (after one warm-up), print the
-# median wall time in seconds
-median_time() {
-    sh -c "$1" >/dev/null 2>&1 || { echo "bench-git: '$1' failed" >&2; sh -c "$1" >&2; exit 1; }
-    k=0
-    while [ $k -lt "$runs" ]; do
-        s=$(date +%s.%N)
-        sh -c "$1" >/dev/null 2>&1
-        e=$(date +%s.%N)
-        echo "$e $s" | awk '{ printf "%.6f\n", $1 - $2 }'
-        k=$((k + 1))
-    done | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
+# warm_med CMD: one untimed warm-up run, then the median of $runs
+warm_med() { time_cmd true "$1" >/dev/null; med true "$1"; }
 
 # put_objects DIR CACHE: copy every file of DIR into CACHE under its hash
 # (".dir" for names ending in .dir); prints "name hash" lines
@@ -111,7 +75,7 @@ for c in range(1, 1000):
 PY
 (cd "$work/hist" && git fast-import --quiet <"$work/stream" && git reset -q --hard main)
 commits=$(cd "$work/hist" && git rev-list --count main)
-t_gc=$(median_time "cd $work/hist && $dv gc --all-commits -n")
+t_gc=$(warm_med "cd $work/hist && $dv gc --all-commits -n")
 (cd "$work/hist" && "$dv" gc --all-commits -n | tail -1) >&2
 
 # --- diff: a 100,000-file directory in two revisions -------------------------------
@@ -147,16 +111,12 @@ for v in v1 v2; do
     printf '[out]\npath = data\nhash = xxh128:%s.dir\nsize = 1\nfiles = %s\n' "$h" "$n" >"$work/big/data.stage"
     (cd "$work/big" && git add data.stage && git commit -q -m "$v")
 done
-t_diff=$(median_time "cd $work/big && $dv diff HEAD~1 HEAD")
+t_diff=$(warm_med "cd $work/big && $dv diff HEAD~1 HEAD")
 (cd "$work/big" && "$dv" diff HEAD~1 HEAD | awk '{ print $1 }' | sort | uniq -c | tr '\n' ' ') >&2
 echo >&2
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-echo
-echo "dv git integration, median of $runs runs, $(nproc) cores, $(uname -r)"
-echo
-printf '| %-58s | %8s | %8s | %6s |\n' "case" "dv (s)" "target" "ratio"
-printf '|%s|%s|%s|%s|\n' "------------------------------------------------------------" "----------" "----------" "--------"
-printf '| %-58s | %8.3f | %8s | %6s |\n' "gc --all-commits -n: $commits commits, 100 .stage files" "$t_gc" "1.0" "$(ratio "$t_gc" 1.0)"
-printf '| %-58s | %8.3f | %8s | %6s |\n' "diff HEAD~1 HEAD: 100,000-file directory, 1,200 changes" "$t_diff" "0.5" "$(ratio "$t_diff" 0.5)"
+row "gc --all-commits -n: $commits commits, 100 .stage files" "$(fmt "$t_gc")" "1.0" "$(ratio "$t_gc" 1.0)" "$(check "$t_gc" 1.0)"
+row "diff HEAD~1 HEAD: 100,000-file directory, 1,200 changes" "$(fmt "$t_diff")" "0.5" "$(ratio "$t_diff" 0.5)" "$(check "$t_diff" 0.5)"
+table "dv git integration, median of $runs runs, $(nproc) cores, $(uname -r)" case "dv (s)" target ratio result
 rm -rf "$work"
+[ "$missed" = 0 ]

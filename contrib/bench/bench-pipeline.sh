@@ -14,54 +14,8 @@
 # Exits 1 if a target is missed.
 set -eu
 
-runs=5
-dv=
-work=${TMPDIR:-/tmp}/dv-bench-pipeline
-while [ $# -gt 0 ]; do
-    case $1 in
-    -n) runs=$2; shift ;;
-    --dv) dv=$2; shift ;;
-    --workdir) work=$2; shift ;;
-    *) echo "usage: $0 [-n RUNS] [--dv PATH] [--workdir DIR]" >&2; exit 2 ;;
-    esac
-    shift
-done
-src=$(cd "$(dirname "$0")/../.." && pwd)
-if [ -z "$dv" ]; then
-    cmake -S "$src" -B "$src/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-    cmake --build "$src/build" -j"$(nproc)" --target dv >/dev/null
-    dv=$src/build/dv
-fi
-dv=$(cd "$(dirname "$dv")" && pwd)/$(basename "$dv")
-
-rm -rf "$work"
-mkdir -p "$work"
-cd "$work"
-export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@dv.invalid
-export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@dv.invalid
-export HOME=$work/home
-mkdir -p "$HOME"
-git config --global init.defaultBranch main
-git config --global user.name bench
-git config --global user.email bench@dv.invalid
-
-now_s() { date +%s.%N; }
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-# time_cmd CMD: seconds CMD takes (it must succeed)
-time_cmd() {
-    t0=$(now_s)
-    sh -c "$1" >/dev/null 2>&1 || { echo "bench: '$1' failed" >&2; exit 1; }
-    t1=$(now_s)
-    echo "$t1 - $t0" | bc -l
-}
-med() {
-    i=0
-    while [ $i -lt "$runs" ]; do time_cmd "$1"; i=$((i + 1)); done | median
-}
-ratio() { printf "%.2f" "$(echo "$1 / $2" | bc -l)"; }
-fmt() { printf '%.3f' "$1"; }
-ok() { [ "$(echo "$1 <= $2" | bc -l)" = 1 ] && echo yes || { missed=1; echo NO; }; }
-missed=0
+. "$(dirname "$0")/bench-lib.sh"
+bench_init pipeline 5 "$@"
 
 new_repo() {
     git init -q "$1"
@@ -82,9 +36,9 @@ new_repo chain
         i=$((i + 1))
     done
 )
-first=$(time_cmd "cd chain && '$dv' repro -q")
+first=$(time_cmd true "cd chain && '$dv' repro -q")
 per_stage=$(echo "$first / 200" | bc -l)
-chain=$(med "cd chain && '$dv' repro -q")
+chain=$(med true "cd chain && '$dv' repro -q")
 (cd chain && "$dv" repro -q && "$dv" status --exit-code >/dev/null) ||
     { echo "bench: chain not up to date after repro" >&2; exit 1; }
 
@@ -113,7 +67,7 @@ new_repo wide
         p=$((p + 1))
     done
 )
-graph=$(med "cd wide && '$dv' dag --dot")
+graph=$(med true "cd wide && '$dv' dag --dot")
 nedges=$(cd wide && "$dv" dag --dot | grep -c -- '->')
 [ "$nedges" = 1980 ] || { echo "bench: expected 1980 edges, got $nedges" >&2; exit 1; }
 
@@ -128,20 +82,14 @@ new_repo par
     done
     "$dv" repro -q
 )
-j1=$(med "cd par && '$dv' repro -q -f -j 1")
-j2=$(med "cd par && '$dv' repro -q -f -j 2")
+j1=$(med true "cd par && '$dv' repro -q -f -j 1")
+j2=$(med true "cd par && '$dv' repro -q -f -j 2")
 
-printf '| %-44s | %9s | %-10s | %-7s | %-22s | %-8s |\n' case "dv" target met "DVC 3.64 (quoted)" "DVC/dv"
-printf '| %-44s | %9s | %-10s | %-7s | %-22s | %-8s |\n' ---- ---: ------ --- --- ---:
-printf '| %-44s | %9s | %-10s | %-7s | %-22s | %-8s |\n' "repro, 200-stage chain up to date" "$(fmt "$chain") s" "<= 0.1 s" \
-    "$(ok "$chain" 0.1)" "3.0 s" "$(ratio 3.0 "$chain")x"
-printf '| %-44s | %9s | %-10s | %-7s | %-22s | %-8s |\n' "repro, 200-stage chain first run, per stage" "$(fmt "$per_stage") s" "-" "-" \
-    "0.43 s" "$(ratio 0.43 "$per_stage")x"
-printf '| %-44s | %9s | %-10s | %-7s | %-22s | %-8s |\n' "graph of 2,000 stages (dv dag --dot)" "$(fmt "$graph") s" "<= 0.3 s" \
-    "$(ok "$graph" 0.3)" "not measured" "-"
-printf '| %-44s | %9s | %-10s | %-7s | %-22s | %-8s |\n' "2 CPU-bound stages, -j 1" "$(fmt "$j1") s" "-" "-" "no -j in dvc repro" "-"
-printf '| %-44s | %9s | %-10s | %-7s | %-22s | %-8s |\n' "2 CPU-bound stages, -j 2 (ratio to -j 1)" "$(fmt "$j2") s" "<= 0.6x" \
-    "$(ok "$(ratio "$j2" "$j1")" 0.6)" "-" "$(ratio "$j2" "$j1")x of -j1"
-echo "(medians of $runs runs; $(nproc) cores)"
+row "repro, 200-stage chain up to date" "$(fmt "$chain") s" "<= 0.1 s" "$(check "$chain" 0.1)" "3.0 s" "$(ratio 3.0 "$chain")x"
+row "repro, 200-stage chain first run, per stage" "$(fmt "$per_stage") s" "-" "-" "0.43 s" "$(ratio 0.43 "$per_stage")x"
+row "graph of 2,000 stages (dv dag --dot)" "$(fmt "$graph") s" "<= 0.3 s" "$(check "$graph" 0.3)" "not measured" "-"
+row "2 CPU-bound stages, -j 1" "$(fmt "$j1") s" "-" "-" "no -j in dvc repro" "-"
+row "2 CPU-bound stages, -j 2 (ratio to -j 1)" "$(fmt "$j2") s" "<= 0.6x" "$(check "$(ratio "$j2" "$j1")" 0.6)" "-" "$(ratio "$j2" "$j1")x of -j1"
+table "dv pipelines, medians of $runs runs, $(nproc) cores" case dv target met "DVC 3.64 (quoted)" "DVC/dv"
 rm -rf "$work"
-exit $missed
+[ "$missed" = 0 ]

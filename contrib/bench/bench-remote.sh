@@ -16,75 +16,15 @@
 # The S3 case is in bench-s3.sh.
 set -eu
 
-runs=5
 nfiles=20000
-dv=
-work=${TMPDIR:-/tmp}/dv-bench-remote
-while [ $# -gt 0 ]; do
-    case $1 in
-    -n) runs=$2; shift ;;
-    -N) nfiles=$2; shift ;;
-    --dv) dv=$2; shift ;;
-    --workdir) work=$2; shift ;;
-    *) echo "usage: $0 [-n RUNS] [-N FILES] [--dv PATH] [--workdir DIR]" >&2; exit 2 ;;
-    esac
-    shift
-done
-src=$(cd "$(dirname "$0")/../.." && pwd)
-if [ -z "$dv" ]; then
-    cmake -S "$src" -B "$src/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-    cmake --build "$src/build" -j"$(nproc)" --target dv >/dev/null
-    dv=$src/build/dv
-fi
-dv=$(cd "$(dirname "$dv")" && pwd)/$(basename "$dv")
-
-rm -rf "$work"
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
-cd "$work"
-export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@dv.invalid
-export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@dv.invalid
-export HOME=$work/home DV_PROGRESS=0
-mkdir -p "$HOME"
-git config --global init.defaultBranch main
-git config --global user.name bench
-git config --global user.email bench@dv.invalid
+bench_usage='[-N FILES]'
+bench_option() { case $1 in -N) nfiles=$2; return 1 ;; esac; return 2; }
+. "$(dirname "$0")/bench-lib.sh"
+bench_init remote 5 "$@"
 
 sshd_ctl() { sh "$src/tests/servers/sshd.sh" "$@"; }
 trap 'sshd_ctl stop "$work/sshd" 2>/dev/null; rm -rf "$work"' EXIT
 trap 'exit 1' HUP INT TERM
-
-now_s() { date +%s.%N; }
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-# time_cmd SETUP CMD: run SETUP and sync (untimed), then CMD; print seconds.
-time_cmd() {
-    sh -c "$1" >/dev/null 2>&1
-    sync
-    t0=$(now_s)
-    sh -c "$2" >/dev/null 2>"$work/err" || { echo "bench: '$2' failed:" >&2; cat "$work/err" >&2; exit 1; }
-    t1=$(now_s)
-    echo "$t1 - $t0" | bc -l
-}
-# pair NAME SETUP CMD BASE_SETUP BASE_CMD: alternate, keep both medians.
-pair() {
-    : >"$work/a"
-    : >"$work/b"
-    i=0
-    while [ $i -lt "$runs" ]; do
-        time_cmd "$2" "$3" >>"$work/a"
-        time_cmd "$4" "$5" >>"$work/b"
-        i=$((i + 1))
-    done
-    a=$(median <"$work/a")
-    b=$(median <"$work/b")
-}
-ratio() { echo "scale=2; $1 / $2" | bc -l; }
-fmt() { printf '%.3f' "$1"; }
-rows=
-row() { rows="$rows$(printf '| %-34s | %8s | %-38s | %8s | %6s | %-6s |' "$1" "$2" "$3" "$4" "$5" "$6")
-"; }
-# check RATIO LIMIT -> ok / MISSED
-check() { [ "$(echo "$1 <= $2" | bc -l)" = 1 ] && echo ok || echo MISSED; }
 
 echo "generating $nfiles files of 2 KiB in $work ..." >&2
 git init -q repo
@@ -103,36 +43,52 @@ ssh_cmd=$DV_SSH_COMMAND
  "$dv" remote add dir "$work/store" &&
  "$dv" remote add ssh "ssh://$DV_TEST_SSH_HOST$work/sshstore" &&
  git commit -q -m remotes)
-git clone -q repo clone
 nobj=$((nfiles + 1))
 
+# Every run writes into places made for it (a new store, a new clone, a
+# new copy) and nothing is deleted until the end: on ext4 without a journal
+# each new inode is checked against recently freed ones, so deleting 20,000
+# files right before a run slows whatever creates files next.  dv and its
+# baseline alternate, so that background load hits both alike.
+clone_setup() { # clone_setup N NAME: clone-NAME, its remotes at store N, sshstore N
+    echo "git clone -q '$work/repo' '$work/clone-$2' && cd '$work/clone-$2' && '$dv' remote modify dir url '$work/store$1' && '$dv' remote modify ssh url 'ssh://$DV_TEST_SSH_HOST$work/sshstore$1'"
+}
+
 echo "directory remote ..." >&2
-pair "dir push" "rm -rf '$work/store'" "cd '$work/repo' && '$dv' push -r dir" \
-     "rm -rf '$work/cp'" "cp -r '$work/repo/.dv/cache/files' '$work/cp'"
-r=$(ratio "$a" "$b"); row "dir: push $nobj objects" "$(fmt "$a")" "cp -r cache/files $(fmt "$b")" "$r" "1.5" "$(check "$r" 1.5)"
-pair "dir fetch" "rm -rf '$work/clone/.dv/cache/files'" "cd '$work/clone' && '$dv' fetch -r dir" \
-     "rm -rf '$work/cp'" "cp -r '$work/store/files' '$work/cp'"
-r=$(ratio "$a" "$b"); row "dir: fetch (cache only)" "$(fmt "$a")" "cp -r store/files $(fmt "$b")" "$r" "" "info"
-pair "dir pull" "rm -rf '$work/clone/.dv/cache/files' '$work/clone/data'" "cd '$work/clone' && '$dv' pull -r dir" \
-     "rm -rf '$work/cp'" "cp -r '$work/store/files' '$work/cp'"
-r=$(ratio "$a" "$b"); row "dir: pull (fetch + checkout)" "$(fmt "$a")" "cp -r store/files $(fmt "$b")" "$r" "1.5" "$(check "$r" 1.5)"
+dpush_setup() { echo "cd '$work/repo' && '$dv' remote modify dir url '$work/store$1'"; }
+dpush_cmd() { echo "cd '$work/repo' && '$dv' push -r dir"; }
+cpush_setup() { echo true; }
+cpush_cmd() { echo "cp -r '$work/repo/.dv/cache/files' '$work/cp$1'"; }
+rounds dpush cpush
+r=$(ratio "$m1" "$m2"); row "dir: push $nobj objects" "$(fmt "$m1")" "cp -r cache/files $(fmt "$m2")" "$r" "1.5" "$(check "$r" 1.5)"
+
+dfetch_setup() { clone_setup "$1" "f$1"; }
+dfetch_cmd() { echo "cd '$work/clone-f$1' && '$dv' fetch -r dir"; }
+dpull_setup() { clone_setup "$1" "p$1"; }
+dpull_cmd() { echo "cd '$work/clone-p$1' && '$dv' pull -r dir"; }
+cback_setup() { echo true; }
+cback_cmd() { echo "cp -r '$work/store$1/files' '$work/cpback$1'"; }
+rounds dfetch dpull cback
+r=$(ratio "$m1" "$m3"); row "dir: fetch (cache only)" "$(fmt "$m1")" "cp -r store/files $(fmt "$m3")" "$r" "" "info"
+r=$(ratio "$m2" "$m3"); row "dir: pull (fetch + checkout)" "$(fmt "$m2")" "cp -r store/files $(fmt "$m3")" "$r" "1.5" "$(check "$r" 1.5)"
 
 echo "SSH remote (127.0.0.1) ..." >&2
-pair "ssh push" "rm -rf '$work/sshstore'" "cd '$work/repo' && '$dv' push -r ssh" \
-     "rm -rf '$work/tarstore'" \
-     "tar cf - -C '$work/repo/.dv/cache' files | $ssh_cmd $DV_TEST_SSH_HOST 'mkdir -p $work/tarstore && tar xf - -C $work/tarstore'"
-r=$(ratio "$a" "$b"); row "ssh: push $nobj objects" "$(fmt "$a")" "tar c | ssh tar x $(fmt "$b")" "$r" "2" "$(check "$r" 2)"
-pair "ssh fetch" "rm -rf '$work/clone/.dv/cache/files'" "cd '$work/clone' && '$dv' fetch -r ssh" \
-     "rm -rf '$work/tarback' && mkdir '$work/tarback'" \
-     "$ssh_cmd $DV_TEST_SSH_HOST 'tar cf - -C $work/sshstore files' | tar xf - -C '$work/tarback'"
-r=$(ratio "$a" "$b"); row "ssh: fetch (cache only)" "$(fmt "$a")" "ssh tar c | tar x $(fmt "$b")" "$r" "" "info"
-pair "ssh pull" "rm -rf '$work/clone/.dv/cache/files' '$work/clone/data'" "cd '$work/clone' && '$dv' pull -r ssh" \
-     "rm -rf '$work/tarback' && mkdir '$work/tarback'" \
-     "$ssh_cmd $DV_TEST_SSH_HOST 'tar cf - -C $work/sshstore files' | tar xf - -C '$work/tarback'"
-r=$(ratio "$a" "$b"); row "ssh: pull (fetch + checkout)" "$(fmt "$a")" "ssh tar c | tar x $(fmt "$b")" "$r" "2" "$(check "$r" 2)"
+spush_setup() { echo "cd '$work/repo' && '$dv' remote modify ssh url 'ssh://$DV_TEST_SSH_HOST$work/sshstore$1'"; }
+spush_cmd() { echo "cd '$work/repo' && '$dv' push -r ssh"; }
+tpush_setup() { echo true; }
+tpush_cmd() { echo "tar cf - -C '$work/repo/.dv/cache' files | $ssh_cmd $DV_TEST_SSH_HOST 'mkdir -p $work/tarstore$1 && tar xf - -C $work/tarstore$1'"; }
+rounds spush tpush
+r=$(ratio "$m1" "$m2"); row "ssh: push $nobj objects" "$(fmt "$m1")" "tar c, ssh, tar x $(fmt "$m2")" "$r" "2" "$(check "$r" 2)"
 
-echo
-echo "dv remotes, $nfiles files of 2 KiB, median of $runs runs (seconds), $(nproc) cores"
-printf '| %-34s | %8s | %-38s | %8s | %6s | %-6s |\n' case dv baseline ratio target result
-printf '|%s|%s|%s|%s|%s|%s|\n' ------------------------------------ ---------- ---------------------------------------- ---------- -------- --------
-printf '%s' "$rows"
+sfetch_setup() { clone_setup "$1" "sf$1"; }
+sfetch_cmd() { echo "cd '$work/clone-sf$1' && '$dv' fetch -r ssh"; }
+spull_setup() { clone_setup "$1" "sp$1"; }
+spull_cmd() { echo "cd '$work/clone-sp$1' && '$dv' pull -r ssh"; }
+tback_setup() { echo "mkdir '$work/tarback$1'"; }
+tback_cmd() { echo "$ssh_cmd $DV_TEST_SSH_HOST 'tar cf - -C $work/sshstore$1 files' | tar xf - -C '$work/tarback$1'"; }
+rounds sfetch spull tback
+r=$(ratio "$m1" "$m3"); row "ssh: fetch (cache only)" "$(fmt "$m1")" "ssh, tar c, tar x $(fmt "$m3")" "$r" "" "info"
+r=$(ratio "$m2" "$m3"); row "ssh: pull (fetch + checkout)" "$(fmt "$m2")" "ssh, tar c, tar x $(fmt "$m3")" "$r" "2" "$(check "$r" 2)"
+
+table "dv remotes, $nfiles files of 2 KiB, median of $runs runs (seconds), $(nproc) cores" case dv baseline ratio target result
+[ "$missed" = 0 ]

@@ -67,9 +67,15 @@ int dv_cache_read(dv_buf *out, const dv_cache *c, const dv_hash *h, bool is_dir)
 
 /* Take a complete temp file (e.g. just downloaded) into the cache under
  * `expected`, after re-hashing it; a mismatch is DV_ECORRUPT naming
- * `origin` and nothing enters the cache.  The temp file is consumed. */
+ * `origin` and nothing enters the cache.  The temp file is consumed.
+ * `st_out` (may be NULL) receives the stored object's stat, for the stat
+ * cache (zeroed when unknown). */
 int dv_cache_adopt_tmp(dv_cache *c, const char *tmp_path, const dv_hash *expected,
-		       bool is_dir, const char *origin);
+		       bool is_dir, const char *origin, struct stat *st_out);
+/* The same for bytes in memory (small fetched objects): checked before
+ * anything is written, so a corrupt object costs no file at all. */
+int dv_cache_store_verified(dv_cache *c, const void *data, size_t len, const dv_hash *expected,
+			    bool is_dir, const char *origin, struct stat *st_out);
 /* Make a temp path on the cache's file system for dv_cache_adopt_tmp. */
 int dv_cache_tmp_open(int *fd_out, dv_buf *path_out, dv_cache *c);
 
@@ -78,6 +84,12 @@ int dv_cache_tmp_open(int *fd_out, dv_buf *path_out, dv_cache *c);
  * the link type that worked. */
 int dv_cache_link_out(dv_cache *c, const dv_hash *h, const char *dest, unsigned mode,
 		      dv_link_type *used);
+/* The same for a `dest` that did not exist a moment ago: made in place (a
+ * signal removes it half-made), with no temp name and rename.  `size` is
+ * the object's size as just stat'ed (0: unknown); `st_out` (may be NULL)
+ * receives dest's stat for the stat cache. */
+int dv_cache_link_new(dv_cache *c, const dv_hash *h, const char *dest, unsigned mode,
+		      uint64_t size, struct stat *st_out);
 /* Re-hash an object; DV_ECORRUPT if its bytes do not match its name. */
 int dv_cache_verify(const dv_cache *c, const dv_hash *h, bool is_dir);
 /* Remove an object (gc). */

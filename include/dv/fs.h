@@ -24,6 +24,9 @@ int dv_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
  * the temp path is registered for removal on a signal.  `tmp_out` receives
  * its path.  Finish with dv_tmpfile_commit() or dv_tmpfile_abort(). */
 int dv_tmpfile_open(int *fd_out, dv_buf *tmp_out, const char *final_path, mode_t mode);
+/* A fresh temp name beside `final_path` (pid + counter: unique within the
+ * process, and O_EXCL settles the rest), for links made under a temp name. */
+void dv_tmpfile_name(dv_buf *out, const char *final_path);
 /* fsync, close, rename onto final_path, fsync the directory. */
 int dv_tmpfile_commit(int fd, const char *tmp_path, const char *final_path);
 /* Close and rename without fsync: for cache objects, which are named by
@@ -31,6 +34,15 @@ int dv_tmpfile_commit(int fd, const char *tmp_path, const char *final_path);
  * (as git does for loose objects by default). */
 int dv_tmpfile_commit_nosync(int fd, const char *tmp_path, const char *final_path);
 void dv_tmpfile_abort(int fd, const char *tmp_path);
+
+/* Create `path`, which must not exist (O_EXCL), in exactly `mode`, for a
+ * work-tree file written in place: it is registered like a temp file, so a
+ * signal removes it half-written.  Returns the fd, or -1 with errno set.
+ * Finish with dv_new_file_done() (keep it) or dv_tmpfile_abort(). */
+int dv_new_file_open(const char *path, mode_t mode);
+/* Close and keep the file; -1 with errno set when close fails (then the
+ * file is removed). */
+int dv_new_file_done(int fd, const char *path);
 
 /* Remove every registered temp file; async-signal-safe. */
 void dv_tmpfiles_remove_all(void);
@@ -47,7 +59,14 @@ int dv_mkdir_parent(const char *path);
 /* rm -rf; a missing path is not an error. */
 int dv_remove_tree(const char *path);
 /* Copy bytes (copy_file_range, falling back to read/write). */
-int dv_copy_fd(int dst, int src, uint64_t *copied);
+/* Copy src to dst from their current offsets.  `expect` (0: unknown) is
+ * src's size when the caller knows it, which spares the read that finds
+ * the end. */
+int dv_copy_fd(int dst, int src, uint64_t expect, uint64_t *copied);
+/* open(path, O_RDONLY) without updating the access time where the kernel
+ * allows it: reading 20,000 files just written would otherwise dirty
+ * 20,000 inodes once more (relatime updates an atime older than mtime). */
+int dv_open_read(const char *path);
 int dv_copy_file(const char *dst, const char *src, mode_t mode);
 
 bool dv_path_exists(const char *path);

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "dv/buf.h"
 #include "dv/cache.h"
@@ -31,6 +32,8 @@ typedef struct {
 	uint64_t size;  /* 0 when unknown */
 	int status;     /* set by the backend: 0 done, <0 failed */
 	char *error;    /* the failure's message, owned */
+	struct stat st; /* fetch: the stored object's stat for the stat cache
+			 * (st_ino 0 when unknown) */
 } dv_transfer;
 
 /* Progress reporting shared by all backends (objects, bytes, rate, ETA on
@@ -124,7 +127,7 @@ int dv_transfer_tmp_open(int *fd_out, dv_buf *path_out, dv_cache *c, const dv_tr
  * item `t`: an object is re-hashed by dv_cache_adopt_tmp (a mismatch is
  * DV_ECORRUPT naming the object and remote `r`, and nothing enters the
  * cache); a run-cache entry is renamed into place.  Consumes tmp_path. */
-int dv_transfer_adopt(dv_cache *c, const char *tmp_path, const dv_transfer *t,
+int dv_transfer_adopt(dv_cache *c, const char *tmp_path, dv_transfer *t,
 		      const dv_remote *r);
 
 #endif

@@ -23,6 +23,9 @@ typedef struct dv_statcache dv_statcache;
 int dv_statcache_open(dv_statcache **out, const char *path);
 bool dv_statcache_lookup(dv_statcache *sc, const struct stat *st, dv_hash *out);
 void dv_statcache_put(dv_statcache *sc, const struct stat *st, const dv_hash *h);
+/* For a file only dv has written, from bytes it hashed (a fetched cache
+ * object): trusted at once, without the racy-clean wait. */
+void dv_statcache_put_written(dv_statcache *sc, const struct stat *st, const dv_hash *h);
 /* Write back atomically if anything changed. */
 int dv_statcache_save(dv_statcache *sc);
 void dv_statcache_free(dv_statcache *sc);

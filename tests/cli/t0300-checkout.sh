@@ -92,4 +92,28 @@ test_case 'checkout restores executable bits of files in a directory' '
 	test -x bin/tool && test "$(bin/tool)" = ok
 '
 
+test_case 'a directory of many files in many subdirectories checks out whole' '
+	git init -q many && cd many && dv init -q &&
+	i=0 && while [ $i -lt 600 ]; do
+		mkdir -p big/s$((i % 40))/t$((i % 7)) && echo "file $i" >big/s$((i % 40))/t$((i % 7))/f$i
+		i=$((i + 1))
+	done &&
+	find big -type f | sort | xargs cat >expect &&
+	dv add -q big && rm -rf big &&
+	dv checkout big 2>err && test ! -s err &&
+	test "$(find big -type f | wc -l)" = 600 &&
+	find big -type f | sort | xargs cat >actual && cmp expect actual &&
+	dv status --exit-code
+'
+
+test_case 'a missing object in a large directory leaves the work tree untouched' '
+	cd many &&
+	h=$(sed -n "s/^hash = xxh128:\(.*\)$/\1/p" big.stage) &&
+	obj=$(printf "file 7\n" | xxhsum -H2 | cut -d" " -f1) &&
+	rm -f .dv/cache/files/xxh128/$(echo $obj | cut -c1-2)/$(echo $obj | cut -c3-) &&
+	rm -rf big &&
+	expect_error 1 "big/s7/t0/f7" dv checkout big &&
+	test ! -e big/s0/t0/f0
+'
+
 test_done

@@ -117,14 +117,14 @@ TEST(adopt_checks_the_hash)
 	CHECK_OK(dv_cache_tmp_open(&fd, &tmp, c));
 	CHECK_OK(dv_write_all(fd, "remote bytes", 12));
 	close(fd);
-	CHECK_FAILS(dv_cache_adopt_tmp(c, tmp.ptr, &bad, false, "remote 'r'"), "remote 'r'");
+	CHECK_FAILS(dv_cache_adopt_tmp(c, tmp.ptr, &bad, false, "remote 'r'", NULL), "remote 'r'");
 	CHECK(!dv_cache_has(c, &bad, false));
 	CHECK(!dv_path_exists(tmp.ptr));
 
 	CHECK_OK(dv_cache_tmp_open(&fd, &tmp, c));
 	CHECK_OK(dv_write_all(fd, "remote bytes", 12));
 	close(fd);
-	CHECK_OK(dv_cache_adopt_tmp(c, tmp.ptr, &good, false, "remote 'r'"));
+	CHECK_OK(dv_cache_adopt_tmp(c, tmp.ptr, &good, false, "remote 'r'", NULL));
 	CHECK(dv_cache_has(c, &good, false));
 	dv_buf_free(&tmp);
 	dv_cache_free(c);

@@ -1,0 +1,140 @@
+# bench-lib.sh - what the contrib/bench scripts share, sourced by them:
+# the common options, a private HOME and git identity, timing with medians,
+# and the result table.
+#
+#   bench_init NAME DEFAULT_RUNS "$@"
+#       parses -n RUNS, --dv PATH and --workdir DIR (a script's own options
+#       go to its bench_option function: `bench_option OPT VALUE` returns 0
+#       when it took OPT alone, 1 when it took OPT VALUE, 2 when unknown);
+#       builds dv unless --dv names one; makes an empty work directory,
+#       cd's into it and gives git a private HOME and identity.
+#   time_cmd SETUP CMD   seconds CMD takes, after SETUP and sync (untimed)
+#   med SETUP CMD        median of $runs time_cmd runs
+#   rounds CASE...       $runs rounds, each timing every CASE in turn (so
+#                        background load hits all alike): CASE_setup N and
+#                        CASE_cmd N print round N's setup and command;
+#                        the medians land in $m1, $m2, ...
+#   ratio A B, fmt SECONDS, check VALUE LIMIT (ok / MISSED)
+#   row FIELD...         one table row (one saying MISSED sets missed=1);
+#                        table TITLE HEADER... prints them
+#                        aligned, as a markdown table.
+# Variables after bench_init: $src (the source tree), $dv (absolute path),
+# $work (absolute), $runs, $missed.
+
+bench_usage=
+bench_init() {
+    bench_name=$1
+    runs=$2
+    shift 2
+    dv=
+    work=${TMPDIR:-/tmp}/dv-bench-$bench_name
+    missed=0
+    while [ $# -gt 0 ]; do
+        case $1 in
+        -n) runs=$2; shift ;;
+        --dv) dv=$2; shift ;;
+        --workdir) work=$2; shift ;;
+        *)
+            took=2
+            if command -v bench_option >/dev/null 2>&1; then
+                bench_option "$1" "${2:-}" && took=0 || took=$?
+            fi
+            case $took in
+            0) ;;
+            1) shift ;;
+            *) echo "usage: $0 [-n RUNS] [--dv PATH] [--workdir DIR] $bench_usage" >&2; exit 2 ;;
+            esac
+            ;;
+        esac
+        shift
+    done
+    src=$(cd "$(dirname "$0")/../.." && pwd)
+    if [ -z "$dv" ]; then
+        cmake -S "$src" -B "$src/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+        cmake --build "$src/build" -j"$(nproc)" --target dv >/dev/null
+        dv=$src/build/dv
+    fi
+    dv=$(cd "$(dirname "$dv")" && pwd)/$(basename "$dv")
+    rm -rf "$work"
+    mkdir -p "$work"
+    work=$(cd "$work" && pwd)
+    cd "$work"
+    export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@dv.invalid
+    export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@dv.invalid
+    export HOME=$work/home GIT_CONFIG_NOSYSTEM=1 DV_PROGRESS=0
+    mkdir -p "$HOME"
+    git config --global init.defaultBranch main
+    git config --global user.name bench
+    git config --global user.email bench@dv.invalid
+}
+
+now_s() { date +%s.%N; }
+median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+time_cmd() {
+    sh -c "$1" >/dev/null 2>&1 || { echo "bench: setup '$1' failed" >&2; exit 1; }
+    sync
+    t0=$(now_s)
+    sh -c "$2" >/dev/null 2>"$work/.err" || { echo "bench: '$2' failed:" >&2; cat "$work/.err" >&2; exit 1; }
+    t1=$(now_s)
+    echo "$t1 - $t0" | bc -l
+}
+
+med() {
+    i=0
+    while [ $i -lt "$runs" ]; do time_cmd "$1" "$2"; i=$((i + 1)); done | median
+}
+
+rounds() {
+    for c in "$@"; do : >"$work/.t-$c"; done
+    i=0
+    while [ $i -lt "$runs" ]; do
+        for c in "$@"; do
+            time_cmd "$("${c}_setup" $i)" "$("${c}_cmd" $i)" >>"$work/.t-$c"
+        done
+        i=$((i + 1))
+    done
+    k=0
+    for c in "$@"; do
+        k=$((k + 1))
+        eval "m$k=\$(median <\"\$work/.t-\$c\")"
+    done
+}
+
+ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
+fmt() { printf '%.3f' "$1"; }
+check() {
+    if [ "$(echo "$1 <= $2" | bc -l)" = 1 ]; then echo ok; else echo MISSED; fi
+}
+
+bench_rows=
+row() {
+    line=
+    for f in "$@"; do line="$line$f	"; done
+    case $line in *MISSED*) missed=1 ;; esac
+    bench_rows="$bench_rows$line
+"
+}
+
+table() {
+    title=$1
+    shift
+    echo
+    echo "$title"
+    hdr=
+    for f in "$@"; do hdr="$hdr$f	"; done
+    printf '%s\n%s' "$hdr" "$bench_rows" | awk -F'\t' '
+        { n = NF - 1; for (i = 1; i <= n; i++) { cell[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } rows = NR; if (n > cols) cols = n }
+        END {
+            for (r = 1; r <= rows; r++) {
+                line = "|"
+                for (i = 1; i <= cols; i++) line = line sprintf(" %-" w[i] "s |", cell[r, i])
+                print line
+                if (r == 1) {
+                    line = "|"
+                    for (i = 1; i <= cols; i++) { d = ""; for (k = 0; k < w[i] + 2; k++) d = d "-"; line = line d "|" }
+                    print line
+                }
+            }
+        }'
+}
