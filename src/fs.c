@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -110,18 +111,30 @@ static void read_umask(void)
  * random one: created with O_EXCL in their final mode, they need no fchmod
  * unless the umask strips bits, which saves a syscall per cache object.
  */
+/* pid and a random word, drawn once per process: getpid() is a syscall
+ * each time in this glibc, and pids repeat across containers sharing a
+ * cache. */
+static unsigned long tag;
+static pthread_once_t tag_once = PTHREAD_ONCE_INIT;
+
+static void draw_tag(void)
+{
+	unsigned long r = 0;
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = (unsigned long)dv_now_ns();
+	tag = (unsigned long)getpid() << 32 ^ r;
+}
+
 void dv_tmpfile_name(dv_buf *out, const char *final_path)
 {
 	static atomic_ulong counter;
-	static long pid; /* getpid() is a syscall each time in this glibc */
 	const char *base = dv_path_basename(final_path);
 	size_t dirlen = (size_t)(base - final_path);
 
-	if (!pid)
-		pid = (long)getpid();
+	pthread_once(&tag_once, draw_tag);
 	dv_buf_reset(out);
 	dv_buf_add(out, final_path, dirlen);
-	dv_buf_printf(out, ".%s.tmp-%ld-%lu", base, pid, atomic_fetch_add(&counter, 1));
+	dv_buf_printf(out, ".%s.tmp-%lx-%lu", base, tag, atomic_fetch_add(&counter, 1));
 }
 
 int dv_tmpfile_open(int *fd_out, dv_buf *tmp_out, const char *final_path, mode_t mode)
