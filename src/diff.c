@@ -91,6 +91,9 @@ static int collect_revision(dv_vec *outs, dv_repo *repo, const char *rev)
 	dv_buf text = DV_BUF_INIT;
 	int rc;
 
+	/* Before the first commit HEAD tracks nothing, as in git diff. */
+	if (dv_git_rev_is_unborn(repo, rev))
+		return 0;
 	if ((rc = dv_git_list_tree(&paths, repo, rev, DV_STAGE_SUFFIX)) < 0)
 		goto done;
 	for (size_t i = 0; i < paths.n; i++) {

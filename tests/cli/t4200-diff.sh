@@ -95,6 +95,14 @@ test_case 'a directory whose manifest is not in the cache is compared whole, wit
 	mv saved .dv/cache/files/xxh128/$(echo $old | cut -c1-2)/$(echo $old | cut -c3-).dir
 '
 
+test_case 'before the first commit everything tracked is added' '
+	git init -q fresh && cd fresh && dv init -q &&
+	echo hi >a.txt && mkdir d && echo x >d/x && dv add -q a.txt d &&
+	dv diff >out && cat out &&
+	printf "added:     a.txt\nadded:     d/x\n" >want && test_cmp want out &&
+	expect_error 1 "no commits yet" dv diff HEAD~1
+'
+
 test_case 'bad usage and unknown revisions' '
 	cd repo &&
 	expect_error 1 "unknown git revision" dv diff nosuchrev &&
