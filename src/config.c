@@ -558,8 +558,27 @@ static cfg_line *line_at(cfg_file *f, size_t i)
 	return dv_vec_at(&f->lines, cfg_line, i);
 }
 
+/* Is the line a header [section] or [section "sub"] (sub NULL: none)?  A
+ * header that cannot be parsed names nothing. */
+static bool header_names(const cfg_line *l, const char *section, const char *sub)
+{
+	const char *s = l->s + strspn(l->s, " \t\r");
+	const char *close = memchr(s, ']', (size_t)(l->s + l->n - s));
+	char *sec = NULL, *sb = NULL;
+	bool match;
+
+	if (!l->header || !close)
+		return false;
+	match = parse_section_text(&sec, &sb, s + 1, (size_t)(close - s - 1)) == 0 && !strcmp(sec, section) &&
+		(sub ? sb && !strcmp(sb, sub) : !sb);
+	free(sec);
+	free(sb);
+	dv_error_clear();
+	return match;
+}
+
 /* Split the file into lines and mark those of section/sub (and key `name`,
- * when not NULL).  A header that cannot be parsed matches nothing. */
+ * when not NULL). */
 static int cfg_file_read(cfg_file *f, const char *path, const char *section, const char *sub,
 			 const char *name)
 {
@@ -582,13 +601,8 @@ static int cfg_file_read(cfg_file *f, const char *path, const char *section, con
 			s++;
 		l->blank = s == e;
 		if (s < e && *s == '[') {
-			const char *close = memchr(s, ']', (size_t)(e - s));
-			char *sec = NULL, *sb = NULL;
 			l->header = true;
-			in_match = close && parse_section_text(&sec, &sb, s + 1, (size_t)(close - s - 1)) == 0 &&
-				   !strcmp(sec, section) && (sub ? sb && !strcmp(sb, sub) : !sb);
-			free(sec);
-			free(sb);
+			in_match = header_names(l, section, sub);
 		} else if (s < e && *s != ';' && *s != '#') {
 			size_t k = strcspn(s, "=:\n");
 			const char *ke = s + k;
@@ -634,35 +648,47 @@ static void drop_trailing_blank_lines(cfg_file *f)
 	}
 }
 
-/* Write the kept lines, with `insert` after line `after` (SIZE_MAX: at the
- * end), atomically; a new file gets mode `new_mode`. */
-static int cfg_file_write(cfg_file *f, const char *path, size_t after, const char *insert, mode_t new_mode)
+/* The kept lines, with `insert` after line `after` (SIZE_MAX: at the end). */
+static void cfg_file_render(dv_buf *out, cfg_file *f, size_t after, const char *insert)
 {
-	dv_buf out = DV_BUF_INIT;
+	for (size_t i = 0; i < f->lines.n; i++) {
+		cfg_line *l = line_at(f, i);
+		if (l->replace) {
+			dv_buf_puts(out, l->replace);
+			dv_buf_putc(out, '\n');
+		} else if (!l->drop) {
+			dv_buf_add(out, l->s, l->n);
+			dv_buf_putc(out, '\n');
+		}
+		if (insert && i == after)
+			dv_buf_puts(out, insert);
+	}
+	if (insert && after == SIZE_MAX)
+		dv_buf_puts(out, insert);
+}
+
+/* Replace the file at `path` by `text` atomically, keeping its mode; a new
+ * file gets `new_mode`. */
+static int write_config_text(const char *path, const dv_buf *text, mode_t new_mode)
+{
 	struct stat st;
 	mode_t mode = new_mode;
 	int rc;
 
-	for (size_t i = 0; i < f->lines.n; i++) {
-		cfg_line *l = line_at(f, i);
-		if (l->replace) {
-			dv_buf_puts(&out, l->replace);
-			dv_buf_putc(&out, '\n');
-		} else if (!l->drop) {
-			dv_buf_add(&out, l->s, l->n);
-			dv_buf_putc(&out, '\n');
-		}
-		if (insert && i == after)
-			dv_buf_puts(&out, insert);
-	}
-	if (insert && after == SIZE_MAX)
-		dv_buf_puts(&out, insert);
 	if (stat(path, &st) == 0)
 		mode = st.st_mode & 07777;
 	else if ((rc = dv_mkdir_parent(path)) < 0)
-		goto done;
-	rc = dv_write_file_atomic(path, out.ptr, out.len, mode);
-done:
+		return rc;
+	return dv_write_file_atomic(path, text->ptr, text->len, mode);
+}
+
+static int cfg_file_write(cfg_file *f, const char *path, size_t after, const char *insert, mode_t new_mode)
+{
+	dv_buf out = DV_BUF_INIT;
+	int rc;
+
+	cfg_file_render(&out, f, after, insert);
+	rc = write_config_text(path, &out, new_mode);
 	dv_buf_free(&out);
 	return rc;
 }
@@ -825,5 +851,127 @@ int dv_config_remove_section(const char *path, const char *section, const char *
 	rc = cfg_file_write(&f, path, SIZE_MAX, NULL, 0644);
 done:
 	cfg_file_free(&f);
+	return rc;
+}
+
+/* ---- renaming a remote ----------------------------------------------- */
+
+/* One file of a rename: its text before and after. */
+typedef struct {
+	dv_config_level level;
+	dv_buf path;
+	cfg_file f;
+	dv_buf text; /* the new text */
+	bool holds_old;
+	bool changed;
+} rename_file;
+
+/* Rewrite the header line `l` of [remote "OLD"] as [remote "NEW"], keeping
+ * its indentation (the loader allows nothing after the ']'). */
+static int rename_header(cfg_line *l, const char *new_name, const char *shown)
+{
+	dv_buf line = DV_BUF_INIT;
+
+	dv_buf_add(&line, l->s, strspn(l->s, " \t"));
+	dv_buf_printf(&line, "[remote \"%s\"]", new_name);
+	if (line.len > DV_INI_MAX_LINE) {
+		dv_buf_free(&line);
+		return dv_error(DV_ERROR, "cannot rename the remote in '%s': its header line would be "
+				"more than the %d bytes inih reads", shown, DV_INI_MAX_LINE);
+	}
+	l->replace = dv_buf_detach(&line);
+	return 0;
+}
+
+/* Work out a file's new text: every [remote "OLD"] header renamed, and
+ * every core.remote naming OLD (found by the loader, which knows values
+ * as the reader sees them: quoted, commented) set to NEW.  Loading also
+ * checks the whole file, so nothing is written unless every file is
+ * sound. */
+static int plan_rename(rename_file *rf, const char *old_name, const char *new_name)
+{
+	dv_config *loaded = dv_calloc(1, sizeof(*loaded));
+	char *shown = display_path(rf->path.ptr);
+	int rc;
+
+	loaded->entries = (dv_vec)DV_VEC_INIT(dv_config_entry);
+	if ((rc = load_level(loaded, rf->level, rf->path.ptr)) < 0 ||
+	    (rc = cfg_file_read(&rf->f, rf->path.ptr, "remote", old_name, NULL)) < 0)
+		goto done;
+	for (size_t i = 0; i < rf->f.lines.n && rc == 0; i++) {
+		cfg_line *l = line_at(&rf->f, i);
+		if (header_names(l, "remote", new_name))
+			rc = dv_error(DV_EEXISTS, "remote '%s' already exists in '%s'", new_name, shown);
+		else if (l->header && l->in_match && (rc = rename_header(l, new_name, shown)) == 0)
+			rf->holds_old = true;
+	}
+	for (size_t i = 0; i < loaded->entries.n && rc == 0; i++) {
+		const dv_config_entry *e = dv_vec_at(&loaded->entries, dv_config_entry, i);
+		cfg_line *l;
+		dv_buf line = DV_BUF_INIT;
+		if (strcmp(e->key, "core.remote") || strcmp(e->value, old_name) || e->line < 1 ||
+		    (size_t)e->line > rf->f.lines.n)
+			continue;
+		l = line_at(&rf->f, (size_t)e->line - 1);
+		if ((rc = key_line(&line, l->s, strspn(l->s, " \t"), "remote", new_name, e->key)) == 0) {
+			free(l->replace);
+			l->replace = dv_buf_detach(&line);
+		}
+		dv_buf_free(&line);
+	}
+	if (rc == 0) {
+		cfg_file_render(&rf->text, &rf->f, SIZE_MAX, NULL);
+		rf->changed = rf->text.len != rf->f.text.len || memcmp(rf->text.ptr, rf->f.text.ptr, rf->text.len);
+	}
+done:
+	dv_config_free(loaded);
+	free(shown);
+	return rc;
+}
+
+int dv_config_rename_remote(bool changed[DV_CONFIG_LEVELS], const char *dvdir, const char *old_name,
+			    const char *new_name)
+{
+	rename_file files[] = { { .level = DV_CONFIG_REPO }, { .level = DV_CONFIG_LOCAL } };
+	size_t nfiles = COUNT(files);
+	bool found = false;
+	int rc;
+
+	for (size_t i = 0; i < nfiles; i++) {
+		dv_buf_init(&files[i].path);
+		dv_buf_init(&files[i].text);
+		files[i].f.lines = (dv_vec)DV_VEC_INIT(cfg_line);
+		dv_buf_init(&files[i].f.text);
+	}
+	if (changed)
+		memset(changed, 0, sizeof(bool) * DV_CONFIG_LEVELS);
+	rc = dv_config_check_remote_name(new_name);
+	for (size_t i = 0; i < nfiles && rc == 0; i++)
+		if ((rc = dv_config_path(&files[i].path, files[i].level, dvdir)) == 0 &&
+		    (rc = plan_rename(&files[i], old_name, new_name)) == 0)
+			found |= files[i].holds_old;
+	if (rc == 0 && !found)
+		rc = dv_error(DV_ENOTFOUND, "no section [remote \"%s\"] in .dv/config or .dv/config.local",
+			      old_name);
+	for (size_t i = 0; i < nfiles && rc == 0; i++) {
+		char *why;
+		if (!files[i].changed || (rc = write_config_text(files[i].path.ptr, &files[i].text, 0644)) == 0)
+			continue;
+		/* The remote must not keep its old name in one file and get
+		 * the new one in another: put back the files already replaced. */
+		why = dv_strdup(dv_error_last());
+		for (size_t j = 0; j < i; j++)
+			if (files[j].changed)
+				write_config_text(files[j].path.ptr, &files[j].f.text, 0644);
+		dv_error(rc, "%s", why);
+		free(why);
+	}
+	for (size_t i = 0; i < nfiles && rc == 0 && changed; i++)
+		changed[files[i].level] = files[i].changed;
+	for (size_t i = 0; i < nfiles; i++) {
+		dv_buf_free(&files[i].path);
+		dv_buf_free(&files[i].text);
+		cfg_file_free(&files[i].f);
+	}
 	return rc;
 }

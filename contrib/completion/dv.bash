@@ -62,7 +62,7 @@ _dv_subcommands() {
 	stage) echo "add list" ;;
 	params) echo "diff" ;;
 	metrics) echo "show diff" ;;
-	remote) echo "add list modify remove default" ;;
+	remote) echo "add list modify rename remove default" ;;
 	esac
 }
 
@@ -158,6 +158,8 @@ _dv() {
 	remote)
 		case $sub in
 		modify | remove | default) COMPREPLY=($(compgen -W "$(_dv_remotes)" -- "$cur")) ;;
+		# OLD is a remote; NEW is a name of the user's choosing.
+		rename) [ "$prev" = rename ] && COMPREPLY=($(compgen -W "$(_dv_remotes)" -- "$cur")) ;;
 		esac ;;
 	get | import)
 		COMPREPLY=($(compgen -d -- "$cur")) ;;

@@ -77,5 +77,14 @@ int dv_config_check_remote_name(const char *name);
 int dv_config_write(const char *path, const char *key, const char *value);
 /* Remove a whole section, e.g. remote "NAME" (for `dv remote remove`). */
 int dv_config_remove_section(const char *path, const char *section, const char *subsection);
+/* Rename remote OLD to NEW in the repository's files (.dv/config and
+ * .dv/config.local under `dvdir`): every [remote "OLD"] header, and a
+ * core.remote naming OLD.  Both files are read and checked before either
+ * is written, and if the second cannot be replaced the first gets its old
+ * text back.  DV_ENOTFOUND when neither file holds [remote "OLD"];
+ * DV_EEXISTS when one holds [remote "NEW"].  `changed` (may be NULL)
+ * tells, per level, which files were rewritten. */
+int dv_config_rename_remote(bool changed[DV_CONFIG_LEVELS], const char *dvdir, const char *old_name,
+			    const char *new_name);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * cmd_remote.c - `dv remote add/list/modify/remove/default`: the
+ * cmd_remote.c - `dv remote add/list/modify/rename/remove/default`: the
  * [remote "NAME"] sections of the config and core.remote.
  *
  * Remotes live in the committed .dv/config so a clone knows where the data
@@ -27,6 +27,7 @@ static const char *const usage[] = {
 	"dv remote list [--json]",
 	"dv remote modify [--local] NAME KEY VALUE",
 	"dv remote modify [--local] --unset NAME KEY",
+	"dv remote rename OLD NEW",
 	"dv remote remove NAME",
 	"dv remote default [--local] [NAME | --unset]",
 	NULL,
@@ -220,6 +221,79 @@ done:
 	return rc;
 }
 
+/* A remote known only from the user's or system config cannot be renamed
+ * or removed here. */
+static int not_in_repository(const dv_repo *repo, const char *name)
+{
+	if (!remote_exists(repo, name))
+		return no_such_remote(name);
+	return cli_error("remote '%s' is not defined in this repository's .dv/config or "
+			 ".dv/config.local; see 'dv config --list --show-origin'", name);
+}
+
+/* After a rename, a default remote that comes from the user's or system
+ * config (which other repositories read too) still names the old one. */
+static void warn_outer_default(const dv_repo *repo, const char *old_name)
+{
+	static const dv_config_level outer[] = { DV_CONFIG_GLOBAL, DV_CONFIG_SYSTEM };
+
+	if (dv_config_get_at_level(repo->config, "core.remote", DV_CONFIG_LOCAL) ||
+	    dv_config_get_at_level(repo->config, "core.remote", DV_CONFIG_REPO))
+		return;
+	for (size_t i = 0; i < sizeof(outer) / sizeof(outer[0]); i++) {
+		const char *def = dv_config_get_at_level(repo->config, "core.remote", outer[i]);
+		if (!def)
+			continue;
+		if (!strcmp(def, old_name))
+			fprintf(stderr, "dv: warning: core.remote in '%s' still names '%s'; "
+				"'dv remote default NAME' sets this repository's own\n",
+				dv_config_level_file(repo->config, outer[i]), old_name);
+		return;
+	}
+}
+
+static int remote_rename(dv_repo *repo, const remote_opts *o, int argc, char **argv)
+{
+	bool changed[DV_CONFIG_LEVELS];
+	dv_strvec names = DV_STRVEC_INIT;
+	struct dv_lock *lock;
+	bool known, taken;
+	int rc;
+
+	if (argc != 2)
+		return cli_usage_error(usage, "'dv remote rename' takes OLD and NEW");
+	/* Like remove, rename acts on both repository files at once: a remote
+	 * and its credentials must keep one name. */
+	if (o->local || o->set_default || o->force || o->unset || o->json)
+		return cli_usage_error(usage, "'dv remote rename' takes no options: it renames the remote "
+				       "in .dv/config and .dv/config.local alike");
+	dv_config_remote_names(&names, repo->config);
+	known = dv_strvec_contains(&names, argv[0]);
+	taken = dv_strvec_contains(&names, argv[1]);
+	dv_strvec_free(&names);
+	if (!known)
+		return no_such_remote(argv[0]);
+	if ((rc = dv_config_check_remote_name(argv[1])) < 0)
+		return cli_fail(rc);
+	if (!strcmp(argv[0], argv[1]))
+		return cli_error("remote '%s' already has that name", argv[0]);
+	if (taken)
+		return cli_error("remote '%s' already exists; remove it first with 'dv remote remove %s'",
+				 argv[1], argv[1]);
+	if (!(lock = cli_lock(repo)))
+		return 1;
+	rc = dv_config_rename_remote(changed, repo->dvdir, argv[0], argv[1]);
+	if (rc == 0 && changed[DV_CONFIG_REPO])
+		rc = stage_config(repo);
+	dv_lock_release(lock);
+	if (rc == DV_ENOTFOUND)
+		return not_in_repository(repo, argv[0]);
+	if (rc < 0)
+		return cli_fail(rc);
+	warn_outer_default(repo, argv[0]);
+	return 0;
+}
+
 static int remote_remove(dv_repo *repo, int argc, char **argv)
 {
 	static const dv_config_level levels[] = { DV_CONFIG_REPO, DV_CONFIG_LOCAL };
@@ -255,10 +329,7 @@ static int remote_remove(dv_repo *repo, int argc, char **argv)
 	if (rc < 0)
 		return cli_fail(rc);
 	if (!removed)
-		return remote_exists(repo, name)
-			       ? cli_error("remote '%s' is not defined in this repository's .dv/config or "
-					   ".dv/config.local; see 'dv config --list --show-origin'", name)
-			       : no_such_remote(name);
+		return not_in_repository(repo, name);
 	return 0;
 }
 
@@ -298,7 +369,7 @@ int cmd_remote(int argc, char **argv, dv_repo *repo)
 	if ((rc = parse(&o, argc, argv)) >= 0)
 		return rc;
 	if (optind >= argc)
-		return cli_usage_error(usage, "which subcommand: add, list, modify, remove or default?");
+		return cli_usage_error(usage, "which subcommand: add, list, modify, rename, remove or default?");
 	sub = argv[optind];
 	argc -= optind + 1;
 	argv += optind + 1;
@@ -314,9 +385,12 @@ int cmd_remote(int argc, char **argv, dv_repo *repo)
 	}
 	if (!strcmp(sub, "modify"))
 		return remote_modify(repo, &o, argc, argv);
+	if (!strcmp(sub, "rename"))
+		return remote_rename(repo, &o, argc, argv);
 	if (!strcmp(sub, "remove") || !strcmp(sub, "rm"))
 		return remote_remove(repo, argc, argv);
 	if (!strcmp(sub, "default"))
 		return remote_default(repo, &o, argc, argv);
-	return cli_usage_error(usage, "unknown subcommand '%s': use add, list, modify, remove or default", sub);
+	return cli_usage_error(usage, "unknown subcommand '%s': use add, list, modify, rename, remove or default",
+			       sub);
 }

@@ -47,6 +47,9 @@ test_case 'bash completes commands, options and values' '
 	git tag v1 &&
 	complete_words dv diff "" >out && assert_contains out v1 && assert_contains out main &&
 	complete_words dv remote "" >out && assert_contains out modify &&
+	complete_words dv remote ren >out && assert_contains out rename &&
+	complete_words dv remote rename "" >out && assert_contains out store &&
+	complete_words dv remote rename store "" >out && ! grep -q . out &&
 	complete_words dv stage add --al >out && assert_contains out --always-changed &&
 	complete_words dv -C . fs >out && assert_contains out fsck
 '

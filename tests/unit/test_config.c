@@ -364,7 +364,47 @@ TEST(remove_section_keeps_the_rest)
 	free(path);
 }
 
+TEST(rename_remote_in_both_files)
+{
+	levels l;
+	bool changed[DV_CONFIG_LEVELS];
+	char *text;
+
+	levels_init(&l, "rename");
+	write_text(l.repo, "[core]\n\tremote = \"old\"   ; the default\n\n"
+			   "  [remote \"old\"]\n\turl = /x\n[remote \"other\"]\nurl = /y\n");
+	write_text(l.local, "[remote \"old\"]\nsecret_access_key = k\n");
+	CHECK_OK(dv_config_rename_remote(changed, l.dvdir, "old", "new"));
+	CHECK(changed[DV_CONFIG_REPO] && changed[DV_CONFIG_LOCAL]);
+	text = read_text(l.repo);
+	CHECK_STR(text, "[core]\n\tremote = new\n\n"
+			"  [remote \"new\"]\n\turl = /x\n[remote \"other\"]\nurl = /y\n");
+	free(text);
+	text = read_text(l.local);
+	CHECK_STR(text, "[remote \"new\"]\nsecret_access_key = k\n");
+	free(text);
+
+	/* Only the file holding the name changes. */
+	CHECK_OK(dv_config_rename_remote(changed, l.dvdir, "other", "third"));
+	CHECK(changed[DV_CONFIG_REPO] && !changed[DV_CONFIG_LOCAL]);
+
+	CHECK_INT(dv_config_rename_remote(NULL, l.dvdir, "nosuch", "x"), DV_ENOTFOUND);
+	CHECK_FAILS(dv_config_rename_remote(NULL, l.dvdir, "new", "bad name"), "invalid remote name");
+	/* A section without keys is a name already taken all the same. */
+	write_text(l.local, "[remote \"new\"]\nsecret_access_key = k\n[remote \"taken\"]\n");
+	CHECK_INT(dv_config_rename_remote(NULL, l.dvdir, "new", "taken"), DV_EEXISTS);
+
+	/* A broken file stops the rename before anything is written. */
+	write_text(l.local, "[remote \"new\"]\ncolour = red\n");
+	CHECK_FAILS(dv_config_rename_remote(NULL, l.dvdir, "new", "newer"), "colour");
+	text = read_text(l.repo);
+	CHECK(strstr(text, "[remote \"new\"]") != NULL && strstr(text, "remote = new") != NULL);
+	free(text);
+	levels_free(&l);
+}
+
 TEST_MAIN(later_levels_win, global_path_follows_the_environment, subsections_and_indented_keys,
 	  malformed_files_name_file_and_line, keys_are_checked, writer_edits_only_the_key,
 	  writer_round_trips_through_the_loader, new_files_and_secrets_get_private_modes,
-	  remove_section_keeps_the_rest)
+	  remove_section_keeps_the_rest,
+	  rename_remote_in_both_files)
