@@ -20,11 +20,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dv/bgwrite.h"
 #include "dv/cache.h"
 #include "dv/error.h"
 #include "dv/fs.h"
 
 #define OBJECT_MODE 0444
+/* From this size on, a copy into the cache writes on a thread of its own. */
+#define BGWRITE_MIN (16u << 20)
 
 static const struct {
 	const char *name;
@@ -271,6 +274,7 @@ static int add_by_copy(dv_hash *out, uint64_t *size_out, dv_cache *c, const char
 {
 	char *buf = dv_io_buffer();
 	dv_hasher *hs = NULL;
+	dv_bgwriter *bw = NULL;
 	new_object no;
 	uint64_t total = 0;
 	int in, rc = 0;
@@ -294,8 +298,12 @@ static int add_by_copy(dv_hash *out, uint64_t *size_out, dv_cache *c, const char
 	hs = dv_hasher_new();
 	if (expect_size > DV_IO_CHUNK)
 		posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
+	/* Big files: writing chunk i overlaps reading and hashing chunk i+1. */
+	if (expect_size >= BGWRITE_MIN)
+		bw = dv_bgwriter_new(no.fd);
 	for (;;) {
-		ssize_t n = read(in, buf, DV_IO_CHUNK);
+		char *b = bw ? dv_bgwriter_buffer(bw) : buf;
+		ssize_t n = read(in, b, DV_IO_CHUNK);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -304,18 +312,28 @@ static int add_by_copy(dv_hash *out, uint64_t *size_out, dv_cache *c, const char
 		}
 		if (n == 0)
 			break;
-		dv_hasher_update(hs, buf, (size_t)n);
-		if (dv_write_all(no.fd, buf, (size_t)n) < 0) {
+		dv_hasher_update(hs, b, (size_t)n);
+		if ((bw ? dv_bgwriter_submit(bw, b, (size_t)n) : dv_write_all(no.fd, b, (size_t)n)) < 0) {
 			rc = dv_error_errno(DV_ERROR, "cannot write to the cache '%s'", c->dir);
 			goto fail;
 		}
 		total += (uint64_t)n;
+	}
+	if (bw) {
+		int wrc = dv_bgwriter_finish(bw);
+		bw = NULL;
+		if (wrc < 0) {
+			rc = dv_error_errno(DV_ERROR, "cannot write to the cache '%s'", c->dir);
+			goto fail;
+		}
 	}
 	dv_hasher_final(out, hs);
 	rc = new_object_publish(&no, c, out, false, NULL);
 	*size_out = total;
 	goto done;
 fail:
+	if (bw)
+		dv_bgwriter_finish(bw);
 	new_object_abort(&no);
 done:
 	dv_hasher_free(hs);

@@ -18,6 +18,10 @@
 #   row FIELD...         one table row (one saying MISSED sets missed=1);
 #                        table TITLE HEADER... prints them
 #                        aligned, as a markdown table.
+#   $drop                a command for setups: empty the page cache (as root)
+#                        before warming what a case reads.  A run that has
+#                        written gigabytes leaves the cache full, and the
+#                        next write then pays for reclaim, whoever does it.
 # Variables after bench_init: $src (the source tree), $dv (absolute path),
 # $work (absolute), $runs, $missed.
 
@@ -68,6 +72,7 @@ bench_init() {
     git config --global user.email bench@dv.invalid
 }
 
+drop='sync; if [ -w /proc/sys/vm/drop_caches ]; then echo 1 >/proc/sys/vm/drop_caches; fi'
 now_s() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 

@@ -145,5 +145,36 @@ TEST(manifest_buffer_is_a_dir_object)
 	dv_cache_free(c);
 }
 
+/* Big enough for the copy to write on its own thread (BGWRITE_MIN), and
+ * not a whole number of 1 MiB chunks. */
+TEST(big_copy_is_exact)
+{
+	dv_cache *c = open_cache("cache-big", "copy");
+	size_t n = (40u << 20) + 12345;
+	char *data = dv_malloc(n), src[4300];
+	dv_buf obj = DV_BUF_INIT, back = DV_BUF_INIT;
+	dv_hash h, expect;
+	uint64_t size;
+	bool linked;
+
+	for (size_t i = 0; i < n; i++)
+		data[i] = (char)(i * 2654435761u >> 13);
+	snprintf(src, sizeof(src), "%s/big.bin", test_tmpdir());
+	CHECK_OK(dv_write_file_atomic(src, data, n, 0644));
+	dv_hash_buffer(&expect, data, n);
+	CHECK_OK(dv_cache_add_file(&h, &size, &linked, c, src, NULL, NULL));
+	CHECK(dv_hash_equal(&h, &expect));
+	CHECK_INT(size, n);
+	dv_cache_object_path(&obj, c, &h, false);
+	CHECK_OK(dv_read_file(&back, obj.ptr));
+	CHECK_INT(back.len, n);
+	CHECK(memcmp(back.ptr, data, n) == 0);
+	CHECK_OK(dv_cache_verify(c, &h, false));
+	free(data);
+	dv_buf_free(&obj);
+	dv_buf_free(&back);
+	dv_cache_free(c);
+}
+
 TEST_MAIN(object_path_layout, parse_types, every_link_type_round_trips, corrupt_object_fails_verification,
-	  adopt_checks_the_hash, manifest_buffer_is_a_dir_object)
+	  adopt_checks_the_hash, manifest_buffer_is_a_dir_object, big_copy_is_exact)
