@@ -236,6 +236,9 @@ int dv_config_check_value(const char *key, const char *value)
 
 /* ---- files per level ------------------------------------------------- */
 
+/* The per-clone file, where credentials go (and the writer keeps 0600). */
+#define LOCAL_FILE_NAME "config.local"
+
 const char *dv_config_level_name(dv_config_level level)
 {
 	static const char *const names[] = { "system", "global", "repo", "local" };
@@ -269,7 +272,7 @@ int dv_config_path(dv_buf *out, dv_config_level level, const char *dvdir)
 		if (!dvdir)
 			return dv_error(DV_ENOTFOUND, "not in a dv repository: use --global to change "
 					"your own settings, or run 'dv init'");
-		dv_path_join(out, dvdir, level == DV_CONFIG_REPO ? "config" : "config.local");
+		dv_path_join(out, dvdir, level == DV_CONFIG_REPO ? "config" : LOCAL_FILE_NAME);
 		return 0;
 	default:
 		return dv_error(DV_EUSAGE, "no such config level");
@@ -667,8 +670,10 @@ static void cfg_file_render(dv_buf *out, cfg_file *f, size_t after, const char *
 		dv_buf_puts(out, insert);
 }
 
-/* Replace the file at `path` by `text` atomically, keeping its mode; a new
- * file gets `new_mode`. */
+/* Replace the file at `path` by `text` atomically.  .dv/config.local is
+ * where credentials go, so it is 0600 after every write, whatever it was
+ * before (made by hand, or by a dv that did not enforce this); any other
+ * file keeps its mode, and a new one gets `new_mode`. */
 static int write_config_text(const char *path, const dv_buf *text, mode_t new_mode)
 {
 	struct stat st;
@@ -679,6 +684,8 @@ static int write_config_text(const char *path, const dv_buf *text, mode_t new_mo
 		mode = st.st_mode & 07777;
 	else if ((rc = dv_mkdir_parent(path)) < 0)
 		return rc;
+	if (!strcmp(dv_path_basename(path), LOCAL_FILE_NAME))
+		mode = 0600;
 	return dv_write_file_atomic(path, text->ptr, text->len, mode);
 }
 

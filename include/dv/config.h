@@ -5,7 +5,8 @@
  * subsection [remote "NAME"].
  *
  * The writer edits a file in place textually, so other sections, keys and
- * comments survive, and replaces it atomically.
+ * comments survive, and replaces it atomically; .dv/config.local, which
+ * holds credentials, is left mode 0600 by every write.
  */
 #ifndef DV_CONFIG_H
 #define DV_CONFIG_H

@@ -364,11 +364,31 @@ TEST(remove_section_keeps_the_rest)
 	free(path);
 }
 
+TEST(config_local_is_private_after_every_write)
+{
+	levels l;
+	struct stat st;
+
+	levels_init(&l, "local-mode");
+	/* Made by hand (or by an older dv) readable by all: the next write
+	 * takes that away; the committed file keeps its mode. */
+	write_text(l.local, "[cache]\ntype = copy\n");
+	write_text(l.repo, "[cache]\ntype = copy\n");
+	CHECK_OK(dv_config_write(l.local, "remote.s3.url", "s3://b"));
+	CHECK(stat(l.local, &st) == 0 && (st.st_mode & 0777) == 0600);
+	CHECK_OK(dv_config_write(l.local, "remote.s3.url", NULL));
+	CHECK(stat(l.local, &st) == 0 && (st.st_mode & 0777) == 0600);
+	CHECK_OK(dv_config_write(l.repo, "remote.s3.url", "s3://b"));
+	CHECK(stat(l.repo, &st) == 0 && (st.st_mode & 0777) == 0644);
+	levels_free(&l);
+}
+
 TEST(rename_remote_in_both_files)
 {
 	levels l;
 	bool changed[DV_CONFIG_LEVELS];
 	char *text;
+	struct stat st;
 
 	levels_init(&l, "rename");
 	write_text(l.repo, "[core]\n\tremote = \"old\"   ; the default\n\n"
@@ -383,6 +403,7 @@ TEST(rename_remote_in_both_files)
 	text = read_text(l.local);
 	CHECK_STR(text, "[remote \"new\"]\nsecret_access_key = k\n");
 	free(text);
+	CHECK(stat(l.local, &st) == 0 && (st.st_mode & 0777) == 0600);
 
 	/* Only the file holding the name changes. */
 	CHECK_OK(dv_config_rename_remote(changed, l.dvdir, "other", "third"));
@@ -406,5 +427,5 @@ TEST(rename_remote_in_both_files)
 TEST_MAIN(later_levels_win, global_path_follows_the_environment, subsections_and_indented_keys,
 	  malformed_files_name_file_and_line, keys_are_checked, writer_edits_only_the_key,
 	  writer_round_trips_through_the_loader, new_files_and_secrets_get_private_modes,
-	  remove_section_keeps_the_rest,
+	  remove_section_keeps_the_rest, config_local_is_private_after_every_write,
 	  rename_remote_in_both_files)
