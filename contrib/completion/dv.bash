@@ -1,7 +1,7 @@
 # bash completion for dv                                   -*- shell-script -*-
 #
-# Source it from ~/.bashrc (or install it as
-# /usr/share/bash-completion/completions/dv):
+# `cmake --install` puts it in <prefix>/share/bash-completion/completions/dv,
+# where bash-completion looks for it; or source it from ~/.bashrc:
 #     . /path/to/dv/contrib/completion/dv.bash
 #
 # Completes every command of `dv help`, each command's options, and their
