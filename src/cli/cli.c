@@ -1,6 +1,8 @@
 /*
  * cli.c - helpers shared by the commands: error and usage printing,
- * option parsing with the common flags, taking the repository lock.
+ * option parsing with the common flags, taking the repository lock, the
+ * body of commands that change stages, and the checkout report that
+ * `dv checkout` and `dv pull` print alike.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -157,5 +159,47 @@ done:
 	dv_strvec_free(&to_stage);
 	dv_repo_save_statcache(repo);
 	dv_lock_release(lock);
+	return failed;
+}
+
+int cli_print_checkout_report(size_t *restored, dv_repo *repo, const dv_vec *report,
+			      const cli_checkout_print_opts *o)
+{
+	size_t written = 0;
+	int failed = 0;
+
+	for (size_t i = 0; i < report->n; i++) {
+		const dv_checkout_item *it = dv_vec_at(report, dv_checkout_item, i);
+		char *shown = dv_repo_display_path(repo, it->path);
+		switch (it->result) {
+		case DV_CO_RESTORED:
+			written++;
+			if (!o->json)
+				cli_info("M\t%s\n", shown);
+			break;
+		case DV_CO_RELINKED:
+			if (!o->json)
+				cli_info("relinked\t%s\n", shown);
+			break;
+		case DV_CO_KEPT:
+			failed = 1;
+			fprintf(stderr, "dv: error: '%s' has changes that are not in the cache: kept it; "
+				"'dv commit' records them, 'dv %s -f' discards them\n", shown, o->command);
+			break;
+		case DV_CO_MISSING:
+		case DV_CO_FAILED:
+			failed = 1;
+			/* A fetch names what the remote lacked, with the reason;
+			 * saying it again per path would only repeat it. */
+			if (it->result == DV_CO_FAILED || !o->missing_reported)
+				fprintf(stderr, "dv: error: %s\n", it->message ? it->message : shown);
+			break;
+		case DV_CO_UNCHANGED:
+			break;
+		}
+		free(shown);
+	}
+	if (restored)
+		*restored = written;
 	return failed;
 }

@@ -58,6 +58,22 @@ typedef int (*cli_stage_fn)(dv_repo *repo, dv_stage *st, dv_strvec *to_stage, vo
 int cli_change_stages(dv_repo *repo, char *const *targets, size_t ntargets, cli_stage_fn fn,
 		      void *ctx, const char *verb);
 
+/* How cli_print_checkout_report words and filters a checkout's report. */
+typedef struct {
+	const char *command;   /* "checkout", "pull": named in the hint of -f */
+	bool json;             /* stdout holds a JSON document: no path lines there */
+	bool missing_reported; /* missing objects were named already (by a fetch) */
+} cli_checkout_print_opts;
+
+/* Print what dv_workspace_checkout_stages reported (`report`, a dv_vec of
+ * dv_checkout_item), in `dv checkout`'s words: "M\t<path>" for each file
+ * written and "relinked\t<path>" for each link redone (stdout, silenced by
+ * -q), a "dv: error:" line for each path kept, missing or failed.  Returns
+ * 1 when a path was not checked out, else 0; `restored` (may be NULL)
+ * receives how many files were written. */
+int cli_print_checkout_report(size_t *restored, dv_repo *repo, const dv_vec *report,
+			      const cli_checkout_print_opts *o);
+
 /* Exit code for a library status: 0, 2 for DV_EUSAGE, 1 otherwise. */
 int cli_exit_code(int rc);
 

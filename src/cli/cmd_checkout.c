@@ -3,8 +3,6 @@
  * tree match the .stage files, from the cache.  A workspace change whose
  * bytes are not in the cache is kept (and named) unless -f.
  */
-#include <stdio.h>
-#include <stdlib.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -27,8 +25,9 @@ int cmd_checkout(int argc, char **argv, dv_repo *repo)
 	dv_checkout_opts opts = { false, false };
 	dv_vec stages = DV_VEC_INIT(dv_stage *);
 	dv_vec report = DV_VEC_INIT(dv_checkout_item);
+	cli_checkout_print_opts print_opts = { "checkout", false, false };
 	struct dv_lock *lock;
-	size_t kept = 0, restored = 0;
+	size_t restored = 0;
 	int c, rc, failed = 0;
 
 	while ((c = cli_getopt(argc, argv, "f", longopts)) != -1) {
@@ -52,34 +51,7 @@ int cmd_checkout(int argc, char **argv, dv_repo *repo)
 		goto done;
 	}
 	dv_workspace_checkout_stages(repo, &stages, &opts, &report);
-	for (size_t i = 0; i < report.n; i++) {
-		dv_checkout_item *it = dv_vec_at(&report, dv_checkout_item, i);
-		char *shown = dv_repo_display_path(repo, it->path);
-		switch (it->result) {
-		case DV_CO_RESTORED:
-			restored++;
-			cli_info("M\t%s\n", shown);
-			break;
-		case DV_CO_RELINKED:
-			cli_info("relinked\t%s\n", shown);
-			break;
-		case DV_CO_KEPT:
-			kept++;
-			fprintf(stderr, "dv: error: '%s' has changes that are not in the cache: kept it; "
-				"'dv commit' records them, 'dv checkout -f' discards them\n", shown);
-			break;
-		case DV_CO_MISSING:
-		case DV_CO_FAILED:
-			fprintf(stderr, "dv: error: %s\n", it->message ? it->message : shown);
-			failed = 1;
-			break;
-		case DV_CO_UNCHANGED:
-			break;
-		}
-		free(shown);
-	}
-	if (kept)
-		failed = 1;
+	failed = cli_print_checkout_report(&restored, repo, &report, &print_opts);
 	if (!failed && !restored && cli_verbose)
 		cli_info("Everything is up to date.\n");
 done:

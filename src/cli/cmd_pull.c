@@ -7,8 +7,6 @@
  * every commit's objects are fetched but only the work tree's stages are
  * checked out.
  */
-#include <stdio.h>
-#include <stdlib.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -23,10 +21,12 @@ static const char *const usage[] = {
 };
 
 /* Check out every cached out of the target stages; returns 1 if anything
- * could not be checked out. */
-static int checkout_targets(dv_repo *repo, const cli_transfer_args *a, bool quiet_missing)
+ * could not be checked out.  With --json, stdout holds only the fetch's
+ * JSON, so the paths written are not listed. */
+static int checkout_targets(dv_repo *repo, const cli_transfer_args *a, bool missing_reported)
 {
 	dv_checkout_opts opts = { a->force, false };
+	cli_checkout_print_opts print_opts = { "pull", a->json, missing_reported };
 	dv_vec stages = DV_VEC_INIT(dv_stage *);
 	dv_vec report = DV_VEC_INIT(dv_checkout_item);
 	int rc, failed = 0;
@@ -36,34 +36,7 @@ static int checkout_targets(dv_repo *repo, const cli_transfer_args *a, bool quie
 		goto done;
 	}
 	dv_workspace_checkout_stages(repo, &stages, &opts, &report);
-	for (size_t i = 0; i < report.n; i++) {
-		dv_checkout_item *it = dv_vec_at(&report, dv_checkout_item, i);
-		char *shown = dv_repo_display_path(repo, it->path);
-		switch (it->result) {
-		case DV_CO_RESTORED:
-			if (!a->json)
-				cli_info("M\t%s\n", shown);
-			break;
-		case DV_CO_KEPT:
-			failed = 1;
-			fprintf(stderr, "dv: error: '%s' has changes that are not in the cache: kept it; "
-				"'dv commit' records them, 'dv pull -f' discards them\n", shown);
-			break;
-		case DV_CO_MISSING:
-			/* Already named by the fetch (not on the remote, corrupt). */
-			failed = 1;
-			if (quiet_missing)
-				break;
-			/* fall through */
-		case DV_CO_FAILED:
-			failed = 1;
-			fprintf(stderr, "dv: error: %s\n", it->message ? it->message : shown);
-			break;
-		default:
-			break;
-		}
-		free(shown);
-	}
+	failed = cli_print_checkout_report(NULL, repo, &report, &print_opts);
 done:
 	dv_checkout_report_free(&report);
 	dv_stages_free(&stages);
