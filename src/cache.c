@@ -615,7 +615,6 @@ typedef struct {
 	unsigned mode;   /* 0644 or 0755 */
 	bool fresh;      /* dest is known absent: make it in place */
 	uint64_t size;   /* the object's size (0: unknown) */
-	struct stat *st; /* receives dest's stat (links followed); may be NULL */
 } link_req;
 
 static int link_one(dv_link_type type, const char *obj, const char *dest, const link_req *rq)
@@ -650,10 +649,7 @@ static int link_one(dv_link_type type, const char *obj, const char *dest, const 
 			rc = dv_error_errno(DV_ERROR, "cannot create '%s'", dest);
 			goto done;
 		}
-		/* In place, the stat is final now (a rename would change ctime). */
-		if ((rc = fill_from(fd, type, obj, dest, rq->size)) < 0 ||
-		    (fresh && rq->st && fstat(fd, rq->st) < 0 &&
-		     (rc = dv_error_errno(DV_ERROR, "cannot stat '%s'", dest)) < 0)) {
+		if ((rc = fill_from(fd, type, obj, dest, rq->size)) < 0) {
 			dv_tmpfile_abort(fd, at);
 			goto done;
 		}
@@ -669,9 +665,6 @@ static int link_one(dv_link_type type, const char *obj, const char *dest, const 
 		unlink(at);
 	}
 	dv_tmpfile_unregister(at);
-	if (rc == 0 && rq->st && (!fresh || type == DV_LINK_HARDLINK || type == DV_LINK_SYMLINK) &&
-	    stat(dest, rq->st) < 0)
-		memset(rq->st, 0, sizeof(*rq->st));
 done:
 	dv_buf_free(&tmp);
 	return rc;
@@ -735,16 +728,14 @@ done:
 int dv_cache_link_out(dv_cache *c, const dv_hash *h, const char *dest, unsigned mode,
 		      dv_link_type *used)
 {
-	link_req rq = { mode, false, 0, NULL };
+	link_req rq = { mode, false, 0 };
 	return link_out(c, h, dest, &rq, used);
 }
 
 int dv_cache_link_new(dv_cache *c, const dv_hash *h, const char *dest, unsigned mode,
-		      uint64_t size, struct stat *st_out)
+		      uint64_t size)
 {
-	link_req rq = { mode, true, size, st_out };
-	if (st_out)
-		memset(st_out, 0, sizeof(*st_out));
+	link_req rq = { mode, true, size };
 	return link_out(c, h, dest, &rq, NULL);
 }
 

@@ -471,18 +471,17 @@ static int write_file(dv_repo *repo, const dv_hash *h, const char *abs, unsigned
 	struct stat st;
 	int rc;
 
-	if (plan == PLAN_CREATE) {
-		if ((rc = dv_cache_link_new(repo->cache, h, abs, mode, size, &st)) < 0)
-			return rc;
-	} else {
-		if (lstat(abs, &st) == 0 && S_ISDIR(st.st_mode) && (rc = dv_remove_tree(abs)) < 0)
-			return rc;
-		if ((rc = dv_cache_link_out(repo->cache, h, abs, mode, NULL)) < 0)
-			return rc;
-		if (stat(abs, &st) < 0)
-			st.st_ino = 0;
-	}
-	if (st.st_ino)
+	/* A file just written is "racy" (its mtime is too close to now for the
+	 * stat cache to trust), so the next status reads it either way: a new
+	 * file is not stat'ed for the cache at all. */
+	if (plan == PLAN_CREATE)
+		return dv_cache_link_new(repo->cache, h, abs, mode, size);
+	if (lstat(abs, &st) == 0 && S_ISDIR(st.st_mode) && (rc = dv_remove_tree(abs)) < 0)
+		return rc;
+	if ((rc = dv_cache_link_out(repo->cache, h, abs, mode, NULL)) < 0)
+		return rc;
+	/* A link carries the object's old mtime, which the cache can trust. */
+	if (stat(abs, &st) == 0)
 		dv_statcache_put(dv_repo_statcache(repo), &st, h);
 	return 0;
 }

@@ -86,10 +86,9 @@ int dv_cache_link_out(dv_cache *c, const dv_hash *h, const char *dest, unsigned 
 		      dv_link_type *used);
 /* The same for a `dest` that did not exist a moment ago: made in place (a
  * signal removes it half-made), with no temp name and rename.  `size` is
- * the object's size as just stat'ed (0: unknown); `st_out` (may be NULL)
- * receives dest's stat for the stat cache. */
+ * the object's size as just stat'ed (0: unknown). */
 int dv_cache_link_new(dv_cache *c, const dv_hash *h, const char *dest, unsigned mode,
-		      uint64_t size, struct stat *st_out);
+		      uint64_t size);
 /* Re-hash an object; DV_ECORRUPT if its bytes do not match its name. */
 int dv_cache_verify(const dv_cache *c, const dv_hash *h, bool is_dir);
 /* Remove an object (gc). */
