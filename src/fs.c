@@ -344,13 +344,15 @@ int dv_remove_tree(const char *path)
 
 int dv_open_read(const char *path)
 {
-	static volatile int no_noatime;
+	static atomic_int no_noatime;
 	int fd;
-	if (!no_noatime) {
+	if (!atomic_load(&no_noatime)) {
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
 		if (fd >= 0 || errno != EPERM)
 			return fd;
-		no_noatime = 1; /* not the owner: this will not change */
+		/* Another owner's file (a shared cache, say): its neighbours
+		 * are likely the same, so stop asking. */
+		atomic_store(&no_noatime, 1);
 	}
 	return open(path, O_RDONLY | O_CLOEXEC);
 }

@@ -32,10 +32,11 @@ typedef struct dv_cache {
 	char *tmpdir;    /* <dir>/tmp... scratch on the same file system */
 	dv_link_type types[4];
 	int ntypes;
-	/* Learnt at run time, shared by worker threads (benign races): */
-	volatile int no_reflink;            /* FICLONE failed: file system lacks it */
-	volatile int no_tmpfile;            /* O_TMPFILE or /proc linking failed */
-	volatile unsigned char prefix_ready[256]; /* files/xxh128/XX exists */
+	/* Learnt at run time and shared by worker threads; a thread that
+	 * has not seen another's finding yet merely repeats the work. */
+	_Atomic int no_reflink;            /* FICLONE failed: file system lacks it */
+	_Atomic int no_tmpfile;            /* O_TMPFILE or /proc linking failed */
+	_Atomic unsigned char prefix_ready[256]; /* files/xxh128/XX exists */
 } dv_cache;
 
 /* `types` is a cache.type list ("reflink,copy"); NULL means the default. */
