@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <git2.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -212,15 +213,23 @@ void dv_repo_free(dv_repo *repo)
 	free(repo);
 }
 
+/* Opened on first use, which may be inside a parallel loop: the lock makes
+ * sure only one thread loads it. */
 struct dv_statcache *dv_repo_statcache(dv_repo *repo)
 {
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	struct dv_statcache *sc;
+
+	pthread_mutex_lock(&mu);
 	if (!repo->statcache) {
 		dv_buf p = DV_BUF_INIT;
 		dv_path_join(&p, repo->dvdir, "state");
 		dv_statcache_open(&repo->statcache, p.ptr);
 		dv_buf_free(&p);
 	}
-	return repo->statcache;
+	sc = repo->statcache;
+	pthread_mutex_unlock(&mu);
+	return sc;
 }
 
 int dv_repo_save_statcache(dv_repo *repo)
