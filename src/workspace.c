@@ -40,43 +40,128 @@ static int cmp_walk_file(const void *a, const void *b)
 	return strcmp(((const walk_file *)a)->rel, ((const walk_file *)b)->rel);
 }
 
-static int walk_dir(dv_vec *files, const char *abs, const char *rel)
-{
-	DIR *d = opendir(abs);
-	struct dirent *e;
-	dv_buf child = DV_BUF_INIT, childrel = DV_BUF_INIT;
-	int rc = 0;
+/* One directory of a walk: its files, and its subdirectories for the next
+ * level.  Entries are stat'ed relative to the directory's descriptor, so
+ * the kernel does not walk the whole path again for each file. */
+typedef struct {
+	char *abs;
+	char *rel;
+	dv_vec files;      /* walk_file */
+	dv_strvec subdirs; /* names */
+	int rc;
+	char *error;
+} walk_dir_job;
 
-	if (!d)
-		return dv_error_errno(DV_ERROR, "cannot read directory '%s'", abs);
+static void scan_dir(walk_dir_job *j)
+{
+	int fd = open(j->abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *e;
+	dv_buf childrel = DV_BUF_INIT;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		j->rc = dv_error_errno(DV_ERROR, "cannot read directory '%s'", j->abs);
+		j->error = dv_strdup(dv_error_last());
+		return;
+	}
 	while ((e = readdir(d)) != NULL) {
 		struct stat st;
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		dv_path_join(&child, abs, e->d_name);
-		dv_buf_reset(&childrel);
-		if (*rel)
-			dv_buf_printf(&childrel, "%s/", rel);
-		dv_buf_puts(&childrel, e->d_name);
-		if (stat(child.ptr, &st) < 0) {
+		if (e->d_type == DT_DIR) {
+			dv_strvec_push(&j->subdirs, e->d_name);
+			continue;
+		}
+		if (fstatat(dirfd(d), e->d_name, &st, 0) < 0) {
 			/* A dangling symlink has no bytes to track. */
 			if (errno == ENOENT)
 				continue;
-			rc = dv_error_errno(DV_ERROR, "cannot read '%s'", child.ptr);
+			j->rc = dv_error_errno(DV_ERROR, "cannot read '%s/%s'", j->abs, e->d_name);
+			j->error = dv_strdup(dv_error_last());
 			break;
 		}
 		if (S_ISDIR(st.st_mode)) {
-			if ((rc = walk_dir(files, child.ptr, childrel.ptr)) < 0)
-				break;
+			dv_strvec_push(&j->subdirs, e->d_name);
 		} else if (S_ISREG(st.st_mode)) {
-			walk_file *f = dv_vec_push(files);
+			walk_file *f = dv_vec_push(&j->files);
+			dv_buf_reset(&childrel);
+			if (*j->rel)
+				dv_buf_printf(&childrel, "%s/", j->rel);
+			dv_buf_puts(&childrel, e->d_name);
 			f->rel = dv_strdup(childrel.ptr);
 			f->st = st;
 		}
 	}
 	closedir(d);
-	dv_buf_free(&child);
 	dv_buf_free(&childrel);
+}
+
+static void scan_one(void *ctx, size_t i)
+{
+	scan_dir(dv_vec_at((dv_vec *)ctx, walk_dir_job, i));
+}
+
+static void walk_job_push(dv_vec *level, const char *abs, const char *rel)
+{
+	walk_dir_job *j = dv_vec_push(level);
+	j->abs = dv_strdup(abs);
+	j->rel = dv_strdup(rel);
+	j->files = (dv_vec)DV_VEC_INIT(walk_file);
+}
+
+static void walk_job_free(walk_dir_job *j)
+{
+	free(j->abs);
+	free(j->rel);
+	free(j->error);
+	dv_vec_free(&j->files);
+	dv_strvec_free(&j->subdirs);
+}
+
+/* Every regular file below `abs` (symlinks followed), in no set order.
+ * The tree is read a level at a time, the directories of a level shared
+ * among all cores: stat is most of the work, and it is the kernel's. */
+static int walk_dir(dv_vec *files, const char *abs, const char *rel)
+{
+	dv_vec level = DV_VEC_INIT(walk_dir_job), next = DV_VEC_INIT(walk_dir_job);
+	dv_buf cabs = DV_BUF_INIT, crel = DV_BUF_INIT;
+	int rc = 0;
+
+	walk_job_push(&level, abs, rel);
+	while (level.n && rc == 0) {
+		dv_parallel_for(level.n, level.n < 2 ? 1 : 0, scan_one, &level);
+		for (size_t i = 0; i < level.n; i++) {
+			walk_dir_job *j = dv_vec_at(&level, walk_dir_job, i);
+			if (rc == 0 && j->rc < 0)
+				rc = dv_error(j->rc, "%s", j->error);
+			for (size_t k = 0; rc == 0 && k < j->files.n; k++)
+				*(walk_file *)dv_vec_push(files) = *dv_vec_at(&j->files, walk_file, k);
+			if (rc < 0) /* the files not handed over are this job's */
+				for (size_t k = 0; k < j->files.n; k++)
+					free(dv_vec_at(&j->files, walk_file, k)->rel);
+			for (size_t k = 0; rc == 0 && k < j->subdirs.n; k++) {
+				dv_path_join(&cabs, j->abs, j->subdirs.v[k]);
+				dv_buf_reset(&crel);
+				if (*j->rel)
+					dv_buf_printf(&crel, "%s/", j->rel);
+				dv_buf_puts(&crel, j->subdirs.v[k]);
+				walk_job_push(&next, cabs.ptr, crel.ptr);
+			}
+			walk_job_free(j);
+		}
+		dv_vec_free(&level);
+		level = next;
+		next = (dv_vec)DV_VEC_INIT(walk_dir_job);
+	}
+	for (size_t i = 0; i < level.n; i++) {
+		walk_dir_job *j = dv_vec_at(&level, walk_dir_job, i);
+		walk_job_free(j);
+	}
+	dv_vec_free(&level);
+	dv_buf_free(&cabs);
+	dv_buf_free(&crel);
 	return rc;
 }
 
