@@ -4,8 +4,8 @@
 # tests/servers/s3.sh.  Round trips through dv push / dv pull, a second push
 # that moves nothing, a corrupt remote object, multipart uploads, credential
 # sources, wrong credentials, region and endpoint, the server stopping in
-# the middle of a push, a failed multipart upload aborted, and gc -c
-# deleting from the bucket.
+# the middle of a push, a failed multipart upload aborted, gc -c deleting
+# from the bucket, and a push killed halfway then rerun.
 #
 # The server must start: when it cannot, this script fails (it never
 # skips), since CI installs it through contrib/install-deps.sh.
@@ -242,6 +242,28 @@ test_case 'a multipart upload that fails is aborted: no object and no upload lef
 	assert_not_contains uploads "<Upload>" &&
 	test "$(s3curl -o /dev/null -w "%{http_code}" -I "$(object_url shrink.bin)")" = 404 &&
 	test "$(check_remote_objects)" = 15
+'
+
+test_case 'a push killed halfway leaves only complete objects; a rerun finishes it' '
+	cd repo &&
+	rm -f shrink.bin.stage shrink.bin &&
+	for i in 1 2 3 4 5 6; do make_file killed/k$i 1500000 killed$i || exit 1; done &&
+	dv add -q killed && git add -A && git commit -q -m killed || exit 1
+	# Slow connections (256 KiB/s each), so the push is surely under way.
+	DV_TEST_S3_MAX_SPEED=256K "$DV" push -j 2 >kill.out 2>kill.err &
+	pid=$!
+	sleep 2
+	kill -9 $pid
+	rc=0; wait $pid || rc=$?
+	test $rc = 137 &&
+	n=$(check_remote_objects) &&
+	test "$n" -ge 15 && test "$n" -lt 22 &&
+	dv push >out &&
+	assert_contains out "pushed" &&
+	test "$(check_remote_objects)" = 22 &&
+	dv push >out2 && assert_contains out2 "Everything is up to date" &&
+	cd ../clone && git pull -q && dv pull &&
+	for i in 1 2 3 4 5 6; do cmp killed/k$i ../repo/killed/k$i || exit 1; done
 '
 
 test_done
