@@ -615,6 +615,7 @@ typedef struct {
 	unsigned mode;   /* 0644 or 0755 */
 	bool fresh;      /* dest is known absent: make it in place */
 	uint64_t size;   /* the object's size (0: unknown) */
+	struct stat *st; /* if set: dest's stat once made (st_ino 0: unknown) */
 } link_req;
 
 static int link_one(dv_link_type type, const char *obj, const char *dest, const link_req *rq)
@@ -653,6 +654,10 @@ static int link_one(dv_link_type type, const char *obj, const char *dest, const 
 			dv_tmpfile_abort(fd, at);
 			goto done;
 		}
+		/* The descriptor's stat is final once written; a rename would
+		 * still change ctime, so only a file made in place takes it. */
+		if (rq->st && fresh && fstat(fd, rq->st) < 0)
+			rq->st->st_ino = 0;
 		if (dv_new_file_done(fd, at) < 0) {
 			rc = dv_error_errno(DV_ERROR, "cannot write '%s'", dest);
 			goto done;
@@ -665,6 +670,9 @@ static int link_one(dv_link_type type, const char *obj, const char *dest, const 
 		unlink(at);
 	}
 	dv_tmpfile_unregister(at);
+	if (rc == 0 && rq->st && (!fresh || type == DV_LINK_HARDLINK || type == DV_LINK_SYMLINK) &&
+	    stat(dest, rq->st) < 0)
+		rq->st->st_ino = 0;
 done:
 	dv_buf_free(&tmp);
 	return rc;
@@ -726,16 +734,20 @@ done:
 }
 
 int dv_cache_link_out(dv_cache *c, const dv_hash *h, const char *dest, unsigned mode,
-		      dv_link_type *used)
+		      dv_link_type *used, struct stat *st_out)
 {
-	link_req rq = { mode, false, 0 };
+	link_req rq = { mode, false, 0, st_out };
+	if (st_out)
+		st_out->st_ino = 0;
 	return link_out(c, h, dest, &rq, used);
 }
 
 int dv_cache_link_new(dv_cache *c, const dv_hash *h, const char *dest, unsigned mode,
-		      uint64_t size)
+		      uint64_t size, struct stat *st_out)
 {
-	link_req rq = { mode, true, size };
+	link_req rq = { mode, true, size, st_out };
+	if (st_out)
+		st_out->st_ino = 0;
 	return link_out(c, h, dest, &rq, NULL);
 }
 

@@ -514,7 +514,7 @@ static int write_dir(const dv_source_item *it, dv_cache *cache, const char *dest
 		dv_manifest_entry *e = dv_vec_at(&m.entries, dv_manifest_entry, i);
 		dv_path_join(&file, tmp, e->path);
 		if ((rc = dv_mkdir_parent(file.ptr)) == 0)
-			rc = dv_cache_link_out(cache, &e->hash, file.ptr, e->mode, &used);
+			rc = dv_cache_link_out(cache, &e->hash, file.ptr, e->mode, &used, NULL);
 	}
 	if (rc == 0 && rename(tmp, dest) < 0)
 		rc = dv_error_errno(DV_ERROR, "cannot create '%s'", dest);
@@ -540,5 +540,5 @@ int dv_source_write(const dv_source_item *it, dv_cache *cache, const char *dest)
 		return rc;
 	if (it->is_dir)
 		return write_dir(it, cache, dest);
-	return dv_cache_link_out(cache, &it->hash, dest, it->mode ? it->mode : 0644, &used);
+	return dv_cache_link_out(cache, &it->hash, dest, it->mode ? it->mode : 0644, &used, NULL);
 }

@@ -9,6 +9,12 @@
  * read: if the file's mtime is not at least RACY_NS older than that, a
  * write in the same timestamp tick could have gone unseen (git's "racy
  * clean"), so the entry is not trusted and the file is read again.
+ *
+ * A work-tree file checkout has just made from a verified object is
+ * stamped when the state is saved instead: every write after the save
+ * moves its mtime on, so from then on only a write by another process in
+ * the very tick of dv's own write (while dv still runs) could hide, where
+ * a first status would otherwise read a whole freshly pulled dataset.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +43,7 @@ typedef struct {
 	record r;
 	uint8_t used;  /* slot occupied */
 	uint8_t touched; /* looked up or stored this run */
+	uint8_t stamp;   /* made by dv: hashed_at is set at save */
 } slot;
 
 struct dv_statcache {
@@ -143,7 +150,9 @@ bool dv_statcache_lookup(dv_statcache *sc, const struct stat *st, dv_hash *out)
 	return hit;
 }
 
-static void put_record(dv_statcache *sc, const struct stat *st, const dv_hash *h, bool written)
+enum put_kind { PUT_READ, PUT_WRITTEN, PUT_MADE };
+
+static void put_record(dv_statcache *sc, const struct stat *st, const dv_hash *h, enum put_kind kind)
 {
 	slot *s;
 	record r = {
@@ -158,8 +167,10 @@ static void put_record(dv_statcache *sc, const struct stat *st, const dv_hash *h
 
 	/* Nothing but dv wrote these bytes, so no write can hide in the
 	 * timestamp tick: trusted from the start. */
-	if (written && r.hashed_at <= r.mtime_ns + RACY_NS)
+	if (kind == PUT_WRITTEN && r.hashed_at <= r.mtime_ns + RACY_NS)
 		r.hashed_at = r.mtime_ns + RACY_NS + 1;
+	else if (kind == PUT_MADE)
+		r.hashed_at = r.mtime_ns; /* racy until the save stamps it */
 
 	pthread_mutex_lock(&sc->mu);
 	s = find_slot(sc, r.dev, r.ino, true);
@@ -175,23 +186,31 @@ static void put_record(dv_statcache *sc, const struct stat *st, const dv_hash *h
 	}
 	s->r = r;
 	s->touched = 1;
+	s->stamp = kind == PUT_MADE;
 	sc->dirty = true;
 	pthread_mutex_unlock(&sc->mu);
 }
 
 void dv_statcache_put(dv_statcache *sc, const struct stat *st, const dv_hash *h)
 {
-	put_record(sc, st, h, false);
+	put_record(sc, st, h, PUT_READ);
 }
 
 void dv_statcache_put_written(dv_statcache *sc, const struct stat *st, const dv_hash *h)
 {
-	put_record(sc, st, h, true);
+	put_record(sc, st, h, PUT_WRITTEN);
+}
+
+void dv_statcache_put_made(dv_statcache *sc, const struct stat *st, const dv_hash *h)
+{
+	put_record(sc, st, h, PUT_MADE);
 }
 
 int dv_statcache_save(dv_statcache *sc)
 {
 	dv_buf out = DV_BUF_INIT;
+	const char *delay;
+	int64_t now;
 	bool prune;
 	int rc;
 
@@ -200,8 +219,16 @@ int dv_statcache_save(dv_statcache *sc)
 	prune = sc->count > KEEP_UNUSED_MAX;
 	dv_buf_grow(&out, 8 + sc->count * sizeof(record));
 	dv_buf_add(&out, MAGIC, 8);
+	/* Test hook: a save that comes this long after the writes. */
+	if ((delay = getenv("DV_TEST_STATE_SAVE_DELAY_MS")) != NULL)
+		usleep((useconds_t)atoi(delay) * 1000);
+	now = dv_now_ns();
 	for (size_t i = 0; i < sc->cap; i++) {
-		const slot *s = &sc->slots[i];
+		slot *s = &sc->slots[i];
+		if (s->used && s->stamp) {
+			s->r.hashed_at = now;
+			s->stamp = 0;
+		}
 		if (s->used && (!prune || s->touched))
 			dv_buf_add(&out, &s->r, sizeof(record));
 	}

@@ -330,7 +330,7 @@ static int commit_file(dv_repo *repo, const char *abs, const dv_hash *known, dv_
 			unsigned mode = 0644;
 			if (stat(abs, &st) == 0)
 				mode = mode_of(&st);
-			if ((rc = dv_cache_link_out(c, hash, abs, mode, NULL)) < 0)
+			if ((rc = dv_cache_link_out(c, hash, abs, mode, NULL, NULL)) < 0)
 				goto done;
 		}
 	}
@@ -549,26 +549,26 @@ static int plan_file(file_plan *plan, dv_repo *repo, const dv_hash *want, const 
 	return 0;
 }
 
-/* `size`: the object's, from verify_object. */
+/* `size`: the object's, from verify_object.  What checkout makes goes into
+ * the stat cache stamped at save (dv_statcache_put_made), so the next
+ * status does not read a freshly pulled dataset again, yet a rewrite right
+ * after the checkout is still seen. */
 static int write_file(dv_repo *repo, const dv_hash *h, const char *abs, unsigned mode,
 		      file_plan plan, uint64_t size)
 {
 	struct stat st;
 	int rc;
 
-	/* A file just written is "racy" (its mtime is too close to now for the
-	 * stat cache to trust), so the next status reads it either way: a new
-	 * file is not stat'ed for the cache at all. */
-	if (plan == PLAN_CREATE)
-		return dv_cache_link_new(repo->cache, h, abs, mode, size);
-	if (lstat(abs, &st) == 0 && S_ISDIR(st.st_mode) && (rc = dv_remove_tree(abs)) < 0)
-		return rc;
-	if ((rc = dv_cache_link_out(repo->cache, h, abs, mode, NULL)) < 0)
-		return rc;
-	/* A link carries the object's old mtime, which the cache can trust. */
-	if (stat(abs, &st) == 0)
-		dv_statcache_put(dv_repo_statcache(repo), &st, h);
-	return 0;
+	if (plan == PLAN_CREATE) {
+		rc = dv_cache_link_new(repo->cache, h, abs, mode, size, &st);
+	} else {
+		if (lstat(abs, &st) == 0 && S_ISDIR(st.st_mode) && (rc = dv_remove_tree(abs)) < 0)
+			return rc;
+		rc = dv_cache_link_out(repo->cache, h, abs, mode, NULL, &st);
+	}
+	if (rc == 0 && st.st_ino)
+		dv_statcache_put_made(dv_repo_statcache(repo), &st, h);
+	return rc;
 }
 
 static int checkout_file(dv_repo *repo, const dv_hash *h, const char *relpath,

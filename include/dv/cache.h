@@ -82,14 +82,15 @@ int dv_cache_tmp_open(int *fd_out, dv_buf *path_out, dv_cache *c);
 
 /* Materialise object `h` at `dest` (replacing whatever is there, atomically)
  * using the configured link types; `mode` is 0644 or 0755.  `used` receives
- * the link type that worked. */
+ * the link type that worked; `st_out` (may be NULL) dest's stat as made, for
+ * the stat cache (st_ino 0 when unknown). */
 int dv_cache_link_out(dv_cache *c, const dv_hash *h, const char *dest, unsigned mode,
-		      dv_link_type *used);
+		      dv_link_type *used, struct stat *st_out);
 /* The same for a `dest` that did not exist a moment ago: made in place (a
  * signal removes it half-made), with no temp name and rename.  `size` is
  * the object's size as just stat'ed (0: unknown). */
 int dv_cache_link_new(dv_cache *c, const dv_hash *h, const char *dest, unsigned mode,
-		      uint64_t size);
+		      uint64_t size, struct stat *st_out);
 /* Re-hash an object; DV_ECORRUPT if its bytes do not match its name. */
 int dv_cache_verify(const dv_cache *c, const dv_hash *h, bool is_dir);
 /* Remove an object (gc). */

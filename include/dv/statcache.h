@@ -26,6 +26,10 @@ void dv_statcache_put(dv_statcache *sc, const struct stat *st, const dv_hash *h)
 /* For a file only dv has written, from bytes it hashed (a fetched cache
  * object): trusted at once, without the racy-clean wait. */
 void dv_statcache_put_written(dv_statcache *sc, const struct stat *st, const dv_hash *h);
+/* For a work-tree file dv has just made from a verified object (checkout):
+ * trusted once its mtime is clearly older than the moment the state is
+ * saved, since any later write moves the mtime on; not trusted before. */
+void dv_statcache_put_made(dv_statcache *sc, const struct stat *st, const dv_hash *h);
 /* Write back atomically if anything changed. */
 int dv_statcache_save(dv_statcache *sc);
 void dv_statcache_free(dv_statcache *sc);

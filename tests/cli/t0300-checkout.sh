@@ -1,6 +1,7 @@
 #!/bin/sh
 # dv checkout: restoring data from the cache, following git history,
-# refusing to lose workspace changes, --relink, corrupt objects.
+# refusing to lose workspace changes, --relink, corrupt objects, and the
+# stat cache entries of what it wrote (trusted once safe, not before).
 . "$DV_SOURCE_DIR/tests/cli/test-lib.sh"
 
 new_repo repo
@@ -14,6 +15,28 @@ test_case 'checkout restores a deleted file and directory' '
 	dv checkout >out &&
 	cmp data.bin data.v1 && test "$(cat d/a)" = a && test "$(cat d/b)" = b &&
 	dv status --exit-code
+'
+
+test_case 'a same-size rewrite right after checkout is still seen' '
+	cd repo &&
+	rm -rf d && dv checkout d >/dev/null && echo z >d/a &&
+	expect_code 1 dv status --exit-code &&
+	dv checkout -f d >/dev/null && test "$(cat d/a)" = a
+'
+
+test_case 'the first status after a checkout does not read what it wrote' '
+	cd repo &&
+	# LeakSanitizer cannot run under ptrace.
+	ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" && export ASAN_OPTIONS &&
+	# Written in the same moment as the state is saved: read once.
+	rm -rf d && dv checkout d >/dev/null &&
+	strace -f -e trace=openat,open -o trace "$DV" status --exit-code &&
+	grep -q "d/a\", O_RDONLY" trace &&
+	# Written long enough before the save (a big checkout): trusted.
+	rm -rf d && DV_TEST_STATE_SAVE_DELAY_MS=150 dv checkout d >/dev/null &&
+	strace -f -e trace=openat,open -o trace "$DV" status --exit-code &&
+	! grep -q "d/a\", O_RDONLY" trace &&
+	! grep -q "d/b\", O_RDONLY" trace
 '
 
 test_case 'checking out an older git revision restores the older bytes' '

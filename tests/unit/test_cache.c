@@ -70,7 +70,7 @@ static void add_and_link_with(const char *types)
 	CHECK_OK(dv_cache_verify(c, &h, false));
 
 	snprintf(dest, sizeof(dest), "%s/out-%s/file", test_tmpdir(), types);
-	CHECK_OK(dv_cache_link_out(c, &h, dest, 0644, NULL));
+	CHECK_OK(dv_cache_link_out(c, &h, dest, 0644, NULL, NULL));
 	CHECK_OK(dv_read_file(&back, dest));
 	CHECK_STR(back.ptr, "payload bytes");
 	dv_buf_free(&back);

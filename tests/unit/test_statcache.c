@@ -90,6 +90,46 @@ TEST(fresh_file_is_racy_and_not_trusted)
 	dv_statcache_free(sc);
 }
 
+TEST(made_file_is_trusted_from_the_save_on)
+{
+	char state[4300];
+	dv_statcache *sc = NULL;
+	struct stat early, late;
+	dv_hash h, got;
+	int64_t now = dv_now_ns();
+
+	snprintf(state, sizeof(state), "%s/state6", test_tmpdir());
+	CHECK_OK(dv_statcache_open(&sc, state));
+	memset(&early, 0, sizeof(early));
+	early.st_ino = 77;
+	early.st_size = 5;
+	/* Made early in a long checkout, and in its last moment. */
+	early.st_mtim.tv_sec = (time_t)((now - 300000000) / 1000000000);
+	early.st_mtim.tv_nsec = (long)((now - 300000000) % 1000000000);
+	early.st_ctim = early.st_mtim;
+	late = early;
+	late.st_ino = 78;
+	late.st_mtim.tv_sec = (time_t)(now / 1000000000);
+	late.st_mtim.tv_nsec = (long)(now % 1000000000);
+	late.st_ctim = late.st_mtim;
+	dv_hash_buffer(&h, "hello", 5);
+	dv_statcache_put_made(sc, &early, &h);
+	dv_statcache_put_made(sc, &late, &h);
+	/* Not trusted before the save, whatever the mtime. */
+	CHECK(!dv_statcache_lookup(sc, &early, &got));
+	CHECK(!dv_statcache_lookup(sc, &late, &got));
+	CHECK_OK(dv_statcache_save(sc));
+	CHECK(dv_statcache_lookup(sc, &early, &got));
+	CHECK(dv_hash_equal(&h, &got));
+	/* Within the racy window of the save: a rewrite could hide. */
+	CHECK(!dv_statcache_lookup(sc, &late, &got));
+	dv_statcache_free(sc);
+	CHECK_OK(dv_statcache_open(&sc, state));
+	CHECK(dv_statcache_lookup(sc, &early, &got));
+	CHECK(!dv_statcache_lookup(sc, &late, &got));
+	dv_statcache_free(sc);
+}
+
 TEST(many_entries_round_trip)
 {
 	char state[4300];
@@ -136,4 +176,5 @@ TEST(garbage_state_file_is_an_empty_cache)
 }
 
 TEST_MAIN(hit_after_put_and_reload, any_stat_change_misses, fresh_file_is_racy_and_not_trusted,
-	  many_entries_round_trip, garbage_state_file_is_an_empty_cache)
+	  made_file_is_trusted_from_the_save_on, many_entries_round_trip,
+	  garbage_state_file_is_an_empty_cache)
