@@ -226,7 +226,7 @@ void dv_tmpfile_abort(int fd, const char *tmp_path)
 	dv_tmpfile_unregister(tmp_path);
 }
 
-int dv_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+static int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, bool sync)
 {
 	dv_buf tmp = DV_BUF_INIT;
 	int fd, rc;
@@ -238,10 +238,20 @@ int dv_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 		dv_tmpfile_abort(fd, tmp.ptr);
 		goto done;
 	}
-	rc = dv_tmpfile_commit(fd, tmp.ptr, path);
+	rc = sync ? dv_tmpfile_commit(fd, tmp.ptr, path) : dv_tmpfile_commit_nosync(fd, tmp.ptr, path);
 done:
 	dv_buf_free(&tmp);
 	return rc;
+}
+
+int dv_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_file_atomic(path, data, len, mode, true);
+}
+
+int dv_write_file_atomic_nosync(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_file_atomic(path, data, len, mode, false);
 }
 
 int dv_read_file(dv_buf *out, const char *path)

@@ -232,7 +232,9 @@ int dv_statcache_save(dv_statcache *sc)
 		if (s->used && (!prune || s->touched))
 			dv_buf_add(&out, &s->r, sizeof(record));
 	}
-	rc = dv_write_file_atomic(sc->path, out.ptr, out.len, 0644);
+	/* Not fsynced: a state lost or left stale by a crash holds only facts
+	 * that were true of some file once, each checked against its stat. */
+	rc = dv_write_file_atomic_nosync(sc->path, out.ptr, out.len, 0644);
 	if (rc == 0)
 		sc->dirty = false;
 	dv_buf_free(&out);

@@ -19,6 +19,11 @@
 /* Write `len` bytes to `path` atomically: readers see the old file or the
  * new one, never a torn one, even across a crash or full disk. */
 int dv_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* The same without fsync: readers still never see a torn file, but a crash
+ * may leave the old contents, zeros or nothing.  For caches whose every
+ * record is checked against the file system (the stat cache), where a 1 MiB
+ * fsync per command would cost more than the cache saves. */
+int dv_write_file_atomic_nosync(const char *path, const void *data, size_t len, mode_t mode);
 
 /* Open a temp file beside `final_path` (same directory, so rename is atomic);
  * the temp path is registered for removal on a signal.  `tmp_out` receives
