@@ -194,6 +194,32 @@ static bool in_cache(const dv_cache *c, const obj *o)
 	return dv_cache_has(c, &o->hash, o->is_dir);
 }
 
+/* in_cache for many objects: a prefix directory (files/xxh128/XX) found
+ * missing once answers for all its objects, so a fresh clone's fetch asks
+ * 256 questions instead of one per object.  Valid for one round only:
+ * the round's own transfer creates prefix directories. */
+typedef struct {
+	signed char prefix[256]; /* 0 unknown, 1 there, -1 missing */
+} prefix_memo;
+
+static bool in_cache_memo(const dv_cache *c, const obj *o, prefix_memo *memo)
+{
+	signed char *state = &memo->prefix[o->hash.bytes[0]];
+
+	if (!o->is_run && *state == 0) {
+		dv_buf p = DV_BUF_INIT;
+		char *dir;
+		dv_cache_object_path(&p, c, &o->hash, o->is_dir);
+		dir = dv_path_dirname(p.ptr);
+		*state = dv_is_dir(dir) ? 1 : -1;
+		free(dir);
+		dv_buf_free(&p);
+	}
+	if (!o->is_run && *state < 0)
+		return false;
+	return in_cache(c, o);
+}
+
 /* Add the files of every manifest in the cache not expanded yet; returns
  * how many manifests are still unread (not in the cache). */
 static int expand_manifests(size_t *unread, objset *s, const dv_cache *c)
@@ -521,6 +547,7 @@ static int fetch_set(dv_transfer_report *rep, dv_remote *r, dv_repo *repo, objse
 	/* Round 1: manifests not in the cache; round 2: everything else.  A
 	 * manifest is only read once it is here. */
 	for (int round = 0; round < 2; round++) {
+		prefix_memo memo = { { 0 } };
 		if ((rc = expand_manifests(&unread, s, repo->cache)) < 0)
 			goto done;
 		counted = dv_realloc(counted, (s->objs.n ? s->objs.n : 1) * sizeof(*counted));
@@ -533,7 +560,7 @@ static int fetch_set(dv_transfer_report *rep, dv_remote *r, dv_repo *repo, objse
 			if (counted[i] || (round == 0 && !o->is_dir))
 				continue;
 			counted[i] = true;
-			if (in_cache(repo->cache, o))
+			if (in_cache_memo(repo->cache, o, &memo))
 				rep->up_to_date++;
 			else
 				*(size_t *)dv_vec_push(&want) = i;

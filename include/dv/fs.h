@@ -63,10 +63,9 @@ int dv_mkdir_p(const char *path, mode_t mode);
 int dv_mkdir_parent(const char *path);
 /* rm -rf; a missing path is not an error. */
 int dv_remove_tree(const char *path);
-/* Copy bytes (copy_file_range, falling back to read/write). */
-/* Copy src to dst from their current offsets.  `expect` (0: unknown) is
- * src's size when the caller knows it, which spares the read that finds
- * the end. */
+/* Copy src to dst from their current offsets (copy_file_range, or through
+ * memory for small or unsupported cases).  `expect` (0: unknown) is src's
+ * size when the caller knows it, which spares the read that finds the end. */
 int dv_copy_fd(int dst, int src, uint64_t expect, uint64_t *copied);
 /* open(path, O_RDONLY) without updating the access time where the kernel
  * allows it: reading 20,000 files just written would otherwise dirty
