@@ -257,7 +257,7 @@ static int add_small(dv_hash *out, uint64_t *size_out, dv_cache *c, int in, cons
 	    (rc = dv_tmpfile_open(&fd, &tmp, obj.ptr, OBJECT_MODE)) < 0)
 		goto done;
 	if (dv_write_all(fd, buf, len) < 0) {
-		rc = dv_error_errno(DV_ERROR, "cannot write to the cache '%s'", c->dir);
+		rc = dv_error_errno(DV_ERROR, "cannot store '%s' in the cache '%s'", path, c->dir);
 		dv_tmpfile_abort(fd, tmp.ptr);
 		goto done;
 	}
@@ -293,7 +293,7 @@ static int add_by_copy(dv_hash *out, uint64_t *size_out, dv_cache *c, const char
 	}
 	if ((rc = new_object_open(&no, c)) < 0) {
 		close(in);
-		return dv_error_wrap(rc, "cannot write to the cache '%s'", c->dir);
+		return dv_error_wrap(rc, "cannot store '%s' in the cache '%s'", path, c->dir);
 	}
 	hs = dv_hasher_new();
 	if (expect_size > DV_IO_CHUNK)
@@ -314,7 +314,7 @@ static int add_by_copy(dv_hash *out, uint64_t *size_out, dv_cache *c, const char
 			break;
 		dv_hasher_update(hs, b, (size_t)n);
 		if ((bw ? dv_bgwriter_submit(bw, b, (size_t)n) : dv_write_all(no.fd, b, (size_t)n)) < 0) {
-			rc = dv_error_errno(DV_ERROR, "cannot write to the cache '%s'", c->dir);
+			rc = dv_error_errno(DV_ERROR, "cannot store '%s' in the cache '%s'", path, c->dir);
 			goto fail;
 		}
 		total += (uint64_t)n;
@@ -323,7 +323,7 @@ static int add_by_copy(dv_hash *out, uint64_t *size_out, dv_cache *c, const char
 		int wrc = dv_bgwriter_finish(bw);
 		bw = NULL;
 		if (wrc < 0) {
-			rc = dv_error_errno(DV_ERROR, "cannot write to the cache '%s'", c->dir);
+			rc = dv_error_errno(DV_ERROR, "cannot store '%s' in the cache '%s'", path, c->dir);
 			goto fail;
 		}
 	}

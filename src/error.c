@@ -33,7 +33,9 @@ int dv_error_errno(int code, const char *fmt, ...)
 	vsnprintf(last_error, sizeof(last_error), fmt, ap);
 	va_end(ap);
 	len = strlen(last_error);
-	snprintf(last_error + len, sizeof(last_error) - len, ": %s", strerror(saved));
+	/* The one errno whose fix is the user's, and always the same. */
+	snprintf(last_error + len, sizeof(last_error) - len, ": %s%s", strerror(saved),
+		 saved == ENOSPC || saved == EDQUOT ? " (free some space there and run it again)" : "");
 	errno = saved;
 	return code;
 }
