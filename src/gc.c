@@ -8,10 +8,13 @@
  * that every object it names is still there, so removing objects behind
  * an entry only costs a rerun.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dv/error.h"
+#include "dv/fs.h"
 #include "dv/gc.h"
 
 void dv_gc_plan_free(dv_gc_plan *plan)
@@ -19,7 +22,12 @@ void dv_gc_plan_free(dv_gc_plan *plan)
 	dv_used_objects_free(&plan->used);
 	dv_vec_free(&plan->garbage);
 	dv_strvec_free(&plan->remote_garbage);
+	dv_strvec_free(&plan->stale_tmp);
 }
+
+/* A temp file untouched this long has no writer left: even one writing a
+ * huge object moves its mtime with every chunk. */
+#define STALE_TMP_NS (3600LL * 1000000000LL)
 
 static int fetch_missing_manifests(dv_gc_plan *plan, dv_repo *repo, dv_remote *remote)
 {
@@ -79,7 +87,9 @@ int dv_gc_plan_make(dv_gc_plan *plan, dv_repo *repo, unsigned scope, dv_remote *
 		goto done;
 	if (remote && (rc = fetch_missing_manifests(plan, repo, remote)) < 0)
 		goto done;
-	if ((rc = dv_cache_list_objects(&cached, repo->cache)) < 0)
+	if ((rc = dv_cache_list_objects(&cached, repo->cache)) < 0 ||
+	    (rc = dv_cache_list_stale_tmp(&plan->stale_tmp, &plan->stale_tmp_bytes, repo->cache,
+					  dv_now_ns() - STALE_TMP_NS)) < 0)
 		goto done;
 	plan->cache_objects = cached.n;
 	for (size_t i = 0; i < cached.n; i++) {
@@ -116,6 +126,9 @@ int dv_gc_apply(size_t *removed, size_t *remote_removed, dv_repo *repo, const dv
 			return rc;
 		(*removed)++;
 	}
+	for (size_t i = 0; i < plan->stale_tmp.n; i++)
+		if (unlink(plan->stale_tmp.v[i]) < 0 && errno != ENOENT)
+			return dv_error_errno(DV_ERROR, "cannot remove '%s'", plan->stale_tmp.v[i]);
 	if (remote && plan->remote_garbage.n) {
 		if ((rc = remote->ops->remove(remote, &plan->remote_garbage)) < 0)
 			return rc;

@@ -537,6 +537,63 @@ done:
 	return rc;
 }
 
+static bool is_tmp_name(const char *name)
+{
+	return name[0] == '.' && strstr(name, ".tmp-") != NULL;
+}
+
+static int stale_in_dir(dv_strvec *out, uint64_t *bytes, const char *dir, int64_t before_ns)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	dv_buf path = DV_BUF_INIT;
+
+	if (!d)
+		return errno == ENOENT ? 0 : dv_error_errno(DV_ERROR, "cannot list the cache '%s'", dir);
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		if (!is_tmp_name(e->d_name) ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+		    dv_stat_mtime_ns(&st) >= before_ns)
+			continue;
+		dv_path_join(&path, dir, e->d_name);
+		dv_strvec_push(out, path.ptr);
+		*bytes += (uint64_t)st.st_size;
+	}
+	closedir(d);
+	dv_buf_free(&path);
+	return 0;
+}
+
+int dv_cache_list_stale_tmp(dv_strvec *out, uint64_t *bytes, const dv_cache *cache, int64_t before_ns)
+{
+	dv_buf top = DV_BUF_INIT, sub = DV_BUF_INIT;
+	DIR *d;
+	struct dirent *de;
+	int rc;
+
+	dv_path_join(&sub, cache->dir, "tmp");
+	if ((rc = stale_in_dir(out, bytes, sub.ptr, before_ns)) < 0)
+		goto done;
+	dv_path_join(&top, cache->dir, "files/xxh128");
+	if (!(d = opendir(top.ptr))) {
+		if (errno != ENOENT)
+			rc = dv_error_errno(DV_ERROR, "cannot list the cache '%s'", top.ptr);
+		goto done;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (!is_hex2(de->d_name))
+			continue;
+		dv_path_join(&sub, top.ptr, de->d_name);
+		rc = stale_in_dir(out, bytes, sub.ptr, before_ns);
+	}
+	closedir(d);
+done:
+	dv_buf_free(&top);
+	dv_buf_free(&sub);
+	return rc;
+}
+
 /* --- fetching ----------------------------------------------------------- */
 
 int dv_objects_fetch(size_t *fetched, dv_strvec *failures, dv_remote *r, dv_cache *cache,

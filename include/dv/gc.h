@@ -29,6 +29,8 @@ typedef struct {
 	dv_strvec remote_garbage; /* object paths on the remote, unreferenced */
 	size_t remote_objects;
 	size_t manifests_fetched; /* missing manifests taken from the remote */
+	dv_strvec stale_tmp;   /* temp files killed writers left, older than an hour */
+	uint64_t stale_tmp_bytes;
 } dv_gc_plan;
 
 void dv_gc_plan_free(dv_gc_plan *plan);
@@ -38,7 +40,8 @@ void dv_gc_plan_free(dv_gc_plan *plan);
  * a kept revision needs that are missing from the cache are fetched from
  * it first (they are small, and without them the plan is refused). */
 int dv_gc_plan_make(dv_gc_plan *plan, dv_repo *repo, unsigned scope, dv_remote *remote);
-/* Remove what the plan lists; `removed` / `remote_removed` count it.
+/* Remove what the plan lists (stale temp files too); `removed` /
+ * `remote_removed` count the objects.
  * Refuses (DV_ERROR) a plan that has missing manifests. */
 int dv_gc_apply(size_t *removed, size_t *remote_removed, dv_repo *repo, const dv_gc_plan *plan,
 		dv_remote *remote);

@@ -47,12 +47,17 @@ static void print_dry_run(const dv_gc_plan *plan, const dv_remote *remote)
 	}
 	for (size_t i = 0; i < plan->remote_garbage.n; i++)
 		printf("would remove %s from remote '%s'\n", plan->remote_garbage.v[i], remote->name);
+	for (size_t i = 0; i < plan->stale_tmp.n; i++)
+		printf("would remove %s (left by an interrupted write)\n", plan->stale_tmp.v[i]);
 	printf("would remove %zu of %zu objects from the cache, freeing %llu bytes (%.1f MiB)",
 	       plan->garbage.n, plan->cache_objects, (unsigned long long)plan->garbage_bytes,
 	       mib(plan->garbage_bytes));
 	if (plan->with_remote)
 		printf("; %zu of %zu objects from remote '%s'", plan->remote_garbage.n,
 		       plan->remote_objects, remote->name);
+	if (plan->stale_tmp.n)
+		printf("; %zu leftover temp file%s (%.1f MiB)", plan->stale_tmp.n,
+		       plan->stale_tmp.n == 1 ? "" : "s", mib(plan->stale_tmp_bytes));
 	printf("\n");
 }
 
@@ -68,6 +73,9 @@ static bool confirm(const dv_gc_plan *plan, const dv_remote *remote)
 	}
 	fprintf(stderr, "Remove %zu %s (%.1f MiB) from the cache", plan->garbage.n,
 		objects_word(plan->garbage.n), mib(plan->garbage_bytes));
+	if (plan->stale_tmp.n)
+		fprintf(stderr, ", %zu leftover temp file%s", plan->stale_tmp.n,
+			plan->stale_tmp.n == 1 ? "" : "s");
 	if (plan->with_remote)
 		fprintf(stderr, " and %zu from remote '%s' (which other clones may share)",
 			plan->remote_garbage.n, remote->name);
@@ -152,7 +160,7 @@ int cmd_gc(int argc, char **argv, dv_repo *repo)
 		rc = 0;
 		goto done;
 	}
-	if (!plan.garbage.n && !plan.remote_garbage.n) {
+	if (!plan.garbage.n && !plan.remote_garbage.n && !plan.stale_tmp.n) {
 		cli_info("nothing to remove: every object is referenced by a kept revision\n");
 		rc = 0;
 		goto done;
@@ -169,6 +177,9 @@ int cmd_gc(int argc, char **argv, dv_repo *repo)
 			 mib(plan.garbage_bytes));
 	if (plan.with_remote)
 		cli_info(" and %zu from remote '%s'", remote_removed, remote->name);
+	if (rc == 0 && plan.stale_tmp.n)
+		cli_info("; removed %zu leftover temp file%s (%.1f MiB)", plan.stale_tmp.n,
+			 plan.stale_tmp.n == 1 ? "" : "s", mib(plan.stale_tmp_bytes));
 	cli_info("\n");
 	if (rc < 0)
 		rc = cli_fail(rc);

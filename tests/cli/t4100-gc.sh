@@ -158,4 +158,26 @@ test_case 'gc -c fetches a kept manifest it lacks from the remote instead of ref
 	dv status --exit-code
 '
 
+test_case 'temp files left by killed writers go once an hour old; fresh ones stay' '
+	cd repo &&
+	objects >before &&
+	pre=$(ls .dv/cache/files/xxh128 | head -1) &&
+	mkdir -p .dv/cache/tmp &&
+	old1=.dv/cache/files/xxh128/$pre/.0123.tmp-dead-1 &&
+	old2=.dv/cache/tmp/.obj.tmp-dead-2 &&
+	new1=.dv/cache/files/xxh128/$pre/.4567.tmp-live-3 &&
+	echo partial >$old1 && echo partial >$old2 && echo writing >$new1 &&
+	touch -d "2 hours ago" $old1 $old2 &&
+	dv gc -w -n >out &&
+	assert_contains out "would remove $PWD/$old1 (left by an interrupted write)" &&
+	assert_contains out "2 leftover temp files" &&
+	assert_not_contains out ".4567.tmp-live" &&
+	test -f $old1 &&
+	dv gc -w -f >out &&
+	assert_contains out "removed 2 leftover temp files" &&
+	test ! -e $old1 && test ! -e $old2 && test -f $new1 &&
+	rm -f $new1 &&
+	objects >after && test_cmp before after
+'
+
 test_done
