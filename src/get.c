@@ -205,6 +205,7 @@ int dv_source_open(dv_source **out, const char *url, const char *rev, const char
 	int rc;
 
 	*out = NULL;
+	dv_git_global_init();
 	s->url = dv_strdup(url);
 	if (dv_source_url_is_local(url)) {
 		char cwd[4096];

@@ -4,6 +4,8 @@
  * libgit2 failure goes through dv_git_error() which copes with that.
  */
 #include <git2.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -11,14 +13,26 @@
 #include "dv/fs.h"
 #include "dv/git.h"
 
-void dv_git_global_init(void)
+/* libgit2's init parses the system's CA bundle (~5 ms): done once, by
+ * the first code that needs git, which many commands never do. */
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static atomic_bool initialised;
+
+static void global_init(void)
 {
 	git_libgit2_init();
+	initialised = true;
+}
+
+void dv_git_global_init(void)
+{
+	pthread_once(&init_once, global_init);
 }
 
 void dv_git_global_shutdown(void)
 {
-	git_libgit2_shutdown();
+	if (initialised)
+		git_libgit2_shutdown();
 }
 
 int dv_git_error(const char *what)
@@ -35,7 +49,9 @@ int dv_git_stage_paths(dv_repo *repo, const dv_strvec *paths)
 
 	if (!paths->n)
 		return 0;
-	if (git_repository_index(&index, repo->git) < 0)
+	if (!dv_repo_git(repo))
+		return DV_ERROR;
+	if (git_repository_index(&index, dv_repo_git(repo)) < 0)
 		return dv_git_error("cannot open the git index");
 	/* Pick up changes other tools (git add) made since we opened it. */
 	git_index_read(index, 0);
@@ -61,14 +77,14 @@ done:
 
 bool dv_git_rev_is_unborn(dv_repo *repo, const char *rev)
 {
-	return !strcmp(rev, "HEAD") && git_repository_head_unborn(repo->git) == 1;
+	return !strcmp(rev, "HEAD") && dv_repo_git(repo) && git_repository_head_unborn(dv_repo_git(repo)) == 1;
 }
 
 /* Every revision fails to parse before the first commit; saying so spares
  * the user wondering whether they mistyped it. */
 static int unknown_rev(dv_repo *repo, const char *rev)
 {
-	if (git_repository_head_unborn(repo->git) == 1)
+	if (git_repository_head_unborn(dv_repo_git(repo)) == 1)
 		return dv_error(DV_ENOTFOUND, "unknown git revision '%s' (the repository has no commits yet)",
 				rev);
 	return dv_error(DV_ENOTFOUND, "unknown git revision '%s'", rev);
@@ -79,7 +95,9 @@ static int tree_at(git_tree **out, dv_repo *repo, const char *rev)
 	git_object *obj = NULL;
 	int rc;
 
-	if (git_revparse_single(&obj, repo->git, rev) < 0)
+	if (!dv_repo_git(repo))
+		return DV_ERROR;
+	if (git_revparse_single(&obj, dv_repo_git(repo), rev) < 0)
 		return unknown_rev(repo, rev);
 	rc = git_object_peel((git_object **)out, obj, GIT_OBJECT_TREE);
 	git_object_free(obj);
@@ -102,7 +120,7 @@ int dv_git_read_blob(dv_buf *out, dv_repo *repo, const char *rev, const char *pa
 		goto done;
 	}
 	if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB ||
-	    git_blob_lookup(&blob, repo->git, git_tree_entry_id(entry)) < 0) {
+	    git_blob_lookup(&blob, dv_repo_git(repo), git_tree_entry_id(entry)) < 0) {
 		rc = dv_error(DV_ERROR, "'%s' in revision '%s' is not a file", path, rev);
 		goto done;
 	}
@@ -153,7 +171,9 @@ int dv_git_list_tree(dv_strvec *out, dv_repo *repo, const char *rev, const char 
 int dv_git_resolve(char out[41], dv_repo *repo, const char *rev)
 {
 	git_object *obj = NULL, *commit = NULL;
-	if (git_revparse_single(&obj, repo->git, rev) < 0)
+	if (!dv_repo_git(repo))
+		return DV_ERROR;
+	if (git_revparse_single(&obj, dv_repo_git(repo), rev) < 0)
 		return unknown_rev(repo, rev);
 	if (git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) < 0) {
 		git_object_free(obj);
@@ -172,7 +192,9 @@ int dv_git_list_commits(dv_strvec *out, dv_repo *repo)
 	char hex[41];
 	int rc = 0, err;
 
-	if (git_revwalk_new(&walk, repo->git) < 0)
+	if (!dv_repo_git(repo))
+		return DV_ERROR;
+	if (git_revwalk_new(&walk, dv_repo_git(repo)) < 0)
 		return dv_git_error("cannot list commits");
 	git_revwalk_sorting(walk, GIT_SORT_TIME);
 	/* An unborn HEAD has nothing to push; refs may be missing too. */

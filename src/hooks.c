@@ -38,7 +38,9 @@ int dv_hooks_dir(char **out, dv_repo *repo)
 	dv_buf path = DV_BUF_INIT;
 	int rc = 0;
 
-	if (git_repository_config_snapshot(&cfg, repo->git) < 0)
+	if (!dv_repo_git(repo))
+		return DV_ERROR;
+	if (git_repository_config_snapshot(&cfg, dv_repo_git(repo)) < 0)
 		return dv_git_error("cannot read the git config");
 	if (git_config_get_path(&value, cfg, "core.hooksPath") == 0 && value.ptr && *value.ptr) {
 		/* git runs hooks from the top of the work tree, so that is what
@@ -49,7 +51,7 @@ int dv_hooks_dir(char **out, dv_repo *repo)
 			dv_path_join(&path, repo->root, value.ptr);
 	} else {
 		git_error_clear();
-		dv_path_join(&path, git_repository_commondir(repo->git), "hooks");
+		dv_path_join(&path, git_repository_commondir(dv_repo_git(repo)), "hooks");
 	}
 	*out = dv_path_normalize(path.ptr);
 	git_buf_dispose(&value);

@@ -381,7 +381,12 @@ int dv_objects_collect(dv_used_objects *u, dv_repo *repo, unsigned scope)
 
 	memset(&h, 0, sizeof(h));
 	h.u = u;
-	h.git = repo->git;
+	/* The work tree alone needs no git (and spares opening it). */
+	if (scope & ~(unsigned)DV_SCOPE_WORKSPACE) {
+		h.git = dv_repo_git(repo);
+		if (!h.git)
+			return DV_ERROR;
+	}
 	h.commits.items = (dv_vec)DV_VEC_INIT(git_oid);
 	h.trees.items = (dv_vec)DV_VEC_INIT(git_oid);
 	h.blobs.items = (dv_vec)DV_VEC_INIT(git_oid);

@@ -1,10 +1,10 @@
 /*
  * repo.c - finding, creating and describing a dv repository.
  *
- * dv lives in the work tree of the enclosing git repository (found by
- * libgit2, as git finds it, so `dv` works from any subdirectory), in
- * <root>/.dv.  Paths typed by the user are resolved against the cwd and
- * turned into normalised repo-relative paths here and nowhere else.
+ * dv lives in the work tree of the enclosing git repository (found as git
+ * finds it, so `dv` works from any subdirectory), in <root>/.dv.  Paths
+ * typed by the user are resolved against the cwd and turned into
+ * normalised repo-relative paths here and nowhere else.
  */
 #include <errno.h>
 #include <git2.h>
@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dv/cache.h"
@@ -32,15 +33,17 @@ static const char dv_config_text[] =
 	"# dv settings shared through git; see dv-config(5).\n"
 	"# Per-clone settings and secrets go in .dv/config.local (dv config --local).\n";
 
-/* Find the git work tree enclosing `start`; absolute, no trailing '/'. */
-static int open_git(git_repository **git, char **root, const char *start)
+/* Find the git work tree enclosing `start` with libgit2; absolute, no
+ * trailing '/'.  `flags`: GIT_REPOSITORY_OPEN_* */
+static int open_git(git_repository **git, char **root, const char *start, unsigned flags)
 {
 	const char *workdir;
 	char *real;
 	size_t n;
 
+	dv_git_global_init();
 	/* GIT_CEILING_DIRECTORIES bounds the search as it does for git. */
-	if (git_repository_open_ext(git, start, 0, getenv("GIT_CEILING_DIRECTORIES")) < 0)
+	if (git_repository_open_ext(git, start, flags, getenv("GIT_CEILING_DIRECTORIES")) < 0)
 		return dv_error(DV_ENOTFOUND, "not a git repository (or any parent up to /): run 'git init' first");
 	workdir = git_repository_workdir(*git);
 	if (!workdir) {
@@ -57,6 +60,151 @@ static int open_git(git_repository **git, char **root, const char *start)
 		real[--n] = '\0';
 	*root = real;
 	return 0;
+}
+
+static bool is_ceiling(const char *dir)
+{
+	const char *list = getenv("GIT_CEILING_DIRECTORIES");
+	bool hit = false;
+
+	while (list && *list && !hit) {
+		size_t n = strcspn(list, ":");
+		char *entry = dv_strndup(list, n), *real;
+		while (n > 1 && entry[n - 1] == '/')
+			entry[--n] = '\0';
+		real = realpath(entry, NULL);
+		hit = !strcmp(dir, entry) || (real && !strcmp(dir, real));
+		free(real);
+		free(entry);
+		list += n + (list[n] == ':');
+	}
+	return hit;
+}
+
+/* The work tree enclosing `start` when the layout is plain: the nearest
+ * directory holding a .git, on the same file system, below any ceiling,
+ * with no git environment variables set.  Anything else (a bare
+ * repository, the inside of a .git, GIT_DIR, ...) is left to libgit2:
+ * false. */
+static bool find_root_plain(char **root, const char *start)
+{
+	static const char *const env[] = { "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR",
+					   "GIT_OBJECT_DIRECTORY", "GIT_INDEX_FILE", NULL };
+	dv_buf p = DV_BUF_INIT;
+	struct stat st;
+	char *dir;
+	dev_t dev;
+	bool found = false;
+
+	for (int i = 0; env[i]; i++)
+		if (getenv(env[i]))
+			return false;
+	if (!(dir = realpath(start, NULL)))
+		return false;
+	if (strstr(dir, "/.git/") || !strcmp(dv_path_basename(dir), ".git") || stat(dir, &st) < 0)
+		goto done;
+	dev = st.st_dev;
+	for (;;) {
+		char *parent;
+		dv_path_join(&p, dir, ".git");
+		if (lstat(p.ptr, &st) == 0) {
+			found = true;
+			break;
+		}
+		dv_path_join(&p, dir, "HEAD");
+		if (stat(p.ptr, &st) == 0) /* perhaps a git directory itself */
+			break;
+		if (!strcmp(dir, "/"))
+			break;
+		parent = dv_path_dirname(dir);
+		if (is_ceiling(parent) || stat(parent, &st) < 0 || st.st_dev != dev) {
+			free(parent);
+			break;
+		}
+		free(dir);
+		dir = parent;
+	}
+done:
+	dv_buf_free(&p);
+	if (found)
+		*root = dir;
+	else
+		free(dir);
+	return found;
+}
+
+/* The background open of the git repository (repo.h). */
+struct dv_repo_git_open {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	bool joined;
+	char *root;
+	git_repository *git;
+	int rc;
+	char *error;
+};
+
+static void *git_open_main(void *arg)
+{
+	struct dv_repo_git_open *o = arg;
+	char *root = NULL;
+
+	o->rc = open_git(&o->git, &root, o->root, GIT_REPOSITORY_OPEN_NO_SEARCH);
+	if (o->rc == 0 && strcmp(root, o->root) != 0)
+		o->rc = dv_error(DV_ERROR, "git's work tree '%s' is not '%s': set GIT_DIR to say which "
+				 "repository dv should use", root, o->root);
+	if (o->rc < 0)
+		o->error = dv_strdup(dv_error_last());
+	free(root);
+	return NULL;
+}
+
+static void start_git_open(dv_repo *repo, bool background)
+{
+	struct dv_repo_git_open *o = dv_calloc(1, sizeof(*o));
+
+	o->root = dv_strdup(repo->root);
+	pthread_mutex_init(&o->mu, NULL);
+	if (!background || pthread_create(&o->thread, NULL, git_open_main, o) != 0) {
+		git_open_main(o);
+		o->joined = true;
+	}
+	repo->git_open = o;
+}
+
+void dv_repo_git_prefetch(dv_repo *repo)
+{
+	if (!repo->git && !repo->git_open)
+		start_git_open(repo, true);
+}
+
+struct git_repository *dv_repo_git(dv_repo *repo)
+{
+	struct dv_repo_git_open *o;
+
+	if (!repo->git && !repo->git_open)
+		start_git_open(repo, false);
+	o = repo->git_open;
+	if (o) {
+		pthread_mutex_lock(&o->mu);
+		if (!o->joined) {
+			pthread_join(o->thread, NULL);
+			o->joined = true;
+		}
+		if (o->git) {
+			repo->git = o->git;
+			o->git = NULL;
+		}
+		pthread_mutex_unlock(&o->mu);
+		if (!repo->git) {
+			dv_error(o->rc < 0 ? o->rc : DV_ERROR, "%s",
+				 o->error ? o->error : "cannot open the git repository");
+			return NULL;
+		}
+	}
+	if (!repo->git)
+		dv_error(DV_ERROR, "cannot open the git repository of '%s'", repo->root);
+	return repo->git;
 }
 
 static int compute_prefix(dv_repo *repo)
@@ -117,7 +265,8 @@ int dv_repo_open(dv_repo **out, const char *start_dir)
 	int rc;
 
 	*out = NULL;
-	if ((rc = open_git(&repo->git, &repo->root, start_dir ? start_dir : ".")) < 0)
+	if (!find_root_plain(&repo->root, start_dir ? start_dir : ".") &&
+	    (rc = open_git(&repo->git, &repo->root, start_dir ? start_dir : ".", 0)) < 0)
 		goto fail;
 	dv_path_join(&p, repo->root, ".dv");
 	repo->dvdir = dv_buf_detach(&p);
@@ -125,6 +274,7 @@ int dv_repo_open(dv_repo **out, const char *start_dir)
 		rc = dv_error(DV_ENOTFOUND, "'%s' is not a dv repository: run 'dv init' first", repo->root);
 		goto fail;
 	}
+
 	if ((rc = compute_prefix(repo)) < 0)
 		goto fail;
 	if ((rc = dv_config_load(&repo->config, repo->dvdir)) < 0)
@@ -155,7 +305,7 @@ int dv_repo_init(dv_repo **out, const char *start_dir, bool force)
 	int rc;
 
 	*out = NULL;
-	if ((rc = open_git(&git, &root, start_dir ? start_dir : ".")) < 0)
+	if ((rc = open_git(&git, &root, start_dir ? start_dir : ".", 0)) < 0)
 		goto done;
 	dv_path_join(&dvdir, root, ".dv");
 	if (dv_path_exists(dvdir.ptr) && !force) {
@@ -206,6 +356,16 @@ void dv_repo_free(dv_repo *repo)
 	}
 	dv_cache_free(repo->cache);
 	dv_config_free(repo->config);
+	if (repo->git_open) {
+		struct dv_repo_git_open *o = repo->git_open;
+		if (!o->joined)
+			pthread_join(o->thread, NULL);
+		git_repository_free(o->git);
+		pthread_mutex_destroy(&o->mu);
+		free(o->root);
+		free(o->error);
+		free(o);
+	}
 	git_repository_free(repo->git);
 	free(repo->root);
 	free(repo->dvdir);

@@ -1,7 +1,14 @@
 /*
- * repo.h - a dv repository: the enclosing git work tree (found with
- * libgit2), its .dv directory, the layered config, the cache and the
- * user's position inside the tree.
+ * repo.h - a dv repository: the enclosing git work tree, its .dv
+ * directory, the layered config, the cache and the user's position inside
+ * the tree.
+ *
+ * The work tree is found by looking for .git upwards as git does (libgit2
+ * decides whenever the layout is anything but plain), and the git
+ * repository itself is opened on first use: libgit2's start-up costs
+ * ~5 ms (it parses the system's CA bundle), which a command that does not
+ * need git (status, checkout) never pays, and one that does can overlap
+ * with its own work by asking for it early (dv_repo_git_prefetch).
  *
  * All paths dv records are repo-relative, normalised, '/'-separated;
  * dv_repo_relpath is the one place a user-typed path becomes one.
@@ -23,8 +30,9 @@ typedef struct {
 	char *prefix;    /* cwd relative to root ("" at the root) */
 	dv_config *config;
 	struct dv_cache *cache;
-	struct git_repository *git;
+	struct git_repository *git; /* use dv_repo_git(): opened in the background */
 	struct dv_statcache *statcache; /* opened on first use */
+	struct dv_repo_git_open *git_open; /* the (background) open */
 } dv_repo;
 
 /* Open the repository enclosing `start_dir` (NULL: cwd).  Fails with a
@@ -34,6 +42,14 @@ int dv_repo_open(dv_repo **out, const char *start_dir);
  * tree; stage .dv/config and .dv/.gitignore.  `force` re-initialises. */
 int dv_repo_init(dv_repo **out, const char *start_dir, bool force);
 void dv_repo_free(dv_repo *repo);
+
+/* The git repository, opened now or waited for if prefetched; NULL with
+ * the error set when it cannot be opened.  Not thread-safe on its first
+ * call: make that from one thread. */
+struct git_repository *dv_repo_git(dv_repo *repo);
+/* Start opening it on a second thread, for a command that will need it
+ * after work of its own. */
+void dv_repo_git_prefetch(dv_repo *repo);
 
 /* Turn a user path (relative to the cwd, or absolute) into a normalised
  * repo-relative path; refuses paths outside the work tree, inside .git or

@@ -141,6 +141,7 @@ int cli_change_stages(dv_repo *repo, char *const *targets, size_t ntargets, cli_
 
 	if (!(lock = cli_lock(repo)))
 		return 1;
+	dv_repo_git_prefetch(repo); /* for staging what changed, at the end */
 	if ((rc = dv_workspace_load_targets(&stages, repo, targets, ntargets)) < 0) {
 		failed = cli_fail(rc);
 		goto done;

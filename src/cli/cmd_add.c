@@ -121,6 +121,8 @@ int cmd_add(int argc, char **argv, dv_repo *repo)
 		return cli_usage_error(usage, "nothing to add: name one or more files or directories");
 	if (!(lock = cli_lock(repo)))
 		return 1;
+	/* git is needed at the end (core.autostage): open it while hashing. */
+	dv_repo_git_prefetch(repo);
 	if ((rc = dv_workspace_load_stages(&stages, repo)) < 0) {
 		failed = cli_fail(rc);
 		goto done;
