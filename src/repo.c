@@ -172,18 +172,27 @@ static void start_git_open(dv_repo *repo, bool background)
 	repo->git_open = o;
 }
 
+/* Whoever comes first starts the open, even from parallel workers. */
+static pthread_mutex_t git_open_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void ensure_git_open(dv_repo *repo, bool background)
+{
+	pthread_mutex_lock(&git_open_mu);
+	if (!repo->git && !repo->git_open)
+		start_git_open(repo, background);
+	pthread_mutex_unlock(&git_open_mu);
+}
+
 void dv_repo_git_prefetch(dv_repo *repo)
 {
-	if (!repo->git && !repo->git_open)
-		start_git_open(repo, true);
+	ensure_git_open(repo, true);
 }
 
 struct git_repository *dv_repo_git(dv_repo *repo)
 {
 	struct dv_repo_git_open *o;
 
-	if (!repo->git && !repo->git_open)
-		start_git_open(repo, false);
+	ensure_git_open(repo, false);
 	o = repo->git_open;
 	if (o) {
 		pthread_mutex_lock(&o->mu);

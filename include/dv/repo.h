@@ -44,8 +44,7 @@ int dv_repo_init(dv_repo **out, const char *start_dir, bool force);
 void dv_repo_free(dv_repo *repo);
 
 /* The git repository, opened now or waited for if prefetched; NULL with
- * the error set when it cannot be opened.  Not thread-safe on its first
- * call: make that from one thread. */
+ * the error set when it cannot be opened. */
 struct git_repository *dv_repo_git(dv_repo *repo);
 /* Start opening it on a second thread, for a command that will need it
  * after work of its own. */
