@@ -178,7 +178,8 @@ static pthread_mutex_t git_open_mu = PTHREAD_MUTEX_INITIALIZER;
 static void ensure_git_open(dv_repo *repo, bool background)
 {
 	pthread_mutex_lock(&git_open_mu);
-	if (!repo->git && !repo->git_open)
+	/* git_open first: once it is set, only its owner writes repo->git. */
+	if (!repo->git_open && !repo->git)
 		start_git_open(repo, background);
 	pthread_mutex_unlock(&git_open_mu);
 }
