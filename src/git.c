@@ -67,8 +67,19 @@ int dv_git_stage_paths(dv_repo *repo, const dv_strvec *paths)
 			goto done;
 		}
 	}
-	if (git_index_write(index) < 0)
-		rc = dv_git_error("cannot write the git index");
+	if (git_index_write(index) < 0) {
+		/* Usually a running git (or a crashed one's index.lock): the
+		 * data is safe, only the staging is left to do. */
+		const git_error *e = git_error_last();
+		dv_buf_reset(&abs);
+		for (size_t i = 0; i < paths->n && i < 4; i++)
+			dv_buf_printf(&abs, " %s", paths->v[i]);
+		if (paths->n > 4)
+			dv_buf_puts(&abs, " ...");
+		rc = dv_error(DV_ERROR, "cannot write the git index: %s; once git is done (or the stale "
+			      ".git/index.lock is removed), stage the files with 'git add%s'",
+			      e && e->message ? e->message : "unknown git error", abs.ptr);
+	}
 done:
 	git_index_free(index);
 	dv_buf_free(&abs);

@@ -70,4 +70,16 @@ test_case 'an interrupted add leaves no temp files or half-written stage' '
 	if [ -e big.bin.stage ]; then grep -q "^hash = " big.bin.stage; fi
 '
 
+test_case 'a locked git index (git running): the data is tracked, the error says how to stage it' '
+	cd repo &&
+	echo locked >locked.txt &&
+	touch .git/index.lock &&
+	expect_error 1 "git add locked.txt.stage" dv add locked.txt &&
+	assert_contains "$TEST_ROOT/stderr" "index.lock" &&
+	rm .git/index.lock &&
+	grep -q "^hash = $(xxh128 locked.txt)" locked.txt.stage &&
+	git add locked.txt.stage &&
+	git diff --cached --name-only >staged && assert_contains staged locked.txt.stage
+'
+
 test_done
