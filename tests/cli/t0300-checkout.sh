@@ -139,4 +139,18 @@ test_case 'a missing object in a large directory leaves the work tree untouched'
 	test ! -e big/s0/t0/f0
 '
 
+test_case 'an interrupted checkout leaves a file whole or absent, never partial' '
+	cd repo &&
+	make_file huge.bin 300000000 huge && dv add -q huge.bin &&
+	want=$(xxh128 huge.bin) &&
+	for sig in INT TERM; do
+		rm -f huge.bin &&
+		( "$DV" checkout huge.bin >/dev/null 2>&1 & pid=$!; sleep 0.1; kill -$sig $pid; wait $pid ) || true
+		if [ -e huge.bin ]; then test "$(xxh128 huge.bin)" = "$want" || exit 1; fi
+		test -z "$(find . -name ".*.tmp-*")" || exit 1
+	done &&
+	dv checkout huge.bin >/dev/null && dv status --exit-code huge.bin >/dev/null &&
+	dv remove huge.bin >/dev/null && rm -f huge.bin
+'
+
 test_done
