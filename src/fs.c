@@ -137,6 +137,11 @@ void dv_tmpfile_name(dv_buf *out, const char *final_path)
 	dv_buf_printf(out, ".%s.tmp-%lx-%lu", base, tag, atomic_fetch_add(&counter, 1));
 }
 
+bool dv_tmpfile_is_name(const char *name)
+{
+	return name[0] == '.' && strstr(name, ".tmp-") != NULL;
+}
+
 int dv_tmpfile_open(int *fd_out, dv_buf *tmp_out, const char *final_path, mode_t mode)
 {
 	int fd = -1;

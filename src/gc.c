@@ -87,9 +87,8 @@ int dv_gc_plan_make(dv_gc_plan *plan, dv_repo *repo, unsigned scope, dv_remote *
 		goto done;
 	if (remote && (rc = fetch_missing_manifests(plan, repo, remote)) < 0)
 		goto done;
-	if ((rc = dv_cache_list_objects(&cached, repo->cache)) < 0 ||
-	    (rc = dv_cache_list_stale_tmp(&plan->stale_tmp, &plan->stale_tmp_bytes, repo->cache,
-					  dv_now_ns() - STALE_TMP_NS)) < 0)
+	if ((rc = dv_cache_list_with_stale_tmp(&cached, &plan->stale_tmp, &plan->stale_tmp_bytes,
+						repo->cache, dv_now_ns() - STALE_TMP_NS)) < 0)
 		goto done;
 	plan->cache_objects = cached.n;
 	for (size_t i = 0; i < cached.n; i++) {

@@ -497,13 +497,45 @@ static bool is_hex2(const char *s)
 	return strlen(s) == 2 && strspn(s, "0123456789abcdef") == 2;
 }
 
-int dv_cache_list_objects(dv_vec *out, const dv_cache *cache)
+/* A temp file a killed writer left in `dir` (open as `dfd`), if `name` is
+ * one and was last written before `before_ns`. */
+static void note_stale_tmp(dv_strvec *stale, uint64_t *bytes, int dfd, const char *dir,
+			   const char *name, int64_t before_ns)
+{
+	struct stat st;
+	dv_buf path = DV_BUF_INIT;
+
+	if (!dv_tmpfile_is_name(name) || fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(st.st_mode) || dv_stat_mtime_ns(&st) >= before_ns)
+		return;
+	dv_path_join(&path, dir, name);
+	dv_strvec_push(stale, path.ptr);
+	*bytes += (uint64_t)st.st_size;
+	dv_buf_free(&path);
+}
+
+/* One pass over files/xxh128/XX: the objects into `objects`, and (when
+ * `stale` is set) the stale temp files there and in tmp/ into `stale`. */
+static int scan_cache(dv_vec *objects, dv_strvec *stale, uint64_t *stale_bytes, int64_t before_ns,
+		      const dv_cache *cache)
 {
 	dv_buf top = DV_BUF_INIT, sub = DV_BUF_INIT;
 	DIR *d = NULL, *sd = NULL;
 	struct dirent *de, *se;
 	int rc = 0;
 
+	if (stale) {
+		dv_path_join(&sub, cache->dir, "tmp");
+		if ((sd = opendir(sub.ptr)) != NULL) {
+			while ((se = readdir(sd)) != NULL)
+				note_stale_tmp(stale, stale_bytes, dirfd(sd), sub.ptr, se->d_name, before_ns);
+			closedir(sd);
+			sd = NULL;
+		} else if (errno != ENOENT) {
+			rc = dv_error_errno(DV_ERROR, "cannot list the cache '%s'", sub.ptr);
+			goto done;
+		}
+	}
 	dv_path_join(&top, cache->dir, "files/xxh128");
 	if (!(d = opendir(top.ptr))) {
 		if (errno != ENOENT)
@@ -521,13 +553,16 @@ int dv_cache_list_objects(dv_vec *out, const dv_cache *cache)
 		while ((se = readdir(sd)) != NULL) {
 			dv_cached_object o;
 			struct stat st;
-			if (!parse_object_name(&o.hash, &o.is_dir, de->d_name, se->d_name))
+			if (!parse_object_name(&o.hash, &o.is_dir, de->d_name, se->d_name)) {
+				if (stale)
+					note_stale_tmp(stale, stale_bytes, dirfd(sd), sub.ptr, se->d_name, before_ns);
 				continue;
+			}
 			if (fstatat(dirfd(sd), se->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 			    !S_ISREG(st.st_mode))
 				continue;
 			o.size = (uint64_t)st.st_size;
-			*(dv_cached_object *)dv_vec_push(out) = o;
+			*(dv_cached_object *)dv_vec_push(objects) = o;
 		}
 		closedir(sd);
 		sd = NULL;
@@ -542,61 +577,15 @@ done:
 	return rc;
 }
 
-static bool is_tmp_name(const char *name)
+int dv_cache_list_objects(dv_vec *out, const dv_cache *cache)
 {
-	return name[0] == '.' && strstr(name, ".tmp-") != NULL;
+	return scan_cache(out, NULL, NULL, 0, cache);
 }
 
-static int stale_in_dir(dv_strvec *out, uint64_t *bytes, const char *dir, int64_t before_ns)
+int dv_cache_list_with_stale_tmp(dv_vec *objects, dv_strvec *stale, uint64_t *stale_bytes,
+				 const dv_cache *cache, int64_t before_ns)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	dv_buf path = DV_BUF_INIT;
-
-	if (!d)
-		return errno == ENOENT ? 0 : dv_error_errno(DV_ERROR, "cannot list the cache '%s'", dir);
-	while ((e = readdir(d)) != NULL) {
-		struct stat st;
-		if (!is_tmp_name(e->d_name) ||
-		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
-		    dv_stat_mtime_ns(&st) >= before_ns)
-			continue;
-		dv_path_join(&path, dir, e->d_name);
-		dv_strvec_push(out, path.ptr);
-		*bytes += (uint64_t)st.st_size;
-	}
-	closedir(d);
-	dv_buf_free(&path);
-	return 0;
-}
-
-int dv_cache_list_stale_tmp(dv_strvec *out, uint64_t *bytes, const dv_cache *cache, int64_t before_ns)
-{
-	dv_buf top = DV_BUF_INIT, sub = DV_BUF_INIT;
-	DIR *d;
-	struct dirent *de;
-	int rc;
-
-	dv_path_join(&sub, cache->dir, "tmp");
-	if ((rc = stale_in_dir(out, bytes, sub.ptr, before_ns)) < 0)
-		goto done;
-	dv_path_join(&top, cache->dir, "files/xxh128");
-	if (!(d = opendir(top.ptr))) {
-		if (errno != ENOENT)
-			rc = dv_error_errno(DV_ERROR, "cannot list the cache '%s'", top.ptr);
-		goto done;
-	}
-	while (rc == 0 && (de = readdir(d)) != NULL) {
-		if (!is_hex2(de->d_name))
-			continue;
-		dv_path_join(&sub, top.ptr, de->d_name);
-		rc = stale_in_dir(out, bytes, sub.ptr, before_ns);
-	}
-	closedir(d);
-done:
-	dv_buf_free(&top);
-	dv_buf_free(&sub);
-	return rc;
+	return scan_cache(objects, stale, stale_bytes, before_ns, cache);
 }
 
 /* --- fetching ----------------------------------------------------------- */

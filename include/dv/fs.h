@@ -32,6 +32,8 @@ int dv_tmpfile_open(int *fd_out, dv_buf *tmp_out, const char *final_path, mode_t
 /* A fresh temp name beside `final_path` (pid + counter: unique within the
  * process, and O_EXCL settles the rest), for links made under a temp name. */
 void dv_tmpfile_name(dv_buf *out, const char *final_path);
+/* Whether a directory entry's name is one dv_tmpfile_name makes. */
+bool dv_tmpfile_is_name(const char *name);
 /* fsync, close, rename onto final_path, fsync the directory. */
 int dv_tmpfile_commit(int fd, const char *tmp_path, const char *final_path);
 /* Close and rename without fsync: for cache objects, which are named by

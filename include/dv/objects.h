@@ -110,11 +110,12 @@ typedef struct {
  * skipped), in directory order, with its size. */
 int dv_cache_list_objects(dv_vec *out /* dv_cached_object */, const dv_cache *cache);
 
-/* The temp files writers left in the cache (prefix directories and tmp/)
- * when something killed them: ".NAME.tmp-*" not modified since
- * `before_ns` (a live writer keeps its file's mtime fresh).  Absolute
- * paths into `out`; their bytes are added to `*bytes`. */
-int dv_cache_list_stale_tmp(dv_strvec *out, uint64_t *bytes, const dv_cache *cache, int64_t before_ns);
+/* The same, and in the same pass the temp files writers left in the cache
+ * (prefix directories and tmp/) when something killed them: those not
+ * modified since `before_ns` (a live writer keeps its file's mtime fresh).
+ * Absolute paths into `stale`; their bytes are added to `*stale_bytes`. */
+int dv_cache_list_with_stale_tmp(dv_vec *objects /* dv_cached_object */, dv_strvec *stale,
+				 uint64_t *stale_bytes, const dv_cache *cache, int64_t before_ns);
 
 /* Parse an object path relative to a cache or remote root,
  * "files/xxh128/ab/<30 hex>[.dir]"; false for anything else. */
