@@ -44,14 +44,15 @@ int dv_git_error(const char *what)
 int dv_git_stage_paths(dv_repo *repo, const dv_strvec *paths)
 {
 	git_index *index = NULL;
+	git_repository *git;
 	dv_buf abs = DV_BUF_INIT;
 	int rc = 0;
 
 	if (!paths->n)
 		return 0;
-	if (!dv_repo_git(repo))
+	if (!(git = dv_repo_git(repo)))
 		return DV_ERROR;
-	if (git_repository_index(&index, dv_repo_git(repo)) < 0)
+	if (git_repository_index(&index, git) < 0)
 		return dv_git_error("cannot open the git index");
 	/* Pick up changes other tools (git add) made since we opened it. */
 	git_index_read(index, 0);
@@ -88,7 +89,8 @@ done:
 
 bool dv_git_rev_is_unborn(dv_repo *repo, const char *rev)
 {
-	return !strcmp(rev, "HEAD") && dv_repo_git(repo) && git_repository_head_unborn(dv_repo_git(repo)) == 1;
+	git_repository *git;
+	return !strcmp(rev, "HEAD") && (git = dv_repo_git(repo)) && git_repository_head_unborn(git) == 1;
 }
 
 /* Every revision fails to parse before the first commit; saying so spares
@@ -103,12 +105,13 @@ static int unknown_rev(dv_repo *repo, const char *rev)
 
 static int tree_at(git_tree **out, dv_repo *repo, const char *rev)
 {
+	git_repository *git = dv_repo_git(repo);
 	git_object *obj = NULL;
 	int rc;
 
-	if (!dv_repo_git(repo))
+	if (!git)
 		return DV_ERROR;
-	if (git_revparse_single(&obj, dv_repo_git(repo), rev) < 0)
+	if (git_revparse_single(&obj, git, rev) < 0)
 		return unknown_rev(repo, rev);
 	rc = git_object_peel((git_object **)out, obj, GIT_OBJECT_TREE);
 	git_object_free(obj);
@@ -181,10 +184,11 @@ int dv_git_list_tree(dv_strvec *out, dv_repo *repo, const char *rev, const char 
 
 int dv_git_resolve(char out[41], dv_repo *repo, const char *rev)
 {
+	git_repository *git = dv_repo_git(repo);
 	git_object *obj = NULL, *commit = NULL;
-	if (!dv_repo_git(repo))
+	if (!git)
 		return DV_ERROR;
-	if (git_revparse_single(&obj, dv_repo_git(repo), rev) < 0)
+	if (git_revparse_single(&obj, git, rev) < 0)
 		return unknown_rev(repo, rev);
 	if (git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) < 0) {
 		git_object_free(obj);
@@ -198,14 +202,15 @@ int dv_git_resolve(char out[41], dv_repo *repo, const char *rev)
 
 int dv_git_list_commits(dv_strvec *out, dv_repo *repo)
 {
+	git_repository *git = dv_repo_git(repo);
 	git_revwalk *walk = NULL;
 	git_oid oid;
 	char hex[41];
 	int rc = 0, err;
 
-	if (!dv_repo_git(repo))
+	if (!git)
 		return DV_ERROR;
-	if (git_revwalk_new(&walk, dv_repo_git(repo)) < 0)
+	if (git_revwalk_new(&walk, git) < 0)
 		return dv_git_error("cannot list commits");
 	git_revwalk_sorting(walk, GIT_SORT_TIME);
 	/* An unborn HEAD has nothing to push; refs may be missing too. */

@@ -33,14 +33,15 @@ void dv_hook_results_free(dv_vec *results)
 
 int dv_hooks_dir(char **out, dv_repo *repo)
 {
+	git_repository *git;
 	git_config *cfg = NULL;
 	git_buf value = { 0 };
 	dv_buf path = DV_BUF_INIT;
 	int rc = 0;
 
-	if (!dv_repo_git(repo))
+	if (!(git = dv_repo_git(repo)))
 		return DV_ERROR;
-	if (git_repository_config_snapshot(&cfg, dv_repo_git(repo)) < 0)
+	if (git_repository_config_snapshot(&cfg, git) < 0)
 		return dv_git_error("cannot read the git config");
 	if (git_config_get_path(&value, cfg, "core.hooksPath") == 0 && value.ptr && *value.ptr) {
 		/* git runs hooks from the top of the work tree, so that is what
@@ -51,7 +52,7 @@ int dv_hooks_dir(char **out, dv_repo *repo)
 			dv_path_join(&path, repo->root, value.ptr);
 	} else {
 		git_error_clear();
-		dv_path_join(&path, git_repository_commondir(dv_repo_git(repo)), "hooks");
+		dv_path_join(&path, git_repository_commondir(git), "hooks");
 	}
 	*out = dv_path_normalize(path.ptr);
 	git_buf_dispose(&value);

@@ -284,7 +284,6 @@ int dv_repo_open(dv_repo **out, const char *start_dir)
 		rc = dv_error(DV_ENOTFOUND, "'%s' is not a dv repository: run 'dv init' first", repo->root);
 		goto fail;
 	}
-
 	if ((rc = compute_prefix(repo)) < 0)
 		goto fail;
 	if ((rc = dv_config_load(&repo->config, repo->dvdir)) < 0)

@@ -86,10 +86,7 @@ static void scan_dir(walk_dir_job *j)
 			dv_strvec_push(&j->subdirs, e->d_name);
 		} else if (S_ISREG(st.st_mode)) {
 			walk_file *f = dv_vec_push(&j->files);
-			dv_buf_reset(&childrel);
-			if (*j->rel)
-				dv_buf_printf(&childrel, "%s/", j->rel);
-			dv_buf_puts(&childrel, e->d_name);
+			dv_path_join(&childrel, j->rel, e->d_name);
 			f->rel = dv_strdup(childrel.ptr);
 			f->st = st;
 		}
@@ -143,10 +140,7 @@ static int walk_dir(dv_vec *files, const char *abs, const char *rel)
 					free(dv_vec_at(&j->files, walk_file, k)->rel);
 			for (size_t k = 0; rc == 0 && k < j->subdirs.n; k++) {
 				dv_path_join(&cabs, j->abs, j->subdirs.v[k]);
-				dv_buf_reset(&crel);
-				if (*j->rel)
-					dv_buf_printf(&crel, "%s/", j->rel);
-				dv_buf_puts(&crel, j->subdirs.v[k]);
+				dv_path_join(&crel, j->rel, j->subdirs.v[k]);
 				walk_job_push(&next, cabs.ptr, crel.ptr);
 			}
 			walk_job_free(j);

@@ -30,7 +30,7 @@ typedef struct {
 	char *prefix;    /* cwd relative to root ("" at the root) */
 	dv_config *config;
 	struct dv_cache *cache;
-	struct git_repository *git; /* use dv_repo_git(): opened in the background */
+	struct git_repository *git; /* use dv_repo_git(): opened on first use */
 	struct dv_statcache *statcache; /* opened on first use */
 	struct dv_repo_git_open *git_open; /* the (background) open */
 } dv_repo;

@@ -160,7 +160,7 @@ int main(int argc, char **argv)
 		return show_man_page(page);
 	}
 
-	/* libgit2 starts on first use (repo.c opens git in the background). */
+	/* libgit2 starts on first use (dv_repo_git), which status never makes. */
 	if (cmd->flags & CMD_NEED_REPO) {
 		/* -h must work outside a repository too. */
 		int wants_help = 0;
