@@ -49,6 +49,7 @@ static const key_info plain_keys[] = {
 	{ "cache.dir", V_STRING, false },
 	{ "cache.type", V_CACHE_TYPES, false },
 	{ "cache.protected", V_BOOL, false },
+	{ "gc.remote_grace", V_STRING, false }, /* a duration, checked by the packed remotes */
 };
 
 /* remote.NAME.<key> */
@@ -65,6 +66,8 @@ static const key_info remote_keys[] = {
 	{ "keyfile", V_STRING, false },
 	{ "jobs", V_JOBS, false },
 	{ "multipart_chunk", V_STRING, false }, /* checked by the S3 remote: 5M to 5G */
+	{ "pack_threshold", V_STRING, false },  /* checked by the S3 remote (pack.h) */
+	{ "pack_size", V_STRING, false },
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -348,8 +351,8 @@ static int on_config_section(load_ctx *c, const dv_ini_item *it)
 			return dv_error(DV_ERROR, "[remote] needs a name: [remote \"NAME\"]");
 		return dv_config_check_remote_name(c->sub);
 	}
-	if (strcmp(c->section, "core") && strcmp(c->section, "cache"))
-		return dv_error(DV_ERROR, "unknown section '[%s]' (known: [core], [cache], "
+	if (strcmp(c->section, "core") && strcmp(c->section, "cache") && strcmp(c->section, "gc"))
+		return dv_error(DV_ERROR, "unknown section '[%s]' (known: [core], [cache], [gc], "
 				"[remote \"NAME\"]; see dv-config(5))", it->section);
 	if (c->sub)
 		return dv_error(DV_ERROR, "[%s] has no subsections", c->section);

@@ -128,10 +128,12 @@ int dv_gc_apply(size_t *removed, size_t *remote_removed, dv_repo *repo, const dv
 	for (size_t i = 0; i < plan->stale_tmp.n; i++)
 		if (unlink(plan->stale_tmp.v[i]) < 0 && errno != ENOENT)
 			return dv_error_errno(DV_ERROR, "cannot remove '%s'", plan->stale_tmp.v[i]);
-	if (remote && plan->remote_garbage.n) {
+	/* A packed remote is called even with nothing to remove: it deletes
+	 * the packs retired longer ago than gc.remote_grace (dv-remote(5)). */
+	if (remote && (plan->remote_garbage.n || remote->ops->repack)) {
 		if ((rc = remote->ops->remove(remote, &plan->remote_garbage)) < 0)
 			return rc;
-		*remote_removed = plan->remote_garbage.n;
+		*remote_removed = plan->remote_garbage.n - remote->left_in_packs;
 	}
 	return 0;
 }

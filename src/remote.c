@@ -224,7 +224,8 @@ void dv_remote_release_base(dv_remote *r)
 {
 	free(r->name);
 	free(r->url);
-	r->name = r->url = NULL;
+	free(r->pack_dir);
+	r->name = r->url = r->pack_dir = NULL;
 }
 
 int dv_remote_open(dv_remote **out, const dv_config *cfg, const char *name, const char *repo_root)
@@ -266,6 +267,13 @@ int dv_remote_open(dv_remote **out, const dv_config *cfg, const char *name, cons
 	}
 	if (rc < 0)
 		return rc;
+	if (repo_root) {
+		/* Pack indexes are named by content, so one directory serves
+		 * every remote (and survives a remote's rename). */
+		dv_buf dir = DV_BUF_INIT;
+		dv_path_join(&dir, repo_root, ".dv/packs");
+		r->pack_dir = dv_buf_detach(&dir);
+	}
 	jobs = dv_remote_config(cfg, name, "jobs");
 	if (jobs) {
 		char *what = dv_asprintf("remote.%s.jobs", name);

@@ -31,6 +31,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -40,6 +41,8 @@
 
 #include "dv/error.h"
 #include "dv/fs.h"
+#include "dv/objects.h"
+#include "dv/pack.h"
 #include "remote_kinds.h"
 #include "s3_proto.h"
 
@@ -82,6 +85,12 @@ struct s3_remote {
 	pthread_mutex_t mu;
 	int fatal_rc;
 	char *fatal_msg;
+	/* Packs (pack.h): remote.NAME.pack_threshold and pack_size,
+	 * gc.remote_grace (seconds), and the indexes read so far. */
+	uint64_t pack_threshold, pack_size;
+	int64_t grace;
+	dv_pack_set packs;
+	bool packs_loaded;
 };
 
 /* --- one request, with retries ------------------------------------------- */
@@ -96,6 +105,7 @@ typedef struct {
 	int out_fd;         /* a 2xx GET body goes here; -1: into resp.body */
 	dv_progress *progress;
 	const char *what;   /* for messages: "upload 'files/...'" */
+	const char *range;  /* GET: "FIRST-LAST" bytes only (packs), or NULL */
 } s3_req;
 
 typedef struct {
@@ -103,9 +113,10 @@ typedef struct {
 	dv_buf body;
 	dv_buf etag;
 	dv_buf bucket_region; /* x-amz-bucket-region, on redirects */
+	int64_t last_modified; /* HEAD: Last-Modified, Unix seconds (-1: none) */
 } s3_resp;
 
-#define S3_RESP_INIT { 0, DV_BUF_INIT, DV_BUF_INIT, DV_BUF_INIT }
+#define S3_RESP_INIT { 0, DV_BUF_INIT, DV_BUF_INIT, DV_BUF_INIT, -1 }
 
 static void s3_resp_free(s3_resp *resp)
 {
@@ -366,8 +377,11 @@ static void setup_easy(s3_conn *c, const s3_req *req, s3_xfer *x, const char *ur
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	if (req->range)
+		curl_easy_setopt(e, CURLOPT_RANGE, req->range);
 	if (!strcmp(req->method, "HEAD")) {
 		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+		curl_easy_setopt(e, CURLOPT_FILETIME, 1L);
 	} else if (!strcmp(req->method, "PUT")) {
 		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 2L * 1024 * 1024);
@@ -413,6 +427,7 @@ static int s3_perform(s3_conn *c, const s3_req *req, s3_resp *resp)
 			break;
 		}
 		setup_easy(c, req, &x, url.ptr);
+		__atomic_fetch_add(&r->base.requests, 1, __ATOMIC_RELAXED);
 		cc = curl_easy_perform(c->easy);
 		if (x.io_errno == ENODATA) {
 			rc = dv_error(DV_ERROR, "cannot %s: the file shrank while it was read; check the cache with 'dv fsck'",
@@ -426,8 +441,13 @@ static int s3_perform(s3_conn *c, const s3_req *req, s3_resp *resp)
 		}
 		if (cc == CURLE_OK)
 			curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &resp->status);
-		if (cc == CURLE_OK && resp->status >= 200 && resp->status <= 299)
+		if (cc == CURLE_OK && resp->status >= 200 && resp->status <= 299) {
+			curl_off_t when = -1;
+			if (!strcmp(req->method, "HEAD") &&
+			    curl_easy_getinfo(c->easy, CURLINFO_FILETIME_T, &when) == CURLE_OK)
+				resp->last_modified = (int64_t)when;
 			break;
+		}
 		if (attempt < S3_TRIES && !is_fatal_set(r) &&
 		    (cc != CURLE_OK ? retryable_curl(cc) : retryable_status(resp->status))) {
 			backoff(c, attempt);
@@ -606,9 +626,9 @@ static int finish_batch(s3_remote *r, dv_transfer *items, size_t n)
 	return dv_error(r->fatal_rc, "%s", r->fatal_msg);
 }
 
-static int s3_list(dv_remote *base, dv_strvec *out, const char *prefix)
+/* Every key under <prefix>/<relprefix>, appended to `out` as relpaths. */
+static int list_keys(s3_remote *r, dv_strvec *out, const char *prefix)
 {
-	s3_remote *r = (s3_remote *)base;
 	dv_buf query = DV_BUF_INIT, token = DV_BUF_INIT;
 	dv_strvec keys = DV_STRVEC_INIT;
 	char *want = object_key(r, prefix);
@@ -617,11 +637,10 @@ static int s3_list(dv_remote *base, dv_strvec *out, const char *prefix)
 	bool truncated = true;
 	int rc = 0;
 
-	begin_op(r);
 	while (truncated) {
 		dv_s3_param params[4] = { { "list-type", "2" }, { "max-keys", "1000" }, { "prefix", want } };
 		size_t np = 3;
-		s3_req req = { "GET", NULL, NULL, -1, 0, 0, NULL, -1, NULL, "list the bucket" };
+		s3_req req = { "GET", NULL, NULL, -1, 0, 0, NULL, -1, NULL, "list the bucket", NULL };
 		if (token.len)
 			params[np++] = (dv_s3_param){ "continuation-token", token.ptr };
 		dv_s3_query_format(&query, params, np);
@@ -650,7 +669,7 @@ static int s3_exists(dv_remote *base, const char *relpath, bool *out)
 	s3_remote *r = (s3_remote *)base;
 	char *key = object_key(r, relpath);
 	s3_resp resp = S3_RESP_INIT;
-	s3_req req = { "HEAD", key, NULL, -1, 0, 0, NULL, -1, NULL, "look up an object" };
+	s3_req req = { "HEAD", key, NULL, -1, 0, 0, NULL, -1, NULL, "look up an object", NULL };
 	int rc;
 
 	begin_op(r);
@@ -713,7 +732,7 @@ static int put_small(s3_conn *c, size_t i, void *arg)
 	int fd = -1, rc;
 
 	if ((rc = open_cached(&fd, &size, ctx->cache, t)) == 0) {
-		s3_req req = { "PUT", key, NULL, fd, 0, size, NULL, -1, ctx->p, what };
+		s3_req req = { "PUT", key, NULL, fd, 0, size, NULL, -1, ctx->p, what, NULL };
 		rc = s3_perform(c, &req, &resp);
 		close(fd);
 	}
@@ -748,7 +767,7 @@ static int put_part(s3_conn *c, size_t i, void *arg)
 	snprintf(number, sizeof(number), "%zu", i + 1);
 	dv_s3_query_format(&query, params, 2);
 	{
-		s3_req req = { "PUT", m->key, query.ptr, m->fd, off, len, NULL, -1, m->p, what };
+		s3_req req = { "PUT", m->key, query.ptr, m->fd, off, len, NULL, -1, m->p, what, NULL };
 		rc = s3_perform(c, &req, &resp);
 	}
 	if (rc == 0 && !resp.etag.len)
@@ -769,7 +788,7 @@ static int multipart_request(s3_remote *r, s3_resp *resp, const char *method, co
 {
 	dv_s3_param params[1] = { { param, value } };
 	dv_buf query = DV_BUF_INIT;
-	s3_req req = { method, key, NULL, -1, 0, body ? body->len : 0, body ? body->ptr : NULL, -1, NULL, what };
+	s3_req req = { method, key, NULL, -1, 0, body ? body->len : 0, body ? body->ptr : NULL, -1, NULL, what, NULL };
 	int rc;
 
 	dv_s3_query_format(&query, params, 1);
@@ -873,33 +892,6 @@ static void batch_start(batch_ctx *ctx, s3_remote *r, dv_cache *cache, dv_transf
 	}
 }
 
-static int s3_push(dv_remote *base, dv_cache *cache, dv_transfer *items, size_t n, dv_progress *p)
-{
-	s3_remote *r = (s3_remote *)base;
-	batch_ctx ctx;
-	dv_buf path = DV_BUF_INIT;
-	size_t nsmall = 0;
-	int rc;
-
-	/* Small objects first, one per task; then each large one, its parts
-	 * spread over the pool. */
-	batch_start(&ctx, r, cache, items, n, p);
-	for (size_t i = 0; i < n; i++) {
-		struct stat st;
-		dv_transfer_local_path(&path, cache, &items[i]);
-		if (stat(path.ptr, &st) < 0 || (uint64_t)st.st_size <= r->part_size)
-			ctx.index[nsmall++] = i;
-	}
-	run_pool(r, nsmall, put_small, &ctx);
-	for (size_t i = 0; i < n && !is_fatal_set(r); i++)
-		if (items[i].status == 1)
-			item_done(&items[i], put_multipart(r, cache, &items[i], p), p);
-	rc = finish_batch(r, items, n);
-	free(ctx.index);
-	dv_buf_free(&path);
-	return rc;
-}
-
 static int get_one(s3_conn *c, size_t i, void *arg)
 {
 	batch_ctx *ctx = arg;
@@ -910,7 +902,7 @@ static int get_one(s3_conn *c, size_t i, void *arg)
 	int fd = -1, rc;
 
 	if ((rc = dv_cache_tmp_open(&fd, &tmp, ctx->cache)) == 0) {
-		s3_req req = { "GET", key, NULL, -1, 0, 0, NULL, fd, ctx->p, what };
+		s3_req req = { "GET", key, NULL, -1, 0, 0, NULL, fd, ctx->p, what, NULL };
 		rc = s3_perform(c, &req, &resp);
 		if (rc < 0) {
 			dv_tmpfile_abort(fd, tmp.ptr);
@@ -930,16 +922,694 @@ static int get_one(s3_conn *c, size_t i, void *arg)
 	return rc;
 }
 
-static int s3_fetch(dv_remote *base, dv_cache *cache, dv_transfer *items, size_t n, dv_progress *p)
+/* --- packs (pack.h, dv-remote(5)) ---------------------------------------- */
+
+/* Test hook DV_TEST_PACK_KILL=build|pack|index: SIGKILL right after the
+ * first pack is built (nothing sent), after its PUT (no index yet), or
+ * after its index landed, to prove a rerun finishes an interrupted push. */
+static void pack_kill_point(const char *point)
+{
+	const char *want = getenv("DV_TEST_PACK_KILL");
+	if (want && !strcmp(want, point))
+		raise(SIGKILL);
+}
+
+static char *pack_object_key(const s3_remote *r, const char *name, const char *ext)
+{
+	dv_buf rel = DV_BUF_INIT;
+	char *key;
+	dv_pack_key(&rel, name, ext);
+	key = object_key(r, rel.ptr);
+	dv_buf_free(&rel);
+	return key;
+}
+
+/* Where pack temp files and cached indexes live. */
+static const char *pack_dir(const s3_remote *r)
+{
+	const char *tmp = getenv("TMPDIR");
+	return r->base.pack_dir ? r->base.pack_dir : tmp && *tmp ? tmp : "/tmp";
+}
+
+/* The names of the packs/ listing: which packs have an index, a pack
+ * file, a tombstone. */
+typedef struct {
+	char name[DV_HASH_HEXLEN + 1];
+	bool idx, pack, dead;
+} pack_state;
+
+static int cmp_pack_state(const void *a, const void *b)
+{
+	return strcmp(((const pack_state *)a)->name, ((const pack_state *)b)->name);
+}
+
+static int list_packs(s3_remote *r, dv_vec *out /* pack_state */)
+{
+	dv_strvec keys = DV_STRVEC_INIT;
+	int rc = list_keys(r, &keys, DV_PACK_DIR);
+
+	dv_strvec_sort(&keys);
+	for (size_t i = 0; rc == 0 && i < keys.n; i++) {
+		char name[DV_HASH_HEXLEN + 1];
+		const char *ext;
+		pack_state *ps;
+		if (!dv_pack_parse_key(name, &ext, keys.v[i]))
+			continue; /* not ours to judge */
+		ps = out->n ? dv_vec_at(out, pack_state, out->n - 1) : NULL;
+		if (!ps || strcmp(ps->name, name)) {
+			ps = dv_vec_push(out);
+			memcpy(ps->name, name, sizeof(name));
+		}
+		if (!strcmp(ext, "idx"))
+			ps->idx = true;
+		else if (!strcmp(ext, "pack"))
+			ps->pack = true;
+		else
+			ps->dead = true;
+	}
+	if (out->n)
+		qsort(out->items, out->n, sizeof(pack_state), cmp_pack_state);
+	dv_strvec_free(&keys);
+	return rc;
+}
+
+typedef struct {
+	s3_remote *r;
+	char **names;  /* indexes to download */
+	dv_buf *texts;
+	s3_outcome done;
+} index_fetch_ctx;
+
+static int get_index(s3_conn *c, size_t i, void *arg)
+{
+	index_fetch_ctx *ctx = arg;
+	char *key = pack_object_key(ctx->r, ctx->names[i], "idx");
+	char *what = dv_asprintf("download the pack index '%s'", key);
+	s3_resp resp = S3_RESP_INIT;
+	s3_req req = { "GET", key, NULL, -1, 0, 0, NULL, -1, NULL, what, NULL };
+	int rc = s3_perform(c, &req, &resp);
+
+	if (rc == 0) {
+		ctx->texts[i] = resp.body;
+		resp.body = (dv_buf)DV_BUF_INIT;
+	}
+	outcome_set(&ctx->done, i, rc);
+	s3_resp_free(&resp);
+	free(what);
+	free(key);
+	return rc;
+}
+
+/* Read every index the remote lists: from <pack_dir>/<name>.idx when it is
+ * there already (indexes are named by their pack and never change), else
+ * downloaded and kept there.  One LIST request when nothing changed. */
+static int load_packs(s3_remote *r, bool force)
+{
+	dv_vec states = DV_VEC_INIT(pack_state);
+	index_fetch_ctx ctx = { r, NULL, NULL, { NULL, NULL, 0 } };
+	dv_buf path = DV_BUF_INIT, text = DV_BUF_INIT, origin = DV_BUF_INIT;
+	size_t nfetch = 0;
+	int rc;
+
+	if (r->packs_loaded && !force)
+		return 0;
+	if ((rc = list_packs(r, &states)) < 0)
+		goto done;
+	dv_pack_set_free(&r->packs);
+	dv_pack_set_init(&r->packs);
+	ctx.names = dv_calloc(states.n + 1, sizeof(*ctx.names));
+	for (size_t i = 0; i < states.n; i++) {
+		pack_state *ps = dv_vec_at(&states, pack_state, i);
+		if (!ps->idx)
+			continue;
+		dv_buf_reset(&path);
+		dv_buf_printf(&path, "%s/%s.idx", pack_dir(r), ps->name);
+		if (dv_read_file(&text, path.ptr) == 0 &&
+		    dv_pack_set_add_index(&r->packs, text.ptr, text.len, ps->name, path.ptr) == 0)
+			continue;
+		dv_error_clear(); /* not cached yet, or damaged: download it */
+		ctx.names[nfetch++] = ps->name;
+	}
+	ctx.texts = dv_calloc(nfetch + 1, sizeof(*ctx.texts));
+	outcome_init(&ctx.done, nfetch);
+	run_pool(r, nfetch, get_index, &ctx);
+	if (r->fatal_msg) {
+		rc = dv_error(r->fatal_rc, "%s", r->fatal_msg);
+		goto done;
+	}
+	for (size_t i = 0; i < nfetch; i++) {
+		if (ctx.done.rcs[i] < 0 && ctx.done.rcs[i] != DV_ENOTFOUND) {
+			rc = dv_error(ctx.done.rcs[i], "%s", ctx.done.errs[i]);
+			goto done;
+		}
+		if (ctx.done.rcs[i] < 0)
+			continue; /* retired since the listing: its pack is gone for new readers */
+		dv_buf_reset(&origin);
+		dv_buf_printf(&origin, "'" DV_PACK_DIR "%s.idx' of remote '%s'", ctx.names[i], r->base.name);
+		if ((rc = dv_pack_set_add_index(&r->packs, ctx.texts[i].ptr, ctx.texts[i].len, ctx.names[i],
+						origin.ptr)) < 0)
+			goto done;
+		if (r->base.pack_dir) {
+			/* Only a cache: a failure to keep it costs a download later. */
+			dv_buf_reset(&path);
+			dv_buf_printf(&path, "%s/%s.idx", pack_dir(r), ctx.names[i]);
+			if (dv_mkdir_p(pack_dir(r), 0777) < 0 ||
+			    dv_write_file_atomic_nosync(path.ptr, ctx.texts[i].ptr, ctx.texts[i].len, 0644) < 0)
+				dv_error_clear();
+		}
+	}
+	dv_pack_set_sort(&r->packs);
+	r->packs_loaded = true;
+done:
+	for (size_t i = 0; ctx.texts && i < nfetch; i++)
+		dv_buf_free(&ctx.texts[i]);
+	free(ctx.texts);
+	free(ctx.names);
+	if (ctx.done.rcs)
+		outcome_free(&ctx.done);
+	dv_vec_free(&states);
+	dv_buf_free(&path);
+	dv_buf_free(&text);
+	dv_buf_free(&origin);
+	return rc;
+}
+
+static int cmp_relpath(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int s3_list(dv_remote *base, dv_strvec *out, const char *prefix)
+{
+	s3_remote *r = (s3_remote *)base;
+	dv_buf rel = DV_BUF_INIT;
+	size_t kept = 0;
+	int rc;
+
+	begin_op(r);
+	if ((rc = list_keys(r, out, prefix)) < 0 || strcmp(prefix, "files/") != 0)
+		return rc;
+	/* Packed objects are objects of the remote like loose ones: status -c,
+	 * push and gc see one set. */
+	if ((rc = load_packs(r, true)) < 0)
+		return rc;
+	for (size_t i = 0; i < r->packs.entries.n; i++) {
+		const dv_pack_entry *e = dv_vec_at(&r->packs.entries, dv_pack_entry, i);
+		dv_cache_object_relpath(&rel, &e->hash, e->is_dir);
+		dv_strvec_push(out, rel.ptr);
+	}
+	dv_buf_free(&rel);
+	dv_strvec_sort(out);
+	for (size_t i = 0; i < out->n; i++) {
+		if (kept && !strcmp(out->v[kept - 1], out->v[i]))
+			free(out->v[i]);
+		else
+			out->v[kept++] = out->v[i];
+	}
+	out->n = kept;
+	return 0;
+}
+
+/* --- writing packs --------------------------------------------------------- */
+
+typedef struct {
+	size_t first, count; /* into pack_push_ctx.order */
+} pack_group;
+
+typedef struct {
+	s3_remote *r;
+	dv_cache *cache;
+	dv_transfer *items;
+	dv_progress *p;
+	size_t *order;      /* item indexes, in pack order */
+	pack_group *groups;
+	bool delete_loose;  /* --repack: the loose copies go once packed */
+	size_t packed;      /* objects whose pack became visible */
+} pack_push_ctx;
+
+static int put_key(s3_conn *c, const char *key, int fd, const void *mem, uint64_t len,
+		   dv_progress *p, const char *what)
+{
+	s3_resp resp = S3_RESP_INIT;
+	s3_req req = { "PUT", key, NULL, fd, 0, len, mem, -1, p, what, NULL };
+	int rc;
+
+	if (!mem && fd < 0)
+		req.in_mem = ""; /* an empty body */
+	rc = s3_perform(c, &req, &resp);
+	s3_resp_free(&resp);
+	return rc;
+}
+
+static int delete_key(s3_conn *c, const char *key, const char *what)
+{
+	s3_resp resp = S3_RESP_INIT;
+	s3_req req = { "DELETE", key, NULL, -1, 0, 0, NULL, -1, NULL, what, NULL };
+	int rc = s3_perform(c, &req, &resp);
+
+	if (rc < 0 && resp.status == 404) { /* already gone */
+		dv_error_clear();
+		rc = 0;
+	}
+	s3_resp_free(&resp);
+	return rc;
+}
+
+/* Upload a finished pack: the pack, then its index (which is what makes it
+ * visible), then keep the index locally so our own next read skips it. */
+static int publish_pack(s3_conn *c, s3_remote *r, dv_pack_writer *w, dv_progress *p)
+{
+	char *pack_key = pack_object_key(r, w->name, "pack"), *idx_key = pack_object_key(r, w->name, "idx");
+	char *what = dv_asprintf("upload the pack '%s'", pack_key);
+	dv_buf local = DV_BUF_INIT;
+	int rc;
+
+	if ((rc = put_key(c, pack_key, w->fd, NULL, w->size, p, what)) < 0)
+		goto done;
+	pack_kill_point("pack");
+	free(what);
+	what = dv_asprintf("upload the pack index '%s'", idx_key);
+	if ((rc = put_key(c, idx_key, -1, w->index.ptr, w->index.len, NULL, what)) < 0)
+		goto done;
+	pack_kill_point("index");
+	if (r->base.pack_dir) {
+		dv_buf_printf(&local, "%s/%s.idx", r->base.pack_dir, w->name);
+		if (dv_write_file_atomic_nosync(local.ptr, w->index.ptr, w->index.len, 0644) < 0)
+			dv_error_clear();
+	}
+done:
+	dv_buf_free(&local);
+	free(what);
+	free(pack_key);
+	free(idx_key);
+	return rc;
+}
+
+static int push_pack(s3_conn *c, size_t g, void *arg)
+{
+	pack_push_ctx *ctx = arg;
+	const pack_group *grp = &ctx->groups[g];
+	dv_pack_writer w;
+	dv_buf path = DV_BUF_INIT;
+	size_t added = 0;
+	int rc;
+
+	if ((rc = dv_pack_writer_open(&w, pack_dir(ctx->r))) < 0)
+		goto fail_all;
+	for (size_t k = 0; k < grp->count; k++) {
+		dv_transfer *t = &ctx->items[ctx->order[grp->first + k]];
+		dv_transfer_local_path(&path, ctx->cache, t);
+		if ((rc = dv_pack_writer_add_file(&w, &t->hash, t->is_dir, path.ptr)) < 0) {
+			if (rc != DV_ENOTFOUND && rc != DV_ECORRUPT)
+				goto fail_all; /* the pack file itself failed */
+			dv_transfer_fail(t, rc); /* this object only */
+			continue;
+		}
+		added++;
+	}
+	rc = 0;
+	if (!added)
+		goto done;
+	if ((rc = dv_pack_writer_finish(&w)) < 0)
+		goto fail_all;
+	pack_kill_point("build");
+	if ((rc = publish_pack(c, ctx->r, &w, ctx->p)) < 0)
+		goto fail_all;
+	for (size_t k = 0; k < grp->count; k++) {
+		dv_transfer *t = &ctx->items[ctx->order[grp->first + k]];
+		if (t->status != 1)
+			continue;
+		if (ctx->delete_loose) {
+			char *key = object_key(ctx->r, t->relpath), *what = dv_asprintf("delete '%s'", t->relpath);
+			rc = delete_key(c, key, what);
+			free(key);
+			free(what);
+		}
+		item_done(t, rc, ctx->p);
+		if (rc == 0)
+			__atomic_fetch_add(&ctx->packed, 1, __ATOMIC_RELAXED);
+	}
+	goto done;
+fail_all:
+	for (size_t k = 0; k < grp->count; k++) {
+		dv_transfer *t = &ctx->items[ctx->order[grp->first + k]];
+		if (t->status == 1)
+			dv_transfer_fail(t, rc);
+	}
+done:
+	dv_pack_writer_free(&w);
+	dv_buf_free(&path);
+	return rc;
+}
+
+/* Pack order: files before manifests (so a manifest's pack never lands
+ * before its files' packs), then by name, so the same objects always make
+ * the same packs (and a rerun writes the same keys). */
+static int cmp_pack_order(const void *a, const void *b, void *arg)
+{
+	const dv_transfer *items = arg;
+	const dv_transfer *x = &items[*(const size_t *)a], *y = &items[*(const size_t *)b];
+	if (x->is_dir != y->is_dir)
+		return x->is_dir ? 1 : -1;
+	return memcmp(x->hash.bytes, y->hash.bytes, sizeof(x->hash.bytes));
+}
+
+static size_t push_packs(s3_remote *r, dv_cache *cache, dv_transfer *items, size_t *which, size_t n,
+			 dv_progress *p, bool delete_loose)
+{
+	pack_push_ctx ctx = { r, cache, items, p, which, NULL, delete_loose, 0 };
+	size_t ngroups = 0, nfiles;
+
+	if (!n)
+		return 0;
+	qsort_r(which, n, sizeof(*which), cmp_pack_order, items);
+	ctx.groups = dv_calloc(n, sizeof(*ctx.groups));
+	for (size_t i = 0, bytes = 0; i < n; i++) {
+		const dv_transfer *t = &items[which[i]];
+		pack_group *g = ngroups ? &ctx.groups[ngroups - 1] : NULL;
+		if (!g || bytes + t->size > r->pack_size || items[which[g->first]].is_dir != t->is_dir) {
+			g = &ctx.groups[ngroups++];
+			g->first = i;
+			bytes = 0;
+		}
+		g->count++;
+		bytes += t->size;
+	}
+	/* File packs in parallel, then the manifests' packs. */
+	for (nfiles = 0; nfiles < ngroups && !items[which[ctx.groups[nfiles].first]].is_dir; nfiles++)
+		;
+	run_pool(r, nfiles, push_pack, &ctx);
+	if (!is_fatal_set(r)) {
+		pack_push_ctx dirs = ctx;
+		dirs.groups = ctx.groups + nfiles;
+		run_pool(r, ngroups - nfiles, push_pack, &dirs);
+		ctx.packed += dirs.packed;
+	}
+	free(ctx.groups);
+	return ctx.packed;
+}
+
+static int s3_push(dv_remote *base, dv_cache *cache, dv_transfer *items, size_t n, dv_progress *p)
 {
 	s3_remote *r = (s3_remote *)base;
 	batch_ctx ctx;
+	dv_buf path = DV_BUF_INIT;
+	size_t *packed = dv_calloc(n ? n : 1, sizeof(*packed)), *runs = dv_calloc(n ? n : 1, sizeof(*runs));
+	size_t nsmall = 0, npacked = 0, nruns = 0;
 	int rc;
 
+	/* Objects below pack_threshold go into packs; the others are stored
+	 * loose: small ones one per task, then each large one, its parts
+	 * spread over the pool.  Run-cache entries go last, after the objects
+	 * they name. */
 	batch_start(&ctx, r, cache, items, n, p);
-	run_pool(r, n, get_one, &ctx);
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		bool known;
+		dv_transfer_local_path(&path, cache, &items[i]);
+		known = stat(path.ptr, &st) == 0;
+		if (known)
+			items[i].size = (uint64_t)st.st_size;
+		if (!dv_transfer_is_object(&items[i]))
+			runs[nruns++] = i;
+		else if (known && items[i].size < r->pack_threshold)
+			packed[npacked++] = i;
+		else if (!known || items[i].size <= r->part_size)
+			ctx.index[nsmall++] = i;
+	}
+	run_pool(r, nsmall, put_small, &ctx);
+	for (size_t i = 0; i < n && !is_fatal_set(r); i++)
+		if (items[i].status == 1 && dv_transfer_is_object(&items[i]) &&
+		    !(items[i].size < r->pack_threshold))
+			item_done(&items[i], put_multipart(r, cache, &items[i], p), p);
+	if (!is_fatal_set(r))
+		push_packs(r, cache, items, packed, npacked, p, false);
+	memcpy(ctx.index, runs, nruns * sizeof(*runs));
+	if (!is_fatal_set(r))
+		run_pool(r, nruns, put_small, &ctx);
 	rc = finish_batch(r, items, n);
 	free(ctx.index);
+	free(packed);
+	free(runs);
+	dv_buf_free(&path);
+	return rc;
+}
+
+/* --- reading packs --------------------------------------------------------- */
+
+typedef struct {
+	s3_remote *r;
+	dv_cache *cache;         /* fetch: objects go here... */
+	dv_pack_writer *writer;  /* ... or, repacking, into a new pack */
+	dv_transfer *items;      /* fetch: wants[].item indexes these */
+	dv_pack_want *wants;
+	dv_pack_range *ranges;
+	dv_progress *p;
+	s3_outcome done;         /* per range */
+} range_ctx;
+
+/* GET one coalesced range of a pack and hand out the objects in it, each
+ * re-hashed (dv_cache_store_verified / dv_pack_writer_add) before it is
+ * used. */
+static int get_range(s3_conn *c, size_t i, void *arg)
+{
+	range_ctx *ctx = arg;
+	const dv_pack_range *rg = &ctx->ranges[i];
+	const dv_pack_info *pi = dv_pack_set_pack(&ctx->r->packs, rg->pack);
+	char *key = pack_object_key(ctx->r, pi->name, "pack");
+	char *what = dv_asprintf("download bytes %llu-%llu of '%s'", (unsigned long long)rg->start,
+				 (unsigned long long)rg->end - 1, key);
+	char *range = dv_asprintf("%llu-%llu", (unsigned long long)rg->start, (unsigned long long)rg->end - 1);
+	s3_resp resp = S3_RESP_INIT;
+	s3_req req = { "GET", key, NULL, -1, 0, 0, NULL, -1, NULL, what, range };
+	dv_buf origin = DV_BUF_INIT;
+	uint64_t base = rg->start;
+	int rc = s3_perform(c, &req, &resp);
+
+	if (rc == 0 && resp.status == 200)
+		base = 0; /* the server sent the whole pack */
+	if (rc == 0 && resp.body.len < rg->end - base)
+		rc = dv_error(DV_ERROR, "s3 remote '%s' sent %zu bytes for %s: rerun the command",
+			      ctx->r->base.name, resp.body.len, what);
+	for (size_t k = 0; k < rg->count; k++) {
+		const dv_pack_want *w = &ctx->wants[rg->first + k];
+		const char *bytes = resp.body.ptr + (w->e.offset - base);
+		int orc = rc;
+		if (orc == 0) {
+			dv_buf_reset(&origin);
+			dv_buf_printf(&origin, "'%s' (offset %llu) of remote '%s'", key,
+				      (unsigned long long)w->e.offset, ctx->r->base.name);
+			if (ctx->writer)
+				orc = dv_pack_writer_add(ctx->writer, &w->e.hash, w->e.is_dir, bytes, w->e.length);
+			else
+				orc = dv_cache_store_verified(ctx->cache, bytes, w->e.length, &w->e.hash, w->e.is_dir,
+							      origin.ptr, &ctx->items[w->item].st);
+			if (orc < 0 && ctx->writer)
+				dv_error_wrap(orc, "%s", origin.ptr);
+		}
+		if (ctx->items) {
+			item_done(&ctx->items[w->item], orc, ctx->p);
+			if (orc == 0)
+				dv_progress_add(ctx->p, 0, w->e.length);
+		}
+		if (orc < 0 && rc == 0)
+			rc = orc;
+	}
+	outcome_set(&ctx->done, i, rc);
+	dv_buf_free(&origin);
+	s3_resp_free(&resp);
+	free(range);
+	free(what);
+	free(key);
+	return rc;
+}
+
+/* Fetch `wants` with as few requests as will keep the pool busy: ranges
+ * closer than 256 KiB are merged, up to a share of the total per request
+ * (1 to 16 MiB).  One range per request: AWS S3 refuses multi-range GETs. */
+static int read_wants(range_ctx *ctx, dv_pack_want *wants, size_t n)
+{
+	dv_vec ranges = DV_VEC_INIT(dv_pack_range);
+	uint64_t total = 0, share;
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += wants[i].e.length;
+	share = total / (uint64_t)(ctx->r->base.jobs > 0 ? ctx->r->base.jobs : 1);
+	share = share < (1u << 20) ? (1u << 20) : share > (16u << 20) ? (16u << 20) : share;
+	dv_pack_plan_ranges(&ranges, wants, n, 256u << 10, share);
+	ctx->wants = wants;
+	ctx->ranges = ranges.items;
+	outcome_init(&ctx->done, ranges.n);
+	/* A writer is filled in order, by one thread. */
+	if (ctx->writer) {
+		for (size_t i = 0; i < ranges.n && rc == 0; i++)
+			rc = get_range(&ctx->r->conns[0], i, ctx);
+	} else {
+		run_pool(ctx->r, ranges.n, get_range, ctx);
+	}
+	if (ctx->r->fatal_msg)
+		rc = dv_error(ctx->r->fatal_rc, "%s", ctx->r->fatal_msg);
+	for (size_t i = 0; i < ranges.n && rc == 0; i++)
+		if (ctx->done.rcs[i] < 0)
+			rc = dv_error(ctx->done.rcs[i], "%s", ctx->done.errs[i]);
+	outcome_free(&ctx->done);
+	dv_vec_free(&ranges);
+	return rc;
+}
+
+static int s3_fetch(dv_remote *base, dv_cache *cache, dv_transfer *items, size_t n, dv_progress *p)
+{
+	s3_remote *r = (s3_remote *)base;
+	dv_pack_want *wants = dv_calloc(n ? n : 1, sizeof(*wants));
+	batch_ctx ctx;
+	int rc = 0;
+
+	batch_start(&ctx, r, cache, items, n, p);
+	if ((rc = load_packs(r, false)) < 0) {
+		set_fatal(r, rc);
+		goto done;
+	}
+	/* A second round for what was not found: a concurrent repack or gc
+	 * may have moved objects since the indexes were read, so they are
+	 * read again (one LIST, and only the new indexes). */
+	for (int round = 0; round < 2 && !is_fatal_set(r); round++) {
+		size_t nloose = 0, nwants = 0, again = 0;
+		range_ctx rctx = { r, cache, NULL, items, NULL, NULL, p, { NULL, NULL, 0 } };
+		for (size_t i = 0; i < n; i++) {
+			const dv_pack_entry *e;
+			if (items[i].status != 1)
+				continue;
+			if (dv_transfer_is_object(&items[i]) &&
+			    (e = dv_pack_set_find(&r->packs, &items[i].hash, items[i].is_dir))) {
+				wants[nwants].e = *e;
+				wants[nwants++].item = i;
+			} else {
+				ctx.index[nloose++] = i;
+			}
+		}
+		run_pool(r, nloose, get_one, &ctx);
+		if (nwants)
+			read_wants(&rctx, wants, nwants);
+		for (size_t i = 0; round == 0 && i < n; i++) {
+			if (items[i].status == DV_ENOTFOUND) {
+				items[i].status = 1;
+				again++;
+			}
+		}
+		if (!again || (rc = load_packs(r, true)) < 0)
+			break;
+	}
+	if (rc < 0)
+		set_fatal(r, rc);
+done:
+	rc = finish_batch(r, items, n);
+	free(ctx.index);
+	free(wants);
+	return rc;
+}
+
+/* --- gc: retiring and repacking packs ---------------------------------------- */
+
+/* Retire a pack: its index goes first (no new reader sees the pack), then
+ * a tombstone starts the grace period after which a later gc deletes the
+ * pack file itself.  A reader that read the index before keeps finding
+ * the pack's bytes for at least gc.remote_grace. */
+static int retire_pack(s3_conn *c, s3_remote *r, const char *name)
+{
+	char *idx = pack_object_key(r, name, "idx"), *dead = pack_object_key(r, name, "dead");
+	char *what = dv_asprintf("retire the pack '%s'", idx);
+	int rc;
+
+	if ((rc = delete_key(c, idx, what)) == 0)
+		rc = put_key(c, dead, -1, NULL, 0, NULL, what);
+	free(what);
+	free(idx);
+	free(dead);
+	return rc;
+}
+
+/* Write the live objects of pack `pack` into a new pack (read back with
+ * coalesced ranges, each object re-hashed), publish it, then retire the
+ * old one.  The new index lands before the old one goes, so every object
+ * stays visible throughout. */
+static int repack_one(s3_remote *r, uint32_t pack, const bool *garbage)
+{
+	dv_pack_want *wants = NULL;
+	dv_pack_writer w;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = dv_pack_writer_open(&w, pack_dir(r))) < 0)
+		return rc;
+	wants = dv_calloc(r->packs.entries.n, sizeof(*wants));
+	for (size_t i = 0; i < r->packs.entries.n; i++) {
+		const dv_pack_entry *e = dv_vec_at(&r->packs.entries, dv_pack_entry, i);
+		if (e->pack == pack && !garbage[i])
+			wants[n++].e = *e;
+	}
+	{
+		range_ctx rctx = { r, NULL, &w, NULL, NULL, NULL, NULL, { NULL, NULL, 0 } };
+		rc = read_wants(&rctx, wants, n);
+	}
+	if (rc == 0)
+		rc = dv_pack_writer_finish(&w);
+	if (rc == 0)
+		rc = publish_pack(&r->conns[0], r, &w, NULL);
+	if (rc == 0)
+		rc = retire_pack(&r->conns[0], r, dv_pack_set_pack(&r->packs, pack)->name);
+	dv_pack_writer_free(&w);
+	free(wants);
+	return rc;
+}
+
+/* The tombstones' rule (dv-remote(5)): a pack with an index is live (a
+ * tombstone beside it is dropped: a push indexed it again); a pack with
+ * neither is an interrupted push's, and gets a tombstone now; a tombstone
+ * older than the grace lets its pack go, unless the pack was uploaded
+ * again after it. */
+static int sweep_packs(s3_remote *r)
+{
+	dv_vec states = DV_VEC_INIT(pack_state);
+	s3_conn *c = &r->conns[0];
+	int64_t now = (int64_t)time(NULL);
+	int rc;
+
+	if ((rc = list_packs(r, &states)) < 0)
+		goto done;
+	for (size_t i = 0; i < states.n && rc == 0; i++) {
+		pack_state *ps = dv_vec_at(&states, pack_state, i);
+		char *pack = pack_object_key(r, ps->name, "pack"), *dead = pack_object_key(r, ps->name, "dead");
+		s3_resp dr = S3_RESP_INIT, pr = S3_RESP_INIT;
+		s3_req dreq = { "HEAD", dead, NULL, -1, 0, 0, NULL, -1, NULL, "look up a tombstone", NULL };
+		s3_req preq = { "HEAD", pack, NULL, -1, 0, 0, NULL, -1, NULL, "look up a pack", NULL };
+		if (ps->idx && ps->dead) {
+			rc = delete_key(c, dead, "delete a tombstone");
+		} else if (!ps->idx && ps->pack && !ps->dead) {
+			rc = put_key(c, dead, -1, NULL, 0, NULL, "mark an unindexed pack");
+		} else if (!ps->idx && ps->dead) {
+			rc = s3_perform(c, &dreq, &dr);
+			if (rc == 0 && dr.last_modified >= 0 && now - dr.last_modified >= r->grace) {
+				bool again = false; /* uploaded again after it was retired */
+				if (ps->pack && (rc = s3_perform(c, &preq, &pr)) == 0)
+					again = pr.last_modified > dr.last_modified;
+				if (rc == 0 && ps->pack && !again)
+					rc = delete_key(c, pack, "delete a retired pack");
+				if (rc == 0 || pr.status == 404)
+					rc = delete_key(c, dead, "delete a tombstone");
+			}
+			if (rc < 0 && dr.status == 404) {
+				dv_error_clear();
+				rc = 0;
+			}
+		}
+		s3_resp_free(&dr);
+		s3_resp_free(&pr);
+		free(pack);
+		free(dead);
+	}
+done:
+	dv_vec_free(&states);
 	return rc;
 }
 
@@ -954,14 +1624,9 @@ static int delete_one(s3_conn *c, size_t i, void *arg)
 	remove_ctx *ctx = arg;
 	char *key = object_key(ctx->r, ctx->relpaths->v[i]);
 	char *what = dv_asprintf("delete '%s'", ctx->relpaths->v[i]);
-	s3_resp resp = S3_RESP_INIT;
-	s3_req req = { "DELETE", key, NULL, -1, 0, 0, NULL, -1, NULL, what };
-	int rc = s3_perform(c, &req, &resp);
+	int rc = delete_key(c, key, what);
 
-	if (rc < 0 && resp.status == 404) /* already gone */
-		rc = 0;
 	outcome_set(&ctx->done, i, rc);
-	s3_resp_free(&resp);
 	free(what);
 	free(key);
 	return rc;
@@ -969,13 +1634,11 @@ static int delete_one(s3_conn *c, size_t i, void *arg)
 
 /* One DELETE per object, on the pool (DeleteObjects would need a
  * Content-MD5, and libcurl brings no MD5 of its own). */
-static int s3_remove(dv_remote *base, const dv_strvec *relpaths)
+static int delete_loose(s3_remote *r, const dv_strvec *relpaths)
 {
-	s3_remote *r = (s3_remote *)base;
 	remove_ctx ctx = { r, relpaths, { NULL, NULL, 0 } };
 	int rc = 0;
 
-	begin_op(r);
 	outcome_init(&ctx.done, relpaths->n);
 	run_pool(r, relpaths->n, delete_one, &ctx);
 	if (r->fatal_msg)
@@ -984,6 +1647,116 @@ static int s3_remove(dv_remote *base, const dv_strvec *relpaths)
 		if (ctx.done.rcs[i] < 0)
 			rc = dv_error(ctx.done.rcs[i], "%s", ctx.done.errs[i]);
 	outcome_free(&ctx.done);
+	return rc;
+}
+
+/* gc -c: loose objects are deleted; a pack whose objects are all garbage
+ * is retired, one whose garbage is at least half its bytes is repacked,
+ * and the others keep their garbage (r->left_in_packs) until it is. */
+static int s3_remove(dv_remote *base, const dv_strvec *relpaths)
+{
+	s3_remote *r = (s3_remote *)base;
+	dv_strvec loose = DV_STRVEC_INIT, doomed = DV_STRVEC_INIT;
+	bool *garbage = NULL;
+	uint64_t *gbytes = NULL;
+	size_t *gcount = NULL, npacks;
+	int rc;
+
+	begin_op(r);
+	r->base.left_in_packs = 0;
+	if ((rc = list_keys(r, &loose, "files/")) < 0 || (rc = load_packs(r, true)) < 0)
+		goto done;
+	dv_strvec_sort(&loose);
+	npacks = r->packs.packs.n;
+	garbage = dv_calloc(r->packs.entries.n + 1, sizeof(*garbage));
+	gbytes = dv_calloc(npacks + 1, sizeof(*gbytes));
+	gcount = dv_calloc(npacks + 1, sizeof(*gcount));
+	for (size_t i = 0; i < relpaths->n; i++) {
+		const char *key = relpaths->v[i];
+		const dv_pack_entry *e;
+		dv_hash h;
+		bool is_dir;
+		if (loose.n && bsearch(&key, loose.v, loose.n, sizeof(*loose.v), cmp_relpath))
+			dv_strvec_push(&doomed, key);
+		if (!dv_objects_parse_relpath(&h, &is_dir, key) || !(e = dv_pack_set_find(&r->packs, &h, is_dir)))
+			continue;
+		/* Every copy: entries of one object are neighbours. */
+		for (size_t k = (size_t)(e - (const dv_pack_entry *)r->packs.entries.items);
+		     k < r->packs.entries.n; k++) {
+			const dv_pack_entry *x = dv_vec_at(&r->packs.entries, dv_pack_entry, k);
+			if (!dv_hash_equal(&x->hash, &h) || x->is_dir != is_dir)
+				break;
+			garbage[k] = true;
+			gbytes[x->pack] += x->length;
+			gcount[x->pack]++;
+		}
+	}
+	if ((rc = delete_loose(r, &doomed)) < 0)
+		goto done;
+	for (uint32_t k = 0; k < npacks && rc == 0; k++) {
+		const dv_pack_info *pi = dv_pack_set_pack(&r->packs, k);
+		if (!gcount[k])
+			continue;
+		if (gcount[k] == pi->count)
+			rc = retire_pack(&r->conns[0], r, pi->name);
+		else if (gbytes[k] * 2 >= pi->payload)
+			rc = repack_one(r, k, garbage);
+		else
+			r->base.left_in_packs += gcount[k];
+	}
+	if (rc == 0)
+		rc = sweep_packs(r);
+	r->packs_loaded = false; /* what it holds changed */
+done:
+	free(garbage);
+	free(gbytes);
+	free(gcount);
+	dv_strvec_free(&loose);
+	dv_strvec_free(&doomed);
+	return rc;
+}
+
+/* dv push --repack: the loose small objects among `items` go into packs;
+ * each loose copy is deleted once its pack's index has landed.  A reader
+ * that listed the loose copy and then misses it looks in the packs again
+ * (s3_fetch's second round). */
+static int s3_repack(dv_remote *base, dv_cache *cache, dv_transfer *items, size_t n, dv_progress *p,
+		     size_t *npacked)
+{
+	s3_remote *r = (s3_remote *)base;
+	dv_strvec loose = DV_STRVEC_INIT;
+	dv_buf path = DV_BUF_INIT;
+	size_t *which = dv_calloc(n ? n : 1, sizeof(*which)), nwhich = 0;
+	int rc;
+
+	*npacked = 0;
+	begin_op(r);
+	for (size_t i = 0; i < n; i++)
+		items[i].status = 0;
+	if ((rc = list_keys(r, &loose, "files/")) < 0 || (rc = load_packs(r, true)) < 0)
+		goto done;
+	dv_strvec_sort(&loose);
+	for (size_t i = 0; i < n; i++) {
+		dv_transfer *t = &items[i];
+		const char *key = t->relpath;
+		struct stat st;
+		if (!dv_transfer_is_object(t) || dv_pack_set_find(&r->packs, &t->hash, t->is_dir) ||
+		    !loose.n || !bsearch(&key, loose.v, loose.n, sizeof(*loose.v), cmp_relpath))
+			continue;
+		dv_transfer_local_path(&path, cache, t);
+		if (stat(path.ptr, &st) < 0 || (uint64_t)st.st_size >= r->pack_threshold)
+			continue;
+		t->size = (uint64_t)st.st_size;
+		t->status = 1;
+		which[nwhich++] = i;
+	}
+	*npacked = push_packs(r, cache, items, which, nwhich, p, true);
+	rc = finish_batch(r, items, n);
+	r->packs_loaded = false;
+done:
+	dv_strvec_free(&loose);
+	dv_buf_free(&path);
+	free(which);
 	return rc;
 }
 
@@ -996,6 +1769,7 @@ static void s3_free(dv_remote *base)
 		if (r->conns[i].easy)
 			curl_easy_cleanup(r->conns[i].easy);
 	free(r->conns);
+	dv_pack_set_free(&r->packs);
 	curl_slist_free_all(r->headers);
 	curl_slist_free_all(r->xml_headers);
 	curl_slist_free_all(r->post_headers);
@@ -1021,6 +1795,7 @@ static const dv_remote_ops s3_ops = {
 	.push = s3_push,
 	.fetch = s3_fetch,
 	.remove = s3_remove,
+	.repack = s3_repack,
 	.free = s3_free,
 };
 
@@ -1166,6 +1941,27 @@ static int configure_addressing(s3_remote *r, const dv_config *cfg, const char *
 	return 0;
 }
 
+/* remote.NAME.pack_threshold (0: never pack), remote.NAME.pack_size and
+ * gc.remote_grace (dv-remote(5)). */
+static int configure_packs(s3_remote *r, const dv_config *cfg, const char *name)
+{
+	const char *v;
+
+	r->pack_threshold = DV_PACK_DEFAULT_THRESHOLD;
+	r->pack_size = DV_PACK_DEFAULT_SIZE;
+	r->grace = DV_PACK_DEFAULT_GRACE;
+	if ((v = remote_get(cfg, name, "pack_threshold")) &&
+	    (dv_s3_parse_size(&r->pack_threshold, v) < 0 || r->pack_threshold > DV_S3_MAX_PART))
+		return dv_error(DV_EUSAGE, "remote.%s.pack_threshold '%s' is not a size up to 5G (0 turns packing off)",
+				name, v);
+	if ((v = remote_get(cfg, name, "pack_size")) &&
+	    (dv_s3_parse_size(&r->pack_size, v) < 0 || r->pack_size < 1024 || r->pack_size > (1ull << 30)))
+		return dv_error(DV_EUSAGE, "remote.%s.pack_size '%s' is not a size from 1K to 1G", name, v);
+	if ((v = dv_config_get(cfg, "gc.remote_grace")) && *v)
+		return dv_pack_parse_duration(&r->grace, v, "gc.remote_grace");
+	return 0;
+}
+
 static struct curl_slist *headers_with(const char *first, const struct curl_slist *rest)
 {
 	struct curl_slist *h = first ? curl_slist_append(NULL, first) : NULL;
@@ -1192,6 +1988,7 @@ int dv_remote_s3_open(dv_remote **out, const dv_config *cfg, const char *name, c
 	pthread_mutex_init(&r->mu, NULL);
 	dv_remote_init_base(&r->base, &s3_ops, name, url, S3_DEFAULT_JOBS);
 	r->part_size = DV_S3_DEFAULT_PART;
+	dv_pack_set_init(&r->packs);
 
 	pthread_once(&curl_once, init_curl);
 	if (curl_init_rc != CURLE_OK) {
@@ -1223,6 +2020,8 @@ int dv_remote_s3_open(dv_remote **out, const dv_config *cfg, const char *name, c
 			goto fail;
 		}
 	}
+	if ((rc = configure_packs(r, cfg, name)) < 0)
+		goto fail;
 	if ((v = env_get("DV_TEST_S3_MAX_SPEED"))) {
 		uint64_t speed;
 		if (dv_s3_parse_size(&speed, v) == 0)

@@ -472,6 +472,39 @@ void dv_transfer_report_free(dv_transfer_report *rep)
 	memset(rep, 0, sizeof(*rep));
 }
 
+/* push --repack: the objects the remote already had (and the cache holds)
+ * go to the backend, which packs the small ones it stores loose. */
+static int repack_remote(dv_transfer_report *rep, dv_remote *r, dv_repo *repo, const objset *s,
+			 const bool *present)
+{
+	dv_transfer *items;
+	dv_progress *p;
+	size_t n = 0;
+	char *what;
+	int rc;
+
+	if (!r->ops->repack)
+		return dv_error(DV_EUSAGE, "remote '%s' (%s) does not store packs: --repack needs an S3 remote",
+				r->name, r->ops->kind);
+	items = dv_calloc(s->objs.n ? s->objs.n : 1, sizeof(*items));
+	for (size_t i = 0; i < s->objs.n; i++) {
+		const obj *o = OBJ(s, i);
+		if (!present[i] || o->is_run || !in_cache(repo->cache, o))
+			continue;
+		items[n].relpath = dv_strdup(o->relpath);
+		items[n].hash = o->hash;
+		items[n].is_dir = o->is_dir;
+		items[n++].size = o->size;
+	}
+	what = dv_asprintf("Repacking '%s'", r->name);
+	p = dv_progress_new(what, n, 0);
+	rc = r->ops->repack(r, repo->cache, items, n, p, &rep->repacked);
+	dv_progress_done(p);
+	free(what);
+	dv_transfers_free(items, n);
+	return rc;
+}
+
 int dv_push(dv_transfer_report *rep, dv_repo *repo, const dv_transfer_opts *opts)
 {
 	objset s = OBJSET_INIT;
@@ -524,7 +557,11 @@ int dv_push(dv_transfer_report *rep, dv_repo *repo, const dv_transfer_opts *opts
 	for (size_t i = 0; i < runs.n; i++)
 		*(size_t *)dv_vec_push(&files) = *dv_vec_at(&runs, size_t, i);
 	rc = move_batch(rep, r, repo, &s, files.items, files.n, true);
+	if (rc == 0 && opts->repack)
+		rc = repack_remote(rep, r, repo, &s, present);
 done:
+	if (r)
+		rep->requests = r->requests;
 	free(present);
 	dv_vec_free(&files);
 	dv_vec_free(&dirs);
@@ -622,6 +659,8 @@ int dv_fetch(dv_transfer_report *rep, dv_repo *repo, const dv_transfer_opts *opt
 		rep->objects += run_objects;
 	}
 done:
+	if (r)
+		rep->requests = r->requests;
 	objset_free(&s);
 	dv_remote_free(r);
 	return rc;

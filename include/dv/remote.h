@@ -68,8 +68,16 @@ typedef struct {
 	int (*push)(dv_remote *r, dv_cache *cache, dv_transfer *items, size_t n, dv_progress *p);
 	/* Download items into the cache (through dv_transfer_adopt). */
 	int (*fetch)(dv_remote *r, dv_cache *cache, dv_transfer *items, size_t n, dv_progress *p);
-	/* Delete objects (gc -c). */
+	/* Delete objects (gc -c).  A packed remote drops whole packs or
+	 * repacks mostly-garbage ones, and counts the objects it had to leave
+	 * inside packs in r->left_in_packs. */
 	int (*remove)(dv_remote *r, const dv_strvec *relpaths);
+	/* Optional (packed remotes, `dv push --repack`): items are objects the
+	 * remote has and the cache holds; the small ones stored loose are
+	 * packed, then their loose copies deleted.  Sets each item's status;
+	 * *packed counts the objects moved into packs. */
+	int (*repack)(dv_remote *r, dv_cache *cache, dv_transfer *items, size_t n, dv_progress *p,
+		      size_t *packed);
 	void (*free)(dv_remote *r);
 } dv_remote_ops;
 
@@ -78,6 +86,12 @@ struct dv_remote {
 	char *name;  /* as configured */
 	char *url;   /* as configured */
 	int jobs;    /* parallel transfers */
+	/* Where pack indexes read from remotes are kept (<repo>/.dv/packs),
+	 * or NULL outside a repository; set by dv_remote_open. */
+	char *pack_dir;
+	/* Requests sent so far (for -v), and objects remove() left in packs. */
+	size_t requests;
+	size_t left_in_packs;
 };
 
 /* Open the remote named `name` (NULL: core.remote) from the configuration;

@@ -29,6 +29,7 @@ typedef struct {
 	int jobs;                   /* 0: remote.NAME.jobs or the kind's default */
 	bool all_commits;
 	bool run_cache;
+	bool repack;                /* push: pack the remote's loose small objects too */
 } dv_transfer_opts;
 
 typedef struct {
@@ -39,6 +40,8 @@ typedef struct {
 	size_t missing;      /* push: not in the cache; fetch: not on the remote */
 	size_t failed;       /* any other failure (corrupt, connection, disk) */
 	dv_strvec messages;  /* one line per missing or failed object */
+	size_t repacked;     /* push --repack: loose objects moved into packs */
+	size_t requests;     /* requests sent to the remote (network kinds) */
 } dv_transfer_report;
 
 void dv_transfer_report_free(dv_transfer_report *rep);

@@ -162,7 +162,11 @@ int cmd_gc(int argc, char **argv, dv_repo *repo)
 	}
 	if (!plan.garbage.n && !plan.remote_garbage.n && !plan.stale_tmp.n) {
 		cli_info("nothing to remove: every object is referenced by a kept revision\n");
-		rc = 0;
+		/* Still let a packed remote delete packs retired long enough ago
+		 * (no user data: their objects are in other packs or garbage). */
+		rc = remote ? dv_gc_apply(&removed, &remote_removed, repo, &plan, remote) : 0;
+		if (rc < 0)
+			rc = cli_fail(rc);
 		goto done;
 	}
 	if (!force && !confirm(&plan, remote)) {

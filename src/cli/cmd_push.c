@@ -9,7 +9,7 @@
 #include "transfer_cli.h"
 
 static const char *const usage[] = {
-	"dv push [-r REMOTE] [-j N] [--all-commits] [--run-cache] [--json] [TARGET...]",
+	"dv push [-r REMOTE] [-j N] [--all-commits] [--run-cache] [--repack] [--json] [TARGET...]",
 	NULL,
 };
 

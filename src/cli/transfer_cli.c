@@ -28,6 +28,7 @@ int cli_transfer_parse(cli_transfer_args *a, int argc, char **argv, const char *
 		{ "run-cache", no_argument, NULL, 'R' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "repack", no_argument, NULL, 'P' },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
@@ -53,6 +54,11 @@ int cli_transfer_parse(cli_transfer_args *a, int argc, char **argv, const char *
 			break;
 		case 'J':
 			a->json = true;
+			break;
+		case 'P':
+			if (is_pull)
+				return cli_usage_error(usage, "unknown option '--repack'");
+			a->t.repack = true;
 			break;
 		case 'f':
 			if (!is_pull)
@@ -108,7 +114,11 @@ int cli_transfer_print(const dv_transfer_report *rep, int rc, const char *verb,
 		fprintf(stderr, "dv: error: ... and %zu more\n", rep->messages.n - MAX_LISTED);
 	if (rep->transferred)
 		cli_info("%zu object%s %s\n", rep->transferred, rep->transferred == 1 ? "" : "s", verb);
-	else if (!bad)
+	if (rep->repacked)
+		cli_info("%zu loose object%s moved into packs\n", rep->repacked, rep->repacked == 1 ? "" : "s");
+	if (cli_verbose && rep->requests)
+		fprintf(stderr, "%zu request%s to the remote\n", rep->requests, rep->requests == 1 ? "" : "s");
+	if (!rep->transferred && !rep->repacked && !bad)
 		cli_info("Everything is up to date.\n");
 	if (bad) {
 		fprintf(stderr, "dv: error: %zu object%s not %s%s\n", bad, bad == 1 ? " was" : "s were", verb,
@@ -127,6 +137,8 @@ int cli_transfer_command(int argc, char **argv, dv_repo *repo, const char *const
 
 	if ((rc = cli_transfer_parse(&a, argc, argv, usage, false)) >= 0)
 		return rc;
+	if (a.t.repack && !push)
+		return cli_usage_error(usage, "unknown option '--repack'");
 	if (!(lock = cli_lock(repo)))
 		return 1;
 	rc = push ? dv_push(&rep, repo, &a.t) : dv_fetch(&rep, repo, &a.t);
