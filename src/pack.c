@@ -175,8 +175,8 @@ int dv_pack_set_add_index(dv_pack_set *set, const char *text, size_t len, const 
 	return 0;
 bad:
 	set->entries.n = first;
-	return dv_error(DV_ECORRUPT, "pack index %s is damaged (line %zu: %s): it was ignored; "
-			"rerun 'dv push' to write it again", origin, line, why);
+	return dv_error(DV_ECORRUPT, "pack index %s is damaged (line %zu: %s): "
+			"delete it from the remote, then 'dv push' packs its objects again", origin, line, why);
 }
 
 static int cmp_entry_qsort(const void *a, const void *b)

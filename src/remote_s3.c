@@ -934,6 +934,26 @@ static void pack_kill_point(const char *point)
 		raise(SIGKILL);
 }
 
+/* Test hook DV_TEST_PACK_PAUSE=PATH: a fetch that has read the indexes
+ * creates PATH.ready and waits for PATH.go, so a test can run gc between a
+ * reader's reading of an index and its reading of the pack. */
+static void pack_pause_point(void)
+{
+	const char *base = getenv("DV_TEST_PACK_PAUSE");
+	dv_buf path = DV_BUF_INIT;
+
+	if (!base || !*base)
+		return;
+	dv_buf_printf(&path, "%s.ready", base);
+	if (dv_write_file_atomic_nosync(path.ptr, "", 0, 0644) < 0)
+		dv_error_clear();
+	dv_buf_reset(&path);
+	dv_buf_printf(&path, "%s.go", base);
+	for (int i = 0; i < 600 && !dv_path_exists(path.ptr); i++)
+		usleep(100000);
+	dv_buf_free(&path);
+}
+
 static char *pack_object_key(const s3_remote *r, const char *name, const char *ext)
 {
 	dv_buf rel = DV_BUF_INIT;
@@ -1302,6 +1322,7 @@ static size_t push_packs(s3_remote *r, dv_cache *cache, dv_transfer *items, size
 	if (!is_fatal_set(r)) {
 		pack_push_ctx dirs = ctx;
 		dirs.groups = ctx.groups + nfiles;
+		dirs.packed = 0;
 		run_pool(r, ngroups - nfiles, push_pack, &dirs);
 		ctx.packed += dirs.packed;
 	}
@@ -1384,7 +1405,8 @@ static int get_range(s3_conn *c, size_t i, void *arg)
 	s3_req req = { "GET", key, NULL, -1, 0, 0, NULL, -1, NULL, what, range };
 	dv_buf origin = DV_BUF_INIT;
 	uint64_t base = rg->start;
-	int rc = s3_perform(c, &req, &resp);
+	/* Empty objects only: nothing to ask for (an empty range is invalid). */
+	int rc = rg->end > rg->start ? s3_perform(c, &req, &resp) : 0;
 
 	if (rc == 0 && resp.status == 200)
 		base = 0; /* the server sent the whole pack */
@@ -1470,6 +1492,7 @@ static int s3_fetch(dv_remote *base, dv_cache *cache, dv_transfer *items, size_t
 		set_fatal(r, rc);
 		goto done;
 	}
+	pack_pause_point();
 	/* A second round for what was not found: a concurrent repack or gc
 	 * may have moved objects since the indexes were read, so they are
 	 * read again (one LIST, and only the new indexes). */

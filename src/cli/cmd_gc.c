@@ -181,6 +181,8 @@ int cmd_gc(int argc, char **argv, dv_repo *repo)
 			 mib(plan.garbage_bytes));
 	if (plan.with_remote)
 		cli_info(" and %zu from remote '%s'", remote_removed, remote->name);
+	if (plan.with_remote && remote->left_in_packs)
+		cli_info(" (%zu left inside packs that are mostly live)", remote->left_in_packs);
 	if (rc == 0 && plan.stale_tmp.n)
 		cli_info("; removed %zu leftover temp file%s (%.1f MiB)", plan.stale_tmp.n,
 			 plan.stale_tmp.n == 1 ? "" : "s", mib(plan.stale_tmp_bytes));

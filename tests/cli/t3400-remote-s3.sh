@@ -5,32 +5,18 @@
 # that moves nothing, a corrupt remote object, multipart uploads, credential
 # sources, wrong credentials, region and endpoint, the server stopping in
 # the middle of a push, a failed multipart upload aborted, gc -c deleting
-# from the bucket, and a push killed halfway then rerun.
+# from the bucket, and a push killed halfway then rerun.  These run on a
+# loose remote (pack_threshold 0), as dv wrote them before packs; t3410
+# covers packs.
 #
 # The server must start: when it cannot, this script fails (it never
 # skips), since CI installs it through contrib/install-deps.sh.
 . "$DV_SOURCE_DIR/tests/cli/test-lib.sh"
 
-S3_DIR=${DV_TEST_TMP:-/tmp/dv-tests}/t3400-s3-server
-export S3_DIR
-s3srv() { bash "$DV_SOURCE_DIR/tests/servers/s3.sh" "$@"; }
-[ -d "$S3_DIR" ] && s3srv purge >/dev/null 2>&1
-trap 's3srv purge >/dev/null 2>&1' EXIT
-trap 'exit 1' HUP INT TERM
-if ! s3env=$(s3srv start); then
-	echo "Bail out! tests/servers/s3.sh could not start the S3 server (messages above)"
-	exit 1
-fi
-eval "$s3env"
-KEY=$AWS_ACCESS_KEY_ID SECRET=$AWS_SECRET_ACCESS_KEY
+. "$DV_SOURCE_DIR/tests/cli/lib-s3.sh"
+s3_test_start t3400
 PREFIX=t3400/store
-unset AWS_REGION AWS_DEFAULT_REGION AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3
 
-# curl with its own SigV4 signing, to look at the bucket behind dv's back.
-s3curl() {
-	curl -s --aws-sigv4 "aws:amz:$S3_REGION:s3" --user "$KEY:$SECRET" \
-		-H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' "$@"
-}
 # The URL of the object holding FILE's bytes.
 object_url() {
 	h=$(xxhsum -H2 "$1" | cut -d' ' -f1)
@@ -81,6 +67,7 @@ test_case 'setup: a repository with files and a directory, and an s3 remote' '
 	dv add data/a.bin data/b.bin imgs &&
 	dv remote add -d s3 "s3://$S3_BUCKET/$PREFIX" &&
 	dv remote modify s3 endpoint "$S3_ENDPOINT" &&
+	dv remote modify s3 pack_threshold 0 &&
 	git add -A && git commit -q -m data
 '
 

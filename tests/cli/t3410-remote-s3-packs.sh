@@ -1,0 +1,106 @@
+#!/bin/sh
+# Packs of small objects on the S3 remote (dv-remote(5)), against the real
+# S3 store of tests/servers/s3.sh: a round trip of 20,000 small files and
+# large ones; a partial pull fetching only its byte ranges; corrupt bytes
+# inside a pack and a damaged index detected and reported.  t3411 covers
+# interrupted pushes, gc and loose remotes.
+. "$DV_SOURCE_DIR/tests/cli/test-lib.sh"
+
+. "$DV_SOURCE_DIR/tests/cli/lib-s3.sh"
+s3_test_start t3410
+
+test_case 'setup: 20,000 small files, two large ones and ten on their own' '
+	new_s3_repo repo t3410/big && cd repo &&
+	dv remote modify s3 pack_size 1M &&
+	small_files d 20000 first &&
+	make_file large/a.bin 3000000 a &&
+	make_file large/b.bin 1500000 b &&
+	mkdir few && for i in 0 1 2 3 4 5 6 7 8 9; do echo "few $i" >few/f$i; done &&
+	: >d/empty &&
+	dv add -q d large/a.bin large/b.bin few/f* &&
+	git add -A && git commit -q -m data
+'
+
+test_case 'push packs the small objects and stores the large ones loose' '
+	cd repo &&
+	dv push -q &&
+	keys t3410/big >keys &&
+	test $(grep -c "/files/" keys) -eq 2 &&
+	npacks=$(grep -c "\.pack\$" keys) &&
+	test "$npacks" -ge 4 &&
+	test $(grep -c "\.idx\$" keys) -eq "$npacks" &&
+	test "$(packed_once t3410/big)" -eq 20012 &&
+	dv status -c >status &&
+	assert_contains status "in sync"
+'
+
+test_case 'a second push moves nothing and writes nothing' '
+	cd repo &&
+	keys t3410/big >before &&
+	dv push >out &&
+	assert_contains out "up to date" &&
+	keys t3410/big >after &&
+	test_cmp before after
+'
+
+test_case 'a fresh clone pulls every file back' '
+	git clone -q repo clone && cd clone &&
+	dv pull -q &&
+	diff -r d ../repo/d && cmp large/a.bin ../repo/large/a.bin &&
+	cmp large/b.bin ../repo/large/b.bin && diff -r few ../repo/few &&
+	ls .dv/packs/*.idx >/dev/null
+'
+
+test_case 'pulling 10 files reads the indexes once and only their byte ranges' '
+	git clone -q repo part && cd part &&
+	npacks=$(keys t3410/big | grep -c "\.idx\$") &&
+	dv -v pull few/f0 few/f1 few/f2 few/f3 few/f4 few/f5 few/f6 few/f7 few/f8 few/f9 2>err &&
+	diff -r few ../repo/few &&
+	test $(find .dv/cache/files -type f | wc -l) -eq 10 &&
+	n=$(sed -n "s/^\([0-9]*\) requests* to the remote/\1/p" err) &&
+	echo "requests: $n, packs: $npacks" &&
+	test "$n" -le $((1 + npacks + 10)) &&
+	rm -rf few/f[0-9] .dv/cache &&
+	dv -v pull few/f0 few/f1 few/f2 few/f3 few/f4 few/f5 few/f6 few/f7 few/f8 few/f9 2>err &&
+	n=$(sed -n "s/^\([0-9]*\) requests* to the remote/\1/p" err) &&
+	echo "with the indexes cached: $n" &&
+	test "$n" -le 11 &&
+	diff -r few ../repo/few
+'
+
+test_case 'corrupt bytes inside a pack: reported, naming the pack, and kept out of the cache' '
+	cd repo &&
+	echo "corrupt me" >victim && dv add -q victim && git add -A && git commit -q -m victim &&
+	dv push -q &&
+	h=$(xxhsum -H2 victim | cut -d" " -f1) &&
+	idx=$(for k in $(keys t3410/big | grep "\.idx\$"); do
+		s3curl "$S3_ENDPOINT/$S3_BUCKET/$k" | grep -q "^$h " && echo "$k"; done) &&
+	test -n "$idx" &&
+	off=$(s3curl "$S3_ENDPOINT/$S3_BUCKET/$idx" | grep "^$h " | cut -d" " -f2) &&
+	pack=${idx%.idx}.pack &&
+	s3curl -o "$TRASH/pack" "$S3_ENDPOINT/$S3_BUCKET/$pack" &&
+	cp "$TRASH/pack" "$TRASH/pack.good" &&
+	printf X | dd of="$TRASH/pack" bs=1 seek="$off" conv=notrunc 2>/dev/null &&
+	s3curl -T "$TRASH/pack" "$S3_ENDPOINT/$S3_BUCKET/$pack" -o /dev/null &&
+	cd .. && git clone -q repo corrupt && cd corrupt &&
+	expect_error 1 "corrupt" dv pull victim &&
+	grep "dv: error:" "$TEST_ROOT/stderr" | grep "corrupt" | grep -q "$(basename "$pack")" &&
+	test ! -e .dv/cache/files/xxh128/$(echo $h | cut -c1-2)/$(echo $h | cut -c3-) &&
+	s3curl -T "$TRASH/pack.good" "$S3_ENDPOINT/$S3_BUCKET/$pack" -o /dev/null &&
+	dv pull victim && cmp victim ../repo/victim
+'
+
+test_case 'a damaged index is refused with a message naming it' '
+	cd repo &&
+	idx=$(keys t3410/big | grep "\.idx\$" | head -1) &&
+	s3curl -o "$TRASH/idx.good" "$S3_ENDPOINT/$S3_BUCKET/$idx" &&
+	sed "3s/ [0-9]* / 9 /" "$TRASH/idx.good" >"$TRASH/idx.bad" &&
+	s3curl -T "$TRASH/idx.bad" "$S3_ENDPOINT/$S3_BUCKET/$idx" -o /dev/null &&
+	cd .. && git clone -q repo damaged && cd damaged &&
+	expect_error 1 "$(basename "$idx")" dv pull few/f0 &&
+	assert_contains "$TEST_ROOT/stderr" "damaged" &&
+	s3curl -T "$TRASH/idx.good" "$S3_ENDPOINT/$S3_BUCKET/$idx" -o /dev/null &&
+	dv pull few/f0
+'
+
+test_done

@@ -1,0 +1,96 @@
+#!/bin/sh
+# Packs on the S3 remote (dv-remote(5)), against the real S3 store of
+# tests/servers/s3.sh: pushes killed by SIGKILL at several points then
+# rerun; gc repacking with a reader in between, and deleting retired packs
+# after the grace; a loose remote still readable, mixed, then repacked.
+. "$DV_SOURCE_DIR/tests/cli/test-lib.sh"
+
+. "$DV_SOURCE_DIR/tests/cli/lib-s3.sh"
+s3_test_start t3411
+
+for point in build pack index objects; do
+test_case "a push killed by SIGKILL (at: $point) and rerun loses and duplicates nothing" '
+	rm -rf kill && new_s3_repo kill t3411/kill-'$point' && cd kill &&
+	dv remote modify s3 pack_size 64K &&
+	small_files k 2000 '$point' && dv add -q k && git add -A && git commit -q -m k &&
+	if [ '$point' = objects ]; then
+		expect_code 137 env DV_TEST_KILL_AFTER=700 "$DV" push -q
+	else
+		expect_code 137 env DV_TEST_PACK_KILL='$point' "$DV" push -q
+	fi &&
+	seen=$(packed_once t3411/kill-'$point') &&
+	echo "visible after the kill: $seen" &&
+	test "$seen" -lt 2001 &&
+	dv push -q &&
+	test "$(packed_once t3411/kill-'$point')" -eq 2001 &&
+	cd .. && rm -rf kill2 && git clone -q kill kill2 && cd kill2 &&
+	dv pull -q && diff -r k ../kill/k
+'
+done
+
+test_case 'gc repacks a mostly-garbage pack; a reader that read the old index still gets its objects' '
+	rm -rf gcw && new_s3_repo gcw t3411/gc && cd gcw &&
+	small_files g 300 old && dv add -q g && git add -A && git commit -q -m v1 &&
+	dv push -q &&
+	cd .. && rm -rf reader && git clone -q gcw reader && cd gcw &&
+	rm -rf g && small_files g 300 old && small_files g 200 new &&
+	dv add -q g && git add -A && git commit -q -m v2 && dv push -q &&
+	keys t3411/gc | grep "\.idx\$" | sort >idx-before
+	# The reader reads the indexes, then waits while gc runs.
+	(cd ../reader && DV_TEST_PACK_PAUSE="$TRASH/pause" dv pull -q >../reader.out 2>&1; echo $? >../reader.rc) &
+	for i in $(seq 1 200); do [ -e "$TRASH/pause.ready" ] && break; sleep 0.1; done &&
+	test -e "$TRASH/pause.ready" &&
+	dv gc -w -c -f >gc.out &&
+	cat gc.out &&
+	keys t3411/gc | grep "\.idx\$" | sort >idx-after &&
+	! test_cmp idx-before idx-after >/dev/null &&
+	keys t3411/gc | grep -q "\.dead\$" &&
+	touch "$TRASH/pause.go" && wait &&
+	cat ../reader.out && test "$(cat ../reader.rc)" = 0 &&
+	(cd ../reader && test $(ls g | wc -l) -eq 300 && dv status --exit-code >/dev/null) &&
+	test "$(packed_once t3411/gc)" -eq 301 &&
+	cd .. && rm -rf after && git clone -q gcw after && cd after && dv pull -q && diff -r g ../gcw/g
+'
+
+test_case 'after gc.remote_grace, a later gc deletes the retired packs' '
+	cd gcw &&
+	npack=$(keys t3411/gc | grep -c "\.pack\$") &&
+	dv gc -w -c -f &&
+	test $(keys t3411/gc | grep -c "\.pack\$") -eq "$npack" &&
+	dv config gc.remote_grace 0 &&
+	dv gc -w -c -f &&
+	keys t3411/gc >left &&
+	assert_not_contains left ".dead" &&
+	test $(grep -c "\.pack\$" left) -eq $(grep -c "\.idx\$" left) &&
+	cd .. && rm -rf after2 && git clone -q gcw after2 && cd after2 && dv pull -q && diff -r g ../gcw/g
+'
+
+test_case 'a loose remote written before packs is read, then mixed, then repacked' '
+	rm -rf loose && new_s3_repo loose t3411/loose && cd loose &&
+	dv remote modify s3 pack_threshold 0 &&
+	small_files l 50 loose && dv add -q l && git add -A && git commit -q -m l &&
+	dv push -q &&
+	keys t3411/loose >k1 && test $(grep -c /files/ k1) -eq 51 && assert_not_contains k1 packs/ &&
+	dv config --unset remote.s3.pack_threshold &&
+	small_files m 50 mixed && dv add -q m && git add -A && git commit -q -m m &&
+	dv push -q &&
+	keys t3411/loose >k2 && test $(grep -c /files/ k2) -eq 51 && grep -q "\.idx\$" k2 &&
+	cd .. && rm -rf lc && git clone -q loose lc && cd lc && dv pull -q &&
+	diff -r l ../loose/l && diff -r m ../loose/m && cd ../loose &&
+	dv push --repack >out && cat out &&
+	assert_contains out "51 loose objects moved into packs" &&
+	keys t3411/loose >k3 && test $(grep -c /files/ k3) -eq 0 &&
+	test "$(packed_once t3411/loose)" -eq 102 &&
+	dv status -c | grep -q "in sync" &&
+	cd .. && rm -rf lc2 && git clone -q loose lc2 && cd lc2 && dv pull -q &&
+	diff -r l ../loose/l && diff -r m ../loose/m
+'
+
+test_case '--repack on a remote that cannot hold packs is refused' '
+	cd loose &&
+	mkdir -p "$TRASH/dirremote" &&
+	dv remote add dir "$TRASH/dirremote" >/dev/null &&
+	expect_error 2 "needs an S3 remote" dv push -r dir --repack
+'
+
+test_done
