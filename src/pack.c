@@ -218,6 +218,64 @@ const dv_pack_info *dv_pack_set_pack(const dv_pack_set *set, uint32_t pack)
 	return dv_vec_at(&set->packs, dv_pack_info, pack);
 }
 
+int dv_pack_cache_load(dv_pack_set *set, const char *dir, const char *name)
+{
+	dv_buf path = DV_BUF_INIT, text = DV_BUF_INIT;
+	int rc = DV_ENOTFOUND;
+
+	if (dir) {
+		dv_buf_printf(&path, "%s/%s.idx", dir, name);
+		if ((rc = dv_read_file(&text, path.ptr)) == 0)
+			rc = dv_pack_set_add_index(set, text.ptr, text.len, name, path.ptr);
+	}
+	if (rc < 0)
+		dv_error_clear(); /* not kept yet, or damaged: the caller downloads it */
+	dv_buf_free(&path);
+	dv_buf_free(&text);
+	return rc;
+}
+
+void dv_pack_cache_keep(const char *dir, const char *name, const dv_buf *text)
+{
+	dv_buf path = DV_BUF_INIT;
+
+	if (!dir)
+		return;
+	dv_buf_printf(&path, "%s/%s.idx", dir, name);
+	if (dv_mkdir_p(dir, 0777) < 0 || dv_write_file_atomic_nosync(path.ptr, text->ptr, text->len, 0644) < 0)
+		dv_error_clear();
+	dv_buf_free(&path);
+}
+
+#define LIST_HEADER "dv-pack-list 1\n"
+
+void dv_pack_list_format(dv_buf *out, const dv_strvec *names)
+{
+	dv_buf_reset(out);
+	dv_buf_puts(out, LIST_HEADER);
+	for (size_t i = 0; i < names->n; i++)
+		dv_buf_printf(out, "%s\n", names->v[i]);
+}
+
+int dv_pack_list_parse(dv_strvec *names, const char *text, size_t len, const char *origin)
+{
+	size_t hl = strlen(LIST_HEADER), line = 1;
+	const char *p = text + hl, *end = text + len;
+
+	if (len < hl || strncmp(text, LIST_HEADER, hl) != 0)
+		return dv_error(DV_ECORRUPT, "pack list %s is not a version 1 list (first line 'dv-pack-list 1')",
+				origin);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		line++;
+		if (!nl || !is_hex_name(p, (size_t)(nl - p)))
+			return dv_error(DV_ECORRUPT, "pack list %s line %zu is not a pack name", origin, line);
+		dv_strvec_push_take(names, dv_strndup(p, (size_t)(nl - p)));
+		p = nl + 1;
+	}
+	return 0;
+}
+
 /* --- writing ------------------------------------------------------------- */
 
 int dv_pack_writer_open(dv_pack_writer *w, const char *dir)

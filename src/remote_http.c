@@ -9,6 +9,12 @@
  * list a directory portably, so `list` is unsupported and callers fall
  * back to `exists` (a HEAD request).  Every body lands in a cache temp file
  * and is re-hashed (dv_transfer_adopt) before it enters the cache.
+ *
+ * A packed S3 remote published over HTTP (dv-remote(5)) names its packs in
+ * packs/list, since HTTP cannot list them: the indexes it names are read
+ * once (kept in .dv/packs), and packed objects are fetched with Range
+ * requests, one coalesced range at a time, each object re-hashed.  A
+ * server that ignores Range sends the whole pack, which works too.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -19,6 +25,8 @@
 
 #include "dv/error.h"
 #include "dv/fs.h"
+#include "dv/objects.h"
+#include "dv/pack.h"
 #include "dv/remote.h"
 #include "remote_kinds.h"
 
@@ -27,6 +35,8 @@
 typedef struct {
 	dv_remote base;
 	char *base_url; /* no trailing '/' */
+	dv_pack_set packs;
+	bool packs_loaded;
 } http_remote;
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -103,13 +113,158 @@ static size_t discard(char *p, size_t size, size_t n, void *ctx)
 	return size * n;
 }
 
+static size_t keep_body(char *p, size_t size, size_t n, void *ctx)
+{
+	dv_buf_add(ctx, p, size * n);
+	return size * n;
+}
+
+/* GET relpath (bytes `range` only, when not NULL) into memory: 0 on 200 or
+ * 206 (*status says which), DV_ENOTFOUND on 404. */
+static int get_into(dv_buf *out, long *status, http_remote *hr, const char *relpath, const char *range)
+{
+	char errbuf[CURL_ERROR_SIZE];
+	CURL *h;
+	CURLcode cc;
+	int rc;
+
+	pthread_once(&curl_once, curl_init_once);
+	if (!(h = new_handle(hr, relpath, errbuf)))
+		return dv_error(DV_ERROR, "cannot start an HTTP request");
+	dv_buf_reset(out);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
+	if (range)
+		curl_easy_setopt(h, CURLOPT_RANGE, range);
+	cc = curl_easy_perform(h);
+	*status = 0;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	__atomic_fetch_add(&hr->base.requests, 1, __ATOMIC_RELAXED);
+	rc = cc == CURLE_OK && *status == 206 ? 0 : request_status(hr, h, cc, errbuf, relpath);
+	curl_easy_cleanup(h);
+	return rc;
+}
+
+/* Read packs/list and the indexes it names (once per remote opened). */
+static int load_packs(http_remote *hr)
+{
+	dv_strvec names = DV_STRVEC_INIT;
+	dv_buf text = DV_BUF_INIT, rel = DV_BUF_INIT, origin = DV_BUF_INIT;
+	long status;
+	int rc;
+
+	if (hr->packs_loaded)
+		return 0;
+	rc = get_into(&text, &status, hr, DV_PACK_DIR "list", NULL);
+	if (rc == DV_ENOTFOUND) { /* a loose remote */
+		dv_error_clear();
+		rc = 0;
+		goto done;
+	}
+	dv_buf_printf(&origin, "'%s/" DV_PACK_DIR "list'", hr->base_url);
+	if (rc < 0 || (rc = dv_pack_list_parse(&names, text.ptr, text.len, origin.ptr)) < 0)
+		goto done;
+	for (size_t i = 0; i < names.n && rc == 0; i++) {
+		if (dv_pack_cache_load(&hr->packs, hr->base.pack_dir, names.v[i]) == 0)
+			continue;
+		dv_pack_key(&rel, names.v[i], "idx");
+		rc = get_into(&text, &status, hr, rel.ptr, NULL);
+		if (rc == DV_ENOTFOUND) { /* retired since the list was written */
+			dv_error_clear();
+			rc = 0;
+			continue;
+		}
+		dv_buf_reset(&origin);
+		dv_buf_printf(&origin, "'%s/%s'", hr->base_url, rel.ptr);
+		if (rc == 0 && (rc = dv_pack_set_add_index(&hr->packs, text.ptr, text.len, names.v[i], origin.ptr)) == 0)
+			dv_pack_cache_keep(hr->base.pack_dir, names.v[i], &text);
+	}
+done:
+	if (rc == 0) {
+		dv_pack_set_sort(&hr->packs);
+		hr->packs_loaded = true;
+	}
+	dv_strvec_free(&names);
+	dv_buf_free(&text);
+	dv_buf_free(&rel);
+	dv_buf_free(&origin);
+	return rc;
+}
+
+/* Fetch the packed ones among `items`, one coalesced range at a time. */
+static void fetch_packed(http_remote *hr, dv_cache *cache, dv_transfer *items, size_t n, dv_progress *p)
+{
+	dv_pack_want *wants = dv_calloc(n ? n : 1, sizeof(*wants));
+	dv_vec ranges = DV_VEC_INIT(dv_pack_range);
+	dv_buf body = DV_BUF_INIT, rel = DV_BUF_INIT, origin = DV_BUF_INIT;
+	size_t nwants = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const dv_pack_entry *e;
+		if (items[i].status == 1 && dv_transfer_is_object(&items[i]) &&
+		    (e = dv_pack_set_find(&hr->packs, &items[i].hash, items[i].is_dir))) {
+			wants[nwants].e = *e;
+			wants[nwants++].item = i;
+		}
+	}
+	dv_pack_plan_ranges(&ranges, wants, nwants, 256u << 10, 16u << 20);
+	for (size_t k = 0; k < ranges.n; k++) {
+		const dv_pack_range *rg = dv_vec_at(&ranges, dv_pack_range, k);
+		char *range = dv_asprintf("%llu-%llu", (unsigned long long)rg->start, (unsigned long long)rg->end - 1);
+		uint64_t base = rg->start;
+		long status = 0;
+		int rc = 0;
+		dv_pack_key(&rel, dv_pack_set_pack(&hr->packs, rg->pack)->name, "pack");
+		dv_buf_reset(&body);
+		if (rg->end > rg->start)
+			rc = get_into(&body, &status, hr, rel.ptr, range);
+		if (status == 200)
+			base = 0; /* the server ignored the range */
+		if (rc == 0 && body.len < rg->end - base)
+			rc = dv_error(DV_ERROR, "remote '%s' sent %zu bytes for bytes %s of '%s': rerun the command",
+				      hr->base.name, body.len, range, rel.ptr);
+		for (size_t j = 0; j < rg->count; j++) {
+			const dv_pack_want *w = &wants[rg->first + j];
+			dv_transfer *t = &items[w->item];
+			int orc = rc;
+			if (orc == 0) {
+				dv_buf_reset(&origin);
+				dv_buf_printf(&origin, "'%s' (offset %llu) of remote '%s'", rel.ptr,
+					      (unsigned long long)w->e.offset, hr->base.name);
+				orc = dv_cache_store_verified(cache, body.ptr + (w->e.offset - base), w->e.length,
+							      &w->e.hash, w->e.is_dir, origin.ptr, &t->st);
+			}
+			if (orc < 0) {
+				dv_transfer_fail(t, orc);
+			} else {
+				t->status = 0;
+				dv_progress_add(p, 1, w->e.length);
+			}
+		}
+		free(range);
+	}
+	dv_vec_free(&ranges);
+	dv_buf_free(&body);
+	dv_buf_free(&rel);
+	dv_buf_free(&origin);
+	free(wants);
+}
+
 static int http_exists(dv_remote *r, const char *relpath, bool *out)
 {
 	http_remote *hr = (http_remote *)r;
 	char errbuf[CURL_ERROR_SIZE];
 	CURL *h;
+	dv_hash hash;
+	bool is_dir;
 	int rc;
 
+	if ((rc = load_packs(hr)) < 0)
+		return rc;
+	if (dv_objects_parse_relpath(&hash, &is_dir, relpath) && dv_pack_set_find(&hr->packs, &hash, is_dir)) {
+		*out = true;
+		return 0;
+	}
 	pthread_once(&curl_once, curl_init_once);
 	if (!(h = new_handle(hr, relpath, errbuf)))
 		return dv_error(DV_ERROR, "cannot start an HTTP request");
@@ -239,6 +394,13 @@ static int http_fetch(dv_remote *r, dv_cache *cache, dv_transfer *items, size_t 
 	CURLM *multi;
 
 	pthread_once(&curl_once, curl_init_once);
+	if ((fatal = load_packs(hr)) < 0) {
+		for (size_t i = 0; i < n; i++)
+			dv_transfer_fail(&items[i], fatal);
+		free(slots);
+		return fatal;
+	}
+	fetch_packed(hr, cache, items, n, p);
 	/* At most `jobs` requests are ever added, so at most `jobs`
 	 * connections; capping connections in curl as well would make a
 	 * request queue behind one the server is closing. */
@@ -252,6 +414,10 @@ static int http_fetch(dv_remote *r, dv_cache *cache, dv_transfer *items, size_t 
 		for (int i = 0; i < jobs && next < n && !fatal; i++) {
 			if (slots[i].h)
 				continue;
+			while (next < n && items[next].status != 1)
+				next++; /* fetched from a pack */
+			if (next >= n)
+				break;
 			int rc = start_download(&slots[i], hr, cache, multi, &items[next]);
 			if (rc < 0)
 				dv_transfer_fail(&items[next], rc);
@@ -308,6 +474,7 @@ static void http_free(dv_remote *r)
 {
 	http_remote *hr = (http_remote *)r;
 	dv_remote_release_base(r);
+	dv_pack_set_free(&hr->packs);
 	free(hr->base_url);
 	free(hr);
 }
@@ -331,6 +498,7 @@ int dv_remote_http_open(dv_remote **out, const dv_config *cfg, const char *name,
 		len--;
 	dv_remote_init_base(&hr->base, &http_ops, name, url, HTTP_DEFAULT_JOBS);
 	hr->base_url = dv_strndup(url, len);
+	dv_pack_set_init(&hr->packs);
 	*out = &hr->base;
 	return 0;
 }

@@ -1047,7 +1047,7 @@ static int load_packs(s3_remote *r, bool force)
 {
 	dv_vec states = DV_VEC_INIT(pack_state);
 	index_fetch_ctx ctx = { r, NULL, NULL, { NULL, NULL, 0 } };
-	dv_buf path = DV_BUF_INIT, text = DV_BUF_INIT, origin = DV_BUF_INIT;
+	dv_buf origin = DV_BUF_INIT;
 	size_t nfetch = 0;
 	int rc;
 
@@ -1060,15 +1060,8 @@ static int load_packs(s3_remote *r, bool force)
 	ctx.names = dv_calloc(states.n + 1, sizeof(*ctx.names));
 	for (size_t i = 0; i < states.n; i++) {
 		pack_state *ps = dv_vec_at(&states, pack_state, i);
-		if (!ps->idx)
-			continue;
-		dv_buf_reset(&path);
-		dv_buf_printf(&path, "%s/%s.idx", pack_dir(r), ps->name);
-		if (dv_read_file(&text, path.ptr) == 0 &&
-		    dv_pack_set_add_index(&r->packs, text.ptr, text.len, ps->name, path.ptr) == 0)
-			continue;
-		dv_error_clear(); /* not cached yet, or damaged: download it */
-		ctx.names[nfetch++] = ps->name;
+		if (ps->idx && dv_pack_cache_load(&r->packs, r->base.pack_dir, ps->name) < 0)
+			ctx.names[nfetch++] = ps->name;
 	}
 	ctx.texts = dv_calloc(nfetch + 1, sizeof(*ctx.texts));
 	outcome_init(&ctx.done, nfetch);
@@ -1089,14 +1082,7 @@ static int load_packs(s3_remote *r, bool force)
 		if ((rc = dv_pack_set_add_index(&r->packs, ctx.texts[i].ptr, ctx.texts[i].len, ctx.names[i],
 						origin.ptr)) < 0)
 			goto done;
-		if (r->base.pack_dir) {
-			/* Only a cache: a failure to keep it costs a download later. */
-			dv_buf_reset(&path);
-			dv_buf_printf(&path, "%s/%s.idx", pack_dir(r), ctx.names[i]);
-			if (dv_mkdir_p(pack_dir(r), 0777) < 0 ||
-			    dv_write_file_atomic_nosync(path.ptr, ctx.texts[i].ptr, ctx.texts[i].len, 0644) < 0)
-				dv_error_clear();
-		}
+		dv_pack_cache_keep(r->base.pack_dir, ctx.names[i], &ctx.texts[i]);
 	}
 	dv_pack_set_sort(&r->packs);
 	r->packs_loaded = true;
@@ -1108,9 +1094,36 @@ done:
 	if (ctx.done.rcs)
 		outcome_free(&ctx.done);
 	dv_vec_free(&states);
-	dv_buf_free(&path);
-	dv_buf_free(&text);
 	dv_buf_free(&origin);
+	return rc;
+}
+
+static int put_key(s3_conn *c, const char *key, int fd, const void *mem, uint64_t len,
+		   dv_progress *p, const char *what);
+
+/* Rewrite packs/list from a fresh listing, for readers that cannot list
+ * (HTTP).  Every push, repack and gc that changes the packs rewrites it
+ * whole, so a list two concurrent writers raced on is repaired by the
+ * next one. */
+static int write_pack_list(s3_remote *r)
+{
+	dv_vec states = DV_VEC_INIT(pack_state);
+	dv_strvec names = DV_STRVEC_INIT;
+	dv_buf text = DV_BUF_INIT;
+	char *key = object_key(r, DV_PACK_DIR "list");
+	int rc;
+
+	if ((rc = list_packs(r, &states)) == 0) {
+		for (size_t i = 0; i < states.n; i++)
+			if (dv_vec_at(&states, pack_state, i)->idx)
+				dv_strvec_push(&names, dv_vec_at(&states, pack_state, i)->name);
+		dv_pack_list_format(&text, &names);
+		rc = put_key(&r->conns[0], key, -1, text.ptr, text.len, NULL, "upload the pack list");
+	}
+	dv_vec_free(&states);
+	dv_strvec_free(&names);
+	dv_buf_free(&text);
+	free(key);
 	return rc;
 }
 
@@ -1201,7 +1214,6 @@ static int publish_pack(s3_conn *c, s3_remote *r, dv_pack_writer *w, dv_progress
 {
 	char *pack_key = pack_object_key(r, w->name, "pack"), *idx_key = pack_object_key(r, w->name, "idx");
 	char *what = dv_asprintf("upload the pack '%s'", pack_key);
-	dv_buf local = DV_BUF_INIT;
 	int rc;
 
 	if ((rc = put_key(c, pack_key, w->fd, NULL, w->size, p, what)) < 0)
@@ -1212,13 +1224,8 @@ static int publish_pack(s3_conn *c, s3_remote *r, dv_pack_writer *w, dv_progress
 	if ((rc = put_key(c, idx_key, -1, w->index.ptr, w->index.len, NULL, what)) < 0)
 		goto done;
 	pack_kill_point("index");
-	if (r->base.pack_dir) {
-		dv_buf_printf(&local, "%s/%s.idx", r->base.pack_dir, w->name);
-		if (dv_write_file_atomic_nosync(local.ptr, w->index.ptr, w->index.len, 0644) < 0)
-			dv_error_clear();
-	}
+	dv_pack_cache_keep(r->base.pack_dir, w->name, &w->index);
 done:
-	dv_buf_free(&local);
 	free(what);
 	free(pack_key);
 	free(idx_key);
@@ -1363,8 +1370,9 @@ static int s3_push(dv_remote *base, dv_cache *cache, dv_transfer *items, size_t 
 		if (items[i].status == 1 && dv_transfer_is_object(&items[i]) &&
 		    !(items[i].size < r->pack_threshold))
 			item_done(&items[i], put_multipart(r, cache, &items[i], p), p);
-	if (!is_fatal_set(r))
-		push_packs(r, cache, items, packed, npacked, p, false);
+	if (!is_fatal_set(r) && push_packs(r, cache, items, packed, npacked, p, false) && !is_fatal_set(r) &&
+	    write_pack_list(r) < 0)
+		set_fatal(r, dv_error_wrap(DV_ERROR, "the packs are pushed, but not their list for HTTP readers; rerun 'dv push'"));
 	memcpy(ctx.index, runs, nruns * sizeof(*runs));
 	if (!is_fatal_set(r))
 		run_pool(r, nruns, put_small, &ctx);
@@ -1729,6 +1737,8 @@ static int s3_remove(dv_remote *base, const dv_strvec *relpaths)
 	}
 	if (rc == 0)
 		rc = sweep_packs(r);
+	if (rc == 0)
+		rc = write_pack_list(r);
 	r->packs_loaded = false; /* what it holds changed */
 done:
 	free(garbage);
@@ -1775,6 +1785,8 @@ static int s3_repack(dv_remote *base, dv_cache *cache, dv_transfer *items, size_
 	}
 	*npacked = push_packs(r, cache, items, which, nwhich, p, true);
 	rc = finish_batch(r, items, n);
+	if (rc == 0)
+		rc = write_pack_list(r);
 	r->packs_loaded = false;
 done:
 	dv_strvec_free(&loose);

@@ -15,6 +15,8 @@
  *                    the only thing that makes the pack visible
  *   packs/<P>.dead   a tombstone: the index was retired (gc); the pack is
  *                    deleted once the tombstone is older than the grace
+ *   packs/list       the names of the indexed packs, for readers that
+ *                    cannot list (HTTP); rewritten after every change
  *
  * This module knows the format, builds packs into local temp files, keeps
  * a set of loaded indexes for lookups, and plans coalesced byte ranges.
@@ -80,6 +82,17 @@ const dv_pack_info *dv_pack_set_pack(const dv_pack_set *set, uint32_t pack);
  * key ("pack", "idx" or "dead" with a 32-digit hex name). */
 void dv_pack_key(dv_buf *out, const char *name, const char *ext);
 bool dv_pack_parse_key(char name[DV_HASH_HEXLEN + 1], const char **ext, const char *relpath);
+
+/* The local copy of index `name` in `dir` (indexes never change, so a copy
+ * read once serves every later read): 0 when it was there and sound, and
+ * added to `set`; otherwise <0, with no error set. */
+int dv_pack_cache_load(dv_pack_set *set, const char *dir, const char *name);
+/* Keep a downloaded index in `dir`; a failure only costs a later download. */
+void dv_pack_cache_keep(const char *dir, const char *name, const dv_buf *text);
+
+/* packs/list: "dv-pack-list 1\n" then one pack name a line. */
+void dv_pack_list_format(dv_buf *out, const dv_strvec *names);
+int dv_pack_list_parse(dv_strvec *names, const char *text, size_t len, const char *origin);
 
 /* --- writing a pack ------------------------------------------------------- */
 

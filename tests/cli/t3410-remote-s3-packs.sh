@@ -2,7 +2,8 @@
 # Packs of small objects on the S3 remote (dv-remote(5)), against the real
 # S3 store of tests/servers/s3.sh: a round trip of 20,000 small files and
 # large ones; a partial pull fetching only its byte ranges; corrupt bytes
-# inside a pack and a damaged index detected and reported.  t3411 covers
+# inside a pack and a damaged index detected and reported; the packed
+# remote published over HTTP and read from there.  t3411 covers
 # interrupted pushes, gc and loose remotes.
 . "$DV_SOURCE_DIR/tests/cli/test-lib.sh"
 
@@ -101,6 +102,21 @@ test_case 'a damaged index is refused with a message naming it' '
 	assert_contains "$TEST_ROOT/stderr" "damaged" &&
 	s3curl -T "$TRASH/idx.good" "$S3_ENDPOINT/$S3_BUCKET/$idx" -o /dev/null &&
 	dv pull few/f0
+'
+
+test_case 'a packed remote published over HTTP is read through packs/list and ranges' '
+	trap "sh \"$DV_SOURCE_DIR/tests/servers/http.sh\" stop \"$TRASH/httpd\" >/dev/null 2>&1" EXIT &&
+	for k in $(keys t3410/big); do
+		f="$TRASH/www/${k#t3410/big/}" && mkdir -p "$(dirname "$f")" &&
+		s3curl -o "$f" "$S3_ENDPOINT/$S3_BUCKET/$k" || exit 1
+	done &&
+	test $(sed 1d "$TRASH/www/packs/list" | wc -l) -eq $(ls "$TRASH/www/packs" | grep -c "\.idx\$") &&
+	eval "$(sh "$DV_SOURCE_DIR/tests/servers/http.sh" start "$TRASH/httpd" "$TRASH/www")" &&
+	git clone -q repo web && cd web &&
+	dv remote add web "$DV_TEST_HTTP_URL" >/dev/null &&
+	dv -v pull -r web few/f0 few/f1 2>err && diff few/f0 ../repo/few/f0 && diff few/f1 ../repo/few/f1 &&
+	dv pull -q -r web && diff -r d ../repo/d && cmp large/a.bin ../repo/large/a.bin &&
+	dv status -c -r web >status && assert_contains status "in sync"
 '
 
 test_done
