@@ -551,10 +551,9 @@ static int verify_object(dv_repo *repo, const dv_hash *h, const char *relpath, u
 	return rc;
 }
 
-/* Is a workspace file of `size` bytes hashing to `cur` the first bytes of
- * the object `want`?  That is what a writer killed halfway leaves (older
- * dv wrote absent files in place): never a user's edit to keep or commit. */
-static bool is_cut_copy(dv_repo *repo, const dv_hash *cur, uint64_t size, const dv_hash *want)
+/* A cut-off copy is what a writer killed halfway leaves (older dv wrote
+ * absent files in place): never a user's edit to keep or commit. */
+bool dv_workspace_is_cut_copy(dv_repo *repo, const dv_hash *cur, uint64_t size, const dv_hash *want)
 {
 	dv_buf obj = DV_BUF_INIT;
 	struct stat st;
@@ -588,7 +587,7 @@ int dv_workspace_check_not_cut(dv_repo *repo, const dv_stage_file *entry, const 
 	    ws.is_dir != entry->is_dir || dv_hash_equal(&ws.hash, &entry->hash))
 		goto done;
 	if (!entry->is_dir) {
-		if (entry->has_size && ws.size < entry->size && is_cut_copy(repo, &ws.hash, ws.size, &entry->hash))
+		if (entry->has_size && ws.size < entry->size && dv_workspace_is_cut_copy(repo, &ws.hash, ws.size, &entry->hash))
 			rc = cut_copy_error(relpath, ws.size, entry->size);
 		goto done;
 	}
@@ -600,7 +599,7 @@ int dv_workspace_check_not_cut(dv_repo *repo, const dv_stage_file *entry, const 
 	for (size_t i = 0; i < now.entries.n && rc == 0; i++) {
 		const dv_manifest_entry *e = dv_vec_at(&now.entries, dv_manifest_entry, i);
 		const dv_manifest_entry *old = dv_manifest_find(&was, e->path);
-		if (old && e->size < old->size && is_cut_copy(repo, &e->hash, e->size, &old->hash)) {
+		if (old && e->size < old->size && dv_workspace_is_cut_copy(repo, &e->hash, e->size, &old->hash)) {
 			dv_path_join(&filerel, relpath, e->path);
 			rc = cut_copy_error(filerel.ptr, e->size, old->size);
 		}
@@ -663,7 +662,7 @@ static int plan_file(file_plan *plan, dv_repo *repo, const dv_hash *want, const 
 	/* Different bytes: replace them only if nothing is lost.  A cut-off
 	 * copy of the wanted object holds nothing of the user's. */
 	*plan = opts->force || dv_cache_has(repo->cache, &cur, false) ||
-			is_cut_copy(repo, &cur, (uint64_t)st.st_size, want)
+			dv_workspace_is_cut_copy(repo, &cur, (uint64_t)st.st_size, want)
 		? PLAN_WRITE
 		: PLAN_KEEP;
 	return 0;

@@ -52,6 +52,8 @@ test_case 'pull killed with SIGKILL into a fresh clone: whole or absent, and a r
 test_case 'a cut-off copy of a file is restored by checkout, not kept as a change' '
 	cd repo &&
 	head -c 1000000 big.bin >cut && rm -f big.bin && mv cut big.bin &&
+	dv status >st && cat st &&
+	assert_contains st "incomplete:" && assert_not_contains st "modified:" &&
 	dv checkout >out 2>err; cat out err &&
 	assert_not_contains err "kept it" &&
 	test "$(xxh128 big.bin)" = "$(cat ../big.hash)"
@@ -72,6 +74,7 @@ test_case 'dv commit and dv add refuse to record a cut-off copy; -f records it' 
 test_case 'a cut-off file inside a tracked directory: restored by checkout, refused by commit' '
 	cd repo &&
 	head -c 10 dir/f3 >cut && rm -f dir/f3 && mv cut dir/f3 &&
+	dv status >st && assert_contains st "incomplete:" && assert_contains st "dir/f3" &&
 	expect_error 1 "dir/f3" dv commit dir.stage &&
 	dv checkout -q && whole_or_absent && test "$(wc -c <dir/f3)" = 3000000
 '
