@@ -268,6 +268,27 @@ int dv_repo_reload_config(dv_repo *repo)
 	return open_cache(repo);
 }
 
+static int check_dvdir(const dv_repo *repo)
+{
+	struct stat st;
+	char *real, *realroot, *inside;
+	int rc = 0;
+
+	if (lstat(repo->dvdir, &st) < 0 || !S_ISLNK(st.st_mode))
+		return 0;
+	real = realpath(repo->dvdir, NULL);
+	realroot = realpath(repo->root, NULL);
+	inside = real && realroot ? dv_path_relative_to(real, realroot) : NULL;
+	if (!inside || !*inside || dv_path_has_git_component(inside))
+		rc = dv_error(DV_ERROR, "'%s/.dv' is a symlink to '%s', outside the work tree or into .git: dv does not "
+			      "use it (remove the link and run 'dv init'; cache.dir moves the cache)",
+			      repo->root, real ? real : "?");
+	free(real);
+	free(realroot);
+	free(inside);
+	return rc;
+}
+
 int dv_repo_open(dv_repo **out, const char *start_dir)
 {
 	dv_repo *repo = dv_calloc(1, sizeof(*repo));
@@ -284,6 +305,10 @@ int dv_repo_open(dv_repo **out, const char *start_dir)
 		rc = dv_error(DV_ENOTFOUND, "'%s' is not a dv repository: run 'dv init' first", repo->root);
 		goto fail;
 	}
+	/* A cloned repository may carry .dv as a symlink (into .git, or out
+	 * of the tree): dv would then write its cache and state there. */
+	if ((rc = check_dvdir(repo)) < 0)
+		goto fail;
 	if ((rc = compute_prefix(repo)) < 0)
 		goto fail;
 	if ((rc = dv_config_load(&repo->config, repo->dvdir)) < 0)

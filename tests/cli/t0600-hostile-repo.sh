@@ -164,6 +164,15 @@ test_case 'a .gitignore that is a symlink is not read into a file git stages' '
 	! git diff --cached | grep -q "outside secret"
 '
 
+test_case 'a .dv that is a symlink into .git or out of the tree is refused' '
+	git init -q dvlink && cd dvlink &&
+	ln -s .git .dv &&
+	expect_error 1 "symlink" dv status &&
+	rm .dv && ln -s "$OUT" .dv &&
+	expect_error 1 "symlink" dv status &&
+	outside_untouched
+'
+
 test_case 'stage add refuses an out or a dep through a symlink into .git or outside' '
 	cd victim &&
 	ln -s .git g2 &&
