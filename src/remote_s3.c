@@ -1100,6 +1100,7 @@ done:
 
 static int put_key(s3_conn *c, const char *key, int fd, const void *mem, uint64_t len,
 		   dv_progress *p, const char *what);
+static int delete_key(s3_conn *c, const char *key, const char *what);
 
 /* Rewrite packs/list from a fresh listing, for readers that cannot list
  * (HTTP).  Every push, repack and gc that changes the packs rewrites it
@@ -1113,7 +1114,10 @@ static int write_pack_list(s3_remote *r)
 	char *key = object_key(r, DV_PACK_DIR "list");
 	int rc;
 
-	if ((rc = list_packs(r, &states)) == 0) {
+	if ((rc = list_packs(r, &states)) == 0 && states.n == 0) {
+		/* A loose remote: no list to keep (nor to leave behind). */
+		rc = delete_key(&r->conns[0], key, "delete the pack list");
+	} else if (rc == 0) {
 		for (size_t i = 0; i < states.n; i++)
 			if (dv_vec_at(&states, pack_state, i)->idx)
 				dv_strvec_push(&names, dv_vec_at(&states, pack_state, i)->name);
