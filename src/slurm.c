@@ -403,7 +403,8 @@ static void job_failed(srun *r, sjob *j, const char *state)
 	int exit_code = code ? atoi(code) : -1;
 
 	dv_buf_printf(&logpath, "%s/%s.%s.log", r->log_dir, st->name, j->id);
-	if (dv_read_file(&logtext, logpath.ptr) == 0) {
+	bool have_log = dv_read_file(&logtext, logpath.ptr) == 0;
+	if (have_log) {
 		while (logtext.len && logtext.ptr[logtext.len - 1] == '\n')
 			logtext.ptr[--logtext.len] = '\0';
 	}
@@ -414,7 +415,14 @@ static void job_failed(srun *r, sjob *j, const char *state)
 		memmove(logtext.ptr + at, logtext.ptr + at + 11, logtext.len - at - 11 + 1);
 		logtext.len -= 11;
 	}
-	if (exit_code == EXIT_NO_SHARED_STORAGE)
+	if (!have_log)
+		/* Slurm could not even open the log in the work tree: the node
+		 * does not see it (or not at this path). */
+		dv_buf_printf(&msg, "Slurm job %s %s (exit code %s) before it started, leaving no log at %s: node "
+			      "cannot see the work tree '%s'? dv on Slurm needs the work tree and the cache on storage "
+			      "the nodes share, at the same path", j->id, state, code ? code : "?", logpath.ptr,
+			      r->repo->root);
+	else if (exit_code == EXIT_NO_SHARED_STORAGE)
 		dv_buf_printf(&msg, "%s (Slurm job %s; log: %s)", logtext.len ? last_line(logtext.ptr) : "no shared storage",
 			      j->id, logpath.ptr);
 	else

@@ -9,7 +9,9 @@
 
 SLURM_DIR=$TEST_ROOT/slurm
 mkdir -p "$SLURM_DIR"
-env_line=$(sh "$DV_SOURCE_DIR/tests/servers/slurm.sh" start "$SLURM_DIR" 2>"$TEST_ROOT/slurm-start.log")
+# Work trees under $HIDDEN exist here but not on the node.
+HIDDEN=$TRASH/hidden
+env_line=$(SLURMD_HIDE=$HIDDEN sh "$DV_SOURCE_DIR/tests/servers/slurm.sh" start "$SLURM_DIR" 2>"$TEST_ROOT/slurm-start.log")
 rc=$?
 if [ $rc -eq 77 ]; then
 	skip_all "Slurm cannot run here: $(tail -1 "$TEST_ROOT/slurm-start.log")"
@@ -137,6 +139,14 @@ test_case 'per-stage [slurm] resources and exec.slurm.* defaults reach the job' 
 	grep -q "Comment=dv-test-comment" res.txt &&
 	grep -q "NumCPUs=2" res.txt &&
 	grep -q "^time = 7" res.stage
+'
+
+test_case 'a node that cannot see the work tree: the stage fails saying so' '
+	diamond hidden/repo && cd hidden/repo &&
+	expect_code 1 dv repro --executor slurm a >out 2>err; cat out err &&
+	assert_contains err "cannot see the work tree" &&
+	assert_contains err "storage the nodes share" &&
+	! test -e a.txt
 '
 
 test_case 'exec.executor = slurm in config is the default; --executor local overrides it' '

@@ -10,6 +10,9 @@
 #                                                export SLURM_CONF=DIR/slurm.conf
 #   tests/servers/slurm.sh stop DIR              stop the daemons by pid
 #
+# SLURMD_HIDE=PATH: slurmd (and so every job) sees an empty directory at
+# PATH, as a node without the shared disk would.
+#
 # A failure to install or start exits 1 with the reason on stderr; exit 77
 # means Slurm cannot run on this machine (the caller may skip).
 set -eu
@@ -83,7 +86,15 @@ PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
 	start_munge
 	slurmctld -f "$dir/slurm.conf" || die "slurmctld did not start; see $dir/log/ctld.log"
-	slurmd -f "$dir/slurm.conf" || die "slurmd did not start; see $dir/log/d.log"
+	if [ -n "${SLURMD_HIDE:-}" ]; then
+		# The node does not see this directory (an empty tmpfs over it in
+		# slurmd's own mount namespace): a node without the shared disk.
+		mkdir -p "$SLURMD_HIDE"
+		unshare -m --propagation private sh -c 'mount -t tmpfs dv-hidden "$1" && exec slurmd -f "$2"' \
+			sh "$SLURMD_HIDE" "$dir/slurm.conf" || die "slurmd did not start; see $dir/log/d.log"
+	else
+		slurmd -f "$dir/slurm.conf" || die "slurmd did not start; see $dir/log/d.log"
+	fi
 	i=0
 	until SLURM_CONF=$dir/slurm.conf sinfo -h -o %t 2>/dev/null | grep -q idle; do
 		i=$((i + 1)); [ "$i" -lt 60 ] || die "the node did not come up; see $dir/log"
