@@ -27,7 +27,8 @@
 
 static const char usage[] =
 	"usage: dv-eval -m MODEL --metrics FILE [--plots FILE] [--plot-rows N]\n"
-	"               [-t THREADS] TEST.mat\n";
+	"               [-t THREADS] TEST.mat\n"
+	"       dv-eval --version\n";
 
 /* The model must have been trained on data shaped like this test set. */
 static int check_compatible(const ml_model *m, const ml_dataset *test,
@@ -97,6 +98,7 @@ int main(int argc, char **argv)
 		{ "plot-rows", required_argument, NULL, 'r' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *prog = "dv-eval", *model_path = NULL, *metrics_path = NULL;
@@ -126,11 +128,14 @@ int main(int argc, char **argv)
 				return ML_EXIT_USAGE;
 			break;
 		case 'h': fputs(usage, stdout); return ML_EXIT_OK;
+		case 'V': return ml_cli_version(prog, 1, 0);
 		default: return ml_cli_usage(usage);
 		}
 	}
 	if (optind != argc - 1 || !model_path || !metrics_path)
 		return ml_cli_usage(usage);
+	if (ml_cli_blis_check(prog, 0) < 0)
+		return ML_EXIT_FAILURE;
 	test_path = argv[optind];
 
 	if (ml_blis_set_threads((long)threads) < 0 ||

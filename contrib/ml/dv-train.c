@@ -7,7 +7,9 @@
  * equations, exact) or model=logreg (mini-batch gradient descent); see
  * params.h and model.h.  BLIS uses THREADS threads, else BLIS_NUM_THREADS,
  * else 1 - never "all cores" behind the pipeline's back.  -v prints timings
- * as key=value pairs on stderr (the benchmark reads them).
+ * and the path that ran the products as key=value pairs on stderr (the
+ * benchmark reads them).  --version names the BLIS configuration; under
+ * BLIS's `generic` one every run warns (see kernels.h for what runs then).
  */
 #include "cli.h"
 #include "linalg.h"
@@ -20,7 +22,8 @@
 #include <stdio.h>
 
 static const char usage[] =
-	"usage: dv-train [-p PARAMS] [-t THREADS] [-v] -o MODEL TRAIN.mat\n";
+	"usage: dv-train [-p PARAMS] [-t THREADS] [-v] -o MODEL TRAIN.mat\n"
+	"       dv-train --version\n";
 
 int main(int argc, char **argv)
 {
@@ -30,6 +33,7 @@ int main(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *prog = "dv-train", *params_path = "params.ini", *model_path = NULL;
@@ -52,11 +56,14 @@ int main(int argc, char **argv)
 				return ML_EXIT_USAGE;
 			break;
 		case 'h': fputs(usage, stdout); return ML_EXIT_OK;
+		case 'V': return ml_cli_version(prog, 1, 1);
 		default: return ml_cli_usage(usage);
 		}
 	}
 	if (optind != argc - 1 || !model_path)
 		return ml_cli_usage(usage);
+	if (ml_cli_blis_check(prog, 1) < 0)
+		return ML_EXIT_FAILURE;
 
 	if (ml_params_load_train(&params, params_path) < 0 ||
 	    (nthreads = ml_blis_set_threads((long)threads)) < 0)
@@ -74,9 +81,10 @@ int main(int argc, char **argv)
 	if (ml_model_write(model_path, &model) < 0)
 		goto done;
 	if (verbose) {
-		fprintf(stderr, "%s: model=%s rows=%zu cols=%zu threads=%ld load_s=%.6f fit_s=%.6f",
+		fprintf(stderr, "%s: model=%s rows=%zu cols=%zu threads=%ld path=%s load_s=%.6f fit_s=%.6f",
 			prog, params.model == ML_MODEL_RIDGE ? "ridge" : "logreg",
-			train.rows, train.cols, nthreads, load_seconds, stats.fit_seconds);
+			train.rows, train.cols, nthreads, ml_path_name(stats.path), load_seconds,
+			stats.fit_seconds);
 		if (params.model == ML_MODEL_RIDGE)
 			fprintf(stderr, " gram_s=%.6f gram_gflops=%.3f\n", stats.gram_seconds,
 				stats.gram_seconds > 0 ? stats.gram_flops / stats.gram_seconds * 1e-9 : 0);
