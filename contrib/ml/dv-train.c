@@ -81,10 +81,10 @@ int main(int argc, char **argv)
 	if (ml_model_write(model_path, &model) < 0)
 		goto done;
 	if (verbose) {
-		fprintf(stderr, "%s: model=%s rows=%zu cols=%zu threads=%ld path=%s load_s=%.6f fit_s=%.6f",
-			prog, params.model == ML_MODEL_RIDGE ? "ridge" : "logreg",
+		fprintf(stderr, "%s: model=%s rows=%zu cols=%zu threads=%ld path=%s load_s=%.6f fit_s=%.6f"
+			" fit_cpu_s=%.6f", prog, params.model == ML_MODEL_RIDGE ? "ridge" : "logreg",
 			train.rows, train.cols, nthreads, ml_path_name(stats.path), load_seconds,
-			stats.fit_seconds);
+			stats.fit_seconds, stats.fit_cpu_seconds);
 		if (params.model == ML_MODEL_RIDGE)
 			fprintf(stderr, " gram_s=%.6f gram_gflops=%.3f\n", stats.gram_seconds,
 				stats.gram_seconds > 0 ? stats.gram_flops / stats.gram_seconds * 1e-9 : 0);

@@ -48,4 +48,7 @@ void ml_softmax_rows(double *z, size_t rows, size_t k);
 /* Seconds on a monotonic clock, for the timings the programs report. */
 double ml_now(void);
 
+/* CPU seconds used by the process so far, all threads together. */
+double ml_cpu_now(void);
+
 #endif

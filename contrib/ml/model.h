@@ -40,6 +40,8 @@ typedef struct {
 /* What a fit measured, for dv-train -v and the benchmark. */
 typedef struct {
 	double fit_seconds;   /* the whole fit, data already in memory */
+	double fit_cpu_seconds; /* its CPU time, all threads (a loaded machine
+	                         * stretches fit_seconds, not this) */
 	double gram_seconds;  /* ridge: the centered Gram matrix step */
 	double gram_flops;    /* ridge: flops of the Gram step, n (d+1)(d+2) */
 	double final_loss;    /* logreg: mean training loss of the last epoch */
