@@ -101,61 +101,6 @@ static int net_open(const char *symbol, dv_remote **out, const dv_config *cfg, c
 	return fn(out, cfg, name, url);
 }
 
-const char *dv_remote_url_kind(const char *url)
-{
-	const char *colon, *slash;
-
-	if (!url || !*url)
-		return NULL;
-	if (has_prefix(url, "s3://"))
-		return "s3";
-	if (has_prefix(url, "http://") || has_prefix(url, "https://"))
-		return "http";
-	if (has_prefix(url, "ssh://"))
-		return "ssh";
-	if (has_prefix(url, "file://"))
-		return "local";
-	if (strstr(url, "://"))
-		return NULL;
-	if (url[0] == '/' || url[0] == '.' || url[0] == '~')
-		return "local";
-	/* scp-like "[user@]host:path": a colon before any slash, as git reads it. */
-	colon = strchr(url, ':');
-	slash = strchr(url, '/');
-	if (colon && colon != url && (!slash || colon < slash))
-		return "ssh";
-	return "local";
-}
-
-int dv_remote_local_path(char **out, const char *url, const char *repo_root)
-{
-	dv_buf path = DV_BUF_INIT;
-	const char *p = url;
-
-	if (has_prefix(p, "file://")) {
-		p += strlen("file://");
-		if (has_prefix(p, "localhost/"))
-			p += strlen("localhost");
-		if (*p != '/')
-			return dv_error(DV_EUSAGE, "cannot use '%s': a file:// URL needs an absolute path (file:///path)", url);
-	}
-	if (p[0] == '~' && (p[1] == '/' || p[1] == '\0')) {
-		const char *home = getenv("HOME");
-		if (!home || !*home)
-			return dv_error(DV_ERROR, "cannot expand '~' in '%s': HOME is not set", url);
-		dv_path_join(&path, home, p[1] ? p + 2 : "");
-	} else if (p[0] == '/') {
-		dv_buf_set(&path, p);
-	} else {
-		if (!repo_root)
-			return dv_error(DV_EUSAGE, "cannot resolve the relative remote path '%s' outside a repository", url);
-		dv_path_join(&path, repo_root, p);
-	}
-	*out = dv_path_normalize(path.ptr);
-	dv_buf_free(&path);
-	return 0;
-}
-
 int dv_parse_jobs(int *out, const char *text, const char *what)
 {
 	char *end;

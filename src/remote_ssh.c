@@ -133,97 +133,6 @@ typedef struct {
 	ssh_session *s; /* the open connection, if any */
 } ssh_remote;
 
-/* --- URLs ------------------------------------------------------------- */
-
-void dv_ssh_url_free(dv_ssh_url *u)
-{
-	free(u->user);
-	free(u->host);
-	free(u->path);
-	memset(u, 0, sizeof(*u));
-}
-
-static int parse_port(int *out, const char *s, size_t n, const char *url)
-{
-	int port = 0;
-	if (n == 0 || n > 5)
-		goto bad;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			goto bad;
-		port = port * 10 + (s[i] - '0');
-	}
-	if (port < 1 || port > 65535)
-		goto bad;
-	*out = port;
-	return 0;
-bad:
-	return dv_error(DV_EUSAGE, "invalid port in '%s': expected a number from 1 to 65535", url);
-}
-
-int dv_ssh_url_parse(dv_ssh_url *out, const char *url)
-{
-	const char *p, *at, *host_end, *path;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if (!strncmp(url, "ssh://", 6)) {
-		const char *auth = url + 6, *slash = strchr(auth, '/');
-		const char *auth_end = slash ? slash : auth + strlen(auth);
-		at = memchr(auth, '@', (size_t)(auth_end - auth));
-		p = at ? at + 1 : auth;
-		if (at)
-			out->user = dv_strndup(auth, (size_t)(at - auth));
-		if (*p == '[') { /* [v6 address] */
-			host_end = memchr(p, ']', (size_t)(auth_end - p));
-			if (!host_end)
-				goto bad;
-			out->host = dv_strndup(p + 1, (size_t)(host_end - p - 1));
-			host_end++;
-		} else {
-			host_end = p;
-			while (host_end < auth_end && *host_end != ':')
-				host_end++;
-			out->host = dv_strndup(p, (size_t)(host_end - p));
-		}
-		if (host_end < auth_end) {
-			if (*host_end != ':')
-				goto bad;
-			if ((rc = parse_port(&out->port, host_end + 1, (size_t)(auth_end - host_end - 1), url)) < 0)
-				goto fail;
-		}
-		path = slash ? slash : "";
-		/* ssh://host/~/dir is relative to the login directory, as git reads it. */
-		if (!strncmp(path, "/~/", 3))
-			path += 3;
-		else if (!strcmp(path, "/~"))
-			path = "";
-	} else {
-		const char *colon = strchr(url, ':');
-		if (!colon)
-			goto bad;
-		at = memchr(url, '@', (size_t)(colon - url));
-		p = at ? at + 1 : url;
-		if (at)
-			out->user = dv_strndup(url, (size_t)(at - url));
-		out->host = dv_strndup(p, (size_t)(colon - p));
-		path = colon + 1;
-		if (!strncmp(path, "~/", 2))
-			path += 2;
-		else if (!strcmp(path, "~"))
-			path = "";
-	}
-	if (!out->host[0] || out->host[0] == '-' || (out->user && (!out->user[0] || out->user[0] == '-')))
-		goto bad;
-	out->path = dv_strdup(path);
-	return 0;
-bad:
-	rc = dv_error(DV_EUSAGE, "invalid SSH URL '%s': expected ssh://[user@]host[:port]/path or [user@]host:path", url);
-fail:
-	dv_ssh_url_free(out);
-	return rc;
-}
-
 /* --- the ssh process -------------------------------------------------- */
 
 static void build_argv(dv_strvec *argv, const ssh_remote *sr, const char *remote_cmd)
@@ -1186,7 +1095,7 @@ int dv_remote_ssh_open(dv_remote **out, const dv_config *cfg, const char *name, 
 	sr->port = sr->u.port;
 	if (!sr->port && (v = dv_remote_config(cfg, name, "port"))) {
 		char *what = dv_asprintf("remote.%s.port", name);
-		rc = parse_port(&sr->port, v, strlen(v), what);
+		rc = dv_remote_parse_port(&sr->port, v, strlen(v), what);
 		free(what);
 		if (rc < 0)
 			goto fail;

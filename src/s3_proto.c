@@ -19,36 +19,6 @@
 #include "dv/fs.h"
 #include "s3_proto.h"
 
-int dv_s3_parse_url(char **bucket, char **prefix, const char *url)
-{
-	const char *p, *slash;
-	size_t plen;
-
-	*bucket = *prefix = NULL;
-	if (strncmp(url, "s3://", 5) != 0)
-		return dv_error(DV_EUSAGE, "'%s' is not an s3 URL: expected s3://BUCKET[/PREFIX]", url);
-	p = url + 5;
-	slash = strchr(p, '/');
-	plen = slash ? (size_t)(slash - p) : strlen(p);
-	if (plen == 0)
-		return dv_error(DV_EUSAGE, "s3 URL '%s' names no bucket: expected s3://BUCKET[/PREFIX]", url);
-	*bucket = dv_strndup(p, plen);
-	p += plen;
-	while (*p == '/')
-		p++;
-	plen = strlen(p);
-	while (plen > 0 && p[plen - 1] == '/')
-		plen--;
-	*prefix = dv_strndup(p, plen);
-	if (strstr(*prefix, "//")) {
-		free(*bucket);
-		free(*prefix);
-		*bucket = *prefix = NULL;
-		return dv_error(DV_EUSAGE, "s3 URL '%s' has an empty path component: remove the '//'", url);
-	}
-	return 0;
-}
-
 void dv_s3_uri_encode(dv_buf *out, const char *s, bool keep_slash)
 {
 	static const char hex[] = "0123456789ABCDEF";

@@ -92,6 +92,11 @@ void dv_transfers_free(dv_transfer *items, size_t n);
 
 /* The kind a URL names ("local", "ssh", "s3", "http"), or NULL if none. */
 const char *dv_remote_url_kind(const char *url);
+/* Can this URL ever work?  Each kind's own parse: a host for SSH and
+ * HTTP, a valid port, a bucket for S3, an absolute path after file://.
+ * The error names the problem and gives a valid example; `repo_root`
+ * resolves relative directories (NULL: they are refused). */
+int dv_remote_url_check(const char *url, const char *repo_root);
 
 /* --- helpers for the backends -------------------------------------------- */
 

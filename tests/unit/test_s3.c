@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dv/fs.h"
+#include "remote_kinds.h"
 #include "s3_proto.h"
 #include "test.h"
 
