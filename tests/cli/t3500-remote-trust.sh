@@ -52,4 +52,22 @@ test_case 'remote modify url refuses them too; good URLs still pass' '
 	dv remote remove a
 '
 
+test_case 'fsck reports a cache object that is a symlink or a directory, and leaves it' '
+	cd repo &&
+	echo one >one.txt && echo two >two.txt &&
+	dv add -q one.txt two.txt && git commit -q -m two &&
+	dv fsck -q &&
+	one=.dv/cache/$(object_of one.txt) && two=.dv/cache/$(object_of two.txt) &&
+	cp $one ../one.saved && rm -f $one && ln -s "$PWD/../one.saved" $one &&
+	rm -f $two && mkdir $two &&
+	expect_code 1 dv fsck >out &&
+	assert_contains out "corrupt: cache object '"'"'$PWD/$one'"'"' is a symbolic link" &&
+	assert_contains out "corrupt: cache object '"'"'$PWD/$two'"'"' is a directory" &&
+	assert_contains out "2 corrupt" &&
+	test -L $one && test -d $two &&
+	rm $one && rmdir $two &&
+	cp ../one.saved $one && cp two.txt $two && chmod 0444 $one $two &&
+	dv fsck -q
+'
+
 test_done
