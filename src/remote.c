@@ -307,3 +307,32 @@ int dv_transfer_adopt(dv_cache *c, const char *tmp_path, dv_transfer *t,
 	dv_buf_free(&dest);
 	return rc;
 }
+
+int dv_remote_sweep_tmp(size_t *removed, dv_remote *r)
+{
+	dv_strvec stale = DV_STRVEC_INIT;
+	int rc = 0;
+
+	*removed = 0;
+	if (r->ops->stale_tmp && (rc = r->ops->stale_tmp(r, &stale, dv_now_ns() - DV_STALE_TMP_NS)) == 0 &&
+	    stale.n && (rc = r->ops->remove_tmp(r, &stale)) == 0)
+		*removed = stale.n;
+	dv_strvec_free(&stale);
+	return rc;
+}
+
+int dv_transfer_check_sent(const dv_cache *c, const dv_transfer *t, const dv_hash *got)
+{
+	dv_buf path = DV_BUF_INIT;
+	char have[64];
+
+	if (!dv_transfer_is_object(t) || dv_hash_equal(got, &t->hash))
+		return 0;
+	dv_transfer_local_path(&path, c, t);
+	dv_hash_format(have, sizeof(have), got, false);
+	dv_error(DV_ECORRUPT, "the cache's copy is corrupt (its bytes hash to %s), so it was not pushed: "
+		 "move '%s' out of the cache, then fetch it from another remote ('dv fetch -r NAME') or "
+		 "re-add the data ('dv add')", have, path.ptr);
+	dv_buf_free(&path);
+	return DV_ECORRUPT;
+}

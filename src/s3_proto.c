@@ -14,6 +14,7 @@
 #include <ini.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dv/error.h"
 #include "dv/fs.h"
@@ -171,8 +172,36 @@ void dv_s3_xml_escape(dv_buf *out, const char *s)
 	}
 }
 
-int dv_s3_parse_list_page(dv_strvec *keys, bool *truncated, dv_buf *next_token,
-			  const char *xml, size_t len)
+int dv_s3_parse_time(int64_t *ns_out, const char *text)
+{
+	struct tm tm;
+	const char *end;
+	time_t t;
+	long frac_ns = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end)
+		goto bad;
+	if (*end == '.') {
+		long scale = 100000000;
+		for (end++; *end >= '0' && *end <= '9'; end++, scale /= 10)
+			frac_ns += (*end - '0') * scale;
+	}
+	if (strcmp(end, "Z") != 0)
+		goto bad;
+	t = timegm(&tm);
+	*ns_out = (int64_t)t * 1000000000LL + frac_ns;
+	return 0;
+bad:
+	return dv_error(DV_ERROR, "unexpected time '%s' in a bucket listing (expected "
+			"YYYY-MM-DDThh:mm:ss[.fff]Z)", text);
+}
+
+/* One listing page; with `since` set, only the keys whose LastModified is
+ * at or after *since. */
+static int parse_list_page(dv_strvec *keys, bool *truncated, dv_buf *next_token,
+			   const char *xml, size_t len, const int64_t *since)
 {
 	dv_buf contents = DV_BUF_INIT, key = DV_BUF_INIT, flag = DV_BUF_INIT;
 	size_t pos = 0;
@@ -189,6 +218,18 @@ int dv_s3_parse_list_page(dv_strvec *keys, bool *truncated, dv_buf *next_token,
 			rc = dv_error(DV_ERROR, "unexpected answer to a bucket listing (an entry without Key)");
 			goto done;
 		}
+		if (since) {
+			int64_t t;
+			if (!dv_s3_xml_get(&flag, contents.ptr, contents.len, "LastModified")) {
+				rc = dv_error(DV_ERROR, "unexpected answer to a bucket listing (an entry "
+					      "without LastModified)");
+				goto done;
+			}
+			if ((rc = dv_s3_parse_time(&t, flag.ptr)) < 0)
+				goto done;
+			if (t < *since)
+				continue;
+		}
 		dv_strvec_push(keys, key.ptr);
 	}
 	if (dv_s3_xml_get(&flag, xml, len, "IsTruncated") && !strcmp(flag.ptr, "true")) {
@@ -201,6 +242,18 @@ done:
 	dv_buf_free(&key);
 	dv_buf_free(&flag);
 	return rc;
+}
+
+int dv_s3_parse_list_page(dv_strvec *keys, bool *truncated, dv_buf *next_token,
+			  const char *xml, size_t len)
+{
+	return parse_list_page(keys, truncated, next_token, xml, len, NULL);
+}
+
+int dv_s3_parse_list_page_since(dv_strvec *keys, bool *truncated, dv_buf *next_token,
+				const char *xml, size_t len, int64_t since_ns)
+{
+	return parse_list_page(keys, truncated, next_token, xml, len, &since_ns);
 }
 
 int dv_s3_part_size(uint64_t *out, uint64_t size, uint64_t want)

@@ -57,6 +57,13 @@ void dv_s3_xml_escape(dv_buf *out, const char *s);
 int dv_s3_parse_list_page(dv_strvec *keys, bool *truncated, dv_buf *next_token,
 			  const char *xml, size_t len);
 
+/* The same, keeping only the keys whose LastModified is at or after
+ * `since_ns` (ns since the epoch): gc -c's grace period. */
+int dv_s3_parse_list_page_since(dv_strvec *keys, bool *truncated, dv_buf *next_token,
+				const char *xml, size_t len, int64_t since_ns);
+/* An S3 time, "2026-12-02T10:00:00.123Z", in ns since the epoch. */
+int dv_s3_parse_time(int64_t *ns_out, const char *text);
+
 /* Part size for a multipart upload of `size` bytes: `want`, raised when
  * that would take more than DV_S3_MAX_PARTS parts (to a whole MiB).  Fails
  * when the object is too large for any part size. */
