@@ -127,17 +127,17 @@ test_case 'a remote path with spaces' '
 test_case 'push hashes what it sends: a corrupt cache object is rejected by the remote, the rest lands' '
 	cd repo &&
 	dv remote add vstore "ssh://$DV_TEST_SSH_HOST$TRASH/store-verify" &&
-	obj=.dv/cache/$(object_of data/dir/f3) && cp "$obj" ../f3.saved &&
-	chmod u+w "$obj" && head -c 2100 /dev/zero >"$obj" &&
+	f3obj=.dv/cache/$(object_of data/dir/f3) && cp "$f3obj" ../f3.saved &&
+	chmod u+w "$f3obj" && head -c 2100 /dev/zero >"$f3obj" &&
 	expect_error 1 "'"'"'data/dir/f3'"'"': the cache'"'"'s copy is corrupt" dv push -r vstore >out &&
-	assert_contains "$TEST_ROOT/stderr" "$PWD/$obj" &&
+	assert_contains "$TEST_ROOT/stderr" "$PWD/$f3obj" &&
 	assert_contains out "309 objects pushed" &&
 	test ! -e ../store-verify/$(object_of data/dir/f3) &&
 	wait_no_tmp ../store-verify &&
 	test -z "$(find ../store-verify -name ".*")" &&
 	test "$(find ../store-verify/files -type f | wc -l)" = 309 &&
 	check_store ../store-verify &&
-	cp ../f3.saved "$obj" && chmod 0444 "$obj" &&
+	cp ../f3.saved "$f3obj" && chmod 0444 "$f3obj" &&
 	dv push -r vstore >out && assert_contains out "1 object pushed" &&
 	check_store ../store-verify
 '
