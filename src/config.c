@@ -35,7 +35,7 @@ struct dv_config {
 
 /* ---- keys ------------------------------------------------------------ */
 
-typedef enum { V_STRING, V_BOOL, V_JOBS, V_PORT, V_CACHE_TYPES, V_REMOTE_NAME } value_kind;
+typedef enum { V_STRING, V_BOOL, V_JOBS, V_PORT, V_CACHE_TYPES, V_REMOTE_NAME, V_DURATION } value_kind;
 
 typedef struct {
 	const char *name;
@@ -49,6 +49,7 @@ static const key_info plain_keys[] = {
 	{ "cache.dir", V_STRING, false },
 	{ "cache.type", V_CACHE_TYPES, false },
 	{ "cache.protected", V_BOOL, false },
+	{ "gc.remote_grace", V_DURATION, false },
 	{ "exec.executor", V_STRING, false }, /* local or slurm: checked by dv repro */
 	{ "exec.slurm.partition", V_STRING, false },
 	{ "exec.slurm.cpus", V_STRING, false },
@@ -215,6 +216,43 @@ bad:
 			key, min, max, value);
 }
 
+int dv_config_parse_duration(int64_t *ns_out, const char *text, const char *key)
+{
+	const char *p = text;
+	int64_t total = 0;
+
+	if (!strcmp(text, "0")) {
+		*ns_out = 0;
+		return 0;
+	}
+	if (!*p)
+		goto bad;
+	while (*p) {
+		int64_t n = 0, unit;
+		const char *start = p;
+		while (*p >= '0' && *p <= '9' && n < 100000000)
+			n = n * 10 + (*p++ - '0');
+		if (p == start || n >= 100000000)
+			goto bad;
+		switch (*p++) {
+		case 's': unit = 1; break;
+		case 'm': unit = 60; break;
+		case 'h': unit = 3600; break;
+		case 'd': unit = 86400; break;
+		case 'w': unit = 7 * 86400; break;
+		default: goto bad;
+		}
+		total += n * unit;
+	}
+	if (total > 100LL * 365 * 86400)
+		goto bad;
+	*ns_out = total * 1000000000LL;
+	return 0;
+bad:
+	return dv_error(DV_ERROR, "'%s' must be a duration such as '24h', '30m', '1h30m', '7d' "
+			"(units s, m, h, d, w; at most 100 years) or '0', not '%s'", key, text);
+}
+
 int dv_config_check_value(const char *key, const char *value)
 {
 	const key_info *info = lookup_key(key);
@@ -237,6 +275,10 @@ int dv_config_check_value(const char *key, const char *value)
 		return dv_cache_parse_types(types, &ntypes, value);
 	case V_REMOTE_NAME:
 		return dv_config_check_remote_name(value);
+	case V_DURATION: {
+		int64_t ns;
+		return dv_config_parse_duration(&ns, value, key);
+	}
 	default:
 		return 0;
 	}
@@ -358,9 +400,9 @@ static int on_config_section(load_ctx *c, const dv_ini_item *it)
 	}
 	if (!strcmp(c->section, "exec") && (!c->sub || !strcmp(c->sub, "slurm")))
 		return 0;
-	if (strcmp(c->section, "core") && strcmp(c->section, "cache"))
+	if (strcmp(c->section, "core") && strcmp(c->section, "cache") && strcmp(c->section, "gc"))
 		return dv_error(DV_ERROR, "unknown section '[%s]' (known: [core], [cache], [exec], "
-				"[exec \"slurm\"], [remote \"NAME\"]; see dv-config(5))", it->section);
+				"[exec \"slurm\"], [gc], [remote \"NAME\"]; see dv-config(5))", it->section);
 	if (c->sub)
 		return dv_error(DV_ERROR, "[%s] has no subsections", c->section);
 	return 0;

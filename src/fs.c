@@ -114,7 +114,9 @@ static void read_umask(void)
  */
 /* pid and a random word, drawn once per process: getpid() is a syscall
  * each time in this glibc, and pids repeat across containers sharing a
- * cache. */
+ * cache.  The pid stays readable in the high half (dv_tmpfile_sweep
+ * tells a dead writer's file by it); the random low half keeps names
+ * apart across containers. */
 static unsigned long tag;
 static pthread_once_t tag_once = PTHREAD_ONCE_INIT;
 
@@ -123,7 +125,7 @@ static void draw_tag(void)
 	unsigned long r = 0;
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
 		r = (unsigned long)dv_now_ns();
-	tag = (unsigned long)getpid() << 32 ^ r;
+	tag = (unsigned long)getpid() << 32 | (r & 0xffffffffUL);
 }
 
 void dv_tmpfile_name(dv_buf *out, const char *final_path)
@@ -622,3 +624,58 @@ int64_t dv_now_ns(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+
+/* --- temp files killed writers left in the work tree -------------------- */
+
+/* The pid in a dv_tmpfile_name name (".BASE.tmp-TAG-N"), or 0. */
+static pid_t tmpfile_pid(const char *tmp_part)
+{
+	char *end;
+	unsigned long t = strtoul(tmp_part, &end, 16);
+	return end != tmp_part && *end == '-' ? (pid_t)(t >> 32) : 0;
+}
+
+static bool pid_is_dead(pid_t pid)
+{
+	return pid > 0 && pid != getpid() && kill(pid, 0) < 0 && errno == ESRCH;
+}
+
+static pthread_mutex_t swept_mu = PTHREAD_MUTEX_INITIALIZER;
+static dv_strvec swept = DV_STRVEC_INIT;
+
+int dv_tmpfile_sweep(size_t *removed, const char *dir, const char *suffix, int64_t before_ns)
+{
+	size_t slen = strlen(suffix);
+	struct dirent *e;
+	DIR *d;
+	int rc = 0;
+
+	*removed = 0;
+	pthread_mutex_lock(&swept_mu);
+	if (dv_strvec_contains(&swept, dir)) {
+		pthread_mutex_unlock(&swept_mu);
+		return 0;
+	}
+	dv_strvec_push(&swept, dir);
+	pthread_mutex_unlock(&swept_mu);
+	if (!(d = opendir(dir)))
+		return errno == ENOENT ? 0 : dv_error_errno(DV_ERROR, "cannot list '%s'", dir);
+	while ((e = readdir(d)) != NULL) {
+		const char *tmp = strstr(e->d_name, ".tmp-");
+		struct stat st;
+		if (e->d_name[0] != '.' || !tmp || (size_t)(tmp - e->d_name - 1) < slen ||
+		    memcmp(tmp - slen, suffix, slen) != 0)
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (dv_stat_mtime_ns(&st) >= before_ns && !pid_is_dead(tmpfile_pid(tmp + 5)))
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+			(*removed)++;
+		else if (errno != ENOENT && !rc)
+			rc = dv_error_errno(DV_ERROR, "cannot remove '%s/%s'", dir, e->d_name);
+	}
+	closedir(d);
+	return rc;
+}
+

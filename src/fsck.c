@@ -5,9 +5,13 @@
  * per core through an atomic counter (big objects do not serialise the
  * small ones behind them).  Results land in a per-object slot and are
  * reported afterwards in cache order, so output does not depend on timing.
+ * An entry named like an object that is a symlink or a directory is
+ * reported as corrupt (a link could point anywhere, and a checkout would
+ * follow it), and left where it is.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dv/cache.h"
@@ -60,11 +64,24 @@ static void verify_one(void *arg, size_t i)
 static int verify_cache(dv_fsck_report *out, const dv_cache *cache, int jobs)
 {
 	dv_vec objs = DV_VEC_INIT(dv_cached_object);
+	dv_strvec not_files = DV_STRVEC_INIT;
 	verify_job job;
 	int rc;
+	dv_store_scan scan = { .objects = &objs, .not_files = &not_files };
 
-	if ((rc = dv_cache_list_objects(&objs, cache)) < 0)
+	if ((rc = dv_store_scan_dir(&scan, cache->dir)) < 0)
 		goto done;
+	/* Reported, never removed (fsck only reports): the user decides
+	 * whether the link's target or the directory holds anything. */
+	for (size_t i = 0; i < not_files.n; i++) {
+		struct stat st;
+		const char *what = lstat(not_files.v[i], &st) < 0 ? "not a file"
+				   : S_ISLNK(st.st_mode) ? "a symbolic link"
+				   : S_ISDIR(st.st_mode) ? "a directory" : "not a regular file";
+		dv_strvec_push_take(&out->corrupt, dv_asprintf(
+			"cache object '%s' is %s, not a file: dv never makes one; move it out of the "
+			"cache and run 'dv fetch' (or re-add the data)", not_files.v[i], what));
+	}
 	memset(&job, 0, sizeof(job));
 	job.cache = cache;
 	job.objs = objs.items;
@@ -78,6 +95,7 @@ static int verify_cache(dv_fsck_report *out, const dv_cache *cache, int jobs)
 	}
 	free(job.problems);
 done:
+	dv_strvec_free(&not_files);
 	dv_vec_free(&objs);
 	return rc;
 }

@@ -10,7 +10,10 @@
  * large object is uploaded as a multipart upload whose parts are spread
  * over the pool.  S3 makes an object visible only when its PUT or its
  * CompleteMultipartUpload succeeds, so nothing partial is ever seen under
- * a final name; a failed multipart upload is aborted.  Downloads land in a
+ * a final name; a failed multipart upload is aborted.  What push sends is
+ * hashed as it is read (s3_verify for a single PUT, parts read in order
+ * for a multipart one): a corrupt cache object's PUT is cut off before
+ * its last byte, its multipart upload aborted, so it never appears.  Downloads land in a
  * cache temp file and enter the cache through dv_cache_adopt_tmp, which
  * re-hashes them.
  *
@@ -86,6 +89,16 @@ struct s3_remote {
 
 /* --- one request, with retries ------------------------------------------- */
 
+/* Hashing a PUT body from a file as curl reads it (push checks what it
+ * sends at no extra read).  Retries re-read the body from its start;
+ * only the first pass, which reads every byte in order, is hashed. */
+typedef struct {
+	dv_hasher *hs;
+	uint64_t hashed;  /* bytes hashed so far, from offset 0 */
+	int verdict;      /* 0 unknown, 1 the bytes match, -1 they do not */
+	dv_hash expected, got;
+} s3_verify;
+
 typedef struct {
 	const char *method; /* GET PUT POST DELETE HEAD */
 	const char *key;    /* full object key; NULL for the bucket itself */
@@ -96,6 +109,8 @@ typedef struct {
 	int out_fd;         /* a 2xx GET body goes here; -1: into resp.body */
 	dv_progress *progress;
 	const char *what;   /* for messages: "upload 'files/...'" */
+	s3_verify *verify;  /* PUT from in_fd: hash the body; a mismatch
+			     * aborts before its last byte is sent */
 } s3_req;
 
 typedef struct {
@@ -133,6 +148,21 @@ static void count_progress(s3_xfer *x, uint64_t upto)
 	}
 }
 
+/* Feed `n` bytes read at `off` to the verifier; false when these are the
+ * body's last bytes and the whole does not match (they must not go). */
+static bool verify_body(s3_verify *v, uint64_t off, const char *buf, size_t n, uint64_t len)
+{
+	if (v->verdict == 0 && off == v->hashed) {
+		dv_hasher_update(v->hs, buf, n);
+		v->hashed += n;
+		if (v->hashed == len) {
+			dv_hasher_final(&v->got, v->hs);
+			v->verdict = dv_hash_equal(&v->got, &v->expected) ? 1 : -1;
+		}
+	}
+	return off + n < len || v->verdict == 1;
+}
+
 static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
 {
 	s3_xfer *x = ud;
@@ -157,6 +187,11 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
 			x->io_write = false;
 			return CURL_READFUNC_ABORT;
 		}
+	}
+	if (req->verify && !verify_body(req->verify, x->sent, buf, (size_t)n, req->in_len)) {
+		/* The server never gets the whole body, so it stores nothing. */
+		x->io_errno = EBADMSG;
+		return CURL_READFUNC_ABORT;
 	}
 	x->sent += (uint64_t)n;
 	count_progress(x, x->sent);
@@ -351,8 +386,8 @@ static void setup_easy(s3_conn *c, const s3_req *req, s3_xfer *x, const char *ur
 	/* USERNAME/PASSWORD rather than USERPWD: a key may hold a ':'. */
 	curl_easy_setopt(e, CURLOPT_USERNAME, r->creds.access_key_id);
 	curl_easy_setopt(e, CURLOPT_PASSWORD, r->creds.secret_access_key);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->in_mem ? r->xml_headers
-					       : !strcmp(req->method, "POST") ? r->post_headers : r->headers);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, strcmp(req->method, "POST") ? r->headers
+					       : req->in_mem ? r->xml_headers : r->post_headers);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 15L);
 	/* A stalled transfer counts as a connection error (and is retried). */
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -414,6 +449,11 @@ static int s3_perform(s3_conn *c, const s3_req *req, s3_resp *resp)
 		}
 		setup_easy(c, req, &x, url.ptr);
 		cc = curl_easy_perform(c->easy);
+		if (x.io_errno == EBADMSG) {
+			/* The caller names the corrupt object (verify->got). */
+			rc = DV_ECORRUPT;
+			break;
+		}
 		if (x.io_errno == ENODATA) {
 			rc = dv_error(DV_ERROR, "cannot %s: the file shrank while it was read; check the cache with 'dv fsck'",
 				      req->what);
@@ -509,9 +549,9 @@ static void ensure_conns(s3_remote *r, size_t n)
 	r->nconns = n;
 }
 
-/* Run fn(conn, i, ctx) for i in [0, n) on up to r->jobs threads (the
- * calling thread is one of them). */
-static void run_pool(s3_remote *r, size_t n, s3_task_fn fn, void *ctx)
+/* Run fn(conn, i, ctx) for i in [0, n) on up to r->jobs threads, and at
+ * most `max` (the calling thread is one of them); tasks start in order. */
+static void run_pool_max(s3_remote *r, size_t n, s3_task_fn fn, void *ctx, size_t max)
 {
 	s3_pool pool = { r, fn, ctx, n, 0 };
 	size_t threads = r->base.jobs > 0 ? (size_t)r->base.jobs : 1, started = 0;
@@ -520,6 +560,8 @@ static void run_pool(s3_remote *r, size_t n, s3_task_fn fn, void *ctx)
 
 	if (threads > S3_MAX_JOBS)
 		threads = S3_MAX_JOBS;
+	if (threads > max)
+		threads = max ? max : 1;
 	if (threads > n)
 		threads = n;
 	ensure_conns(r, threads ? threads : 1);
@@ -541,6 +583,11 @@ static void run_pool(s3_remote *r, size_t n, s3_task_fn fn, void *ctx)
 		pthread_join(tids[t], NULL);
 	free(tids);
 	free(workers);
+}
+
+static void run_pool(s3_remote *r, size_t n, s3_task_fn fn, void *ctx)
+{
+	run_pool_max(r, n, fn, ctx, S3_MAX_JOBS);
 }
 
 /* Outcomes of tasks that are not items (multipart parts, deletions). */
@@ -606,7 +653,9 @@ static int finish_batch(s3_remote *r, dv_transfer *items, size_t n)
 	return dv_error(r->fatal_rc, "%s", r->fatal_msg);
 }
 
-static int s3_list(dv_remote *base, dv_strvec *out, const char *prefix)
+/* List the keys under `prefix`: all, or (since) those modified at or
+ * after *since. */
+static int list_keys(dv_remote *base, dv_strvec *out, const char *prefix, const int64_t *since)
 {
 	s3_remote *r = (s3_remote *)base;
 	dv_buf query = DV_BUF_INIT, token = DV_BUF_INIT;
@@ -621,14 +670,17 @@ static int s3_list(dv_remote *base, dv_strvec *out, const char *prefix)
 	while (truncated) {
 		dv_s3_param params[4] = { { "list-type", "2" }, { "max-keys", "1000" }, { "prefix", want } };
 		size_t np = 3;
-		s3_req req = { "GET", NULL, NULL, -1, 0, 0, NULL, -1, NULL, "list the bucket" };
+		s3_req req = { "GET", NULL, NULL, -1, 0, 0, NULL, -1, NULL, "list the bucket", NULL };
 		if (token.len)
 			params[np++] = (dv_s3_param){ "continuation-token", token.ptr };
 		dv_s3_query_format(&query, params, np);
 		req.query = query.ptr;
 		if ((rc = s3_perform(&r->conns[0], &req, &resp)) < 0)
 			goto done;
-		if ((rc = dv_s3_parse_list_page(&keys, &truncated, &token, resp.body.ptr, resp.body.len)) < 0) {
+		rc = since ? dv_s3_parse_list_page_since(&keys, &truncated, &token, resp.body.ptr,
+							 resp.body.len, *since)
+			   : dv_s3_parse_list_page(&keys, &truncated, &token, resp.body.ptr, resp.body.len);
+		if (rc < 0) {
 			rc = dv_error_wrap(rc, "s3 remote '%s'", r->base.name);
 			goto done;
 		}
@@ -645,12 +697,23 @@ done:
 	return rc;
 }
 
+static int s3_list(dv_remote *base, dv_strvec *out, const char *prefix)
+{
+	return list_keys(base, out, prefix, NULL);
+}
+
+/* By the LastModified of the listing: the store's clock, not ours. */
+static int s3_list_since(dv_remote *base, dv_strvec *out, const char *prefix, int64_t since_ns)
+{
+	return list_keys(base, out, prefix, &since_ns);
+}
+
 static int s3_exists(dv_remote *base, const char *relpath, bool *out)
 {
 	s3_remote *r = (s3_remote *)base;
 	char *key = object_key(r, relpath);
 	s3_resp resp = S3_RESP_INIT;
-	s3_req req = { "HEAD", key, NULL, -1, 0, 0, NULL, -1, NULL, "look up an object" };
+	s3_req req = { "HEAD", key, NULL, -1, 0, 0, NULL, -1, NULL, "look up an object", NULL };
 	int rc;
 
 	begin_op(r);
@@ -709,20 +772,38 @@ static int put_small(s3_conn *c, size_t i, void *arg)
 	dv_transfer *t = &ctx->items[ctx->index[i]];
 	char *key = object_key(ctx->r, t->relpath), *what = dv_asprintf("upload '%s'", t->relpath);
 	s3_resp resp = S3_RESP_INIT;
+	s3_verify v = { dv_hasher_new(), 0, 0, t->hash, { { 0 } } };
 	uint64_t size = 0;
 	int fd = -1, rc;
 
 	if ((rc = open_cached(&fd, &size, ctx->cache, t)) == 0) {
-		s3_req req = { "PUT", key, NULL, fd, 0, size, NULL, -1, ctx->p, what };
-		rc = s3_perform(c, &req, &resp);
+		s3_req req = { "PUT", key, NULL, fd, 0, size, NULL, -1, ctx->p, what,
+			       dv_transfer_is_object(t) ? &v : NULL };
+		if (size == 0 && req.verify) {
+			/* No read callback runs for an empty body. */
+			dv_hasher_final(&v.got, v.hs);
+			rc = dv_transfer_check_sent(ctx->cache, t, &v.got);
+		}
+		if (rc == 0)
+			rc = s3_perform(c, &req, &resp);
+		if (rc == DV_ECORRUPT)
+			rc = dv_transfer_check_sent(ctx->cache, t, &v.got);
 		close(fd);
 	}
+	dv_hasher_free(v.hs);
 	item_done(t, rc, ctx->p);
 	s3_resp_free(&resp);
 	free(what);
 	free(key);
 	return rc;
 }
+
+/* Parts are read in file order, each whole into memory, and hashed as
+ * they are read; then they upload in parallel from memory.  So the whole
+ * object is hashed at no extra read, and the verdict is known before
+ * CompleteMultipartUpload: a corrupt object's upload is aborted, never
+ * completed.  Memory: at most MULTIPART_MEMORY of parts in flight. */
+#define MULTIPART_MEMORY (512ull << 20)
 
 typedef struct {
 	s3_remote *r;
@@ -732,7 +813,62 @@ typedef struct {
 	char **etags;
 	s3_outcome parts;
 	dv_progress *p;
+	dv_cache *cache;
+	const dv_transfer *t;
+	/* Reading in order: part `next_read`'s turn. */
+	pthread_mutex_t mu;
+	pthread_cond_t turn;
+	size_t next_read, nparts;
+	dv_hasher *hs;
+	int corrupt;      /* the last part read, and the whole does not match */
+	dv_hash got;
 } multipart_ctx;
+
+/* Read part i (in its turn) into `buf`, hashing it; the last part
+ * settles the verdict. */
+static int read_part(multipart_ctx *m, size_t i, char *buf, uint64_t off, uint64_t len)
+{
+	uint64_t got = 0;
+	int rc = 0;
+
+	pthread_mutex_lock(&m->mu);
+	while (m->next_read != i)
+		pthread_cond_wait(&m->turn, &m->mu);
+	while (got < len) {
+		ssize_t n = pread(m->fd, buf + got, (size_t)(len - got), (off_t)(off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0) {
+			rc = dv_error(DV_ERROR, "cannot upload part %zu of '%s': the file shrank while it was "
+				      "read; check the cache with 'dv fsck'", i + 1, m->relpath);
+			break;
+		}
+		if (n < 0) {
+			rc = dv_error_errno(DV_ERROR, "cannot read part %zu of '%s' from the cache", i + 1,
+					    m->relpath);
+			break;
+		}
+		got += (uint64_t)n;
+	}
+	if (m->hs && rc == 0) {
+		dv_hasher_update(m->hs, buf, (size_t)len);
+		if (i + 1 == m->nparts) {
+			dv_hasher_final(&m->got, m->hs);
+			if (dv_transfer_check_sent(m->cache, m->t, &m->got) < 0) {
+				m->corrupt = 1;
+				rc = DV_ECORRUPT;
+			}
+		}
+	} else if (m->hs) {
+		/* The hash cannot be finished: nothing may complete. */
+		dv_hasher_free(m->hs);
+		m->hs = NULL;
+	}
+	m->next_read++;
+	pthread_cond_broadcast(&m->turn);
+	pthread_mutex_unlock(&m->mu);
+	return rc;
+}
 
 static int put_part(s3_conn *c, size_t i, void *arg)
 {
@@ -743,14 +879,16 @@ static int put_part(s3_conn *c, size_t i, void *arg)
 	dv_s3_param params[2] = { { "partNumber", number }, { "uploadId", m->upload_id } };
 	dv_buf query = DV_BUF_INIT;
 	s3_resp resp = S3_RESP_INIT;
+	char *buf = dv_malloc(len ? (size_t)len : 1);
 	int rc;
 
 	snprintf(number, sizeof(number), "%zu", i + 1);
 	dv_s3_query_format(&query, params, 2);
-	{
-		s3_req req = { "PUT", m->key, query.ptr, m->fd, off, len, NULL, -1, m->p, what };
+	if ((rc = read_part(m, i, buf, off, len)) == 0) {
+		s3_req req = { "PUT", m->key, query.ptr, -1, 0, len, buf, -1, m->p, what, NULL };
 		rc = s3_perform(c, &req, &resp);
 	}
+	free(buf);
 	if (rc == 0 && !resp.etag.len)
 		rc = dv_error(DV_ERROR, "s3 remote '%s' gave no ETag for part %zu of '%s'", m->r->base.name, i + 1,
 			      m->relpath);
@@ -769,7 +907,7 @@ static int multipart_request(s3_remote *r, s3_resp *resp, const char *method, co
 {
 	dv_s3_param params[1] = { { param, value } };
 	dv_buf query = DV_BUF_INIT;
-	s3_req req = { method, key, NULL, -1, 0, body ? body->len : 0, body ? body->ptr : NULL, -1, NULL, what };
+	s3_req req = { method, key, NULL, -1, 0, body ? body->len : 0, body ? body->ptr : NULL, -1, NULL, what, NULL };
 	int rc;
 
 	dv_s3_query_format(&query, params, 1);
@@ -780,11 +918,13 @@ static int multipart_request(s3_remote *r, s3_resp *resp, const char *method, co
 }
 
 /* Upload one large object as a multipart upload, its parts in parallel;
- * on any failure the upload is aborted so that no parts linger. */
+ * on any failure (a corrupt object included) the upload is aborted so
+ * that no parts linger. */
 static int put_multipart(s3_remote *r, dv_cache *cache, dv_transfer *t, dv_progress *p)
 {
 	char *key = object_key(r, t->relpath), *what = dv_asprintf("upload '%s'", t->relpath);
-	multipart_ctx m = { r, -1, key, t->relpath, NULL, 0, 0, NULL, { NULL, NULL, 0 }, p };
+	multipart_ctx m = { .r = r, .fd = -1, .key = key, .relpath = t->relpath, .p = p,
+			    .cache = cache, .t = t };
 	dv_buf upload_id = DV_BUF_INIT, xml = DV_BUF_INIT, err = DV_BUF_INIT;
 	s3_resp resp = S3_RESP_INIT;
 	size_t nparts = 0;
@@ -800,15 +940,26 @@ static int put_multipart(s3_remote *r, dv_cache *cache, dv_transfer *t, dv_progr
 	}
 	m.upload_id = upload_id.ptr;
 	nparts = (size_t)((m.size + m.part - 1) / m.part);
+	m.nparts = nparts;
 	m.etags = dv_calloc(nparts, sizeof(*m.etags));
 	outcome_init(&m.parts, nparts);
-	run_pool(r, nparts, put_part, &m);
+	pthread_mutex_init(&m.mu, NULL);
+	pthread_cond_init(&m.turn, NULL);
+	m.hs = dv_transfer_is_object(t) ? dv_hasher_new() : NULL;
+	run_pool_max(r, nparts, put_part, &m, (size_t)(MULTIPART_MEMORY / m.part));
+	pthread_mutex_destroy(&m.mu);
+	pthread_cond_destroy(&m.turn);
+	if (m.corrupt)
+		rc = dv_transfer_check_sent(cache, t, &m.got);
 	for (size_t i = 0; i < nparts && rc == 0; i++) {
 		if (m.parts.rcs[i] < 0)
 			rc = dv_error(m.parts.rcs[i], "%s", m.parts.errs[i]);
 		else if (m.parts.rcs[i] > 0)
 			rc = dv_error(r->fatal_rc, "%s", r->fatal_msg);
 	}
+	if (rc == 0 && dv_transfer_is_object(t) && !m.hs)
+		rc = dv_error(DV_ERROR, "cannot upload '%s': it could not be read whole to check it",
+			      t->relpath);
 	if (rc < 0)
 		goto abort;
 
@@ -841,6 +992,7 @@ abort:
 		free(saved);
 	}
 done:
+	dv_hasher_free(m.hs);
 	if (m.fd >= 0)
 		close(m.fd);
 	for (size_t i = 0; m.etags && i < nparts; i++)
@@ -910,7 +1062,7 @@ static int get_one(s3_conn *c, size_t i, void *arg)
 	int fd = -1, rc;
 
 	if ((rc = dv_cache_tmp_open(&fd, &tmp, ctx->cache)) == 0) {
-		s3_req req = { "GET", key, NULL, -1, 0, 0, NULL, fd, ctx->p, what };
+		s3_req req = { "GET", key, NULL, -1, 0, 0, NULL, fd, ctx->p, what, NULL };
 		rc = s3_perform(c, &req, &resp);
 		if (rc < 0) {
 			dv_tmpfile_abort(fd, tmp.ptr);
@@ -955,7 +1107,7 @@ static int delete_one(s3_conn *c, size_t i, void *arg)
 	char *key = object_key(ctx->r, ctx->relpaths->v[i]);
 	char *what = dv_asprintf("delete '%s'", ctx->relpaths->v[i]);
 	s3_resp resp = S3_RESP_INIT;
-	s3_req req = { "DELETE", key, NULL, -1, 0, 0, NULL, -1, NULL, what };
+	s3_req req = { "DELETE", key, NULL, -1, 0, 0, NULL, -1, NULL, what, NULL };
 	int rc = s3_perform(c, &req, &resp);
 
 	if (rc < 0 && resp.status == 404) /* already gone */
@@ -1017,6 +1169,7 @@ static void s3_free(dv_remote *base)
 static const dv_remote_ops s3_ops = {
 	.kind = "s3",
 	.list = s3_list,
+	.list_since = s3_list_since,
 	.exists = s3_exists,
 	.push = s3_push,
 	.fetch = s3_fetch,

@@ -843,6 +843,18 @@ int dv_stage_serialize(dv_buf *out, const dv_stage *st)
 	return 0;
 }
 
+/* A killed `dv add` can leave .NAME.stage.tmp-* beside a .stage file;
+ * the next write into that directory removes those of dead writers or
+ * older than an hour.  Best effort: a failure only leaves them. */
+static void sweep_stale_tmp(const char *stage_path)
+{
+	char *dir = dv_path_dirname(stage_path);
+	size_t removed;
+	if (dv_tmpfile_sweep(&removed, dir, ".stage", dv_now_ns() - DV_STALE_TMP_NS) < 0)
+		dv_error_clear();
+	free(dir);
+}
+
 int dv_stage_save(const dv_stage *st, const char *root)
 {
 	dv_buf text = DV_BUF_INIT, path = DV_BUF_INIT;
@@ -851,6 +863,7 @@ int dv_stage_save(const dv_stage *st, const char *root)
 	if ((rc = dv_stage_serialize(&text, st)) < 0)
 		goto done;
 	dv_path_join(&path, root, st->path);
+	sweep_stale_tmp(path.ptr);
 	rc = dv_write_file_atomic(path.ptr, text.ptr, text.len, 0644);
 done:
 	dv_buf_free(&text);

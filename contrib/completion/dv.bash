@@ -45,7 +45,8 @@ _dv_opts() {
 		modify) echo "--local --unset" ;;
 		default) echo "--local --unset" ;;
 		esac ;;
-	push | fetch) echo "-r --remote -j --jobs --all-commits --run-cache --json" ;;
+	push) echo "-r --remote -j --jobs --all-commits --run-cache --verify-remote --json" ;;
+	fetch) echo "-r --remote -j --jobs --all-commits --run-cache --json" ;;
 	pull) echo "-r --remote -j --jobs --all-commits --run-cache -f --force --json" ;;
 	gc) echo "-w --workspace -a --all-branches -T --all-tags -A --all-commits -c --cloud
 		-r --remote -n --dry-run -f --force" ;;

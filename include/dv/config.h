@@ -12,6 +12,7 @@
 #define DV_CONFIG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "dv/buf.h"
 
@@ -67,6 +68,9 @@ bool dv_config_key_is_secret(const char *key);
 /* Is `value` acceptable for the known `key` (booleans, numbers, cache.type
  * lists, remote names)?  The loader checks every value this way. */
 int dv_config_check_value(const char *key, const char *value);
+/* A duration such as "24h", "30m", "1h30m", "7d" (units s m h d w) or
+ * "0", in nanoseconds; errors name `key`. */
+int dv_config_parse_duration(int64_t *ns_out, const char *text, const char *key);
 /* Remote names: [A-Za-z0-9._-], short enough that [remote "NAME"] fits
  * inih's 49-byte section names (at most DV_CONFIG_REMOTE_NAME_MAX bytes). */
 #define DV_CONFIG_REMOTE_NAME_MAX 40

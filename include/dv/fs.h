@@ -62,6 +62,18 @@ int dv_anon_file_open(const char *path, mode_t mode);
  * errno set (the file is then gone). */
 int dv_anon_file_link(int fd, const char *path, struct stat *st);
 
+/* A temp file untouched this long has no writer left: even one writing a
+ * huge object moves its mtime with every chunk.  (dv gc in the cache,
+ * push and gc -c on a remote, the next write of a .stage file.) */
+#define DV_STALE_TMP_NS (3600LL * 1000000000LL)
+
+/* Remove the temp files (dv_tmpfile_name's) of files named "*SUFFIX" in
+ * `dir` that a killed writer left: not modified since `before_ns`, or
+ * made by a process that no longer exists (the pid is in the name).  Once
+ * per directory per process, so writing many files into one directory
+ * costs one listing.  `removed` counts them. */
+int dv_tmpfile_sweep(size_t *removed, const char *dir, const char *suffix, int64_t before_ns);
+
 /* Remove every registered temp file; async-signal-safe. */
 void dv_tmpfiles_remove_all(void);
 void dv_tmpfile_register(const char *path);

@@ -51,7 +51,7 @@ int cmd_pull(int argc, char **argv, dv_repo *repo)
 	struct dv_lock *lock;
 	int rc, fetch_rc;
 
-	if ((rc = cli_transfer_parse(&a, argc, argv, usage, true)) >= 0)
+	if ((rc = cli_transfer_parse(&a, argc, argv, usage, CLI_TRANSFER_PULL)) >= 0)
 		return rc;
 	if (!(lock = cli_lock(repo)))
 		return 1;

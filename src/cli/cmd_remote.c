@@ -113,10 +113,10 @@ static int no_such_remote(const char *name)
 static int normalize_url(char **out, const dv_repo *repo, const char *url)
 {
 	const char *kind = dv_remote_url_kind(url);
+	int rc;
 
-	if (!kind)
-		return cli_error("cannot use '%s' as a remote: expected a directory, ssh://host/path, "
-				 "[user@]host:path, s3://bucket/prefix or http(s)://...", url);
+	if ((rc = dv_remote_url_check(url, repo->root)) < 0)
+		return cli_fail(rc);
 	if (!strcmp(kind, "local") && url[0] != '/' && url[0] != '~' && strncmp(url, "file://", 7) &&
 	    repo->prefix && *repo->prefix) {
 		char *joined = dv_asprintf("%s/%s", repo->prefix, url);
