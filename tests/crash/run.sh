@@ -3,11 +3,15 @@
 # process it started) at a random moment, rerun it, and check that nothing
 # was lost, torn or left behind.
 #
-#   tests/crash/run.sh --quick              what CI runs (crash/quick in ctest)
+#   tests/crash/run.sh --quick              what CI runs (crash/quick in ctest):
+#                                           6 rounds, none started after 200 s
 #   tests/crash/run.sh --trials 1000        the long run, spread over all ops
 #   tests/crash/run.sh --ops checkout-big --seed S --trials 1   one trial again
 #   tests/crash/run.sh --ops pull --at 41234        kill after 41234 us
 #   tests/crash/run.sh --ops add-big --at rename:2  kill entering the 2nd rename
+# Other options: --per-op N (rounds), --budget SECONDS, --big-mib M,
+# --small-files N, --dir DIR (default $DV_TEST_TMP/crash), --keep (keep
+# passing trials' directories too).
 #
 # Operations: add-big (one large file), add-dir (a directory of many small
 # files), checkout-big, checkout-dir, pull, push (a directory remote),
@@ -56,9 +60,11 @@ big_mib=256
 small_files=2000
 work=${DV_TEST_TMP:-/tmp/dv-tests}/crash
 keep=
+budget=
 while [ $# -gt 0 ]; do
 	case $1 in
-	--quick) per_op=${per_op:-7}; big_mib=200; small_files=1000 ;;
+	--quick) per_op=${per_op:-6}; budget=${budget:-200}; big_mib=200; small_files=1000 ;;
+	--budget) budget=$2; shift ;;
 	--trials) trials=$2; shift ;;
 	--per-op) per_op=$2; shift ;;
 	--ops) ops=$(echo "$2" | tr ',' ' '); shift ;;
@@ -252,6 +258,19 @@ prepare_base() {
 	esac
 }
 
+# copy_state SRC DST: a trial's own copy of a prepared state.  Objects in
+# the cache and the remote are hard links: dv never writes an object in
+# place (new ones are renamed in, gc unlinks), so sharing them saves
+# copying hundreds of MiB per trial; and should a bug ever write one in
+# place, every later trial's re-hash would say so.
+copy_state() {
+	mkdir -p "$2" &&
+	tar -C "$1" --exclude=./repo/.dv/cache/files --exclude=./remote/files -cf - . | tar -C "$2" -xf - &&
+	for s in repo/.dv/cache/files remote/files; do
+		[ ! -d "$1/$s" ] || cp -al "$1/$s" "$2/$s" || return 1
+	done
+}
+
 # The command a trial kills (and then reruns), in the trial's repo/.
 op_cmd() {
 	case $1 in
@@ -299,7 +318,17 @@ rehash_store() {
 # lock files, anything in .dv/tmp).
 temp_files() {
 	find "$@" \( -name '.*.tmp-*' -o -name '*.lock' -o -name 'tmp_obj_*' -o -path '*/.dv/tmp/*' \) \
-		! -path '*/.dv/lock' -printf 'temp file left: %p\n' 2>/dev/null
+		! -path '*/.dv/lock' -print 2>/dev/null |
+	while read -r f; do
+		case $f in
+		./.git/*) where="git's lock or temp file (a killed git write)" ;;
+		./.dv/cache/*) where="temp file left in the cache" ;;
+		./.dv/*) where="temp file left in .dv" ;;
+		../remote/*) where="temp file left on the remote" ;;
+		*) where="temp file left in the workspace" ;;
+		esac
+		echo "$where: $f"
+	done
 }
 
 # same_bytes SUMS DIR [PATH...]: the files under PATHs in DIR are exactly
@@ -411,7 +440,7 @@ run_killed() {
 calibrate() {
 	T=$work/trials/calibrate
 	cmd=$(op_cmd "$1")
-	rm -rf "$T" && cp -a "$base/$(base_of "$1")" "$T" && trial_prep "$1" "$T"
+	rm -rf "$T" && copy_state "$base/$(base_of "$1")" "$T" && trial_prep "$1" "$T"
 	(cd "$T/repo" && "$CRASH_KILL" 0 "$DV" $cmd 2>"$T/err") >"$T/kill.out" 2>&1
 	case $(cat "$T/kill.out") in
 	"exited 0 "*) ;;
@@ -420,7 +449,7 @@ calibrate() {
 	awk '{ print $3 }' "$T/kill.out" >"$work/dur.$1"
 	: >"$work/calls.$1"
 	if [ -n "$have_strace" ]; then
-		rm -rf "$T" && cp -a "$base/$(base_of "$1")" "$T" && trial_prep "$1" "$T"
+		rm -rf "$T" && copy_state "$base/$(base_of "$1")" "$T" && trial_prep "$1" "$T"
 		(cd "$T/repo" && strace -f -qq -c -o "$T/counts" -e trace="$(echo $kill_syscalls | tr ' ' ,)" \
 			"$DV" $cmd >/dev/null 2>&1)
 		# "% time  seconds  usecs/call  calls  [errors]  syscall"
@@ -430,57 +459,92 @@ calibrate() {
 	rm -rf "$T"
 }
 
+# A trial: copy the state, kill the operation at a point drawn from its
+# seed, rerun it, check.  Counters live in per-operation shell variables.
+var() { echo "$1" | tr - _; }
+run_trial() {
+	op=$1 n=$2 v=$(var "$1")
+	b=$(base_of "$op")
+	tseed=$(( (seed * 7919 + n * 104729 + $(echo "$op" | cksum | cut -d' ' -f1)) % 2147483647 ))
+	point=${at:-$(kill_point "$op" "$tseed")}
+	T=$work/trials/$op-$n
+	t0=$(now_ms)
+	rm -rf "$T" && copy_state "$base/$b" "$T" && trial_prep "$op" "$T" || die "cannot copy '$b'"
+	echo "trial $op $n seed=$tseed kill at ${point}" >"$T/log"
+	eval "n_$v=\$((n_$v + 1))"
+	if run_killed "$op" "$point"; then
+		eval "killed_$v=\$((killed_$v + 1))"
+	fi
+	echo "kill: $(cat "$T/kill.out")" >>"$T/log"
+	# The rerun: the natural recovery is the same command again.
+	(cd "$T/repo" && dv $(op_cmd "$op")) >>"$T/log" 2>&1
+	rc=$?
+	t1=$(now_ms)
+	problems=$(check_trial "$op" 2>&1; [ $rc -eq 0 ] || echo "the rerun 'dv $(op_cmd "$op")' exited $rc")
+	cd "$work" || exit 2
+	echo "trial took $(($(now_ms) - t0)) ms, of which checks $(($(now_ms) - t1)) ms" >>"$T/log"
+	if [ -n "$problems" ]; then
+		eval "failed_$v=\$((failed_$v + 1))"
+		echo "$problems" >>"$T/log"
+		dest=$work/failed/$op-$n
+		rm -rf "$dest" && mv "$T" "$dest"
+		echo "FAIL $op trial $n (seed $tseed, kill at $point; $(cat "$dest/kill.out")):" >&2
+		echo "$problems" | sed 's/^/    /' | head -n 12 >&2
+		echo "    log: $dest/log; again: tests/crash/run.sh --ops $op --per-op 1 --at $point" >&2
+		eval "[ -n \"\$first_$v\" ] || first_$v=\"seed=$tseed at=$point log=$dest/log\""
+	else
+		[ -n "$keep" ] || rm -rf "$T"
+	fi
+}
+
 failures_total=0
 trials_total=0
-: >"$work/table"
-
+active=
 for op in $ops; do
 	case " $all_ops " in *" $op "*) ;; *) die "unknown operation '$op' (one of: $all_ops)" ;; esac
+	v=$(var "$op")
+	eval "n_$v=0 killed_$v=0 failed_$v=0 first_$v= note_$v="
 	case $op in
 	*-ssh)
 		if [ -z "$ssh_ok" ] && ! start_sshd >"$work/sshd.out" 2>&1; then
 			echo "# $op: skipped (no sshd: $(tail -n 1 "$work/sshd.out"))" >&2
-			printf '%-13s %6s %6s %8s  %s\n' "$op" 0 0 0 "skipped: no sshd" >>"$work/table"
+			eval "note_$v='skipped: no sshd'"
 			continue
 		fi ;;
 	esac
-	b=$(base_of "$op")
-	[ -d "$base/$b" ] || prepare_base "$op" || die "cannot prepare '$op'"
-	calibrate "$op" || { failures_total=$((failures_total + 1)); continue; }
-	echo "# $op: a whole run takes $(($(cat "$work/dur.$op") / 1000)) ms; $per_op trials" >&2
-	n=0 killed=0 failed=0 first=
-	while [ "$n" -lt "$per_op" ]; do
-		n=$((n + 1))
-		tseed=$(( (seed * 7919 + n * 104729 + $(echo "$op" | cksum | cut -d' ' -f1)) % 2147483647 ))
-		point=${at:-$(kill_point "$op" "$tseed")}
-		T=$work/trials/$op-$n
-		rm -rf "$T" && cp -a "$base/$b" "$T" && trial_prep "$op" "$T" || die "cannot copy '$b'"
-		echo "trial $op seed=$tseed kill at ${point}" >"$T/log"
-		if run_killed "$op" "$point"; then
-			killed=$((killed + 1))
-		fi
-		echo "kill: $(cat "$T/kill.out")" >>"$T/log"
-		# The rerun: the natural recovery is the same command again.
-		(cd "$T/repo" && dv $(op_cmd "$op")) >>"$T/log" 2>&1
-		rc=$?
-		problems=$(check_trial "$op" 2>&1; [ $rc -eq 0 ] || echo "the rerun 'dv $(op_cmd "$op")' exited $rc")
-		cd "$work" || exit 2
-		if [ -n "$problems" ]; then
-			failed=$((failed + 1))
-			echo "$problems" >>"$T/log"
-			dest=$work/failed/$op-$n
-			rm -rf "$dest" && mv "$T" "$dest"
-			echo "FAIL $op trial $n (seed $tseed, kill at $point; $(cat "$dest/kill.out")):" >&2
-			echo "$problems" | sed 's/^/    /' | head -n 12 >&2
-			echo "    log: $dest/log; again: tests/crash/run.sh --ops $op --per-op 1 --at $point" >&2
-			[ -n "$first" ] || first="seed=$tseed at=$point log=$dest/log"
-		else
-			[ -n "$keep" ] || rm -rf "$T"
-		fi
+	[ -d "$base/$(base_of "$op")" ] || prepare_base "$op" || die "cannot prepare '$op'"
+	if ! calibrate "$op"; then
+		failures_total=$((failures_total + 1))
+		eval "note_$v='does not run cleanly without a kill'"
+		continue
+	fi
+	echo "# $op: a whole run takes $(($(cat "$work/dur.$op") / 1000)) ms" >&2
+	active="$active $op"
+done
+
+# Round robin, so every operation gets its share however the run ends;
+# --budget stops starting rounds once that many seconds have gone.
+trials_started=$(now_ms)
+round=0
+while [ "$round" -lt "$per_op" ]; do
+	if [ -n "$budget" ] && [ "$round" -gt 0 ] &&
+	   [ $(( ($(now_ms) - trials_started) / 1000 )) -ge "$budget" ]; then
+		echo "# the ${budget}s budget is spent after $round rounds" >&2
+		break
+	fi
+	round=$((round + 1))
+	for op in $active; do
+		run_trial "$op" "$round"
 	done
+done
+
+: >"$work/table"
+for op in $ops; do
+	v=$(var "$op")
+	eval "n=\$n_$v killed=\$killed_$v failed=\$failed_$v first=\$first_$v note=\$note_$v"
 	trials_total=$((trials_total + n))
 	failures_total=$((failures_total + failed))
-	printf '%-13s %6d %6d %8d  %s\n' "$op" "$n" "$killed" "$failed" "$first" >>"$work/table"
+	printf '%-13s %6d %6d %8d  %s\n' "$op" "$n" "$killed" "$failed" "$first$note" >>"$work/table"
 done
 
 elapsed=$(( ($(now_ms) - started) / 1000 ))
