@@ -4,12 +4,13 @@
 # was lost, torn or left behind.
 #
 #   tests/crash/run.sh --quick              what CI runs (crash/quick in ctest):
-#                                           6 rounds, none started after 200 s
+#                                           6 rounds, none started after 240 s
 #   tests/crash/run.sh --trials 1000        the long run, spread over all ops
 #   tests/crash/run.sh --ops checkout-big --seed S --trials 1   one trial again
 #   tests/crash/run.sh --ops pull --at 41234        kill after 41234 us
 #   tests/crash/run.sh --ops add-big --at rename:2  kill entering the 2nd rename
-# Other options: --per-op N (rounds), --budget SECONDS, --big-mib M,
+# Other options: --per-op N (rounds), --budget SECONDS, --jobs N (trials
+# at once; a trial kills its own process tree only), --big-mib M,
 # --small-files N, --dir DIR (default $DV_TEST_TMP/crash), --keep (keep
 # passing trials' directories too).
 #
@@ -61,10 +62,12 @@ small_files=2000
 work=${DV_TEST_TMP:-/tmp/dv-tests}/crash
 keep=
 budget=
+jobs=1
 while [ $# -gt 0 ]; do
 	case $1 in
-	--quick) per_op=${per_op:-6}; budget=${budget:-200}; big_mib=200; small_files=1000 ;;
+	--quick) per_op=${per_op:-6}; budget=${budget:-240}; big_mib=200; small_files=1000 ;;
 	--budget) budget=$2; shift ;;
+	--jobs) jobs=$2; shift ;;
 	--trials) trials=$2; shift ;;
 	--per-op) per_op=$2; shift ;;
 	--ops) ops=$(echo "$2" | tr ',' ' '); shift ;;
@@ -460,10 +463,11 @@ calibrate() {
 }
 
 # A trial: copy the state, kill the operation at a point drawn from its
-# seed, rerun it, check.  Counters live in per-operation shell variables.
-var() { echo "$1" | tr - _; }
+# seed, rerun it, check.  Its result is one line of $work/results:
+# "OP N KILLED FAILED FIRST-FAILURE-NOTE" (workers append concurrently;
+# lines this short are written whole).
 run_trial() {
-	op=$1 n=$2 v=$(var "$1")
+	op=$1 n=$2
 	b=$(base_of "$op")
 	tseed=$(( (seed * 7919 + n * 104729 + $(echo "$op" | cksum | cut -d' ' -f1)) % 2147483647 ))
 	point=${at:-$(kill_point "$op" "$tseed")}
@@ -471,10 +475,8 @@ run_trial() {
 	t0=$(now_ms)
 	rm -rf "$T" && copy_state "$base/$b" "$T" && trial_prep "$op" "$T" || die "cannot copy '$b'"
 	echo "trial $op $n seed=$tseed kill at ${point}" >"$T/log"
-	eval "n_$v=\$((n_$v + 1))"
-	if run_killed "$op" "$point"; then
-		eval "killed_$v=\$((killed_$v + 1))"
-	fi
+	killed=0
+	run_killed "$op" "$point" && killed=1
 	echo "kill: $(cat "$T/kill.out")" >>"$T/log"
 	# The rerun: the natural recovery is the same command again.
 	(cd "$T/repo" && dv $(op_cmd "$op")) >>"$T/log" 2>&1
@@ -484,67 +486,86 @@ run_trial() {
 	cd "$work" || exit 2
 	echo "trial took $(($(now_ms) - t0)) ms, of which checks $(($(now_ms) - t1)) ms" >>"$T/log"
 	if [ -n "$problems" ]; then
-		eval "failed_$v=\$((failed_$v + 1))"
 		echo "$problems" >>"$T/log"
 		dest=$work/failed/$op-$n
 		rm -rf "$dest" && mv "$T" "$dest"
-		echo "FAIL $op trial $n (seed $tseed, kill at $point; $(cat "$dest/kill.out")):" >&2
-		echo "$problems" | sed 's/^/    /' | head -n 12 >&2
-		echo "    log: $dest/log; again: tests/crash/run.sh --ops $op --per-op 1 --at $point" >&2
-		eval "[ -n \"\$first_$v\" ] || first_$v=\"seed=$tseed at=$point log=$dest/log\""
+		{
+			echo "FAIL $op trial $n (seed $tseed, kill at $point; $(cat "$dest/kill.out")):"
+			echo "$problems" | sed 's/^/    /' | head -n 12
+			echo "    log: $dest/log; again: tests/crash/run.sh --ops $op --per-op 1 --at $point"
+		} >"$work/fail.$op-$n"
+		cat "$work/fail.$op-$n" >&2
+		echo "$op $n $killed 1 seed=$tseed at=$point log=$dest/log" >>"$work/results"
 	else
 		[ -n "$keep" ] || rm -rf "$T"
+		echo "$op $n $killed 0" >>"$work/results"
 	fi
 }
 
 failures_total=0
 trials_total=0
 active=
+: >"$work/notes"
 for op in $ops; do
 	case " $all_ops " in *" $op "*) ;; *) die "unknown operation '$op' (one of: $all_ops)" ;; esac
-	v=$(var "$op")
-	eval "n_$v=0 killed_$v=0 failed_$v=0 first_$v= note_$v="
 	case $op in
 	*-ssh)
 		if [ -z "$ssh_ok" ] && ! start_sshd >"$work/sshd.out" 2>&1; then
 			echo "# $op: skipped (no sshd: $(tail -n 1 "$work/sshd.out"))" >&2
-			eval "note_$v='skipped: no sshd'"
+			echo "$op skipped: no sshd" >>"$work/notes"
 			continue
 		fi ;;
 	esac
 	[ -d "$base/$(base_of "$op")" ] || prepare_base "$op" || die "cannot prepare '$op'"
 	if ! calibrate "$op"; then
 		failures_total=$((failures_total + 1))
-		eval "note_$v='does not run cleanly without a kill'"
+		echo "$op does not run cleanly without a kill" >>"$work/notes"
 		continue
 	fi
 	echo "# $op: a whole run takes $(($(cat "$work/dur.$op") / 1000)) ms" >&2
 	active="$active $op"
 done
 
-# Round robin, so every operation gets its share however the run ends;
-# --budget stops starting rounds once that many seconds have gone.
-trials_started=$(now_ms)
+# Round robin, so every operation gets its share however the run ends:
+# trial i of the list goes to worker i mod --jobs.  --budget stops
+# starting trials once that many seconds have gone since the start
+# (set-up included), but the first round always runs.
+: >"$work/results"
 round=0
 while [ "$round" -lt "$per_op" ]; do
-	if [ -n "$budget" ] && [ "$round" -gt 0 ] &&
-	   [ $(( ($(now_ms) - trials_started) / 1000 )) -ge "$budget" ]; then
-		echo "# the ${budget}s budget is spent after $round rounds" >&2
-		break
-	fi
 	round=$((round + 1))
-	for op in $active; do
-		run_trial "$op" "$round"
-	done
+	for op in $active; do echo "$op $round"; done
+done >"$work/plan"
+n_active=$(echo $active | wc -w)
+worker() {
+	i=0
+	while read -r op n; do
+		i=$((i + 1))
+		[ $(( (i - 1) % jobs )) -eq "$1" ] || continue
+		if [ -n "$budget" ] && [ "$i" -gt "$n_active" ] &&
+		   [ $(( ($(now_ms) - started) / 1000 )) -ge "$budget" ]; then
+			echo "# worker $1: the ${budget}s budget is spent" >&2
+			break
+		fi
+		run_trial "$op" "$n"
+	done <"$work/plan"
+}
+k=0
+while [ "$k" -lt "$jobs" ]; do
+	worker "$k" &
+	k=$((k + 1))
 done
+wait
 
 : >"$work/table"
 for op in $ops; do
-	v=$(var "$op")
-	eval "n=\$n_$v killed=\$killed_$v failed=\$failed_$v first=\$first_$v note=\$note_$v"
-	trials_total=$((trials_total + n))
-	failures_total=$((failures_total + failed))
-	printf '%-13s %6d %6d %8d  %s\n' "$op" "$n" "$killed" "$failed" "$first$note" >>"$work/table"
+	line=$(awk -v op="$op" '$1 == op { n++; k += $3; f += $4; if ($4 && first == "") { first = $5; for (i = 6; i <= NF; i++) first = first " " $i } }
+		END { printf "%d %d %d %s", n, k, f, first }' "$work/results")
+	set -- $line
+	note=$(sed -n "s/^$op //p" "$work/notes")
+	trials_total=$((trials_total + $1))
+	failures_total=$((failures_total + $3))
+	printf '%-13s %6d %6d %8d  %s\n' "$op" "$1" "$2" "$3" "${4:-}${5:+ $5}${6:+ $6}$note" >>"$work/table"
 done
 
 elapsed=$(( ($(now_ms) - started) / 1000 ))
