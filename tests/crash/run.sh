@@ -179,14 +179,15 @@ make_full_ssh() {
 	) || die "cannot build the 'full-ssh' state"
 }
 
-# gc: as full, then a second commit that rewrites a tenth of the small
-# files and drops a 64 MiB file: their old objects are garbage.
+# gc: mid.bin and dir/, then a second commit that rewrites a tenth of the
+# small files and drops a 16 MiB file: their old objects are garbage.
+# (The large file would only make the set-up slower: gc never reads it.)
 make_gc() {
 	mkdir -p "$base/gc" && new_repo "$base/gc/repo" && (
 		cd "$base/gc/repo" &&
-		cp "$orig/big.bin" big.bin && cp -a "$orig/dir" dir &&
-		head -c 67108864 "$orig/big.bin" | tac >old.bin &&
-		dv add -q big.bin dir old.bin &&
+		cp "$orig/mid.bin" mid.bin && cp -a "$orig/dir" dir &&
+		tac "$orig/mid.bin" >old.bin &&
+		dv add -q mid.bin dir old.bin &&
 		dv remote add -d origin ../remote >/dev/null &&
 		git add .dv/config && git commit -q -m v1 && dv push -q &&
 		for f in dir/d0*/f0*0.txt; do echo "v1 $f" >"$f"; done &&
@@ -198,12 +199,12 @@ make_gc() {
 	) || die "cannot build the 'gc' state"
 }
 
-# repro: big.bin tracked; three command stages never run.
+# repro: mid.bin tracked; three command stages never run.
 make_repro() {
 	mkdir -p "$base/repro" && new_repo "$base/repro/repo" && (
 		cd "$base/repro/repo" &&
-		cp "$orig/big.bin" big.bin && dv add -q big.bin &&
-		dv stage add -q -n cut -d big.bin -o part.bin 'head -c 16777216 big.bin >part.bin' &&
+		cp "$orig/mid.bin" mid.bin && dv add -q mid.bin &&
+		dv stage add -q -n cut -d mid.bin -o part.bin 'tac mid.bin >part.bin' &&
 		dv stage add -q -n split -d part.bin -o chunks 'mkdir -p chunks && cd chunks && split -a 3 -b 65536 ../part.bin c' &&
 		dv stage add -q -n sum -d chunks -o sums.txt 'cd chunks && xxhsum -H2 * >../sums.txt' &&
 		git add -A && git commit -q -m pipeline
@@ -371,9 +372,9 @@ check_trial() {
 	add-dir|checkout-dir) same_bytes "$work/orig.sums" . dir ;;
 	pull|push) same_bytes "$work/orig.sums" . big.bin dir ;;
 	pull-ssh|push-ssh) same_bytes "$work/orig.sums" . mid.bin sdir ;;
-	repro) same_bytes "$work/orig.sums" . big.bin; same_bytes "$work/repro.sums" . part.bin chunks sums.txt ;;
+	repro) same_bytes "$work/orig.sums" . mid.bin; same_bytes "$work/repro.sums" . part.bin chunks sums.txt ;;
 	gc|gc-remote)
-		same_bytes "$work/orig.sums" . big.bin
+		same_bytes "$work/orig.sums" . mid.bin
 		(cd "$base/gc" && find dir.v2 -type f | sort | xargs xxhsum -H2 2>/dev/null | sed 's| dir\.v2/| dir/|') >"$T/v2.sums"
 		same_bytes "$T/v2.sums" . dir ;;
 	esac
