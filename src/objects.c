@@ -498,7 +498,8 @@ static bool is_hex2(const char *s)
 }
 
 /* A temp file a killed writer left in `dir` (open as `dfd`), if `name` is
- * one and was last written before `before_ns`. */
+ * one and either was last written before `before_ns` or names a writer
+ * that is gone (dv_tmpfile_is_stale: then its age does not matter). */
 static void note_stale_tmp(dv_strvec *stale, uint64_t *bytes, int dfd, const char *dir,
 			   const char *name, int64_t before_ns)
 {
@@ -506,7 +507,8 @@ static void note_stale_tmp(dv_strvec *stale, uint64_t *bytes, int dfd, const cha
 	dv_buf path = DV_BUF_INIT;
 
 	if (!dv_tmpfile_is_name(name) || fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    !S_ISREG(st.st_mode) || dv_stat_mtime_ns(&st) >= before_ns)
+	    !S_ISREG(st.st_mode) ||
+	    (dv_stat_mtime_ns(&st) >= before_ns && !dv_tmpfile_is_stale(dfd, name)))
 		return;
 	dv_path_join(&path, dir, name);
 	dv_strvec_push(stale, path.ptr);

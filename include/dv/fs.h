@@ -34,6 +34,15 @@ int dv_tmpfile_open(int *fd_out, dv_buf *tmp_out, const char *final_path, mode_t
 void dv_tmpfile_name(dv_buf *out, const char *final_path);
 /* Whether a directory entry's name is one dv_tmpfile_name makes. */
 bool dv_tmpfile_is_name(const char *name);
+/* Whether `name` in the directory open as `dfd` is a temp file whose
+ * writer is gone: named exactly as dv_tmpfile_name makes names, its pid
+ * no longer running, and (for a writer in another pid namespace) not
+ * locked by a live dv_new_file_open.  Such a file was left by a dv killed
+ * mid-write (SIGKILL, a crash) and is safe to remove at any time. */
+bool dv_tmpfile_is_stale(int dfd, const char *name);
+/* Remove the stale temp files directly in `dir` (not below), adding their
+ * number to *removed; a missing `dir` holds none. */
+int dv_tmpfile_sweep_dir(size_t *removed, const char *dir);
 /* fsync, close, rename onto final_path, fsync the directory. */
 int dv_tmpfile_commit(int fd, const char *tmp_path, const char *final_path);
 /* Close and rename without fsync: for cache objects, which are named by
