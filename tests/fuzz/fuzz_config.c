@@ -36,17 +36,31 @@ enum { OP_SET, OP_UNSET, OP_REMOVE_SECTION, OP_RENAME, OP_COUNT };
 static char *dvdir;  /* a private temporary .dv directory */
 static char *path;   /* dvdir/config.local */
 
+static void remove_dir(void)
+{
+	unlink(path);
+	rmdir(dvdir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	/* tmpfs when there is one: the writer fsyncs every file it writes. */
-	char tmpl[] = "/dev/shm/dv-fuzz-config-XXXXXX", alt[] = "/tmp/dv-fuzz-config-XXXXXX";
-	char *dir;
+	/* run.sh's directory, or tmpfs when there is one: the writer fsyncs
+	 * every file it writes. */
+	const char *const parents[] = { getenv("DV_FUZZ_TMPDIR"), "/dev/shm", "/tmp" };
 	dv_buf p = DV_BUF_INIT;
 
 	(void)argc, (void)argv;
-	if (!(dir = mkdtemp(tmpl)) && !(dir = mkdtemp(alt)))
+	for (size_t i = 0; i < 3 && !dvdir; i++) {
+		if (!parents[i] || !*parents[i])
+			continue;
+		dv_buf_printf(&p, "%s/dv-fuzz-config-XXXXXX", parents[i]);
+		if (mkdtemp(p.ptr))
+			dvdir = dv_buf_detach(&p);
+		dv_buf_reset(&p);
+	}
+	if (!dvdir)
 		abort();
-	dvdir = dv_strdup(dir);
+	atexit(remove_dir);
 	dv_path_join(&p, dvdir, "config.local");
 	path = dv_buf_detach(&p);
 	/* Only this file is loaded: no system or global config. */
