@@ -5,6 +5,7 @@
 #   DV_FUZZ_JOBS=N        targets run N at a time (default 2)
 #   DV_FUZZ_TARGETS="stage config"             only these targets
 #   DV_FUZZ_NICE=N        run the fuzzers at this niceness (default 10)
+#   DV_FUZZ_BUILD_DIR=D   build and keep the corpus in D (default build-fuzz)
 #
 # The targets (tests/fuzz/fuzz_<target>.c; README there says what each
 # checks) are built with clang, libFuzzer, ASan and UBSan in build-fuzz/,
@@ -31,7 +32,7 @@ esac
 jobs=${DV_FUZZ_JOBS:-2}
 niceness=${DV_FUZZ_NICE:-10}
 targets=${DV_FUZZ_TARGETS:-"stage manifest config s3_list cli"}
-build=$root/build-fuzz
+build=${DV_FUZZ_BUILD_DIR:-$root/build-fuzz}
 out=$build/fuzz-out
 
 command -v clang >/dev/null 2>&1 || {
