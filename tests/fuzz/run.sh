@@ -39,12 +39,14 @@ command -v clang >/dev/null 2>&1 || {
     echo "tests/fuzz/run.sh: needs clang with libFuzzer (contrib/install-deps.sh installs it)" >&2
     exit 2
 }
-echo "== building the fuzz targets in build-fuzz/ (clang, libFuzzer, ASan+UBSan)"
+echo "== building the fuzz targets in $build (clang, libFuzzer, ASan+UBSan)"
+mkdir -p "$build"
+blog=$build/fuzz-build.log
 if ! { cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DDV_FUZZ=ON -DDV_WITH_ML=OFF \
-           -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDV_WERROR=ON >"$build.log" 2>&1 &&
-       cmake --build "$build" -j"$(nproc)" --target fuzzers >>"$build.log" 2>&1; }; then
-    tail -30 "$build.log" >&2
-    echo "tests/fuzz/run.sh: the fuzz build failed (log: $build.log)" >&2
+           -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDV_WERROR=ON >"$blog" 2>&1 &&
+       cmake --build "$build" -j"$(nproc)" --target fuzzers >>"$blog" 2>&1; }; then
+    tail -30 "$blog" >&2
+    echo "tests/fuzz/run.sh: the fuzz build failed (log: $blog)" >&2
     exit 2
 fi
 
