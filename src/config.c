@@ -594,6 +594,7 @@ void dv_config_remote_names(dv_strvec *out, const dv_config *cfg)
 typedef struct {
 	const char *s;   /* the line, without its newline */
 	size_t n;
+	char *section;   /* a [section] line: the text between the brackets */
 	bool header;     /* a [section] line */
 	bool key;        /* a "name = value" line */
 	bool blank;
@@ -617,14 +618,12 @@ static cfg_line *line_at(cfg_file *f, size_t i)
  * header that cannot be parsed names nothing. */
 static bool header_names(const cfg_line *l, const char *section, const char *sub)
 {
-	const char *s = l->s + strspn(l->s, " \t\r");
-	const char *close = memchr(s, ']', (size_t)(l->s + l->n - s));
 	char *sec = NULL, *sb = NULL;
 	bool match;
 
-	if (!l->header || !close)
+	if (!l->header)
 		return false;
-	match = parse_section_text(&sec, &sb, s + 1, (size_t)(close - s - 1)) == 0 && !strcmp(sec, section) &&
+	match = parse_section_text(&sec, &sb, l->section, strlen(l->section)) == 0 && !strcmp(sec, section) &&
 		(sub ? sb && !strcmp(sb, sub) : !sb);
 	free(sec);
 	free(sb);
@@ -632,13 +631,48 @@ static bool header_names(const cfg_line *l, const char *section, const char *sub
 	return match;
 }
 
+static void cfg_file_free(cfg_file *f);
+
+/* What the writer marks while the reader walks the file. */
+typedef struct {
+	cfg_file *f;
+	const char *name; /* the key being edited, or NULL */
+} mark_ctx;
+
+/* The writer learns which lines are headers and keys from the reader
+ * itself (dv_ini_parse, as load_level calls it), never from a guess of
+ * its own: a line the two classified differently (a form feed before a
+ * key, say) would be a key to one and not to the other, and `dv config`
+ * would edit a line the reader ignores. */
+static int mark_line(void *user, const dv_ini_item *it)
+{
+	mark_ctx *m = user;
+	cfg_line *l;
+
+	if (it->line < 1 || (size_t)it->line > m->f->lines.n)
+		return dv_error(DV_ERROR, "line %d is past the end of the file", it->line);
+	l = line_at(m->f, (size_t)it->line - 1);
+	if (!it->name) {
+		l->header = true;
+		free(l->section);
+		l->section = dv_strdup(it->section);
+	} else {
+		l->key = true;
+		l->key_match = m->name && !strcmp(it->name, m->name);
+	}
+	return 0;
+}
+
 /* Split the file into lines and mark those of section/sub (and key `name`,
- * when not NULL). */
+ * when not NULL).  A file the reader refuses is refused here too, with the
+ * reader's message: editing it blind could make it mean something else. */
 static int cfg_file_read(cfg_file *f, const char *path, const char *section, const char *sub,
 			 const char *name)
 {
 	const char *p, *end;
+	mark_ctx m = { f, name };
 	bool in_match = false;
+	char *shown;
 	int rc;
 
 	f->lines = (dv_vec)DV_VEC_INIT(cfg_line);
@@ -647,28 +681,27 @@ static int cfg_file_read(cfg_file *f, const char *path, const char *section, con
 		return rc;
 	for (p = f->text.ptr, end = p + f->text.len; p < end;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *e = nl ? nl : end, *s = p;
+		const char *e = nl ? nl : end;
 		cfg_line *l = dv_vec_push(&f->lines);
 
 		l->s = p;
 		l->n = (size_t)(e - p);
-		while (s < e && (*s == ' ' || *s == '\t' || *s == '\r'))
-			s++;
-		l->blank = s == e;
-		if (s < e && *s == '[') {
-			l->header = true;
-			in_match = header_names(l, section, sub);
-		} else if (s < e && *s != ';' && *s != '#') {
-			size_t k = strcspn(s, "=:\n");
-			const char *ke = s + k;
-			while (ke > s && (ke[-1] == ' ' || ke[-1] == '\t'))
-				ke--;
-			l->key = true;
-			l->key_match = in_match && name && (size_t)(ke - s) == strlen(name) &&
-				       !memcmp(s, name, (size_t)(ke - s));
-		}
-		l->in_match = in_match;
+		l->blank = dv_ini_is_blank_line(p, l->n);
 		p = nl ? nl + 1 : end;
+	}
+	shown = display_path(path);
+	rc = dv_ini_parse(shown, f->text.ptr, f->text.len, DV_INI_NO_CONTINUATION, mark_line, &m);
+	free(shown);
+	if (rc < 0) {
+		cfg_file_free(f);
+		return rc;
+	}
+	for (size_t i = 0; i < f->lines.n; i++) {
+		cfg_line *l = line_at(f, i);
+		if (l->header)
+			in_match = header_names(l, section, sub);
+		l->in_match = in_match;
+		l->key_match = l->key_match && in_match;
 	}
 	dv_error_clear();
 	return 0;
@@ -676,8 +709,10 @@ static int cfg_file_read(cfg_file *f, const char *path, const char *section, con
 
 static void cfg_file_free(cfg_file *f)
 {
-	for (size_t i = 0; i < f->lines.n; i++)
+	for (size_t i = 0; i < f->lines.n; i++) {
 		free(line_at(f, i)->replace);
+		free(line_at(f, i)->section);
+	}
 	dv_vec_free(&f->lines);
 	dv_buf_free(&f->text);
 }

@@ -14,25 +14,34 @@
 #include "dv/git.h"
 
 /* libgit2's init parses the system's CA bundle (~5 ms): done once, by
- * the first code that needs git, which many commands never do. */
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+ * the first code that needs git, which many commands never do.  A
+ * shutdown undoes it, and the next dv_git_global_init starts libgit2
+ * again: main() shuts down as it returns, and a process that runs dv's
+ * main more than once (fuzz_cli) must not go on with libgit2 torn down.
+ * The flag is read without the lock first, as repo opens call this. */
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool initialised;
-
-static void global_init(void)
-{
-	git_libgit2_init();
-	initialised = true;
-}
 
 void dv_git_global_init(void)
 {
-	pthread_once(&init_once, global_init);
+	if (initialised)
+		return;
+	pthread_mutex_lock(&init_lock);
+	if (!initialised) {
+		git_libgit2_init();
+		initialised = true;
+	}
+	pthread_mutex_unlock(&init_lock);
 }
 
 void dv_git_global_shutdown(void)
 {
-	if (initialised)
+	pthread_mutex_lock(&init_lock);
+	if (initialised) {
 		git_libgit2_shutdown();
+		initialised = false;
+	}
+	pthread_mutex_unlock(&init_lock);
 }
 
 int dv_git_error(const char *what)

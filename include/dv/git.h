@@ -13,7 +13,8 @@
 #include "dv/buf.h"
 #include "dv/repo.h"
 
-/* Process-wide libgit2 init/shutdown (the CLI calls these once). */
+/* Process-wide libgit2 init/shutdown: main() shuts down as it returns;
+ * an init after a shutdown starts libgit2 again. */
 void dv_git_global_init(void);
 void dv_git_global_shutdown(void);
 
