@@ -49,6 +49,7 @@ static const key_info plain_keys[] = {
 	{ "cache.dir", V_STRING, false },
 	{ "cache.type", V_CACHE_TYPES, false },
 	{ "cache.protected", V_BOOL, false },
+	{ "hooks.strict", V_BOOL, false }, /* pre-commit refuses stale stages too */
 };
 
 /* remote.NAME.<key> */
@@ -348,8 +349,8 @@ static int on_config_section(load_ctx *c, const dv_ini_item *it)
 			return dv_error(DV_ERROR, "[remote] needs a name: [remote \"NAME\"]");
 		return dv_config_check_remote_name(c->sub);
 	}
-	if (strcmp(c->section, "core") && strcmp(c->section, "cache"))
-		return dv_error(DV_ERROR, "unknown section '[%s]' (known: [core], [cache], "
+	if (strcmp(c->section, "core") && strcmp(c->section, "cache") && strcmp(c->section, "hooks"))
+		return dv_error(DV_ERROR, "unknown section '[%s]' (known: [core], [cache], [hooks], "
 				"[remote \"NAME\"]; see dv-config(5))", it->section);
 	if (c->sub)
 		return dv_error(DV_ERROR, "[%s] has no subsections", c->section);

@@ -2,6 +2,8 @@
  * track.c - data stages, shared by add, commit, move and remove so each
  * decides the same way.
  */
+#include <string.h>
+
 #include "dv/error.h"
 #include "dv/fs.h"
 #include "dv/track.h"
@@ -16,7 +18,16 @@ int dv_track_load_data_stage(dv_stage **out, dv_repo *repo, const char *stage_pa
 		*out = dv_stage_new(stage_path);
 		goto done;
 	}
-	if ((rc = dv_stage_load(out, repo->root, stage_path)) < 0)
+	if ((rc = dv_stage_load(out, repo->root, stage_path)) == DV_ECONFLICT &&
+	    !strstr(dv_error_last(), "dv repro")) {
+		/* 'dv add' of the version wanted is how a merge conflict in a
+		 * data stage is resolved: it records the workspace afresh. */
+		dv_error_clear();
+		*out = dv_stage_new(stage_path);
+		rc = 0;
+		goto done;
+	}
+	if (rc < 0)
 		goto done;
 	if ((*out)->is_command) {
 		rc = dv_error(DV_ERROR, "'%s' is a command stage: change it with 'dv stage add -f' or run 'dv repro'",

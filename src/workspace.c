@@ -875,6 +875,11 @@ int dv_workspace_find_stages(dv_strvec *out, dv_repo *repo)
 
 int dv_workspace_load_stages(dv_vec *out, dv_repo *repo)
 {
+	return dv_workspace_load_stages_resolving(out, repo, NULL);
+}
+
+int dv_workspace_load_stages_resolving(dv_vec *out, dv_repo *repo, const dv_strvec *resolving)
+{
 	dv_strvec paths = DV_STRVEC_INIT;
 	int rc;
 
@@ -883,7 +888,13 @@ int dv_workspace_load_stages(dv_vec *out, dv_repo *repo)
 		goto done;
 	for (size_t i = 0; i < paths.n; i++) {
 		dv_stage *st = NULL;
-		if ((rc = dv_stage_load(&st, repo->root, paths.v[i])) < 0) {
+		rc = dv_stage_load(&st, repo->root, paths.v[i]);
+		if (rc == DV_ECONFLICT && resolving && dv_strvec_contains(resolving, paths.v[i])) {
+			rc = 0;
+			dv_error_clear();
+			continue;
+		}
+		if (rc < 0) {
 			dv_stages_free(out);
 			goto done;
 		}

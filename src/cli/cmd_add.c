@@ -104,7 +104,7 @@ done:
 
 int cmd_add(int argc, char **argv, dv_repo *repo)
 {
-	dv_strvec to_stage = DV_STRVEC_INIT;
+	dv_strvec to_stage = DV_STRVEC_INIT, resolving = DV_STRVEC_INIT;
 	dv_vec stages = DV_VEC_INIT(dv_stage *);
 	struct dv_lock *lock = NULL;
 	int c, rc = 0, failed = 0;
@@ -114,7 +114,7 @@ int cmd_add(int argc, char **argv, dv_repo *repo)
 		case 'h':
 			return cli_usage(usage);
 		default:
-			return cli_usage_error(usage, "see 'dv add -h'");
+			return 2; /* cli_getopt named the option */
 		}
 	}
 	if (optind >= argc)
@@ -123,7 +123,14 @@ int cmd_add(int argc, char **argv, dv_repo *repo)
 		return 1;
 	/* git is needed at the end (core.autostage): open it while hashing. */
 	dv_repo_git_prefetch(repo);
-	if ((rc = dv_workspace_load_stages(&stages, repo)) < 0) {
+	for (int i = optind; i < argc; i++) {
+		char *rel = NULL;
+		if (dv_repo_relpath(&rel, repo, argv[i]) == 0)
+			dv_strvec_push_take(&resolving, dv_asprintf("%s" DV_STAGE_SUFFIX, rel));
+		dv_error_clear();
+		free(rel);
+	}
+	if ((rc = dv_workspace_load_stages_resolving(&stages, repo, &resolving)) < 0) {
 		failed = cli_fail(rc);
 		goto done;
 	}
@@ -136,6 +143,7 @@ int cmd_add(int argc, char **argv, dv_repo *repo)
 done:
 	dv_stages_free(&stages);
 	dv_strvec_free(&to_stage);
+	dv_strvec_free(&resolving);
 	dv_repo_save_statcache(repo);
 	dv_lock_release(lock);
 	return failed;

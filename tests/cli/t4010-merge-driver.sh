@@ -91,7 +91,7 @@ test_case 'the same file changed differently on both sides is a conflict' '
 
 test_case 'every command names the conflicted .stage and the way out' '
 	cd repo &&
-	for cmd in status checkout repro "commit" "stage list" "push -r nowhere"; do
+	for cmd in status checkout repro commit "stage list" dag diff; do
 		expect_error 1 "d.stage" dv $cmd 2>/dev/null || { echo "dv $cmd"; exit 1; }
 		grep "^dv: error:" "$TEST_ROOT/stderr" >line &&
 		assert_contains line "merge conflict" &&
@@ -118,7 +118,7 @@ test_case 'a data file changed on both branches is a real conflict; dv add resol
 	expect_code 1 git merge -q -m conflict f1 2>err >out &&
 	grep -q "^<<<<<<<" data.txt.stage &&
 	expect_error 1 "data.txt.stage" dv status &&
-	dv unprotect data.txt && echo both >data.txt && dv add -q data.txt &&
+	rm -f data.txt && echo both >data.txt && dv add -q data.txt &&
 	! grep -q "<<<<<<<" data.txt.stage &&
 	git commit -q -m resolved2 && dv status --exit-code
 '
