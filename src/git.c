@@ -87,6 +87,38 @@ done:
 	return rc;
 }
 
+int dv_git_refuse_tracked(dv_repo *repo, const char *relpath, const char *then)
+{
+	git_index *index = NULL;
+	git_repository *git;
+	dv_buf prefix = DV_BUF_INIT;
+	const git_index_entry *e = NULL;
+	size_t pos;
+	int rc = 0;
+
+	if (!(git = dv_repo_git(repo)))
+		return DV_ERROR;
+	if (git_repository_index(&index, git) < 0)
+		return dv_git_error("cannot open the git index");
+	git_index_read(index, 0);
+	if (git_index_get_bypath(index, relpath, 0)) {
+		rc = dv_error(DV_EEXISTS, "'%s' is tracked by git already (a path is tracked by git or by dv, "
+			      "not both): 'git rm --cached %s' stops git tracking it (the file stays), "
+			      "then '%s'", relpath, relpath, then);
+		goto done;
+	}
+	dv_buf_printf(&prefix, "%s/", relpath);
+	if (git_index_find_prefix(&pos, index, prefix.ptr) == 0 && (e = git_index_get_byindex(index, pos)))
+		rc = dv_error(DV_EEXISTS, "'%s' holds files tracked by git already ('%s'; a path is tracked by "
+			      "git or by dv, not both): 'git rm -r --cached %s' stops git tracking them (the "
+			      "files stay), then '%s'", relpath, e->path, relpath, then);
+	git_error_clear();
+done:
+	git_index_free(index);
+	dv_buf_free(&prefix);
+	return rc;
+}
+
 bool dv_git_rev_is_unborn(dv_repo *repo, const char *rev)
 {
 	git_repository *git;

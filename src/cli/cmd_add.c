@@ -64,7 +64,7 @@ static int add_one(dv_repo *repo, const dv_vec *stages, const char *path, dv_str
 {
 	dv_buf abs = DV_BUF_INIT;
 	dv_stage *st = NULL;
-	char *rel = NULL, *stage_path = NULL;
+	char *rel = NULL, *stage_path = NULL, *then;
 	dv_stage_file *out;
 	int rc;
 
@@ -80,6 +80,11 @@ static int add_one(dv_repo *repo, const dv_vec *stages, const char *path, dv_str
 		goto done;
 	}
 	stage_path = dv_asprintf("%s%s", rel, DV_STAGE_SUFFIX);
+	then = dv_asprintf("dv add %s", path);
+	rc = dv_git_refuse_tracked(repo, rel, then);
+	free(then);
+	if (rc < 0)
+		goto done;
 	if ((rc = check_not_owned(stages, rel, stage_path)) < 0)
 		goto done;
 	if ((rc = dv_track_load_data_stage(&st, repo, stage_path)) < 0)

@@ -119,7 +119,7 @@ static const char *command_label(dv_change_kind k)
 	case DV_CHG_ALWAYS: return "always changed";
 	case DV_CHG_CMD: return "changed cmd";
 	case DV_CHG_DEP_MODIFIED: return "modified dep";
-	case DV_CHG_DEP_DELETED: return "deleted dep";
+	case DV_CHG_DEP_DELETED: return "missing dep";
 	case DV_CHG_OUT_MODIFIED: return "modified out";
 	case DV_CHG_OUT_DELETED: return "deleted out";
 	case DV_CHG_OUT_NOT_CACHED: return "not in cache";
@@ -133,12 +133,23 @@ static const char *command_label(dv_change_kind k)
 static int command_stage_changes(dv_vec *lines, dv_repo *repo, const dv_stage *st)
 {
 	dv_vec changes = DV_VEC_INIT(dv_change);
+	dv_buf abs = DV_BUF_INIT;
 	int rc = dv_stage_changes(&changes, repo, st);
 	for (size_t i = 0; rc == 0 && i < changes.n; i++) {
 		dv_change *c = dv_vec_at(&changes, dv_change, i);
 		add_line(lines, command_label(c->kind), c->what);
+		/* A stage that never ran compares no deps; one that is not
+		 * there is still worth naming before 'dv repro' trips on it. */
+		for (size_t j = 0; c->kind == DV_CHG_NEVER_RUN && j < st->deps.n; j++) {
+			char *rel = dv_stage_entry_relpath(st, dv_stage_dep(st, j)->path);
+			dv_repo_abspath(&abs, repo, rel);
+			if (!dv_path_exists(abs.ptr))
+				add_line(lines, "missing dep", rel);
+			free(rel);
+		}
 	}
 	dv_changes_free(&changes);
+	dv_buf_free(&abs);
 	return rc;
 }
 
@@ -230,7 +241,7 @@ int cmd_status(int argc, char **argv, dv_repo *repo)
 		case 'h':
 			return cli_usage(usage);
 		default:
-			return cli_usage_error(usage, "see 'dv status -h'");
+			return 2; /* cli_getopt named the option */
 		}
 	}
 	if ((topts.remote || topts.jobs) && !cloud)

@@ -62,7 +62,7 @@ int cli_transfer_parse(cli_transfer_args *a, int argc, char **argv, const char *
 		case 'h':
 			return cli_usage(usage);
 		default:
-			return cli_usage_error(usage, "see '%s -h'", argv[0]);
+			return 2; /* cli_getopt named the option */
 		}
 	}
 	a->t.targets = argv + optind;
@@ -91,7 +91,7 @@ static void print_json(const dv_transfer_report *rep, const cli_transfer_args *a
 }
 
 int cli_transfer_print(const dv_transfer_report *rep, int rc, const char *verb,
-		       const cli_transfer_args *a, dv_repo *repo)
+		       const cli_transfer_args *a, dv_repo *repo, bool say_idle)
 {
 	size_t bad = rep->missing + rep->failed;
 
@@ -108,7 +108,7 @@ int cli_transfer_print(const dv_transfer_report *rep, int rc, const char *verb,
 		fprintf(stderr, "dv: error: ... and %zu more\n", rep->messages.n - MAX_LISTED);
 	if (rep->transferred)
 		cli_info("%zu object%s %s\n", rep->transferred, rep->transferred == 1 ? "" : "s", verb);
-	else if (!bad)
+	else if (!bad && say_idle)
 		cli_info("Everything is up to date.\n");
 	if (bad) {
 		fprintf(stderr, "dv: error: %zu object%s not %s%s\n", bad, bad == 1 ? " was" : "s were", verb,
@@ -130,7 +130,7 @@ int cli_transfer_command(int argc, char **argv, dv_repo *repo, const char *const
 	if (!(lock = cli_lock(repo)))
 		return 1;
 	rc = push ? dv_push(&rep, repo, &a.t) : dv_fetch(&rep, repo, &a.t);
-	rc = cli_transfer_print(&rep, rc, push ? "pushed" : "fetched", &a, repo);
+	rc = cli_transfer_print(&rep, rc, push ? "pushed" : "fetched", &a, repo, true);
 	dv_transfer_report_free(&rep);
 	dv_lock_release(lock);
 	return rc;
