@@ -87,6 +87,27 @@ done:
 	return rc;
 }
 
+int dv_git_unstaged(dv_strvec *out, dv_repo *repo, const dv_strvec *paths)
+{
+	const unsigned wt = GIT_STATUS_WT_NEW | GIT_STATUS_WT_MODIFIED | GIT_STATUS_WT_DELETED |
+			    GIT_STATUS_WT_TYPECHANGE;
+	git_repository *git;
+
+	if (!(git = dv_repo_git(repo)))
+		return DV_ERROR;
+	for (size_t i = 0; i < paths->n; i++) {
+		unsigned flags = 0;
+		/* An ignored or absent path is not git's to stage. */
+		if (git_status_file(&flags, git, paths->v[i]) < 0) {
+			git_error_clear();
+			continue;
+		}
+		if ((flags & wt) && !(flags & GIT_STATUS_IGNORED))
+			dv_strvec_push(out, paths->v[i]);
+	}
+	return 0;
+}
+
 int dv_git_refuse_tracked(dv_repo *repo, const char *relpath, const char *then)
 {
 	git_index *index = NULL;

@@ -12,6 +12,8 @@
 #include "commands.h"
 #include "dv/cache.h"
 #include "dv/error.h"
+#include "dv/git.h"
+#include "dv/config.h"
 #include "dv/fs.h"
 #include "dv/manifest.h"
 #include "dv/staleness.h"
@@ -150,6 +152,57 @@ static int command_stage_changes(dv_vec *lines, dv_repo *repo, const dv_stage *s
 	}
 	dv_changes_free(&changes);
 	dv_buf_free(&abs);
+	return rc;
+}
+
+static void add_candidate(dv_strvec *v, char *path_owned)
+{
+	if (dv_strvec_contains(v, path_owned))
+		free(path_owned);
+	else
+		dv_strvec_push_take(v, path_owned);
+}
+
+/* With core.autostage = false nothing dv writes is staged: name what a
+ * 'git add' still has to record (.stage files, the .gitignore files next
+ * to the data, .dv/config, .gitattributes).  One line, no colon at the
+ * end: the pre-commit hook reads the lines above it. */
+static int print_unstaged(dv_repo *repo, const dv_vec *stages)
+{
+	dv_strvec cand = DV_STRVEC_INIT, unstaged = DV_STRVEC_INIT;
+	dv_buf line = DV_BUF_INIT;
+	bool autostage = true;
+	int rc;
+
+	if ((rc = dv_config_get_bool(repo->config, "core.autostage", true, &autostage)) < 0 || autostage)
+		return rc;
+	add_candidate(&cand, dv_strdup(".dv/config"));
+	add_candidate(&cand, dv_strdup(".gitattributes"));
+	add_candidate(&cand, dv_strdup(".gitignore"));
+	for (size_t i = 0; i < stages->n; i++) {
+		const dv_stage *st = *dv_vec_at(stages, dv_stage *, i);
+		add_candidate(&cand, dv_strdup(st->path));
+		for (size_t j = 0; j < st->outs.n; j++) {
+			char *rel = dv_stage_entry_relpath(st, dv_stage_out(st, j)->path);
+			char *dir = dv_path_dirname(rel);
+			add_candidate(&cand, strcmp(dir, ".") ? dv_asprintf("%s/.gitignore", dir)
+							      : dv_strdup(".gitignore"));
+			free(dir);
+			free(rel);
+		}
+	}
+	if ((rc = dv_git_unstaged(&unstaged, repo, &cand)) == 0 && unstaged.n) {
+		for (size_t i = 0; i < unstaged.n; i++) {
+			char *shown = dv_repo_display_path(repo, unstaged.v[i]);
+			dv_buf_printf(&line, " %s", shown);
+			free(shown);
+		}
+		printf("core.autostage is false, so dv staged nothing in git; to record these files: git add%s\n",
+		       line.ptr);
+	}
+	dv_strvec_free(&cand);
+	dv_strvec_free(&unstaged);
+	dv_buf_free(&line);
 	return rc;
 }
 
@@ -303,6 +356,10 @@ int cmd_status(int argc, char **argv, dv_repo *repo)
 		free(text);
 	} else if (!changed && !cli_quiet) {
 		printf(stages.n ? "Data and pipelines are up to date.\n" : "There are no data or pipelines tracked in this project yet.\n");
+	}
+	if (!json && !cli_quiet && (rc = print_unstaged(repo, &stages)) < 0) {
+		rc = cli_fail(rc);
+		goto done;
 	}
 	rc = exit_code && changed ? 1 : 0;
 done:
