@@ -728,31 +728,39 @@ static int event_loop(run *r)
 
 /* ---- setting up --------------------------------------------------------- */
 
-/* A directory target no stage outputs (`dv repro .`) means the stages
- * defined in it and below it, with what they need.  DV_ENOTFOUND when
- * `target` is no directory; an error naming it when it holds no stage. */
-static int select_directory(run *r, const char *target)
+/* Select target stage `i` with what -s / --downstream / neither says. */
+static void select_target(run *r, size_t i)
 {
 	const dv_repro_opts *o = r->opts;
+	if (o->downstream)
+		dv_graph_mark_downstream(r->g, i, r->selected);
+	else if (o->single)
+		r->selected[i] = true;
+	else
+		dv_graph_mark_upstream(r->g, i, r->selected);
+}
+
+/* A directory target no stage outputs (`dv repro .`) means the stages
+ * defined in it and below it, with what they need.  1 when `target` is
+ * no directory (nothing selected); an error naming it when it holds no
+ * stage. */
+static int select_directory(run *r, const char *target)
+{
+	/* Leaves the last error alone unless it returns < 0. */
 	char *abs = realpath(target, NULL), *rel = NULL;
 	size_t found = 0;
 	int rc = 0;
 
 	if (!abs || !dv_is_dir(abs) || !(rel = dv_path_relative_to(abs, r->repo->root))) {
-		rc = DV_ENOTFOUND;
+		rc = 1;
 		goto done;
 	}
 	for (size_t i = 0; i < r->g->n; i++) {
 		const dv_stage *st = r->g->nodes[i].stage;
-		if (!st->is_command || !dv_path_is_within(st->dir, rel))
-			continue;
-		found++;
-		if (o->downstream)
-			dv_graph_mark_downstream(r->g, i, r->selected);
-		else if (o->single)
-			r->selected[i] = true;
-		else
-			dv_graph_mark_upstream(r->g, i, r->selected);
+		if (st->is_command && dv_path_is_within(st->dir, rel)) {
+			found++;
+			select_target(r, i);
+		}
 	}
 	if (!found)
 		rc = dv_error(DV_ENOTFOUND, "no stage in '%s' or below it, and no stage outputs it: "
@@ -775,22 +783,16 @@ static int resolve_targets(run *r)
 	}
 	for (size_t t = 0; t < o->ntargets; t++) {
 		size_t i;
-		if ((rc = dv_graph_target(&i, r->g, r->repo, o->targets[t])) < 0) {
-			int drc = select_directory(r, o->targets[t]);
-			if (drc == DV_ENOTFOUND)
-				return rc; /* not a directory: the target's own error */
-			if (drc < 0)
-				return drc;
-			dv_error_clear();
-			rc = 0;
+		if ((rc = dv_graph_target(&i, r->g, r->repo, o->targets[t])) == 0) {
+			select_target(r, i);
 			continue;
 		}
-		if (o->downstream)
-			dv_graph_mark_downstream(r->g, i, r->selected);
-		else if (o->single)
-			r->selected[i] = true;
-		else
-			dv_graph_mark_upstream(r->g, i, r->selected);
+		/* Not a stage or an out: a directory of stages?  (1: no
+		 * directory, and the target's own error stands.) */
+		int drc = select_directory(r, o->targets[t]);
+		if (drc != 0)
+			return drc < 0 ? drc : rc;
+		dv_error_clear();
 	}
 	return 0;
 }

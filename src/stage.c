@@ -595,12 +595,17 @@ int dv_stage_conflict_line(const char *text, size_t len)
 	return 0;
 }
 
+bool dv_stage_text_is_command(const char *text, size_t len)
+{
+	return (len >= 7 && !strncmp(text, "[stage]", 7)) || memmem(text, len, "\n[stage]", 8);
+}
+
 /* A merge left both sides in the file: inih would only say "expected
  * 'key = value'", so name the conflict and the ways out instead. */
 static int conflict_error(const char *stage_path, const char *text, size_t len, int line)
 {
 	size_t plen = strlen(stage_path), slen = strlen(DV_STAGE_SUFFIX);
-	bool command = !strncmp(text, "[stage]", 7) || memmem(text, len, "\n[stage]", 8);
+	bool command = dv_stage_text_is_command(text, len);
 	char *fix;
 	int rc;
 

@@ -2,15 +2,13 @@
  * track.c - data stages, shared by add, commit, move and remove so each
  * decides the same way.
  */
-#include <string.h>
-
 #include "dv/error.h"
 #include "dv/fs.h"
 #include "dv/track.h"
 
 int dv_track_load_data_stage(dv_stage **out, dv_repo *repo, const char *stage_path)
 {
-	dv_buf abs = DV_BUF_INIT;
+	dv_buf abs = DV_BUF_INIT, text = DV_BUF_INIT;
 	int rc = 0;
 
 	dv_repo_abspath(&abs, repo, stage_path);
@@ -19,7 +17,7 @@ int dv_track_load_data_stage(dv_stage **out, dv_repo *repo, const char *stage_pa
 		goto done;
 	}
 	if ((rc = dv_stage_load(out, repo->root, stage_path)) == DV_ECONFLICT &&
-	    !strstr(dv_error_last(), "dv repro")) {
+	    dv_read_file(&text, abs.ptr) == 0 && !dv_stage_text_is_command(text.ptr, text.len)) {
 		/* 'dv add' of the version wanted is how a merge conflict in a
 		 * data stage is resolved: it records the workspace afresh. */
 		dv_error_clear();
@@ -37,5 +35,6 @@ int dv_track_load_data_stage(dv_stage **out, dv_repo *repo, const char *stage_pa
 	}
 done:
 	dv_buf_free(&abs);
+	dv_buf_free(&text);
 	return rc;
 }
