@@ -128,8 +128,20 @@ int dv_git_refuse_tracked(dv_repo *repo, const char *relpath, const char *then)
 			      "then '%s'", relpath, relpath, then);
 		goto done;
 	}
+	/* Below a directory, dv's own .stage and .gitignore files (of data
+	 * tracked inside it) are git's by design: they do not count. */
 	dv_buf_printf(&prefix, "%s/", relpath);
-	if (git_index_find_prefix(&pos, index, prefix.ptr) == 0 && (e = git_index_get_byindex(index, pos)))
+	if (git_index_find_prefix(&pos, index, prefix.ptr) == 0) {
+		for (; (e = git_index_get_byindex(index, pos)) && !strncmp(e->path, prefix.ptr, prefix.len); pos++) {
+			const char *base = strrchr(e->path, '/') + 1;
+			size_t n = strlen(base);
+			if (strcmp(base, ".gitignore") && !(n > 6 && !strcmp(base + n - 6, ".stage")))
+				break;
+		}
+		if (e && strncmp(e->path, prefix.ptr, prefix.len))
+			e = NULL;
+	}
+	if (e)
 		rc = dv_error(DV_EEXISTS, "'%s' holds files tracked by git already ('%s'; a path is tracked by "
 			      "git or by dv, not both): 'git rm -r --cached %s' stops git tracking them (the "
 			      "files stay), then '%s'", relpath, e->path, relpath, then);

@@ -858,8 +858,8 @@ static int pull_selected(run *r)
 }
 
 /* Why selected stage `x` cannot run at all, or NULL: a dep that is not
- * there and that no stage will produce, or an out git tracks (git and dv
- * would both claim it).  Such a stage fails before anything runs, its
+ * there and that no stage will produce, or a cached out git tracks (git
+ * and dv would both claim it).  Such a stage fails before anything runs, its
  * downstream is skipped, and unrelated stages still run. */
 static char *blocked_reason(run *r, size_t x)
 {
@@ -874,9 +874,13 @@ static char *blocked_reason(run *r, size_t x)
 			why = dv_asprintf("missing dep: '%s' does not exist and no stage produces it", rel);
 		free(rel);
 	}
+	/* Only cached outs: an uncached one (-O, metrics) is git's to track. */
 	for (size_t j = 0; j < st->outs.n && !why && !r->opts->dry; j++) {
-		char *rel = dv_stage_entry_relpath(st, dv_stage_out(st, j)->path);
-		char *then = dv_asprintf("dv repro %s", st->name);
+		char *rel, *then;
+		if (!dv_stage_out(st, j)->cache)
+			continue;
+		rel = dv_stage_entry_relpath(st, dv_stage_out(st, j)->path);
+		then = dv_asprintf("dv repro %s", st->name);
 		if (dv_git_refuse_tracked(r->repo, rel, then) < 0)
 			why = dv_asprintf("out %s", dv_error_last());
 		dv_error_clear();
