@@ -288,6 +288,26 @@ static bool has_change(const dv_vec *changes, dv_change_kind kind)
 	return false;
 }
 
+/* A stage about to run (or be restored from the run-cache) must not write
+ * a cached out git tracks: git and dv would both claim it.  Checked only
+ * for stages that run, so an up-to-date pipeline never opens git.  An
+ * uncached out (-O, metrics) is git's to track. */
+static int check_outs_untracked(run *r, const dv_stage *st)
+{
+	int rc = 0;
+	for (size_t j = 0; j < st->outs.n && rc == 0; j++) {
+		char *rel, *then;
+		if (!dv_stage_out(st, j)->cache)
+			continue;
+		rel = dv_stage_entry_relpath(st, dv_stage_out(st, j)->path);
+		then = dv_asprintf("dv repro %s", st->name);
+		rc = dv_git_refuse_tracked(r->repo, rel, then);
+		free(then);
+		free(rel);
+	}
+	return rc;
+}
+
 static void evaluate(run *r, size_t x)
 {
 	dv_stage *st = r->g->nodes[x].stage;
@@ -336,7 +356,7 @@ static void evaluate(run *r, size_t x)
 		finish_ok(r, x);
 		return;
 	}
-	if (dv_stage_record_inputs(r->repo, st, r->params) < 0) {
+	if (check_outs_untracked(r, st) < 0 || dv_stage_record_inputs(r->repo, st, r->params) < 0) {
 		fail_with_error(r, x);
 		return;
 	}
@@ -858,9 +878,9 @@ static int pull_selected(run *r)
 }
 
 /* Why selected stage `x` cannot run at all, or NULL: a dep that is not
- * there and that no stage will produce, or a cached out git tracks (git
- * and dv would both claim it).  Such a stage fails before anything runs, its
- * downstream is skipped, and unrelated stages still run. */
+ * there and that no stage will produce.  Such a stage fails before
+ * anything runs, its downstream is skipped, and unrelated stages still
+ * run. */
 static char *blocked_reason(run *r, size_t x)
 {
 	const dv_stage *st = r->g->nodes[x].stage;
@@ -872,19 +892,6 @@ static char *blocked_reason(run *r, size_t x)
 		dv_repo_abspath(&abs, r->repo, rel);
 		if (!dv_path_exists(abs.ptr) && !dv_graph_dep_has_producer(r->g, rel))
 			why = dv_asprintf("missing dep: '%s' does not exist and no stage produces it", rel);
-		free(rel);
-	}
-	/* Only cached outs: an uncached one (-O, metrics) is git's to track. */
-	for (size_t j = 0; j < st->outs.n && !why && !r->opts->dry; j++) {
-		char *rel, *then;
-		if (!dv_stage_out(st, j)->cache)
-			continue;
-		rel = dv_stage_entry_relpath(st, dv_stage_out(st, j)->path);
-		then = dv_asprintf("dv repro %s", st->name);
-		if (dv_git_refuse_tracked(r->repo, rel, then) < 0)
-			why = dv_asprintf("out %s", dv_error_last());
-		dv_error_clear();
-		free(then);
 		free(rel);
 	}
 	dv_buf_free(&abs);
