@@ -50,6 +50,7 @@ static const key_info plain_keys[] = {
 	{ "cache.type", V_CACHE_TYPES, false },
 	{ "cache.protected", V_BOOL, false },
 	{ "gc.remote_grace", V_DURATION, false },
+	{ "hooks.strict", V_BOOL, false }, /* pre-commit refuses stale stages too */
 	{ "exec.executor", V_STRING, false }, /* local or slurm: checked by dv repro */
 	{ "exec.slurm.partition", V_STRING, false },
 	{ "exec.slurm.cpus", V_STRING, false },
@@ -400,9 +401,10 @@ static int on_config_section(load_ctx *c, const dv_ini_item *it)
 	}
 	if (!strcmp(c->section, "exec") && (!c->sub || !strcmp(c->sub, "slurm")))
 		return 0;
-	if (strcmp(c->section, "core") && strcmp(c->section, "cache") && strcmp(c->section, "gc"))
+	if (strcmp(c->section, "core") && strcmp(c->section, "cache") && strcmp(c->section, "gc") &&
+	    strcmp(c->section, "hooks"))
 		return dv_error(DV_ERROR, "unknown section '[%s]' (known: [core], [cache], [exec], "
-				"[exec \"slurm\"], [gc], [remote \"NAME\"]; see dv-config(5))", it->section);
+				"[exec \"slurm\"], [gc], [hooks], [remote \"NAME\"]; see dv-config(5))", it->section);
 	if (c->sub)
 		return dv_error(DV_ERROR, "[%s] has no subsections", c->section);
 	return 0;

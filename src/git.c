@@ -96,6 +96,71 @@ done:
 	return rc;
 }
 
+int dv_git_unstaged(dv_strvec *out, dv_repo *repo, const dv_strvec *paths)
+{
+	const unsigned wt = GIT_STATUS_WT_NEW | GIT_STATUS_WT_MODIFIED | GIT_STATUS_WT_DELETED |
+			    GIT_STATUS_WT_TYPECHANGE;
+	git_repository *git;
+
+	if (!(git = dv_repo_git(repo)))
+		return DV_ERROR;
+	for (size_t i = 0; i < paths->n; i++) {
+		unsigned flags = 0;
+		/* An ignored or absent path is not git's to stage. */
+		if (git_status_file(&flags, git, paths->v[i]) < 0) {
+			git_error_clear();
+			continue;
+		}
+		if ((flags & wt) && !(flags & GIT_STATUS_IGNORED))
+			dv_strvec_push(out, paths->v[i]);
+	}
+	return 0;
+}
+
+int dv_git_refuse_tracked(dv_repo *repo, const char *relpath, const char *then)
+{
+	git_index *index = NULL;
+	git_repository *git;
+	dv_buf prefix = DV_BUF_INIT;
+	const git_index_entry *e = NULL;
+	size_t pos;
+	int rc = 0;
+
+	if (!(git = dv_repo_git(repo)))
+		return DV_ERROR;
+	if (git_repository_index(&index, git) < 0)
+		return dv_git_error("cannot open the git index");
+	git_index_read(index, 0);
+	if (git_index_get_bypath(index, relpath, 0)) {
+		rc = dv_error(DV_EEXISTS, "'%s' is tracked by git already (a path is tracked by git or by dv, "
+			      "not both): 'git rm --cached %s' stops git tracking it (the file stays), "
+			      "then '%s'", relpath, relpath, then);
+		goto done;
+	}
+	/* Below a directory, dv's own .stage and .gitignore files (of data
+	 * tracked inside it) are git's by design: they do not count. */
+	dv_buf_printf(&prefix, "%s/", relpath);
+	if (git_index_find_prefix(&pos, index, prefix.ptr) == 0) {
+		for (; (e = git_index_get_byindex(index, pos)) && !strncmp(e->path, prefix.ptr, prefix.len); pos++) {
+			const char *base = strrchr(e->path, '/') + 1;
+			size_t n = strlen(base);
+			if (strcmp(base, ".gitignore") && !(n > 6 && !strcmp(base + n - 6, ".stage")))
+				break;
+		}
+		if (e && strncmp(e->path, prefix.ptr, prefix.len))
+			e = NULL;
+	}
+	if (e)
+		rc = dv_error(DV_EEXISTS, "'%s' holds files tracked by git already ('%s'; a path is tracked by "
+			      "git or by dv, not both): 'git rm -r --cached %s' stops git tracking them (the "
+			      "files stay), then '%s'", relpath, e->path, relpath, then);
+	git_error_clear();
+done:
+	git_index_free(index);
+	dv_buf_free(&prefix);
+	return rc;
+}
+
 bool dv_git_rev_is_unborn(dv_repo *repo, const char *rev)
 {
 	git_repository *git;

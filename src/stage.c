@@ -600,12 +600,70 @@ done:
 	return rc;
 }
 
+static bool is_marker(const char *line, size_t n, char ch, bool bare)
+{
+	size_t i = 0;
+	while (i < 7 && i < n && line[i] == ch)
+		i++;
+	if (i < 7)
+		return false;
+	/* "=======" stands alone; the others are followed by a label. */
+	return i == n || line[i] == '\r' || (!bare && line[i] == ' ');
+}
+
+int dv_stage_conflict_line(const char *text, size_t len)
+{
+	int lineno = 1;
+	for (size_t i = 0; i < len; lineno++) {
+		const char *nl = memchr(text + i, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - (text + i)) : len - i;
+		const char *line = text + i;
+		if (is_marker(line, n, '<', false) || is_marker(line, n, '>', false) ||
+		    is_marker(line, n, '|', false) || is_marker(line, n, '=', true))
+			return lineno;
+		i += n + 1;
+	}
+	return 0;
+}
+
+bool dv_stage_text_is_command(const char *text, size_t len)
+{
+	return (len >= 7 && !strncmp(text, "[stage]", 7)) || memmem(text, len, "\n[stage]", 8);
+}
+
+/* A merge left both sides in the file: inih would only say "expected
+ * 'key = value'", so name the conflict and the ways out instead. */
+static int conflict_error(const char *stage_path, const char *text, size_t len, int line)
+{
+	size_t plen = strlen(stage_path), slen = strlen(DV_STAGE_SUFFIX);
+	bool command = dv_stage_text_is_command(text, len);
+	char *fix;
+	int rc;
+
+	if (command) {
+		char *name = dv_strdup(dv_path_basename(stage_path));
+		name[strlen(name) - (strlen(name) >= slen ? slen : 0)] = '\0';
+		fix = dv_asprintf("or edit it to the version wanted and run 'dv repro %s'", name);
+		free(name);
+	} else {
+		fix = dv_asprintf("or 'dv add %.*s' of the version wanted", (int)(plen >= slen ? plen - slen : plen),
+				  stage_path);
+	}
+	rc = dv_error(DV_ECONFLICT, "'%s' has unresolved merge conflict markers (line %d): keep one side "
+		      "with 'git checkout --ours %s' or 'git checkout --theirs %s' (then 'dv checkout'), %s",
+		      stage_path, line, stage_path, stage_path, fix);
+	free(fix);
+	return rc;
+}
+
 int dv_stage_parse(dv_stage **out, const char *stage_path, const char *text, size_t len)
 {
 	parse_ctx c;
-	int rc;
+	int rc, conflict;
 
 	*out = NULL;
+	if ((conflict = dv_stage_conflict_line(text, len)) > 0)
+		return conflict_error(stage_path, text, len, conflict);
 	memset(&c, 0, sizeof(c));
 	c.st = dv_stage_new(stage_path);
 	dv_buf_init(&c.cmd);

@@ -116,6 +116,10 @@ static int compare_file(dv_vec *out, dv_repo *repo, const dv_stage *st, const dv
 		break;
 	case DV_WS_DELETED:
 		add_change(out, is_out ? DV_CHG_OUT_DELETED : DV_CHG_DEP_DELETED, rel);
+		/* Gone from the work tree is only stale; gone from the cache
+		 * too means the .stage names bytes nobody here has. */
+		if (is_out && f->cache && f->has_hash && !dv_cache_has(repo->cache, &f->hash, f->is_dir))
+			add_change(out, DV_CHG_OUT_NOT_CACHED, dv_strdup(rel));
 		return 0;
 	case DV_WS_MODIFIED:
 	case DV_WS_NEW:

@@ -775,7 +775,7 @@ int dv_fetch_stages(dv_transfer_report *rep, dv_repo *repo, dv_stage *const *sta
 
 	memset(rep, 0, sizeof(*rep));
 	for (size_t i = 0; i < nstages; i++)
-		add_stage(&s, stages[i], true);
+		add_stage(&s, stages[i], false);
 	if (s.objs.n == 0)
 		goto done;
 	if ((rc = open_remote(&r, repo, opts)) < 0)

@@ -9,8 +9,8 @@
 # revisions, .stage files and tracked paths for TARGETs, config keys.
 
 _dv_commands="init add status commit checkout remove move unprotect config stage dag
-repro params metrics remote push fetch pull gc diff fsck install uninstall get import
-update help version"
+repro params metrics remote push fetch pull gc diff fsck install uninstall merge-driver
+get import update help version"
 
 # _dv_opts CMD [SUB]: the options of a command (and subcommand)
 _dv_opts() {

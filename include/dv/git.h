@@ -25,6 +25,18 @@ int dv_git_error(const char *what);
  * exists is added, one that no longer exists is removed. */
 int dv_git_stage_paths(dv_repo *repo, const dv_strvec *paths);
 
+/* Which of `paths` (repo-relative) differ between the work tree and the
+ * index (new, modified or deleted): what 'git add' would still stage.
+ * Appended to `out` in the order given. */
+int dv_git_unstaged(dv_strvec *out, dv_repo *repo, const dv_strvec *paths);
+
+/* A path is tracked by git or by dv, never both (git would keep the old
+ * bytes while .gitignore hides the new ones).  0 when git's index holds
+ * neither repo-relative `relpath` nor anything below it; otherwise
+ * DV_EEXISTS, with a message naming the path and the 'git rm --cached'
+ * that hands it over, then `then` (e.g. "dv add data.csv"). */
+int dv_git_refuse_tracked(dv_repo *repo, const char *relpath, const char *then);
+
 /* Contents of `path` (repo-relative) at revision `rev` (any git rev-parse
  * expression); DV_ENOTFOUND if the path is not in that tree. */
 int dv_git_read_blob(dv_buf *out, dv_repo *repo, const char *rev, const char *path);

@@ -90,6 +90,12 @@ dv_stage *dv_stage_new(const char *stage_path);
  * repo-relative and used for the stage's name, dir and error messages
  * ("cannot read 'x.stage' line 3: ..."). */
 int dv_stage_parse(dv_stage **out, const char *stage_path, const char *text, size_t len);
+/* The first line (1-based) of `text` that is a git merge-conflict marker
+ * ("<<<<<<< ", "=======", ">>>>>>> ", "||||||| "), or 0.  dv_stage_parse
+ * refuses such text with DV_ECONFLICT and a message naming the way out. */
+int dv_stage_conflict_line(const char *text, size_t len);
+/* Does `text` have a [stage] section (a command stage), even unparsable? */
+bool dv_stage_text_is_command(const char *text, size_t len);
 /* Read <root>/<stage_path> and parse it. */
 int dv_stage_load(dv_stage **out, const char *root, const char *stage_path);
 /* Canonical text; fails (naming the path) if a path cannot fit on a line. */

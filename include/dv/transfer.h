@@ -63,9 +63,11 @@ int dv_push(dv_transfer_report *rep, dv_repo *repo, const dv_transfer_opts *opts
  * Manifests first, then the files they list. */
 int dv_fetch(dv_transfer_report *rep, dv_repo *repo, const dv_transfer_opts *opts);
 
-/* For `dv repro --pull`: fetch what the cache lacks of the recorded deps
- * and outs of `stages` (objects no remote has are only counted as
- * missing), so the caller can check them out or skip the run. */
+/* For `dv repro --pull`: fetch what the cache lacks of the recorded outs
+ * of `stages` (objects no remote has are only counted as missing), so the
+ * caller can check them out or skip the run.  Deps come as the outs of
+ * the stages producing them: a dep no stage produces (code git tracks) is
+ * no object at all. */
 int dv_fetch_stages(dv_transfer_report *rep, dv_repo *repo, dv_stage *const *stages,
 		    size_t nstages, const dv_transfer_opts *opts);
 

@@ -202,7 +202,7 @@ int cmd_dag(int argc, char **argv, dv_repo *repo)
 		case 'h':
 			return cli_usage(usage);
 		default:
-			return cli_usage_error(usage, "see 'dv dag -h'");
+			return 2; /* cli_getopt named the option */
 		}
 	}
 	if ((rc = dv_workspace_load_stages(&stages, repo)) < 0 || (rc = dv_graph_build(&g, &stages)) < 0) {

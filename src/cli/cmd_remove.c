@@ -69,7 +69,7 @@ int cmd_remove(int argc, char **argv, dv_repo *repo)
 		case 'h':
 			return cli_usage(usage);
 		default:
-			return cli_usage_error(usage, "see 'dv remove -h'");
+			return 2; /* cli_getopt named the option */
 		}
 	}
 	if (optind >= argc)

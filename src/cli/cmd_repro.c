@@ -186,7 +186,7 @@ int cmd_repro(int argc, char **argv, dv_repo *repo)
 		case 'h':
 			return cli_usage(usage);
 		default:
-			return cli_usage_error(usage, "see 'dv repro -h'");
+			return 2; /* cli_getopt named the option */
 		}
 	}
 	if (opts.remote && !opts.pull)

@@ -316,7 +316,7 @@ static int stage_add(int argc, char **argv, dv_repo *repo)
 			ret = cli_usage(usage);
 			goto done;
 		default:
-			ret = cli_usage_error(usage, "see 'dv stage add -h'");
+			ret = 2; /* cli_getopt named the option */
 			goto done;
 		}
 	}
@@ -441,7 +441,7 @@ static int stage_list(int argc, char **argv, dv_repo *repo)
 		case 'h':
 			return cli_usage(usage);
 		default:
-			return cli_usage_error(usage, "see 'dv stage list -h'");
+			return 2; /* cli_getopt named the option */
 		}
 	}
 	if (optind < argc)

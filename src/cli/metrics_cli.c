@@ -49,7 +49,7 @@ int cli_metrics_parse(cli_metrics_args *a, int argc, char **argv, const char *co
 		case 'h':
 			return cli_usage(usage);
 		default:
-			return cli_usage_error(usage, "see 'dv %s -h'", cmd);
+			return 2; /* cli_getopt named the option */
 		}
 	}
 	if (a->show) {

@@ -68,7 +68,7 @@ int cli_transfer_parse(cli_transfer_args *a, int argc, char **argv, const char *
 		case 'h':
 			return cli_usage(usage);
 		default:
-			return cli_usage_error(usage, "see '%s -h'", argv[0]);
+			return 2; /* cli_getopt named the option */
 		}
 	}
 	a->t.targets = argv + optind;
@@ -108,7 +108,7 @@ static void print_json(const dv_transfer_report *rep, const cli_transfer_args *a
 }
 
 int cli_transfer_print(const dv_transfer_report *rep, int rc, const char *verb,
-		       const cli_transfer_args *a, dv_repo *repo)
+		       const cli_transfer_args *a, dv_repo *repo, bool say_idle)
 {
 	size_t bad = rep->missing + rep->failed;
 
@@ -131,7 +131,7 @@ int cli_transfer_print(const dv_transfer_report *rep, int rc, const char *verb,
 		fprintf(stderr, "dv: error: ... and %zu more\n", rep->messages.n - MAX_LISTED);
 	if (rep->transferred)
 		cli_info("%zu object%s %s\n", rep->transferred, rep->transferred == 1 ? "" : "s", verb);
-	else if (!bad && !rep->remote_corrupt)
+	else if (!bad && !rep->remote_corrupt && say_idle)
 		cli_info("Everything is up to date.\n");
 	if (a->t.verify_remote)
 		cli_info("verified %zu object%s on remote '%s': %zu corrupt, %zu replaced\n", rep->verified,
@@ -159,7 +159,7 @@ int cli_transfer_command(int argc, char **argv, dv_repo *repo, const char *const
 	if (!(lock = cli_lock(repo)))
 		return 1;
 	rc = push ? dv_push(&rep, repo, &a.t) : dv_fetch(&rep, repo, &a.t);
-	rc = cli_transfer_print(&rep, rc, push ? "pushed" : "fetched", &a, repo);
+	rc = cli_transfer_print(&rep, rc, push ? "pushed" : "fetched", &a, repo, true);
 	dv_transfer_report_free(&rep);
 	dv_lock_release(lock);
 	return rc;

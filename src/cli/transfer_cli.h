@@ -26,7 +26,7 @@ int cli_transfer_parse(cli_transfer_args *a, int argc, char **argv, const char *
 /* Print what happened (`verb`: "pushed", "fetched"), the missing and
  * failed objects as error lines; returns the exit code. */
 int cli_transfer_print(const dv_transfer_report *rep, int rc, const char *verb,
-		       const cli_transfer_args *a, dv_repo *repo);
+		       const cli_transfer_args *a, dv_repo *repo, bool say_idle);
 
 /* The whole of `dv push` (push) or `dv fetch`: parse, lock, move, report. */
 int cli_transfer_command(int argc, char **argv, dv_repo *repo, const char *const *usage, bool push);

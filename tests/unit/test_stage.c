@@ -556,8 +556,28 @@ TEST(writing_refuses_invalid_stages)
 	dv_buf_free(&text);
 }
 
-TEST_MAIN(spec_data_stage_round_trips, directory_out_round_trips, spec_command_stage_round_trips,
-	  slurm_section_round_trips_and_belongs_to_command_stages,
+TEST(conflict_markers_are_named_with_the_way_out)
+{
+	const char *data = "[out]\npath = d\n<<<<<<< ours\nhash = " H1 "\n=======\nhash = " H2
+			   "\n>>>>>>> theirs\nsize = 3\n";
+	const char *cmd = "<<<<<<< HEAD\n[stage]\ncmd = a\n=======\n[stage]\ncmd = b\n>>>>>>> x\n";
+	dv_stage *st = NULL;
+
+	CHECK(dv_stage_conflict_line(data, strlen(data)) == 3);
+	CHECK(dv_stage_parse(&st, "sub/d.stage", data, strlen(data)) == DV_ECONFLICT);
+	CHECK(strstr(dv_error_last(), "'sub/d.stage' has unresolved merge conflict markers (line 3)") != NULL);
+	CHECK(strstr(dv_error_last(), "git checkout --ours sub/d.stage") != NULL);
+	CHECK(strstr(dv_error_last(), "'dv add sub/d'") != NULL);
+	CHECK(dv_stage_parse(&st, "train.stage", cmd, strlen(cmd)) == DV_ECONFLICT);
+	CHECK(strstr(dv_error_last(), "'dv repro train'") != NULL);
+	CHECK(st == NULL);
+	/* Not markers: fewer than seven, a label on "=======", or indented. */
+	const char *none = "<<<<<< x\n======= y\n  >>>>>>> z\n";
+	CHECK(dv_stage_conflict_line(none, strlen(none)) == 0);
+}
+
+TEST_MAIN(conflict_markers_are_named_with_the_way_out, spec_data_stage_round_trips, directory_out_round_trips,
+	  spec_command_stage_round_trips, slurm_section_round_trips_and_belongs_to_command_stages,
 	  every_out_flag_and_definition_hash_round_trip, reading_accepts_other_boolean_spellings_and_order,
 	  quoting_round_trips_through_inih, quoting_writes_what_spec_says,
 	  long_cmd_is_folded_and_joined_back, long_words_get_their_own_line_up_to_inih_limit,
