@@ -259,8 +259,7 @@ static int cmp_metrics_file(const void *a, const void *b)
 	return strcmp((*(dv_metrics *const *)a)->file, (*(dv_metrics *const *)b)->file);
 }
 
-/* Read one metrics out at `rev`: the work tree, else git, else the cache. */
-static int read_metric_file(dv_buf *text, dv_repo *repo, const char *rev, const char *relpath,
+int dv_read_out_at(dv_buf *text, dv_repo *repo, const char *rev, const char *relpath,
 			    const dv_stage_file *out)
 {
 	int rc;
@@ -314,7 +313,7 @@ int dv_metrics_collect(dv_vec *out, dv_repo *repo, const char *rev)
 				continue;
 			}
 			dv_strvec_push(&seen, rel);
-			if (read_metric_file(&text, repo, rev, rel, o) < 0 ||
+			if (dv_read_out_at(&text, repo, rev, rel, o) < 0 ||
 			    dv_metrics_parse(&m, rel, text.ptr, text.len) < 0) {
 				m = metrics_new(rel);
 				m->error = dv_strdup(dv_error_last());

@@ -20,6 +20,7 @@
 #include "dv/buf.h"
 #include "dv/params.h"
 #include "dv/repo.h"
+#include "dv/stage.h"
 
 typedef struct {
 	char *key;
@@ -54,6 +55,12 @@ void dv_metrics_vec_free(dv_vec *v);
  * does not hide the others.  HEAD before the first commit has none.
  * Output: a dv_vec of dv_metrics*, by path. */
 int dv_metrics_collect(dv_vec *out, dv_repo *repo, const char *rev);
+/* The bytes of out `out` (its stage's entry; `relpath` repo-relative) at
+ * `rev`: NULL reads the work tree, else the revision's git tree, else the
+ * cache by the hash recorded at that revision (cache = true outs are not
+ * in git).  DV_ENOTFOUND when none holds it.  Metrics and plots read alike. */
+int dv_read_out_at(dv_buf *text, dv_repo *repo, const char *rev, const char *relpath,
+		   const dv_stage_file *out);
 /* Every params file stages refer to (and ./params.ini if present), at
  * `rev` (NULL or "workspace": the work tree), as tables; none for HEAD
  * before the first commit. */
