@@ -42,6 +42,8 @@ typedef struct {
 	double gram_seconds;  /* ridge: the centered Gram matrix step */
 	double gram_flops;    /* ridge: flops of its syrk, n (d+1)(d+2) */
 	double final_loss;    /* logreg: mean training loss of the last epoch */
+	double *epoch_loss;   /* logreg, in: NULL or room for p->epochs values;
+			       * out: the mean training loss of each epoch */
 } ml_fit_stats;
 
 void ml_model_free(ml_model *m);

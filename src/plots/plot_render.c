@@ -126,8 +126,9 @@ size_t dv_plot_ticks(double *ticks, size_t max, double *step, double lo, double 
 		hi = t;
 	}
 	if (hi == lo) {
-		/* one value: a round range around it */
-		double pad = lo == 0 ? 1 : fabs(lo) * 0.1;
+		/* one value: a round range around it (a whole number, as an
+		 * epoch, gets its neighbours: 0 1 2, not 0.9 1.0 1.1) */
+		double pad = lo == 0 || lo == floor(lo) ? 1 : fabs(lo) * 0.1;
 		lo -= pad;
 		hi += pad;
 	}
