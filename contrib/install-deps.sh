@@ -13,8 +13,9 @@ BUILD="build-essential cmake pkg-config git ca-certificates
        libgit2-dev libxxhash-dev xxhash libarchive-dev libinih-dev
        libblis-dev libcurl4-openssl-dev libjansson-dev man-db"
 # Test servers: sshd for the SSH remote, OpenStack Swift (s3api) for S3,
-# python3 for the plain HTTP remote; zsh to check the zsh completion parses.
-TEST="openssh-server openssh-client python3 curl strace openssl
+# python3 for the plain HTTP remote; zsh to check the zsh completion parses;
+# chromium (headless) to check that the plots page renders in a real browser.
+TEST="openssh-server openssh-client python3 curl strace openssl chromium
       swift swift-proxy swift-account swift-container swift-object
       python3-swift memcached zsh"
 BENCH="git-lfs git-annex python3-sklearn python3-numpy hyperfine time bc"

@@ -396,10 +396,11 @@ int dv_metrics_collect(dv_vec *out, dv_repo *repo, const char *rev)
 				continue;
 			}
 			dv_strvec_push(&seen, rel);
-			if (dv_read_out_at(&text, repo, rev, rel, o) < 0 ||
-			    dv_metrics_parse(&m, rel, text.ptr, text.len) < 0) {
+			int read = dv_read_out_at(&text, repo, rev, rel, o);
+			if (read < 0 || dv_metrics_parse(&m, rel, text.ptr, text.len) < 0) {
 				m = metrics_new(rel);
 				m->error = dv_strdup(dv_error_last());
+				m->missing = read == DV_ENOTFOUND;
 			}
 			*(dv_metrics **)dv_vec_push(out) = m;
 			free(rel);

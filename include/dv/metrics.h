@@ -34,6 +34,7 @@ typedef struct {
 typedef struct {
 	char *file;      /* repo-relative path */
 	char *error;     /* set (and items empty) when the file could not be read */
+	bool missing;    /* ... because it does not exist there (a stage never run) */
 	dv_vec items;    /* dv_metric, sorted by key, unique */
 } dv_metrics;
 

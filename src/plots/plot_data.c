@@ -328,6 +328,19 @@ static int check_field(const char *field, const char *file, const dv_plot_source
 	return rc;
 }
 
+static bool is_step_name(const char *name)
+{
+	return !strcasecmp(name, "step") || !strcasecmp(name, "epoch");
+}
+
+static bool has_step_column(const dv_plot_table *t)
+{
+	for (size_t i = 0; i < t->columns.n; i++)
+		if (is_step_name(dv_vec_at(&t->columns, dv_plot_column, i)->name))
+			return true;
+	return false;
+}
+
 static const dv_plot_table *first_table(const dv_plot_source *src, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -371,7 +384,7 @@ static int build_xy(dv_plot *p, const char *file, const dv_plot_source *src, siz
 		/* the x a user would guess: a step or epoch field */
 		for (size_t i = 0; t0 && i < t0->columns.n && !xf; i++) {
 			const char *name = dv_vec_at(&t0->columns, dv_plot_column, i)->name;
-			if (!strcasecmp(name, "step") || !strcasecmp(name, "epoch"))
+			if (is_step_name(name))
 				xf = name;
 		}
 		if (xf)
@@ -512,15 +525,21 @@ int dv_plot_build(dv_plot **out, const char *name, const char *file, const dv_pl
 {
 	int kind = props && props->template ? dv_plot_template_index(props->template) : -1;
 	const dv_plot_table *t0 = first_table(sources, nsources);
+	const char *default_x = NULL;
 	dv_plot *p;
 	int rc;
 
 	*out = NULL;
 	if (kind < 0) {
-		/* no template: lines, or bars over a field of names */
+		/* no template: lines, or bars over a field of names (the x
+		 * named, else a first column of names such as classes) */
 		const char *xf = props ? props->x : NULL;
 		const dv_plot_column *xc = dv_plot_table_column(t0, xf);
+		if (!xf && t0 && t0->columns.n && !has_step_column(t0))
+			xc = dv_vec_at(&t0->columns, dv_plot_column, 0);
 		kind = xc && !column_is_numeric(xc) ? DV_PLOT_BAR : DV_PLOT_LINEAR;
+		if (kind == DV_PLOT_BAR)
+			default_x = xc->name;
 	}
 	p = dv_plot_new(name, (dv_plot_kind)kind);
 	p->source = dv_strdup(file);
@@ -532,6 +551,8 @@ int dv_plot_build(dv_plot **out, const char *name, const char *file, const dv_pl
 		for (size_t i = 0; i < props->y.n; i++)
 			dv_strvec_push(&p->y_fields, props->y.v[i]);
 	}
+	if (!p->x_field && default_x)
+		p->x_field = dv_strdup(default_x);
 	if (!p->title)
 		p->title = dv_strdup(file);
 	if (kind == DV_PLOT_CONFUSION || kind == DV_PLOT_CONFUSION_NORMALIZED)

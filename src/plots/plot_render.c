@@ -133,7 +133,7 @@ size_t dv_plot_ticks(double *ticks, size_t max, double *step, double lo, double 
 		hi += pad;
 	}
 	s = nice_step((hi - lo) / (target > 1 ? target - 1 : 1));
-	first = floor(lo / s) * s;
+	first = floor(lo / s + 1e-9) * s; /* -1e-5 / 1e-5 is not quite -1 */
 	for (double t = first; n < max; t = first + (double)n * s) {
 		/* -0 and 0.30000000000000004 print badly: snap to the step grid */
 		double snapped = round(t / s) * s;

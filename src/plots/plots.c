@@ -263,6 +263,8 @@ int dv_plots_metric_trends(dv_vec *out, dv_strvec *warnings, dv_repo *repo, cons
 			goto done;
 		for (size_t i = 0; i < tables->n; i++) {
 			const dv_metrics *m = *dv_vec_at(tables, dv_metrics *, i);
+			if (m->error && m->missing)
+				continue; /* not produced yet at that commit: a gap in the line */
 			if (m->error) {
 				dv_strvec_push_take(warnings, dv_asprintf("%.12s: %s", revs->v[r] ? revs->v[r] :
 									  DV_REV_WORKSPACE, m->error));
