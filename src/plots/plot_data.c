@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,55 @@ const dv_plot_column *dv_plot_table_column(const dv_plot_table *t, const char *n
 	return NULL;
 }
 
+/* The common decimal ("12", "-0.25", "1.5e-3") without strtod: when the
+ * digits fit in 53 bits and the power of ten is at most 22, both are exact
+ * doubles and one multiplication or division rounds correctly (Clinger's
+ * fast path), so the result is the very double strtod gives.  Anything
+ * else returns false and goes to strtod. */
+static bool fast_number(double *out, const char *s, const char *end)
+{
+	static const double pow10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+					1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+	uint64_t m = 0;
+	int exp = 0, digits = 0;
+	bool neg = false;
+
+	if (s < end && (*s == '-' || *s == '+'))
+		neg = *s++ == '-';
+	for (; s < end && *s >= '0' && *s <= '9'; s++, digits++) {
+		if (m > (UINT64_C(1) << 53) / 10)
+			return false;
+		m = m * 10 + (uint64_t)(*s - '0');
+	}
+	if (s < end && *s == '.') {
+		for (s++; s < end && *s >= '0' && *s <= '9'; s++, digits++) {
+			if (m > (UINT64_C(1) << 53) / 10)
+				return false;
+			m = m * 10 + (uint64_t)(*s - '0');
+			exp--;
+		}
+	}
+	if (!digits)
+		return false;
+	if (s < end && (*s == 'e' || *s == 'E')) {
+		int e = 0, sign = 1, edigits = 0;
+		s++;
+		if (s < end && (*s == '-' || *s == '+'))
+			sign = *s++ == '-' ? -1 : 1;
+		for (; s < end && *s >= '0' && *s <= '9' && e < 1000; s++, edigits++)
+			e = e * 10 + (*s - '0');
+		if (!edigits)
+			return false;
+		exp += sign * e;
+	}
+	if (s != end || m > (UINT64_C(1) << 53) || exp < -22 || exp > 22)
+		return false;
+	*out = exp < 0 ? (double)m / pow10[-exp] : (double)m * pow10[exp];
+	if (neg)
+		*out = -*out;
+	return true;
+}
+
 /* A whole cell as a number: leading/trailing blanks allowed, nothing else. */
 static bool parse_number(double *out, const char *s, size_t len)
 {
@@ -68,6 +118,8 @@ static bool parse_number(double *out, const char *s, size_t len)
 		len--;
 	if (!len || len >= sizeof(buf))
 		return false;
+	if (fast_number(out, s, s + len))
+		return true;
 	memcpy(buf, s, len);
 	buf[len] = 0;
 	errno = 0;
@@ -95,7 +147,7 @@ static void column_make_text(dv_plot_column *c)
 
 static void column_push(dv_plot_column *c, const char *cell, size_t len)
 {
-	double v;
+	double v = NAN;
 	bool is_num = parse_number(&v, cell, len);
 
 	column_grow(c);
@@ -117,13 +169,15 @@ static void table_fill(dv_plot_table *t)
 	}
 }
 
-/* One CSV field from `p` (up to `end`): unquoted into `cell`.  Returns
- * where the next field starts; *eol set at the end of the record. */
-static const char *csv_field(dv_buf *cell, const char *p, const char *end, char sep, bool *eol)
+/* One CSV field from `p` (up to `end`): *field and *flen point into the text
+ * for a plain field, or into `cell` for a quoted one (unquoted there).
+ * Returns where the next field starts; *eol set at the end of the record. */
+static const char *csv_field(const char **field, size_t *flen, dv_buf *cell, const char *p,
+			     const char *end, char sep, bool *eol)
 {
-	dv_buf_reset(cell);
 	*eol = false;
 	if (p < end && *p == '"') {
+		dv_buf_reset(cell);
 		p++;
 		while (p < end) {
 			if (*p == '"') {
@@ -139,13 +193,16 @@ static const char *csv_field(dv_buf *cell, const char *p, const char *end, char 
 		}
 		while (p < end && *p != sep && *p != '\n')
 			p++; /* junk after the closing quote: dropped */
+		*field = cell->ptr;
+		*flen = cell->len;
 	} else {
 		const char *s = p;
 		while (p < end && *p != sep && *p != '\n')
 			p++;
-		dv_buf_add(cell, s, (size_t)(p - s));
-		if (cell->len && cell->ptr[cell->len - 1] == '\r')
-			dv_buf_truncate(cell, cell->len - 1);
+		*field = s;
+		*flen = (size_t)(p - s);
+		if (*flen && s[*flen - 1] == '\r')
+			(*flen)--;
 	}
 	if (p >= end || *p == '\n')
 		*eol = true;
@@ -154,20 +211,32 @@ static const char *csv_field(dv_buf *cell, const char *p, const char *end, char 
 
 static int parse_delimited(dv_plot_table *t, const char *text, size_t len, char sep)
 {
-	const char *p = text, *end = text + len;
+	const char *p = text, *end = text + len, *field;
 	dv_buf cell = DV_BUF_INIT;
+	size_t flen;
 	bool eol = false;
 	int rc = 0;
 
 	if (len >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3))
 		p += 3; /* a UTF-8 byte order mark, as spreadsheets write */
 	while (p < end && !eol) {
-		p = csv_field(&cell, p, end, sep, &eol);
-		add_column(t, cell.ptr, cell.len);
+		p = csv_field(&field, &flen, &cell, p, end, sep, &eol);
+		add_column(t, field, flen);
 	}
 	if (!t->columns.n || (t->columns.n == 1 && !*dv_vec_at(&t->columns, dv_plot_column, 0)->name)) {
 		rc = dv_error(DV_ERROR, "cannot read plot '%s': no header line naming the columns", t->file);
 		goto done;
+	}
+	{
+		/* room for every row at once: no realloc copies of big columns */
+		size_t lines = 1;
+		for (const char *q = p; (q = memchr(q, '\n', (size_t)(end - q))); q++)
+			lines++;
+		for (size_t i = 0; i < t->columns.n; i++) {
+			dv_plot_column *c = dv_vec_at(&t->columns, dv_plot_column, i);
+			c->cap = lines;
+			c->num = dv_malloc(lines * sizeof(*c->num));
+		}
 	}
 	while (p < end) {
 		size_t col = 0;
@@ -177,13 +246,14 @@ static int parse_delimited(dv_plot_table *t, const char *text, size_t len, char 
 		}
 		eol = false;
 		while (!eol) {
-			p = csv_field(&cell, p, end, sep, &eol);
+			p = csv_field(&field, &flen, &cell, p, end, sep, &eol);
 			if (col < t->columns.n)
-				column_push(dv_vec_at(&t->columns, dv_plot_column, col), cell.ptr, cell.len);
+				column_push(dv_vec_at(&t->columns, dv_plot_column, col), field, flen);
 			col++;
 		}
 		t->rows++;
-		table_fill(t);
+		if (col < t->columns.n)
+			table_fill(t); /* a short row */
 	}
 done:
 	dv_buf_free(&cell);
@@ -422,10 +492,9 @@ static int build_xy(dv_plot *p, const char *file, const dv_plot_source *src, siz
 			const dv_plot_column *yc = dv_plot_table_column(t, p->y_fields.v[k]);
 			double *x, *y;
 			char *label;
-			if (!yc)
+			if (!yc || !yc->num)
 				continue;
 			x = dv_malloc((t->rows ? t->rows : 1) * sizeof(*x));
-			y = dv_malloc((t->rows ? t->rows : 1) * sizeof(*y));
 			for (size_t r = 0; r < t->rows; r++) {
 				if (categorical) {
 					char *text = xc ? cell_text(xc, r) : dv_asprintf("%zu", r);
@@ -434,7 +503,17 @@ static int build_xy(dv_plot *p, const char *file, const dv_plot_source *src, siz
 				} else {
 					x[r] = xc ? xc->num[r] : (double)r;
 				}
-				y[r] = yc->num[r];
+			}
+			if (yc != xc && !yc->text) {
+				/* each y field is drawn once: the series takes the
+				 * column's values instead of a copy (a million rows
+				 * are 8 MB the page need not touch twice) */
+				dv_plot_column *own = (dv_plot_column *)yc;
+				y = own->num;
+				own->num = NULL; /* taken: a repeated header name draws once */
+			} else {
+				y = dv_malloc((t->rows ? t->rows : 1) * sizeof(*y));
+				memcpy(y, yc->num, t->rows * sizeof(*y));
 			}
 			label = series_label(&src[i], n, p->y_fields.v[k]);
 			dv_plot_add_series(p, label, x, y, t->rows);

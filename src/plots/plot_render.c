@@ -165,9 +165,11 @@ void dv_plot_format_tick(dv_buf *out, double v, double step)
 
 /* ---- downsampling ---------------------------------------------------- */
 
-static void keep_index(size_t *keep, size_t *n, size_t i)
+/* Append i unless it repeats the point just kept (a column's first may
+ * also be its lowest). */
+static void keep_index(size_t *keep, size_t *n, size_t i, size_t column_start)
 {
-	if (*n == 0 || keep[*n - 1] < i)
+	if (*n == column_start || keep[*n - 1] != i)
 		keep[(*n)++] = i;
 }
 
@@ -182,41 +184,50 @@ static void flush_column(size_t *keep, size_t *n, size_t first, size_t lo, size_
 			v[j] = v[j - 1];
 			v[j - 1] = t;
 		}
+	size_t start = *n;
 	for (int i = 0; i < 4; i++)
-		keep_index(keep, n, v[i]);
+		keep_index(keep, n, v[i], start);
 }
 
 size_t dv_plot_downsample(size_t *keep, const double *x, const double *y, size_t n, double xmin,
 			  double xmax, int columns)
 {
-	size_t kept = 0, first = 0, lo = 0, hi = 0, last = 0;
-	long col = -1;
+	size_t kept = 0, ncol = (size_t)columns + 1;
+	size_t *first, *lo, *hi, *last;
 
 	if (n <= (size_t)columns * 4 || columns <= 0) {
 		for (size_t i = 0; i < n; i++)
 			keep[i] = i;
 		return n;
 	}
+	/* one bucket per pixel column, so even an x that goes back and forth
+	 * keeps at most four points a column */
+	first = dv_malloc(4 * ncol * sizeof(*first));
+	lo = first + ncol;
+	hi = lo + ncol;
+	last = hi + ncol;
+	for (size_t c = 0; c < ncol; c++)
+		first[c] = SIZE_MAX;
 	for (size_t i = 0; i < n; i++) {
-		long c = (long)floor(dv_plot_scale(x[i], xmin, xmax, 0, columns));
-		if (!isfinite(y[i])) {
+		double c = floor(dv_plot_scale(x[i], xmin, xmax, 0, columns));
+		size_t k;
+		if (!isfinite(y[i]) || !(c >= 0) || c > columns)
+			continue;
+		k = (size_t)c;
+		if (first[k] == SIZE_MAX) {
+			first[k] = lo[k] = hi[k] = last[k] = i;
 			continue;
 		}
-		if (c != col) {
-			if (col >= 0)
-				flush_column(keep, &kept, first, lo, hi, last);
-			col = c;
-			first = lo = hi = last = i;
-			continue;
-		}
-		if (y[i] < y[lo])
-			lo = i;
-		if (y[i] > y[hi])
-			hi = i;
-		last = i;
+		if (y[i] < y[lo[k]])
+			lo[k] = i;
+		if (y[i] > y[hi[k]])
+			hi[k] = i;
+		last[k] = i;
 	}
-	if (col >= 0)
-		flush_column(keep, &kept, first, lo, hi, last);
+	for (size_t c = 0; c < ncol; c++)
+		if (first[c] != SIZE_MAX)
+			flush_column(keep, &kept, first[c], lo[c], hi[c], last[c]);
+	free(first);
 	return kept;
 }
 
@@ -575,6 +586,10 @@ static void render_xy(dv_buf *out, const dv_plot *p)
 	for (size_t i = 0; i < p->series.n; i++)
 		if (dv_vec_at(&p->series, dv_plot_series, i)->n > most)
 			most = dv_vec_at(&p->series, dv_plot_series, i)->n;
+	/* downsampling keeps at most 4 points a pixel column (and a column
+	 * more for the rounding at the edges) */
+	if (most > 4 * ((size_t)(AREA_X1 - AREA_X0) + 2))
+		most = 4 * ((size_t)(AREA_X1 - AREA_X0) + 2);
 	keep = dv_malloc((most ? most : 1) * sizeof(*keep));
 	dv_buf_printf(out, "<g class=\"data\">\n");
 	if (p->kind == DV_PLOT_BAR) {
@@ -624,7 +639,7 @@ static void render_confusion(dv_buf *out, const dv_plot *p)
 	for (size_t m = 0; m < p->matrices.n; m++) {
 		const dv_plot_matrix *mx = dv_vec_at(&p->matrices, dv_plot_matrix, m);
 		size_t rows = mx->rows.n, cols = mx->cols.n;
-		double left = AREA_X0 + 24 + panel_w * (double)m, avail_w = panel_w - 48;
+		double left = AREA_X0 + 24 + panel_w * (double)m, avail_w = panel_w - 24;
 		double cell = rows && cols ? fmin(avail_w / (double)cols, (DV_PLOT_AREA_HEIGHT - 20) /
 					  (double)rows) : 0, max = 0;
 		double top = AREA_Y0 + 18;
@@ -639,8 +654,9 @@ static void render_confusion(dv_buf *out, const dv_plot *p)
 		put_text(out, left, AREA_Y0 + 8, "start", "font-weight=\"bold\" class=\"panel-label\"",
 			 mx->label, 40);
 		for (size_t r = 0; r < rows; r++) {
-			put_text(out, left - 4, top + cell * ((double)r + 0.5) + 4, "end", "class=\"ytick\"",
-				 mx->rows.v[r], 10);
+			if (m == 0) /* every panel has the same classes: label the rows once */
+				put_text(out, left - 4, top + cell * ((double)r + 0.5) + 4, "end",
+					 "class=\"ytick\"", mx->rows.v[r], 10);
 			for (size_t c = 0; c < cols; c++) {
 				double v = mx->cells[r * cols + c], t = max > 0 ? v / max : 0;
 				heat_color(color, t);
