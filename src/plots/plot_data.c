@@ -492,10 +492,19 @@ static int build_xy(dv_plot *p, const char *file, const dv_plot_source *src, siz
 			const dv_plot_column *yc = dv_plot_table_column(t, p->y_fields.v[k]);
 			double *x, *y;
 			char *label;
-			if (!yc || !yc->num)
+			bool took_x;
+			if (!yc || !yc->num || (xc && !xc->num))
 				continue;
-			x = dv_malloc((t->rows ? t->rows : 1) * sizeof(*x));
-			for (size_t r = 0; r < t->rows; r++) {
+			took_x = !categorical && xc && xc != yc && xc->num && !xc->text &&
+				 k + 1 == p->y_fields.n;
+			if (took_x) {
+				/* the last series of this revision takes the x column */
+				x = xc->num;
+				((dv_plot_column *)xc)->num = NULL;
+			} else {
+				x = dv_malloc((t->rows ? t->rows : 1) * sizeof(*x));
+			}
+			for (size_t r = 0; !took_x && r < t->rows; r++) {
 				if (categorical) {
 					char *text = xc ? cell_text(xc, r) : dv_asprintf("%zu", r);
 					x[r] = (double)category_index(&p->x_categories, text);
