@@ -404,6 +404,12 @@ static int prepare_outs(run *r, const dv_stage *st)
 	for (size_t i = 0; i < st->outs.n && rc == 0; i++) {
 		const dv_stage_file *o = dv_stage_out(st, i);
 		char *rel = dv_stage_entry_relpath(st, o->path);
+		/* Removing or making an out private must not reach through a
+		 * symlink out of the tree (the .stage may be a stranger's). */
+		if ((rc = dv_repo_check_path(r->repo, rel, 0)) < 0) {
+			free(rel);
+			break;
+		}
 		dv_repo_abspath(&abs, r->repo, rel);
 		if (o->persist)
 			rc = make_private(abs.ptr);
@@ -910,7 +916,7 @@ int dv_repro(dv_repro_summary *summary, dv_repo *repo, const dv_repro_opts *opts
 	}
 	rc = event_loop(&r);
 	report_unfinished(&r);
-	if (r.to_stage.n) {
+	if (r.to_stage.n && !opts->no_git_stage) {
 		int grc = dv_stage_git_add(repo, &r.to_stage);
 		if (rc == 0)
 			rc = grc;
