@@ -15,8 +15,9 @@ BUILD="build-essential cmake pkg-config git ca-certificates
 # Test servers: sshd for the SSH remote, OpenStack Swift (s3api) for S3,
 # python3 for the plain HTTP remote; zsh to check the zsh completion parses;
 # clang and its runtimes (libFuzzer, ASan, UBSan) for tests/fuzz/run.sh;
-# Slurm (and munge) for a one-node cluster that `repro --executor slurm` uses.
-TEST="openssh-server openssh-client python3 curl strace openssl
+# Slurm (and munge) for a one-node cluster that `repro --executor slurm` uses;
+# chromium (headless) to check that the plots page renders in a real browser.
+TEST="openssh-server openssh-client python3 curl strace openssl chromium
       swift swift-proxy swift-account swift-container swift-object
       python3-swift memcached zsh clang libclang-rt-dev llvm
       slurmctld slurmd slurm-client munge"

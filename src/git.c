@@ -274,7 +274,7 @@ int dv_git_resolve(char out[41], dv_repo *repo, const char *rev)
 	return 0;
 }
 
-int dv_git_list_commits(dv_strvec *out, dv_repo *repo)
+static int list_commits(dv_strvec *out, dv_repo *repo, bool head_only)
 {
 	git_repository *git = dv_repo_git(repo);
 	git_revwalk *walk = NULL;
@@ -289,8 +289,10 @@ int dv_git_list_commits(dv_strvec *out, dv_repo *repo)
 	git_revwalk_sorting(walk, GIT_SORT_TIME);
 	/* An unborn HEAD has nothing to push; refs may be missing too. */
 	git_revwalk_push_head(walk);
-	git_revwalk_push_glob(walk, "refs/heads");
-	git_revwalk_push_glob(walk, "refs/tags");
+	if (!head_only) {
+		git_revwalk_push_glob(walk, "refs/heads");
+		git_revwalk_push_glob(walk, "refs/tags");
+	}
 	while ((err = git_revwalk_next(&oid, walk)) == 0) {
 		git_oid_tostr(hex, sizeof(hex), &oid);
 		dv_strvec_push(out, hex);
@@ -299,4 +301,14 @@ int dv_git_list_commits(dv_strvec *out, dv_repo *repo)
 		rc = dv_git_error("cannot list commits");
 	git_revwalk_free(walk);
 	return rc;
+}
+
+int dv_git_list_commits(dv_strvec *out, dv_repo *repo)
+{
+	return list_commits(out, repo, false);
+}
+
+int dv_git_list_history(dv_strvec *out, dv_repo *repo)
+{
+	return list_commits(out, repo, true);
 }

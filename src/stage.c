@@ -51,9 +51,71 @@ dv_stage *dv_stage_new(const char *stage_path)
 
 static void file_entries_free(dv_vec *v)
 {
-	for (size_t i = 0; i < v->n; i++)
+	for (size_t i = 0; i < v->n; i++) {
 		free(dv_vec_at(v, dv_stage_file, i)->path);
+		dv_plot_props_free(dv_vec_at(v, dv_stage_file, i)->plot_props);
+	}
 	dv_vec_free(v);
+}
+
+/* ---- plot properties --------------------------------------------------- */
+
+const char *const dv_plot_templates[] = { "linear", "scatter", "smooth", "bar", "confusion",
+					   "confusion_normalized", NULL };
+
+int dv_plot_template_index(const char *name)
+{
+	for (int i = 0; name && dv_plot_templates[i]; i++)
+		if (!strcmp(dv_plot_templates[i], name))
+			return i;
+	return -1;
+}
+
+dv_plot_props *dv_plot_props_new(void)
+{
+	dv_plot_props *p = dv_calloc(1, sizeof(*p));
+	p->y = (dv_strvec)DV_STRVEC_INIT;
+	return p;
+}
+
+static char *strdup_or_null(const char *s)
+{
+	return s ? dv_strdup(s) : NULL;
+}
+
+dv_plot_props *dv_plot_props_dup(const dv_plot_props *p)
+{
+	dv_plot_props *d;
+
+	if (!p)
+		return NULL;
+	d = dv_plot_props_new();
+	d->template = strdup_or_null(p->template);
+	d->x = strdup_or_null(p->x);
+	for (size_t i = 0; i < p->y.n; i++)
+		dv_strvec_push(&d->y, p->y.v[i]);
+	d->title = strdup_or_null(p->title);
+	d->x_label = strdup_or_null(p->x_label);
+	d->y_label = strdup_or_null(p->y_label);
+	return d;
+}
+
+void dv_plot_props_free(dv_plot_props *p)
+{
+	if (!p)
+		return;
+	free(p->template);
+	free(p->x);
+	dv_strvec_free(&p->y);
+	free(p->title);
+	free(p->x_label);
+	free(p->y_label);
+	free(p);
+}
+
+bool dv_plot_props_any(const dv_plot_props *p)
+{
+	return p && (p->template || p->x || p->y.n || p->title || p->x_label || p->y_label);
 }
 
 void dv_stage_free(dv_stage *st)
@@ -173,7 +235,10 @@ static const char *const section_names[] = { "", "stage", "dep", "param", "out",
 static const char *const stage_keys[] = { "cmd", "desc", "always_changed", "frozen", "hash", NULL };
 static const char *const dep_keys[] = { "path", "hash", "size", "files", NULL };
 static const char *const param_keys[] = { "file", "key", "value", NULL };
+/* The plot properties follow `plot`; `y` may repeat (one field a line,
+ * so field names need no separator and lines stay short). */
 static const char *const out_keys[] = { "path", "cache", "persist", "metric", "plot",
+					"template", "x", "y", "title", "x_label", "y_label",
 					"hash", "size", "files", NULL };
 static const char *const source_keys[] = { "url", "rev", "rev_lock", "path", NULL };
 static const char *const slurm_keys[] = { "partition", "cpus", "mem", "time", "gres", "args", NULL };
@@ -345,6 +410,32 @@ static int set_entry_path(parse_ctx *c, dv_vec *v, const char *what, const char 
 	return 0;
 }
 
+/* template, x, y, title, x_label, y_label (key_index checked the name). */
+static int set_plot_prop(dv_stage_file *f, const char *key, const char *v)
+{
+	dv_plot_props *p;
+	char **field;
+
+	if (!*v)
+		return dv_error(DV_ERROR, "empty '%s'; remove the line to leave it unset", key);
+	if (!strcmp(key, "template") && dv_plot_template_index(v) < 0)
+		return dv_error(DV_ERROR, "unknown plot template '%s' (known: linear, scatter, smooth, "
+				"bar, confusion, confusion_normalized)", v);
+	if (!f->plot_props)
+		f->plot_props = dv_plot_props_new();
+	p = f->plot_props;
+	if (!strcmp(key, "y")) {
+		if (dv_strvec_contains(&p->y, v))
+			return dv_error(DV_ERROR, "'y = %s' is listed twice", v);
+		dv_strvec_push(&p->y, v);
+		return 0;
+	}
+	field = !strcmp(key, "template") ? &p->template : !strcmp(key, "x") ? &p->x :
+		!strcmp(key, "title") ? &p->title : !strcmp(key, "x_label") ? &p->x_label : &p->y_label;
+	*field = dv_strdup(v);
+	return 0;
+}
+
 static int set_file_key(dv_stage_file *f, const char *key, const char *v)
 {
 	if (!strcmp(key, "hash")) {
@@ -367,7 +458,9 @@ static int set_file_key(dv_stage_file *f, const char *key, const char *v)
 		return parse_bool_key(&f->persist, key, v);
 	if (!strcmp(key, "metric"))
 		return parse_bool_key(&f->metric, key, v);
-	return parse_bool_key(&f->plot, key, v); /* "plot": key_index checked the rest */
+	if (!strcmp(key, "plot"))
+		return parse_bool_key(&f->plot, key, v);
+	return set_plot_prop(f, key, v);
 }
 
 static int set_def_hash(dv_stage *st, const char *v)
@@ -474,7 +567,7 @@ static int on_key(parse_ctx *c, const dv_ini_item *it)
 	if (!single_section(c->kind) && !c->section_has_keys && idx != 0)
 		return dv_error(DV_ERROR, "'%s' before '%s': every [%s] section starts with '%s = ...'",
 				it->name, first, section_names[c->kind], first);
-	if (c->seen & (1u << idx)) {
+	if ((c->seen & (1u << idx)) && !(c->kind == SEC_OUT && !strcmp(it->name, "y"))) {
 		if (idx == 0 && !single_section(c->kind))
 			return dv_error(DV_ERROR, "a second '%s' in one [%s] section; start another "
 					"[%s] section for another entry", first,
@@ -561,6 +654,14 @@ static int finish_parse(parse_ctx *c, const char *stage_path)
 			goto done;
 		}
 		st->desc = dv_buf_detach(&text);
+	}
+	for (size_t i = 0; i < st->outs.n; i++) {
+		const dv_stage_file *o = dv_stage_out(st, i);
+		if (o->plot_props && !o->plot) {
+			rc = dv_error(DV_ERROR, "cannot read '%s': out '%s' has plot properties but no "
+				      "'plot = true'; add it, or remove the properties", stage_path, o->path);
+			goto done;
+		}
 	}
 	for (size_t i = 0; i < st->params.n; i++)
 		if (!dv_stage_param_at(st, i)->key) {
@@ -776,6 +877,26 @@ static void put_section(dv_buf *out, const char *name)
 	dv_buf_printf(out, "[%s]\n", name);
 }
 
+static int put_plot_props(dv_buf *out, const dv_stage *st, const dv_plot_props *p)
+{
+	const char *const keys[] = { "template", "x", "title", "x_label", "y_label" };
+	int rc;
+
+	if (!p)
+		return 0;
+	for (int k = 0; k < 5; k++) {
+		const char *v = k == 0 ? p->template : k == 1 ? p->x : k == 2 ? p->title :
+				k == 3 ? p->x_label : p->y_label;
+		if (k == 2) /* canonical order: template, x, y..., title, x_label, y_label */
+			for (size_t i = 0; i < p->y.n; i++)
+				if ((rc = put_value(out, st, "y", p->y.v[i])) < 0)
+					return rc;
+		if (v && (rc = put_value(out, st, keys[k], v)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int put_file_entry(dv_buf *out, const dv_stage *st, const char *section, const dv_stage_file *f,
 			  bool is_out)
 {
@@ -796,6 +917,8 @@ static int put_file_entry(dv_buf *out, const dv_stage *st, const char *section, 
 			dv_buf_puts(out, "metric = true\n");
 		if (f->plot)
 			dv_buf_puts(out, "plot = true\n");
+		if (f->plot && (rc = put_plot_props(out, st, f->plot_props)) < 0)
+			return rc;
 	}
 	if (f->has_hash) {
 		dv_hash_format(hash, sizeof(hash), &f->hash, f->is_dir);

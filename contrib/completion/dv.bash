@@ -9,7 +9,7 @@
 # revisions, .stage files and tracked paths for TARGETs, config keys.
 
 _dv_commands="init add status commit checkout remove move unprotect config stage dag
-repro params metrics remote push fetch pull gc diff fsck install uninstall merge-driver
+repro params metrics plots remote push fetch pull gc diff fsck install uninstall merge-driver
 get import update help version"
 
 # _dv_opts CMD [SUB]: the options of a command (and subcommand)
@@ -26,17 +26,25 @@ _dv_opts() {
 	stage)
 		case $2 in
 		add) echo "-n --name -d --deps -o --outs -O --outs-no-cache -p --params -m --metrics
-			--plot --persist --always-changed --desc -f --force" ;;
+			--plot -x --x -y --y -t --template --title --x-label --y-label
+			--persist --always-changed --desc -f --force" ;;
 		list) echo "--all --json" ;;
 		esac ;;
 	dag) echo "--dot --mermaid --json" ;;
 	repro) echo "-f --force -s --single-item -n --dry --downstream -j --jobs -k --keep-going
 		--no-run-cache --pull -r --remote" ;;
-	params) echo "--all --json" ;;
+	params) echo "--all --json --md --precision" ;;
 	metrics)
 		case $2 in
-		show) echo "-A --all-commits --json" ;;
-		diff) echo "--all --json" ;;
+		show) echo "-A --all-commits --json --md --precision" ;;
+		diff) echo "--all --json --md --precision" ;;
+		esac ;;
+	plots)
+		case $2 in
+		show) echo "-o --out --json" ;;
+		diff) echo "-o --out --json --target" ;;
+		modify) echo "-x --x -y --y -t --template --title --x-label --y-label --unset" ;;
+		metrics) echo "-A --all-commits -o --out --json" ;;
 		esac ;;
 	remote)
 		case $2 in
@@ -63,6 +71,7 @@ _dv_subcommands() {
 	stage) echo "add list" ;;
 	params) echo "diff" ;;
 	metrics) echo "show diff" ;;
+	plots) echo "show diff modify metrics" ;;
 	remote) echo "add list modify rename remove default" ;;
 	esac
 }
@@ -135,8 +144,17 @@ _dv() {
 		return ;;
 	-n)
 		[ "$cmd $sub" = "stage add" ] && return ;;
-	-o | --out | --outs | -O | --outs-no-cache | -d | --deps | -m | --metrics | --plot | -p | --params)
+	-o | --out | --outs | -O | --outs-no-cache | -d | --deps | -m | --metrics | --plot | -p | --params | --target)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	-t | --template)
+		[ "$cmd" = plots ] || [ "$cmd $sub" = "stage add" ] &&
+			COMPREPLY=($(compgen -W "linear scatter smooth bar confusion confusion_normalized" -- "$cur"))
+		return ;;
+	--unset)
+		[ "$cmd" = plots ] && COMPREPLY=($(compgen -W "template x y title x_label y_label" -- "$cur"))
+		[ "$cmd" = plots ] && return ;;
+	-x | --x | -y | --y | --title | --x-label | --y-label | --precision)
+		return ;;
 	esac
 
 	if [ -z "$sub" ] && [ -n "$(_dv_subcommands "$cmd")" ] && [[ $cur != -* ]]; then
@@ -152,6 +170,11 @@ _dv() {
 		COMPREPLY=($(compgen -W "$_dv_commands" -- "$cur")) ;;
 	diff | params | metrics)
 		COMPREPLY=($(compgen -W "$(_dv_revisions)" -- "$cur")) ;;
+	plots)
+		case $sub in
+		diff) COMPREPLY=($(compgen -W "$(_dv_revisions)" -- "$cur")) ;;
+		*) COMPREPLY=($(compgen -f -- "$cur")) ;;
+		esac ;;
 	status | commit | checkout | remove | repro | push | fetch | pull | dag | update)
 		COMPREPLY=($(compgen -W "$(_dv_stage_files)" -- "$cur") $(compgen -f -- "$cur")) ;;
 	config)

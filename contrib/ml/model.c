@@ -128,9 +128,11 @@ int ml_logreg_fit(ml_model *out, ml_fit_stats *stats, const ml_dataset *train,
 	size_t *order = NULL;
 	ml_matmul mm = { 0 };
 	ml_rng rng;
+	double *epoch_loss = stats->epoch_loss; /* the caller's buffer survives the reset */
 	int rc = -1;
 
 	memset(stats, 0, sizeof(*stats));
+	stats->epoch_loss = epoch_loss;
 	if (train->kind != ML_TARGET_CLASSES)
 		return ml_fail("logreg needs class labels, the data has a regression target (use model=ridge)");
 	if (n == 0 || d == 0)
@@ -194,6 +196,8 @@ int ml_logreg_fit(ml_model *out, ml_fit_stats *stats, const ml_dataset *train,
 				out->b[c] -= lr * db[c] * scale;
 		}
 		stats->final_loss = loss / (double)n;
+		if (stats->epoch_loss)
+			stats->epoch_loss[epoch] = stats->final_loss;
 		/* Too large a step overflows W to inf and then NaN; the loss
 		 * alone would not show it (its log argument is clamped). */
 		int finite = isfinite(stats->final_loss);

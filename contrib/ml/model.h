@@ -47,6 +47,8 @@ typedef struct {
 	double final_loss;    /* logreg: mean training loss of the last epoch */
 	ml_path path;         /* what ran the products (kernels.h): ridge its
 	                       * Gram step, logreg both products per batch */
+	double *epoch_loss;   /* logreg, in: NULL or room for p->epochs values;
+			       * out: the mean training loss of each epoch */
 } ml_fit_stats;
 
 void ml_model_free(ml_model *m);

@@ -45,6 +45,8 @@ int dv_git_list_tree(dv_strvec *out, dv_repo *repo, const char *rev, const char 
 /* Every commit reachable from HEAD, a branch or a tag (40-hex ids, newest
  * first): what --all-commits means. */
 int dv_git_list_commits(dv_strvec *out, dv_repo *repo);
+/* Every commit reachable from HEAD only (newest first): a branch's history. */
+int dv_git_list_history(dv_strvec *out, dv_repo *repo);
 /* Is `rev` HEAD in a repository without commits yet?  Commands comparing
  * revisions read such a side as empty, as DVC does, instead of failing. */
 bool dv_git_rev_is_unborn(dv_repo *repo, const char *rev);

@@ -22,6 +22,30 @@
 
 #define DV_STAGE_SUFFIX ".stage"
 
+/* How an out marked `plot = true` is drawn (dv-plots(1)): the [out] keys
+ * template, x, y (repeated, one field a line), title, x_label, y_label.
+ * Unset fields are NULL (y empty); the plots module picks defaults. */
+typedef struct {
+	char *template; /* one of dv_plot_templates */
+	char *x;
+	dv_strvec y;
+	char *title;
+	char *x_label;
+	char *y_label;
+} dv_plot_props;
+
+/* The plot templates, NULL-terminated: linear, scatter, smooth, bar,
+ * confusion, confusion_normalized. */
+extern const char *const dv_plot_templates[];
+/* Index of `name` in dv_plot_templates, or -1. */
+int dv_plot_template_index(const char *name);
+/* An empty dv_plot_props (free with dv_plot_props_free). */
+dv_plot_props *dv_plot_props_new(void);
+dv_plot_props *dv_plot_props_dup(const dv_plot_props *p);
+void dv_plot_props_free(dv_plot_props *p);
+/* Do the props hold anything? (NULL: no) */
+bool dv_plot_props_any(const dv_plot_props *p);
+
 typedef struct {
 	char *path;     /* relative to the stage's directory */
 	bool has_hash;  /* false: declared but never run / never committed */
@@ -35,6 +59,7 @@ typedef struct {
 	bool persist;
 	bool metric;
 	bool plot;
+	dv_plot_props *plot_props; /* outs: owned; NULL when no property is set */
 } dv_stage_file;
 
 typedef struct {

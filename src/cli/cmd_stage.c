@@ -24,11 +24,13 @@
 #include "dv/repro.h"
 #include "dv/staleness.h"
 #include "dv/workspace.h"
+#include "plots_cli.h"
 
 static const char *const usage[] = {
 	"dv stage add -n NAME [-d DEP]... [-o OUT]... [-O OUT_NOCACHE]... [-p [FILE:]KEY[,KEY...]]...\n"
-	"                    [-m METRIC]... [--plot PLOT]... [--persist] [--always-changed] [--desc TEXT]\n"
-	"                    [-f] [--] CMD...",
+	"                    [-m METRIC]... [--plot PLOT [-x FIELD] [-y FIELD]... [-t TEMPLATE]\n"
+	"                    [--title TEXT] [--x-label TEXT] [--y-label TEXT]]... [--persist]\n"
+	"                    [--always-changed] [--desc TEXT] [-f] [--] CMD...",
 	"dv stage list [--all] [--json]",
 	NULL,
 };
@@ -67,14 +69,25 @@ static int entry_path(char **out, dv_repo *repo, const char *what, const char *u
 typedef struct {
 	dv_stage *st;
 	bool persist;
+	long last_plot; /* index in outs of the latest --plot, -1 before one */
+	bool y_seen;    /* the latest --plot has had a -y */
 } add_ctx;
 
 static int add_path(add_ctx *a, dv_repo *repo, int opt, const char *arg)
 {
 	char *path = NULL;
 	dv_stage_file *f;
-	int rc = entry_path(&path, repo, opt == 'd' ? "dep" : "out", arg);
+	int rc;
 
+	if (cli_is_plot_option(opt)) {
+		/* -x, -y, -t, --title...: properties of the --plot before them */
+		if (a->last_plot < 0)
+			return dv_error(DV_EUSAGE, "plot options (-x, -y, -t, --title, --x-label, --y-label) "
+					"follow the --plot PATH they describe");
+		return cli_plot_option_apply(&dv_stage_out(a->st, (size_t)a->last_plot)->plot_props, opt, arg,
+					     &a->y_seen);
+	}
+	rc = entry_path(&path, repo, opt == 'd' ? "dep" : "out", arg);
 	if (rc < 0)
 		return rc;
 	if (opt == 'd') {
@@ -84,6 +97,10 @@ static int add_path(add_ctx *a, dv_repo *repo, int opt, const char *arg)
 		f->cache = opt == 'o';
 		f->metric = opt == 'm';
 		f->plot = opt == 'P';
+		if (f->plot) {
+			a->last_plot = (long)(a->st->outs.n - 1);
+			a->y_seen = false;
+		}
 	}
 	free(path);
 	return 0;
@@ -273,6 +290,7 @@ static int stage_add(int argc, char **argv, dv_repo *repo)
 		{ "always-changed", no_argument, NULL, OPT_ALWAYS },
 		{ "desc", required_argument, NULL, OPT_DESC },
 		{ "force", no_argument, NULL, 'f' },
+		CLI_PLOT_LONGOPTS,
 		{ 0, 0, 0, 0 },
 	};
 	dv_strvec param_args = DV_STRVEC_INIT;
@@ -282,17 +300,18 @@ static int stage_add(int argc, char **argv, dv_repo *repo)
 	const char *name = NULL, *desc = NULL;
 	bool force = false, always = false;
 	struct dv_lock *lock = NULL;
-	add_ctx a = { NULL, false };
+	add_ctx a = { NULL, false, -1, false };
 	int c, rc = 0, ret = 0;
 	/* Options are collected first: the stage's path needs the name. */
 	dv_strvec paths = DV_STRVEC_INIT; /* "<opt char><path>" in order */
 
-	while ((c = cli_getopt(argc, argv, "+n:d:o:O:p:m:f", longopts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+n:d:o:O:p:m:f" CLI_PLOT_SHORTOPTS, longopts)) != -1) {
 		switch (c) {
 		case 'n':
 			name = optarg;
 			break;
-		case 'd': case 'o': case 'O': case 'm': case OPT_PLOT: {
+		case 'd': case 'o': case 'O': case 'm': case OPT_PLOT:
+		case 'x': case 'y': case 't': case 'T': case 'X': case 'Y': {
 			char *item = dv_asprintf("%c%s", c, optarg);
 			dv_strvec_push_take(&paths, item);
 			break;
