@@ -158,7 +158,7 @@ int dv_stage_changes_with(dv_vec *out, dv_repo *repo, const dv_stage *st, dv_par
 				add_change(out, DV_CHG_PARAM_NEW, dv_asprintf("%s:%s", file, p->key));
 			else if (!now)
 				add_change(out, DV_CHG_PARAM_DELETED, dv_asprintf("%s:%s", file, p->key));
-			else if (strcmp(now, p->value))
+			else if (!dv_param_values_equal(now, p->value))
 				add_change(out, DV_CHG_PARAM_CHANGED, dv_asprintf("%s:%s", file, p->key));
 		}
 		free(file);

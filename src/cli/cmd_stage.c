@@ -95,9 +95,11 @@ static int add_param(dv_stage *st, dv_repo *repo, dv_params_set *set, const char
 {
 	char *file = NULL, *key = NULL, *norm = NULL, *rel = NULL;
 	const dv_params *p = NULL;
+	dv_buf dir = DV_BUF_INIT;
 	int rc;
 
-	dv_param_spec_split(&file, &key, spec);
+	dv_repo_abspath(&dir, repo, st->dir);
+	dv_param_spec_split(&file, &key, spec, dv_params_default_file(dir.ptr));
 	if (!*key || !*file) {
 		rc = dv_error(DV_EUSAGE, "bad param '%s': expected [FILE:]SECTION.KEY", spec);
 		goto done;
@@ -127,6 +129,7 @@ done:
 	free(key);
 	free(norm);
 	free(rel);
+	dv_buf_free(&dir);
 	return rc;
 }
 
