@@ -737,18 +737,21 @@ static int resolve_targets(run *r)
 			r->selected[i] = true;
 		return 0;
 	}
-	for (size_t t = 0; t < o->ntargets; t++) {
-		size_t i;
-		if ((rc = dv_graph_target(&i, r->g, r->repo, o->targets[t])) < 0)
-			return rc;
-		if (o->downstream)
-			dv_graph_mark_downstream(r->g, i, r->selected);
-		else if (o->single)
-			r->selected[i] = true;
-		else
-			dv_graph_mark_upstream(r->g, i, r->selected);
+	for (size_t t = 0; t < o->ntargets && rc == 0; t++) {
+		dv_vec hits = DV_VEC_INIT(size_t);
+		rc = dv_graph_targets(&hits, r->g, r->repo, o->targets[t]);
+		for (size_t h = 0; h < hits.n && rc == 0; h++) {
+			size_t i = *dv_vec_at(&hits, size_t, h);
+			if (o->downstream)
+				dv_graph_mark_downstream(r->g, i, r->selected);
+			else if (o->single)
+				r->selected[i] = true;
+			else
+				dv_graph_mark_upstream(r->g, i, r->selected);
+		}
+		dv_vec_free(&hits);
 	}
-	return 0;
+	return rc;
 }
 
 /* --pull: what the selected stages recorded (deps of data stages are

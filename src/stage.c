@@ -23,6 +23,7 @@
 #include "dv/error.h"
 #include "dv/fs.h"
 #include "dv/stage.h"
+#include "dv/template.h"
 
 /* ---- construction ------------------------------------------------------ */
 
@@ -75,6 +76,7 @@ void dv_stage_free(dv_stage *st)
 	free(st->cmd);
 	free(st->desc);
 	dv_stage_set_source(st, NULL, NULL, NULL, NULL);
+	dv_stage_template_free(st->tmpl);
 	free(st);
 }
 
@@ -571,10 +573,18 @@ done:
 
 int dv_stage_parse(dv_stage **out, const char *stage_path, const char *text, size_t len)
 {
+	dv_stage_template *tmpl = NULL;
+	dv_buf stripped = DV_BUF_INIT;
 	parse_ctx c;
 	int rc;
 
 	*out = NULL;
+	if ((rc = dv_template_strip(&tmpl, &stripped, stage_path, text, len)) < 0)
+		return rc;
+	if (tmpl) {
+		text = stripped.ptr;
+		len = stripped.len;
+	}
 	memset(&c, 0, sizeof(c));
 	c.st = dv_stage_new(stage_path);
 	dv_buf_init(&c.cmd);
@@ -584,9 +594,13 @@ int dv_stage_parse(dv_stage **out, const char *stage_path, const char *text, siz
 		goto done;
 	if ((rc = finish_parse(&c, stage_path)) < 0)
 		goto done;
+	c.st->tmpl = tmpl;
+	tmpl = NULL;
 	*out = c.st;
 	c.st = NULL;
 done:
+	dv_stage_template_free(tmpl);
+	dv_buf_free(&stripped);
 	dv_stage_free(c.st);
 	dv_buf_free(&c.cmd);
 	dv_buf_free(&c.desc);

@@ -52,7 +52,7 @@ typedef struct {
 	char *path;     /* the path in the source repository */
 } dv_stage_source;
 
-typedef struct {
+typedef struct dv_stage {
 	char *path;  /* the .stage file, relative to the repository root */
 	char *dir;   /* its directory, relative to the root ("" at the root) */
 	char *name;  /* file name without ".stage" */
@@ -70,6 +70,7 @@ typedef struct {
 	dv_vec outs;   /* dv_stage_file */
 	dv_vec params; /* dv_stage_param */
 	dv_stage_source *source; /* data stages from `dv import`; NULL otherwise */
+	struct dv_stage_template *tmpl; /* foreach/[matrix] template; NULL otherwise (template.h) */
 } dv_stage;
 
 #define dv_stage_dep(st, i) dv_vec_at(&(st)->deps, dv_stage_file, i)

@@ -21,7 +21,7 @@
 #include "dv/workspace.h"
 
 static const char *const usage[] = {
-	"dv repro [TARGET...] [-f] [-s] [-n | --dry] [--downstream] [-j N] [-k | --keep-going]\n"
+	"dv repro [TARGET... | -P] [-f] [-s] [-n | --dry] [--downstream] [-j N] [-k | --keep-going]\n"
 	"                [--no-run-cache] [--pull [-r REMOTE]] [-q | -v]",
 	NULL,
 };
@@ -118,15 +118,17 @@ int cmd_repro(int argc, char **argv, dv_repo *repo)
 		{ "no-run-cache", no_argument, NULL, OPT_NO_RUN_CACHE },
 		{ "pull", no_argument, NULL, OPT_PULL },
 		{ "remote", required_argument, NULL, 'r' },
+		{ "all-pipelines", no_argument, NULL, 'P' },
 		{ 0, 0, 0, 0 },
 	};
 	dv_repro_opts opts = { .jobs = 1 };
 	dv_repro_summary sum;
 	print_ctx ctx = { false, false };
 	struct dv_lock *lock = NULL;
+	bool all_pipelines = false;
 	int c, rc;
 
-	while ((c = cli_getopt(argc, argv, "fsnj:kr:", longopts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "fsnj:kr:P", longopts)) != -1) {
 		switch (c) {
 		case 'f':
 			opts.force = true;
@@ -160,6 +162,9 @@ int cmd_repro(int argc, char **argv, dv_repo *repo)
 		case 'r':
 			opts.remote = optarg;
 			break;
+		case 'P':
+			all_pipelines = true;
+			break;
 		case 'h':
 			return cli_usage(usage);
 		default:
@@ -170,6 +175,8 @@ int cmd_repro(int argc, char **argv, dv_repo *repo)
 		return cli_usage_error(usage, "-r names the remote for --pull");
 	if (opts.single && opts.downstream)
 		return cli_usage_error(usage, "-s and --downstream do not go together");
+	if (all_pipelines && (optind < argc || opts.single || opts.downstream))
+		return cli_usage_error(usage, "-P runs every pipeline: give no TARGET, -s or --downstream");
 	if ((opts.single || opts.downstream) && optind >= argc)
 		return cli_usage_error(usage, "%s needs a TARGET", opts.single ? "-s" : "--downstream");
 	opts.targets = (const char *const *)argv + optind;
