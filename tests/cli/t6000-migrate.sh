@@ -12,7 +12,7 @@ cp -a work pristine
 test_case 'dv migrate converts everything and commits once' '
 	cd work/repo && find .dvc/cache -type f | sort >../cache-before &&
 	dv migrate >out 2>err &&
-	grep -F "Migrated 5 stages and 2 data files" out &&
+	grep -F "Migrated 10 stages and 2 data files" out &&
 	grep -F "dv: warning: remote '"'"'gcs'"'"' (gs://bucket/path): dv has no remote of that kind" err &&
 	test "$(git log --format=%s -1)" = "Migrate from DVC (dv migrate)" &&
 	test "$(git rev-list --count HEAD)" = 2 &&
@@ -36,6 +36,9 @@ test_case 'stages keep params, metrics, plots, cache:false, foreach and the lock
 	grep -x "metric = true" evaluate.stage && grep -x "plot = true" evaluate.stage &&
 	test "$(grep -c "cache = false" evaluate.stage)" = 2 &&
 	grep -x "foreach = us, eu" split.stage &&
+	grep -x "model = cnn, xgb" mat.stage && grep -x "n = 1, 2" mat.stage &&
+	grep -x "cmd = echo xgb 2 > mat-xgb-2.txt" "mat@xgb-2.stage" &&
+	grep -x "cmd = cd sub && cat in.txt in.txt > out.txt" sub.stage && grep -x "path = sub/out.txt" sub.stage &&
 	grep -x "path = split-\${item}.csv" split.stage &&
 	grep -x "hash = $(xxh128 split-us.csv)" "split@us.stage" &&
 	grep -x "hash = $(xxh128 data/raw.csv)" data/raw.csv.stage &&

@@ -122,7 +122,23 @@ w("dvc.yaml", """stages:
       - data/raw.csv
       outs:
       - split-${item}.csv
+  mat:
+    matrix:
+      model: [cnn, xgb]
+      n: [1, 2]
+    cmd: echo ${item.model} ${item.n} > mat-${item.model}-${item.n}.txt
+    outs:
+    - mat-${item.model}-${item.n}.txt:
+        cache: false
+  sub:
+    wdir: sub
+    cmd: cat in.txt in.txt > out.txt
+    deps:
+    - in.txt
+    outs:
+    - out.txt
 """)
+w("sub/in.txt", "sub input\n")
 cmds = {
     "prepare": "./src/prepare.sh 0.25",
     "train": "echo lr=0.01 epochs=3 > model.bin && cat data/prepared/train.csv >> model.bin && ls images >> model.bin",
@@ -132,6 +148,10 @@ for name in ("prepare", "train", "evaluate"):
     subprocess.run(cmds[name], shell=True, check=True)
 for r in ("us", "eu"):
     subprocess.run(f"grep {r} data/raw.csv > split-{r}.csv", shell=True, check=True)
+for mdl in ("cnn", "xgb"):
+    for n in (1, 2):
+        subprocess.run(f"echo {mdl} {n} > mat-{mdl}-{n}.txt", shell=True, check=True)
+subprocess.run("cd sub && cat in.txt in.txt > out.txt", shell=True, check=True)
 
 lock = "schema: '2.0'\nstages:\n"
 lock += "  prepare:\n    cmd: ./src/prepare.sh 0.25\n    deps:\n"
@@ -149,7 +169,14 @@ for r in ("us", "eu"):
     lock += f"  split@{r}:\n    cmd: grep {r} data/raw.csv > split-{r}.csv\n    deps:\n"
     lock += yaml_entry(entry("data/raw.csv"), "data/raw.csv", 4)
     lock += "    outs:\n" + yaml_entry(entry(f"split-{r}.csv"), f"split-{r}.csv", 4)
+for mdl in ("cnn", "xgb"):
+    for n in (1, 2):
+        lock += f"  mat@{mdl}-{n}:\n    cmd: echo {mdl} {n} > mat-{mdl}-{n}.txt\n    outs:\n"
+        lock += yaml_entry(entry(f"mat-{mdl}-{n}.txt", cache=False), f"mat-{mdl}-{n}.txt", 4)
+lock += "  sub:\n    cmd: cat in.txt in.txt > out.txt\n    deps:\n" + yaml_entry(entry("sub/in.txt"), "in.txt", 4)
+lock += "    outs:\n" + yaml_entry(entry("sub/out.txt"), "out.txt", 4)
 w("dvc.lock", lock)
 w(".gitignore", "/images\n/model.bin\n/split-us.csv\n/split-eu.csv\n")
+w("sub/.gitignore", "/out.txt\n")
 w("data/.gitignore", "/raw.csv\n/prepared\n")
 subprocess.run("git add -A && git -c user.name=t -c user.email=t@t commit -q -m 'DVC project'", shell=True, check=True)
