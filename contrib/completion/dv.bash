@@ -10,7 +10,7 @@
 
 _dv_commands="init add status commit checkout remove move unprotect config stage dag
 repro params metrics remote push fetch pull gc diff fsck install uninstall get import
-update help version"
+update migrate freeze unfreeze root help version"
 
 # _dv_opts CMD [SUB]: the options of a command (and subcommand)
 _dv_opts() {
@@ -31,7 +31,7 @@ _dv_opts() {
 		esac ;;
 	dag) echo "--dot --mermaid --json" ;;
 	repro) echo "-f --force -s --single-item -n --dry --downstream -j --jobs -k --keep-going
-		--no-run-cache --pull -r --remote" ;;
+		--no-run-cache --pull -r --remote -P --all-pipelines" ;;
 	params) echo "--all --json" ;;
 	metrics)
 		case $2 in
@@ -54,6 +54,8 @@ _dv_opts() {
 	install | uninstall) echo "" ;;
 	get | import) echo "-o --out --rev -j --jobs" ;;
 	update) echo "--rev -j --jobs" ;;
+	migrate) echo "--from --no-commit -j --jobs" ;;
+	freeze | unfreeze | root) echo "" ;;
 	esac
 }
 
@@ -151,7 +153,7 @@ _dv() {
 		COMPREPLY=($(compgen -W "$_dv_commands" -- "$cur")) ;;
 	diff | params | metrics)
 		COMPREPLY=($(compgen -W "$(_dv_revisions)" -- "$cur")) ;;
-	status | commit | checkout | remove | repro | push | fetch | pull | dag | update)
+	status | commit | checkout | remove | repro | push | fetch | pull | dag | update | freeze | unfreeze)
 		COMPREPLY=($(compgen -W "$(_dv_stage_files)" -- "$cur") $(compgen -f -- "$cur")) ;;
 	config)
 		COMPREPLY=($(compgen -W "$(_dv_config_keys)" -- "$cur")) ;;
@@ -163,7 +165,9 @@ _dv() {
 		esac ;;
 	get | import)
 		COMPREPLY=($(compgen -d -- "$cur")) ;;
-	gc | fsck | install | uninstall | init | version) ;;
+	gc | fsck | install | uninstall | init | version | root) ;;
+	migrate)
+		COMPREPLY=($(compgen -d -- "$cur")) ;;
 	*)
 		COMPREPLY=($(compgen -f -- "$cur")) ;;
 	esac
