@@ -10,7 +10,7 @@
 
 _dv_commands="init add status commit checkout remove move unprotect config stage dag
 repro params metrics remote push fetch pull gc diff fsck install uninstall get import
-update migrate freeze unfreeze root help version"
+update migrate freeze unfreeze root destroy help version"
 
 # _dv_opts CMD [SUB]: the options of a command (and subcommand)
 _dv_opts() {
@@ -56,6 +56,7 @@ _dv_opts() {
 	update) echo "--rev -j --jobs" ;;
 	migrate) echo "--from --no-commit -j --jobs" ;;
 	freeze | unfreeze | root) echo "" ;;
+	destroy) echo "-f --force" ;;
 	esac
 }
 
@@ -165,7 +166,7 @@ _dv() {
 		esac ;;
 	get | import)
 		COMPREPLY=($(compgen -d -- "$cur")) ;;
-	gc | fsck | install | uninstall | init | version | root) ;;
+	gc | fsck | install | uninstall | init | version | root | destroy) ;;
 	migrate)
 		COMPREPLY=($(compgen -d -- "$cur")) ;;
 	*)

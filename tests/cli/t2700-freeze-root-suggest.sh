@@ -1,6 +1,6 @@
 #!/bin/sh
 # dv freeze / unfreeze (plain stages, instances by glob, data stages
-# refused), dv root, and "did you mean" for mistyped commands.
+# refused), dv root, dv destroy, and "did you mean" for mistyped commands.
 . "$DV_SOURCE_DIR/tests/cli/test-lib.sh"
 
 new_repo repo
@@ -44,6 +44,18 @@ test_case 'a mistyped command offers the closest one' '
 	expect_error 2 "'"'"'stauts'"'"' is not a dv command; did you mean '"'"'dv status'"'"'?" dv stauts &&
 	expect_error 2 "'"'"'migarte'"'"' is not a dv command; did you mean '"'"'dv migrate'"'"'?" dv migarte &&
 	expect_error 2 "'"'"'frobnicate'"'"' is not a dv command; see '"'"'dv help'"'"'" dv frobnicate
+'
+
+test_case 'dv destroy needs -f, then untracks everything and keeps the data' '
+	cd repo && git add -A && git commit -q -m frozen &&
+	expect_error 2 "run '"'"'dv destroy -f'"'"'" dv destroy && test -d .dv &&
+	cp in.txt ../in.expected && cp out.txt ../out.expected &&
+	dv destroy -f >out &&
+	test ! -e .dv && test ! -e in.txt.stage && test ! -e copy.stage && test ! -e t.stage &&
+	test ! -e "t@a.stage" && test_cmp ../in.expected in.txt && test_cmp ../out.expected out.txt &&
+	test -w in.txt && echo edit >>in.txt && ! grep -qx "/in.txt" .gitignore 2>/dev/null &&
+	git diff --cached --name-status >st && grep -P "^D\t.dv/config$" st && grep -P "^D\tcopy.stage$" st &&
+	! git ls-files --error-unmatch .dv/config 2>/dev/null
 '
 
 test_done
