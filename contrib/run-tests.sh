@@ -2,23 +2,51 @@
 # Build dv and run the whole test suite (what .ci/run and the README's
 # second command do).  On a fresh Debian machine this installs the
 # dependencies first.
-#   contrib/run-tests.sh              release build in build/, all tests
-#   contrib/run-tests.sh --sanitize   ASan+UBSan build in build-asan/
+#   contrib/run-tests.sh              everything CI runs: the ASan+UBSan
+#                                     suite (build-asan/), then the release
+#                                     suite (build/), whose ctest summary
+#                                     closes the output
+#   contrib/run-tests.sh --quick      the release suite only
+#   contrib/run-tests.sh --sanitize   the ASan+UBSan suite only
 set -eu
 cd "$(dirname "$0")/.."
 
-build=build
-flags="-DCMAKE_BUILD_TYPE=RelWithDebInfo"
-if [ "${1:-}" = "--sanitize" ]; then
-    build=build-asan
-    flags="-DCMAKE_BUILD_TYPE=Debug -DDV_SANITIZE=ON"
-    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
-    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-fi
+mode=${1:-all}
+case $mode in
+all | --all) mode=all ;;
+--quick) mode=quick ;;
+--sanitize) mode=sanitize ;;
+*) echo "usage: contrib/run-tests.sh [--quick|--sanitize]" >&2; exit 2 ;;
+esac
 
 contrib/install-deps.sh
-# shellcheck disable=SC2086
-cmake -S . -B "$build" $flags -DDV_WERROR=ON >/dev/null
-cmake --build "$build" -j"$(nproc)"
-cd "$build"
-ctest -j"$(nproc)" --output-on-failure --timeout 900
+
+# suite BUILD_DIR CMAKE_FLAGS...: configure, build, run ctest there.
+suite() {
+    build=$1
+    shift
+    cmake -S . -B "$build" "$@" -DDV_WERROR=ON >/dev/null
+    cmake --build "$build" -j"$(nproc)"
+    (cd "$build" && ctest -j"$(nproc)" --output-on-failure --timeout 900)
+}
+
+sanitized() (
+    echo "== ASan+UBSan suite (build-asan/)"
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    suite build-asan -DCMAKE_BUILD_TYPE=Debug -DDV_SANITIZE=ON
+)
+
+release() {
+    echo "== release suite (build/)"
+    suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+}
+
+case $mode in
+sanitize) sanitized ;;
+quick) release ;;
+all)
+    sanitized
+    release
+    ;;
+esac

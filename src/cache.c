@@ -604,10 +604,14 @@ static int fill_from(int fd, dv_link_type type, const char *obj, const char *des
 }
 
 /*
- * Create `dest` as a link of one type to `obj`.  Normally under a temp
- * name renamed over dest, so dest is never seen half-made; when dest is
- * known to be absent (`fresh`, a checkout into an empty place) it is made
- * in place, which spares a rename that locks the directory a second time.
+ * Create `dest` as a link of one type to `obj`, so that dest is never seen
+ * half-made, whatever kills us (SIGKILL included): a copy is written under
+ * a temp name renamed over dest; when dest is known to be absent (`fresh`,
+ * a checkout into an empty place) it is written as an unnamed file
+ * (O_TMPFILE) that gets its name only when whole, which spares the rename
+ * and leaves no temp file to clean up.  A hard or symbolic link is made
+ * whole by one syscall.  A truncated file under dest's name would later
+ * pass for a user's edit and be committed as the data's new version.
  * Work-tree files are not fsynced one by one (git does not either): 20,000
  * fsyncs would dominate a checkout.
  */
@@ -646,6 +650,24 @@ static int link_one(dv_link_type type, const char *obj, const char *dest, const 
 		break;
 	case DV_LINK_REFLINK:
 	case DV_LINK_COPY:
+		if (fresh && (fd = dv_anon_file_open(dest, mode)) >= 0) {
+			if ((rc = fill_from(fd, type, obj, dest, rq->size)) < 0) {
+				close(fd);
+				goto done;
+			}
+			if (dv_anon_file_link(fd, dest, rq->st) < 0)
+				rc = dv_error_errno(DV_ERROR, "cannot create '%s'", dest);
+			goto done;
+		}
+		if (fresh && errno != EOPNOTSUPP && errno != EISDIR) {
+			rc = dv_error_errno(DV_ERROR, "cannot create '%s'", dest);
+			goto done;
+		}
+		if (fresh) { /* no O_TMPFILE here: a temp name, then rename */
+			fresh = false;
+			dv_tmpfile_name(&tmp, dest);
+			at = tmp.ptr;
+		}
 		if ((fd = dv_new_file_open(at, mode)) < 0) {
 			rc = dv_error_errno(DV_ERROR, "cannot create '%s'", dest);
 			goto done;
@@ -654,10 +676,6 @@ static int link_one(dv_link_type type, const char *obj, const char *dest, const 
 			dv_tmpfile_abort(fd, at);
 			goto done;
 		}
-		/* The descriptor's stat is final once written; a rename would
-		 * still change ctime, so only a file made in place takes it. */
-		if (rq->st && fresh && fstat(fd, rq->st) < 0)
-			rq->st->st_ino = 0;
 		if (dv_new_file_done(fd, at) < 0) {
 			rc = dv_error_errno(DV_ERROR, "cannot write '%s'", dest);
 			goto done;

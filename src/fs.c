@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -173,6 +174,49 @@ int dv_new_file_open(const char *path, mode_t mode)
 		return -1;
 	}
 	return fd;
+}
+
+int dv_anon_file_open(const char *path, mode_t mode)
+{
+	char *dir = dv_path_dirname(path);
+	int fd, e;
+
+	pthread_once(&umask_once, read_umask);
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
+	e = errno;
+	free(dir);
+	if (fd >= 0 && (mode & umask_value) && fchmod(fd, mode) < 0) {
+		e = errno;
+		close(fd);
+		fd = -1;
+	}
+	errno = e;
+	return fd;
+}
+
+int dv_anon_file_link(int fd, const char *path, struct stat *st)
+{
+	char proc[64];
+	int rc, e = 0;
+
+	/* Through /proc, any user may name the file; AT_EMPTY_PATH needs a
+	 * capability, so it is only the fallback where /proc is missing. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	rc = linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+	if (rc < 0 && errno == ENOENT && access("/proc/self/fd", F_OK) != 0)
+		rc = linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH);
+	if (rc < 0)
+		e = errno;
+	/* Linking changed ctime: the stat is taken after it. */
+	if (rc == 0 && st && fstat(fd, st) < 0)
+		st->st_ino = 0;
+	if (close(fd) < 0 && rc == 0) {
+		e = errno;
+		unlink(path);
+		rc = -1;
+	}
+	errno = e;
+	return rc;
 }
 
 int dv_new_file_done(int fd, const char *path)
@@ -547,6 +591,19 @@ bool dv_path_is_within(const char *child, const char *parent)
 	if (n == 0 || !strcmp(parent, "."))
 		return true;
 	return !strncmp(child, parent, n) && (child[n] == '\0' || child[n] == '/');
+}
+
+bool dv_path_has_git_component(const char *path)
+{
+	for (const char *p = path; *p;) {
+		size_t n = strcspn(p, "/");
+		if (n == 4 && !strncasecmp(p, ".git", 4))
+			return true;
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	return false;
 }
 
 int64_t dv_stat_mtime_ns(const struct stat *st)

@@ -67,15 +67,17 @@ void dv_hasher_free(dv_hasher *hs)
 	free(hs);
 }
 
-int dv_hash_fd(dv_hash *out, uint64_t *size_out, int fd, const char *name)
+/* Hash at most `limit` bytes of fd from its offset. */
+static int hash_fd_upto(dv_hash *out, uint64_t *size_out, int fd, const char *name, uint64_t limit)
 {
 	dv_hasher *hs = dv_hasher_new();
 	uint64_t total = 0;
 	char *io_buf = dv_io_buffer();
 
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	for (;;) {
-		ssize_t n = read(fd, io_buf, DV_IO_CHUNK);
+	while (total < limit) {
+		size_t want = limit - total < DV_IO_CHUNK ? (size_t)(limit - total) : DV_IO_CHUNK;
+		ssize_t n = read(fd, io_buf, want);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -94,14 +96,33 @@ int dv_hash_fd(dv_hash *out, uint64_t *size_out, int fd, const char *name)
 	return 0;
 }
 
-int dv_hash_file(dv_hash *out, uint64_t *size_out, const char *path)
+int dv_hash_fd(dv_hash *out, uint64_t *size_out, int fd, const char *name)
+{
+	return hash_fd_upto(out, size_out, fd, name, UINT64_MAX);
+}
+
+static int hash_path_upto(dv_hash *out, uint64_t *size_out, const char *path, uint64_t limit)
 {
 	int fd = dv_open_read(path);
 	int rc;
 	if (fd < 0)
 		return dv_error_errno(errno == ENOENT ? DV_ENOTFOUND : DV_ERROR, "cannot open '%s'", path);
-	rc = dv_hash_fd(out, size_out, fd, path);
+	rc = hash_fd_upto(out, size_out, fd, path, limit);
 	close(fd);
+	return rc;
+}
+
+int dv_hash_file(dv_hash *out, uint64_t *size_out, const char *path)
+{
+	return hash_path_upto(out, size_out, path, UINT64_MAX);
+}
+
+int dv_hash_file_prefix(dv_hash *out, const char *path, uint64_t len)
+{
+	uint64_t got;
+	int rc = hash_path_upto(out, &got, path, len);
+	if (rc == 0 && got < len)
+		rc = dv_error(DV_ERROR, "'%s' is shorter than %llu bytes", path, (unsigned long long)len);
 	return rc;
 }
 

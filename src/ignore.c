@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "dv/error.h"
 #include "dv/fs.h"
@@ -37,6 +38,18 @@ static long find_line(const dv_buf *text, const char *line)
 	return -1;
 }
 
+/* Read a .gitignore dv is about to rewrite.  One that is a symlink is
+ * refused: its target's bytes (a key, another repository's file) would be
+ * copied into a file git stages and pushes. */
+static int read_gitignore(dv_buf *text, const char *abs, const char *rel)
+{
+	struct stat st;
+	if (lstat(abs, &st) == 0 && !S_ISREG(st.st_mode))
+		return dv_error(DV_ERROR, "'%s' is not a regular file (a symlink?): dv does not write through it; "
+				"replace it with a plain .gitignore", rel);
+	return dv_read_file(text, abs);
+}
+
 int dv_gitignore_add(char **gitignore_out, dv_repo *repo, const char *relpath)
 {
 	dv_buf rel = DV_BUF_INIT, line = DV_BUF_INIT, abs = DV_BUF_INIT, text = DV_BUF_INIT;
@@ -44,7 +57,7 @@ int dv_gitignore_add(char **gitignore_out, dv_repo *repo, const char *relpath)
 
 	entry_for(&rel, &line, relpath);
 	dv_repo_abspath(&abs, repo, rel.ptr);
-	rc = dv_read_file(&text, abs.ptr);
+	rc = read_gitignore(&text, abs.ptr, rel.ptr);
 	if (rc < 0 && rc != DV_ENOTFOUND)
 		goto done;
 	rc = 0;
@@ -72,7 +85,7 @@ int dv_gitignore_remove(char **gitignore_out, dv_repo *repo, const char *relpath
 
 	entry_for(&rel, &line, relpath);
 	dv_repo_abspath(&abs, repo, rel.ptr);
-	rc = dv_read_file(&text, abs.ptr);
+	rc = read_gitignore(&text, abs.ptr, rel.ptr);
 	if (rc == DV_ENOTFOUND) {
 		rc = 0;
 		goto done;

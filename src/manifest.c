@@ -18,6 +18,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dv/error.h"
 #include "dv/manifest.h"
@@ -159,6 +160,8 @@ static const char *bad_path_reason(const char *path)
 			return "empty path component ('//' or a trailing '/')";
 		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
 			return "'.' or '..' path component";
+		if (n == 4 && !strncasecmp(p, ".git", 4))
+			return "'.git' path component (git's directory)";
 		p += n;
 		if (*p == '/' && !*++p)
 			return "empty path component ('//' or a trailing '/')";

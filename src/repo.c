@@ -268,6 +268,27 @@ int dv_repo_reload_config(dv_repo *repo)
 	return open_cache(repo);
 }
 
+static int check_dvdir(const dv_repo *repo)
+{
+	struct stat st;
+	char *real, *realroot, *inside;
+	int rc = 0;
+
+	if (lstat(repo->dvdir, &st) < 0 || !S_ISLNK(st.st_mode))
+		return 0;
+	real = realpath(repo->dvdir, NULL);
+	realroot = realpath(repo->root, NULL);
+	inside = real && realroot ? dv_path_relative_to(real, realroot) : NULL;
+	if (!inside || !*inside || dv_path_has_git_component(inside))
+		rc = dv_error(DV_ERROR, "'%s/.dv' is a symlink to '%s', outside the work tree or into .git: dv does not "
+			      "use it (remove the link and run 'dv init'; cache.dir moves the cache)",
+			      repo->root, real ? real : "?");
+	free(real);
+	free(realroot);
+	free(inside);
+	return rc;
+}
+
 int dv_repo_open(dv_repo **out, const char *start_dir)
 {
 	dv_repo *repo = dv_calloc(1, sizeof(*repo));
@@ -284,6 +305,10 @@ int dv_repo_open(dv_repo **out, const char *start_dir)
 		rc = dv_error(DV_ENOTFOUND, "'%s' is not a dv repository: run 'dv init' first", repo->root);
 		goto fail;
 	}
+	/* A cloned repository may carry .dv as a symlink (into .git, or out
+	 * of the tree): dv would then write its cache and state there. */
+	if ((rc = check_dvdir(repo)) < 0)
+		goto fail;
 	if ((rc = compute_prefix(repo)) < 0)
 		goto fail;
 	if ((rc = dv_config_load(&repo->config, repo->dvdir)) < 0)
@@ -414,6 +439,81 @@ void dv_repo_abspath(dv_buf *out, const dv_repo *repo, const char *relpath)
 		dv_path_join(out, repo->root, relpath);
 }
 
+/* `abs` is the symlink at `rel` (a prefix of `path`); `final`: it is the
+ * last component. */
+static int check_link(const dv_repo *repo, const char *path, const char *rel, const char *abs, bool final)
+{
+	char *real = realpath(abs, NULL), *realroot = NULL, *inside = NULL, *in_cache = NULL;
+	int rc = 0;
+
+	if (!real) {
+		/* Nothing behind a final link: there is nothing to read. */
+		if (final && errno == ENOENT)
+			return 0;
+		return dv_error_errno(DV_ERROR, "'%s' leads through the symlink '%s', which cannot be resolved; "
+				      "replace it with a directory", path, rel);
+	}
+	realroot = realpath(repo->root, NULL);
+	inside = dv_path_relative_to(real, realroot ? realroot : repo->root);
+	if (final && repo->cache) {
+		char *realcache = realpath(repo->cache->dir, NULL);
+		in_cache = realcache ? dv_path_relative_to(real, realcache) : NULL;
+		free(realcache);
+	}
+	if (in_cache && *in_cache)
+		goto done;
+	if (!inside)
+		rc = dv_error(DV_ERROR, "'%s' leads through the symlink '%s' to '%s', outside the repository: "
+			      "dv does not follow it (replace the link with a directory or remove it)", path, rel, real);
+	else if (!*inside || dv_path_has_git_component(inside) || dv_path_is_within(inside, ".dv"))
+		rc = dv_error(DV_ERROR, "'%s' leads through the symlink '%s' into '%s', which dv never writes: "
+			      "remove the link", path, rel, *inside ? inside : ".");
+done:
+	free(real);
+	free(realroot);
+	free(inside);
+	free(in_cache);
+	return rc;
+}
+
+int dv_repo_check_path(const dv_repo *repo, const char *relpath, unsigned flags)
+{
+	dv_buf abs = DV_BUF_INIT;
+	size_t rootlen;
+	int rc = 0;
+
+	if (dv_path_has_git_component(relpath))
+		return dv_error(DV_ERROR, "'%s' is inside a git directory, which dv never writes", relpath);
+	if (dv_path_is_within(relpath, ".dv"))
+		return dv_error(DV_ERROR, "'%s' is inside dv's own directory", relpath);
+	dv_buf_set(&abs, repo->root);
+	rootlen = abs.len + 1;
+	for (const char *p = relpath; *p && rc == 0;) {
+		size_t n = strcspn(p, "/");
+		bool last = p[n] == '\0';
+		struct stat st;
+
+		dv_buf_putc(&abs, '/');
+		dv_buf_add(&abs, p, n);
+		if (last && !(flags & DV_PATH_FINAL))
+			break;
+		if (lstat(abs.ptr, &st) < 0) {
+			/* What is missing dv creates as real directories; a file
+			 * in the way fails the write later, naming it. */
+			if (errno != ENOENT && errno != ENOTDIR)
+				rc = dv_error_errno(DV_ERROR, "cannot stat '%s'", abs.ptr + rootlen);
+			break;
+		}
+		if (S_ISLNK(st.st_mode))
+			rc = check_link(repo, relpath, abs.ptr + rootlen, abs.ptr, last);
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	dv_buf_free(&abs);
+	return rc;
+}
+
 int dv_repo_relpath(char **out, const dv_repo *repo, const char *user_path)
 {
 	dv_buf abs = DV_BUF_INIT;
@@ -450,24 +550,11 @@ int dv_repo_relpath(char **out, const dv_repo *repo, const char *user_path)
 		rc = dv_error(DV_EUSAGE, "'%s' is inside dv's or git's own directory", user_path);
 		goto done;
 	}
-	{
-		/* A symlink leading out of the repository would let dv read or
-		 * overwrite files it does not own (one into the cache is ours). */
-		struct stat st;
-		dv_buf_reset(&abs);
-		dv_repo_abspath(&abs, repo, rel);
-		if (lstat(abs.ptr, &st) == 0 && S_ISLNK(st.st_mode)) {
-			char *real = realpath(abs.ptr, NULL);
-			char *inside = real ? dv_path_relative_to(real, repo->root) : NULL;
-			char *in_cache = real && repo->cache ? dv_path_relative_to(real, repo->cache->dir) : NULL;
-			if (real && !inside && !in_cache)
-				rc = dv_error(DV_EUSAGE, "'%s' is a symlink to '%s', outside the repository", user_path, real);
-			free(real);
-			free(inside);
-			free(in_cache);
-			if (rc < 0)
-				goto done;
-		}
+	/* A symlink leading out of the repository would let dv read or
+	 * overwrite files it does not own. */
+	if ((rc = dv_repo_check_path(repo, rel, DV_PATH_FINAL)) < 0) {
+		rc = DV_EUSAGE; /* the message stands */
+		goto done;
 	}
 	*out = rel;
 	rel = NULL;

@@ -404,6 +404,12 @@ static int prepare_outs(run *r, const dv_stage *st)
 	for (size_t i = 0; i < st->outs.n && rc == 0; i++) {
 		const dv_stage_file *o = dv_stage_out(st, i);
 		char *rel = dv_stage_entry_relpath(st, o->path);
+		/* Removing or making an out private must not reach through a
+		 * symlink out of the tree (the .stage may be a stranger's). */
+		if ((rc = dv_repo_check_path(r->repo, rel, 0)) < 0) {
+			free(rel);
+			break;
+		}
 		dv_repo_abspath(&abs, r->repo, rel);
 		if (o->persist)
 			rc = make_private(abs.ptr);

@@ -226,7 +226,7 @@ static int restore_out(dv_repo *repo, const dv_stage *st, dv_stage_file *o, cons
 	dv_ws_state ws = { true, r->is_dir, r->hash, r->size, r->files };
 	dv_stage_file_set_state(o, &ws);
 	dv_repo_abspath(&abs, repo, rel);
-	if ((rc = dv_mkdir_parent(abs.ptr)) < 0)
+	if ((rc = dv_repo_check_path(repo, rel, 0)) < 0 || (rc = dv_mkdir_parent(abs.ptr)) < 0)
 		goto done;
 	if (o->cache) {
 		rc = dv_workspace_checkout_entry(repo, o, rel, &opts, &report);

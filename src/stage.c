@@ -155,9 +155,10 @@ int dv_stage_check_entry_path(const dv_stage *st, const char *entry_path)
 		rc = dv_error(DV_ERROR, "path '%s' leaves the repository", entry_path);
 	else if (!strcmp(rel, "."))
 		rc = dv_error(DV_ERROR, "path '%s' is the repository root itself", entry_path);
-	else if ((first == 4 && !strncmp(rel, ".git", 4)) || (first == 3 && !strncmp(rel, ".dv", 3)))
-		rc = dv_error(DV_ERROR, "path '%s' is inside %.*s, which dv does not track",
-			      entry_path, (int)first, rel);
+	else if (dv_path_has_git_component(rel))
+		rc = dv_error(DV_ERROR, "path '%s' is inside a git directory, which dv does not track", entry_path);
+	else if (first == 3 && !strncmp(rel, ".dv", 3))
+		rc = dv_error(DV_ERROR, "path '%s' is inside .dv, which dv does not track", entry_path);
 	free(rel);
 	return rc;
 }

@@ -262,10 +262,9 @@ int dv_stage_store(dv_repo *repo, const dv_stage *st, dv_strvec *to_stage)
 {
 	int rc;
 
-	if ((rc = dv_stage_save(st, repo->root)) < 0)
-		return rc;
-	if (to_stage && !dv_strvec_contains(to_stage, st->path))
-		dv_strvec_push(to_stage, st->path);
+	/* The .gitignore entries first: a .stage recording data that git
+	 * does not ignore would invite committing the data itself, while an
+	 * entry whose .stage failed to land only ignores a path. */
 	for (size_t i = 0; i < st->outs.n; i++) {
 		const dv_stage_file *o = dv_stage_out(st, i);
 		char *rel, *gi = NULL;
@@ -281,6 +280,10 @@ int dv_stage_store(dv_repo *repo, const dv_stage *st, dv_strvec *to_stage)
 		else
 			free(gi);
 	}
+	if ((rc = dv_stage_save(st, repo->root)) < 0)
+		return rc;
+	if (to_stage && !dv_strvec_contains(to_stage, st->path))
+		dv_strvec_push(to_stage, st->path);
 	return 0;
 }
 

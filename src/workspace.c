@@ -46,6 +46,7 @@ static int cmp_walk_file(const void *a, const void *b)
  * level.  Entries are stat'ed relative to the directory's descriptor, so
  * the kernel does not walk the whole path again for each file. */
 typedef struct {
+	const dv_repo *repo;
 	char *abs;
 	char *rel;
 	dv_vec files;      /* walk_file */
@@ -53,6 +54,47 @@ typedef struct {
 	int rc;
 	char *error;
 } walk_dir_job;
+
+/*
+ * A symlink met inside a tracked directory.  dv's own links (cache.type
+ * symlink) point into the cache and are followed after one readlink.  A
+ * link to a file elsewhere in the work tree is followed as the file.  A
+ * link out of the work tree, into .git or .dv, or to a directory is
+ * refused: following it would put bytes dv does not own into the cache
+ * (and onto remotes), or walk in circles.
+ */
+static int check_walk_link(const dv_repo *repo, const char *abs)
+{
+	const char *cache = repo->cache ? repo->cache->dir : NULL;
+	const char *shown = abs + strlen(repo->root) + 1;
+	char target[4096], *real = NULL, *realroot = NULL, *inside = NULL;
+	struct stat st;
+	ssize_t n = readlink(abs, target, sizeof(target) - 1);
+	int rc = 0;
+
+	if (n < 0)
+		return dv_error_errno(DV_ERROR, "cannot read the symlink '%s'", shown);
+	target[n] = '\0';
+	if (cache && target[0] == '/' && !strstr(target, "/../") && !strstr(target, "/./")) {
+		size_t len = strlen(cache);
+		if (!strncmp(target, cache, len) && target[len] == '/')
+			return 0;
+	}
+	if (!(real = realpath(abs, NULL)))
+		return 0; /* dangling: nothing to track, the caller skips it */
+	realroot = realpath(repo->root, NULL);
+	inside = dv_path_relative_to(real, realroot ? realroot : repo->root);
+	if (!inside || !*inside || dv_path_has_git_component(inside) || dv_path_is_within(inside, ".dv"))
+		rc = dv_error(DV_ERROR, "'%s' is a symlink to '%s', outside the work tree: dv does not follow it "
+			      "(copy the file in, or remove the link)", shown, real);
+	else if (stat(real, &st) == 0 && S_ISDIR(st.st_mode))
+		rc = dv_error(DV_ERROR, "'%s' is a symlink to the directory '%s': dv tracks files, not links to "
+			      "directories (replace it with the directory, or remove it)", shown, inside);
+	free(real);
+	free(realroot);
+	free(inside);
+	return rc;
+}
 
 static void scan_dir(walk_dir_job *j)
 {
@@ -75,6 +117,18 @@ static void scan_dir(walk_dir_job *j)
 		if (e->d_type == DT_DIR) {
 			dv_strvec_push(&j->subdirs, e->d_name);
 			continue;
+		}
+		if (e->d_type == DT_LNK || e->d_type == DT_UNKNOWN) {
+			bool link = e->d_type == DT_LNK;
+			if (!link && fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+				link = S_ISLNK(st.st_mode);
+			if (link) {
+				dv_path_join(&childrel, j->abs, e->d_name);
+				if ((j->rc = check_walk_link(j->repo, childrel.ptr)) < 0) {
+					j->error = dv_strdup(dv_error_last());
+					break;
+				}
+			}
 		}
 		if (fstatat(dirfd(d), e->d_name, &st, 0) < 0) {
 			/* A dangling symlink has no bytes to track. */
@@ -102,9 +156,10 @@ static void scan_one(void *ctx, size_t i)
 	scan_dir(dv_vec_at((dv_vec *)ctx, walk_dir_job, i));
 }
 
-static void walk_job_push(dv_vec *level, const char *abs, const char *rel)
+static void walk_job_push(dv_vec *level, const dv_repo *repo, const char *abs, const char *rel)
 {
 	walk_dir_job *j = dv_vec_push(level);
+	j->repo = repo;
 	j->abs = dv_strdup(abs);
 	j->rel = dv_strdup(rel);
 	j->files = (dv_vec)DV_VEC_INIT(walk_file);
@@ -119,16 +174,17 @@ static void walk_job_free(walk_dir_job *j)
 	dv_strvec_free(&j->subdirs);
 }
 
-/* Every regular file below `abs` (symlinks followed), in no set order.
+/* Every regular file below `abs` (symlinks to files followed, within the
+ * limits check_walk_link sets), in no set order.
  * The tree is read a level at a time, the directories of a level shared
  * among all cores: stat is most of the work, and it is the kernel's. */
-static int walk_dir(dv_vec *files, const char *abs, const char *rel)
+static int walk_dir(dv_vec *files, const dv_repo *repo, const char *abs, const char *rel)
 {
 	dv_vec level = DV_VEC_INIT(walk_dir_job), next = DV_VEC_INIT(walk_dir_job);
 	dv_buf cabs = DV_BUF_INIT, crel = DV_BUF_INIT;
 	int rc = 0;
 
-	walk_job_push(&level, abs, rel);
+	walk_job_push(&level, repo, abs, rel);
 	while (level.n && rc == 0) {
 		dv_parallel_for(level.n, level.n < 2 ? 1 : 0, scan_one, &level);
 		for (size_t i = 0; i < level.n; i++) {
@@ -143,7 +199,7 @@ static int walk_dir(dv_vec *files, const char *abs, const char *rel)
 			for (size_t k = 0; rc == 0 && k < j->subdirs.n; k++) {
 				dv_path_join(&cabs, j->abs, j->subdirs.v[k]);
 				dv_path_join(&crel, j->rel, j->subdirs.v[k]);
-				walk_job_push(&next, cabs.ptr, crel.ptr);
+				walk_job_push(&next, repo, cabs.ptr, crel.ptr);
 			}
 			walk_job_free(j);
 		}
@@ -262,7 +318,7 @@ int dv_workspace_hash(dv_ws_state *out, dv_repo *repo, const char *relpath, dv_m
 		goto done;
 	}
 	out->is_dir = true;
-	if ((rc = walk_dir(&files, abs.ptr, "")) < 0)
+	if ((rc = walk_dir(&files, repo, abs.ptr, "")) < 0)
 		goto done;
 	if (files.n > 1)
 		qsort(files.items, files.n, sizeof(walk_file), cmp_walk_file);
@@ -374,6 +430,10 @@ int dv_workspace_commit_entry(dv_repo *repo, dv_stage_file *entry, const char *r
 	uint64_t size = 0;
 	int rc = 0;
 
+	/* Committing reads the path into the cache (and so onto remotes) and
+	 * links it back: neither may pass through a link out of the tree. */
+	if ((rc = dv_repo_check_path(repo, relpath, DV_PATH_FINAL)) < 0)
+		return rc;
 	dv_repo_abspath(&abs, repo, relpath);
 	if (stat(abs.ptr, &st) < 0) {
 		rc = dv_error_errno(errno == ENOENT ? DV_ENOTFOUND : DV_ERROR, "cannot commit '%s'", relpath);
@@ -393,7 +453,7 @@ int dv_workspace_commit_entry(dv_repo *repo, dv_stage_file *entry, const char *r
 			set_entry(entry, &h, false, size, false, 0);
 		goto done;
 	}
-	if ((rc = walk_dir(&files, abs.ptr, "")) < 0)
+	if ((rc = walk_dir(&files, repo, abs.ptr, "")) < 0)
 		goto done;
 	if (files.n > 1)
 		qsort(files.items, files.n, sizeof(walk_file), cmp_walk_file);
@@ -493,6 +553,67 @@ static int verify_object(dv_repo *repo, const dv_hash *h, const char *relpath, u
 	return rc;
 }
 
+/* A cut-off copy is what a writer killed halfway leaves (older dv wrote
+ * absent files in place): never a user's edit to keep or commit. */
+bool dv_workspace_is_cut_copy(dv_repo *repo, const dv_hash *cur, uint64_t size, const dv_hash *want)
+{
+	dv_buf obj = DV_BUF_INIT;
+	struct stat st;
+	dv_hash prefix;
+	bool cut = false;
+
+	dv_cache_object_path(&obj, repo->cache, want, false);
+	if (stat(obj.ptr, &st) == 0 && (uint64_t)st.st_size > size)
+		cut = dv_hash_file_prefix(&prefix, obj.ptr, size) == 0 && dv_hash_equal(&prefix, cur);
+	dv_buf_free(&obj);
+	return cut;
+}
+
+static int cut_copy_error(const char *relpath, uint64_t size, uint64_t whole)
+{
+	return dv_error(DV_ECHANGED, "'%s' holds only the first %llu of the %llu bytes of its recorded version, as an "
+			"interrupted checkout leaves it: run 'dv checkout %s' to restore it, or add -f to record it as it is",
+			relpath, (unsigned long long)size, (unsigned long long)whole, relpath);
+}
+
+int dv_workspace_check_not_cut(dv_repo *repo, const dv_stage_file *entry, const char *relpath)
+{
+	dv_manifest now = DV_MANIFEST_INIT, was = DV_MANIFEST_INIT;
+	dv_buf text = DV_BUF_INIT, filerel = DV_BUF_INIT;
+	dv_ws_state ws;
+	int rc;
+
+	if (!entry->has_hash || !entry->cache)
+		return 0;
+	if ((rc = dv_workspace_hash(&ws, repo, relpath, entry->is_dir ? &now : NULL)) < 0 || !ws.exists ||
+	    ws.is_dir != entry->is_dir || dv_hash_equal(&ws.hash, &entry->hash))
+		goto done;
+	if (!entry->is_dir) {
+		if (entry->has_size && ws.size < entry->size && dv_workspace_is_cut_copy(repo, &ws.hash, ws.size, &entry->hash))
+			rc = cut_copy_error(relpath, ws.size, entry->size);
+		goto done;
+	}
+	/* A directory: its files that shrank, against the recorded manifest
+	 * (when the cache has it; without it nothing can be compared). */
+	if (dv_cache_read(&text, repo->cache, &entry->hash, true) < 0 ||
+	    dv_manifest_parse(&was, text.ptr, text.len, relpath) < 0)
+		goto done;
+	for (size_t i = 0; i < now.entries.n && rc == 0; i++) {
+		const dv_manifest_entry *e = dv_vec_at(&now.entries, dv_manifest_entry, i);
+		const dv_manifest_entry *old = dv_manifest_find(&was, e->path);
+		if (old && e->size < old->size && dv_workspace_is_cut_copy(repo, &e->hash, e->size, &old->hash)) {
+			dv_path_join(&filerel, relpath, e->path);
+			rc = cut_copy_error(filerel.ptr, e->size, old->size);
+		}
+	}
+done:
+	dv_manifest_free(&now);
+	dv_manifest_free(&was);
+	dv_buf_free(&text);
+	dv_buf_free(&filerel);
+	return rc;
+}
+
 /* What checking out one file would do, decided before anything changes. */
 typedef enum {
 	PLAN_NOTHING,
@@ -522,7 +643,7 @@ static int plan_file(file_plan *plan, dv_repo *repo, const dv_hash *want, const 
 		*plan = opts->force ? PLAN_WRITE : PLAN_KEEP;
 		return 0;
 	}
-	rc = dv_statcache_hash_file(&cur, dv_repo_statcache(repo), abs, NULL, NULL);
+	rc = dv_statcache_hash_file(&cur, dv_repo_statcache(repo), abs, &st, NULL);
 	if (rc == DV_ENOTFOUND) { /* dangling symlink */
 		*plan = PLAN_WRITE;
 		return 0;
@@ -540,8 +661,12 @@ static int plan_file(file_plan *plan, dv_repo *repo, const dv_hash *want, const 
 		dv_buf_free(&obj);
 		return 0;
 	}
-	/* Different bytes: replace them only if nothing is lost. */
-	*plan = opts->force || dv_cache_has(repo->cache, &cur, false) ? PLAN_WRITE : PLAN_KEEP;
+	/* Different bytes: replace them only if nothing is lost.  A cut-off
+	 * copy of the wanted object holds nothing of the user's. */
+	*plan = opts->force || dv_cache_has(repo->cache, &cur, false) ||
+			dv_workspace_is_cut_copy(repo, &cur, (uint64_t)st.st_size, want)
+		? PLAN_WRITE
+		: PLAN_KEEP;
 	return 0;
 }
 
@@ -691,6 +816,41 @@ static int report_items(dv_vec *report, const char *relpath, dir_item *items, si
 	return rc;
 }
 
+/* The subdirectories an existing tracked directory holds must be real
+ * ones: a symlink planted there (say `sub -> /elsewhere` committed to git
+ * inside the ignored directory) would redirect the manifest's files. Each
+ * distinct directory of the (sorted) manifest is looked at once. */
+static int check_manifest_dirs(const char *abs, const char *relpath, const dv_manifest *m)
+{
+	dv_buf seen = DV_BUF_INIT, path = DV_BUF_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; i < m->entries.n && rc == 0; i++) {
+		const char *p = dv_vec_at(&m->entries, dv_manifest_entry, i)->path;
+		for (const char *slash = strchr(p, '/'); slash && rc == 0; slash = strchr(slash + 1, '/')) {
+			size_t n = (size_t)(slash - p);
+			struct stat st;
+			/* Prefixes already checked for an earlier entry. */
+			if (seen.len >= n && !strncmp(seen.ptr, p, n) && (seen.len == n || seen.ptr[n] == '/'))
+				continue;
+			dv_buf_set(&path, abs);
+			dv_buf_putc(&path, '/');
+			dv_buf_add(&path, p, n);
+			if (lstat(path.ptr, &st) == 0 && S_ISLNK(st.st_mode))
+				rc = dv_error(DV_ERROR, "'%s/%.*s' is a symlink where '%s' holds a directory: dv does not "
+					      "write through it (remove the link, then rerun)", relpath, (int)n, p, relpath);
+		}
+		dv_buf_set(&seen, p);
+		if (strrchr(seen.ptr, '/'))
+			dv_buf_truncate(&seen, (size_t)(strrchr(seen.ptr, '/') - seen.ptr));
+		else
+			dv_buf_reset(&seen);
+	}
+	dv_buf_free(&seen);
+	dv_buf_free(&path);
+	return rc;
+}
+
 static int checkout_dir(dv_repo *repo, const dv_stage_file *entry, const char *relpath,
 			const dv_checkout_opts *opts, dv_vec *report)
 {
@@ -726,6 +886,10 @@ static int checkout_dir(dv_repo *repo, const dv_stage_file *entry, const char *r
 			goto done;
 	}
 
+	if (existed && (rc = check_manifest_dirs(abs.ptr, relpath, &m)) < 0) {
+		report_add_msg(report, relpath, DV_CO_FAILED, dv_error_last());
+		goto done;
+	}
 	/* Plan and verify everything first: a missing or corrupt object must
 	 * leave the work tree untouched.  Both passes run on every core: the
 	 * cost of a checkout is the kernel's per-file work. */
@@ -742,7 +906,7 @@ static int checkout_dir(dv_repo *repo, const dv_stage_file *entry, const char *r
 	/* Files the manifest does not list: remove them when their bytes are
 	 * safe in the cache (or with -f), otherwise keep and report them.  A
 	 * directory this checkout created holds none. */
-	if (existed && (rc = walk_dir(&present, abs.ptr, "")) == 0) {
+	if (existed && (rc = walk_dir(&present, repo, abs.ptr, "")) == 0) {
 		for (size_t i = 0; i < present.n; i++) {
 			walk_file *f = dv_vec_at(&present, walk_file, i);
 			dv_hash cur;
@@ -778,8 +942,16 @@ done:
 int dv_workspace_checkout_entry(dv_repo *repo, const dv_stage_file *entry, const char *relpath,
 				const dv_checkout_opts *opts, dv_vec *report)
 {
+	int rc;
+
 	if (!entry->has_hash)
 		return 0;
+	/* A .stage file comes from whoever wrote the repository: its path
+	 * must not lead the write out of the work tree or into .git. */
+	if ((rc = dv_repo_check_path(repo, relpath, 0)) < 0) {
+		report_add_msg(report, relpath, DV_CO_FAILED, dv_error_last());
+		return rc;
+	}
 	if (entry->is_dir)
 		return checkout_dir(repo, entry, relpath, opts, report);
 	return checkout_file(repo, &entry->hash, relpath, opts, report);
@@ -1059,7 +1231,7 @@ int dv_workspace_unprotect(dv_repo *repo, const char *relpath)
 		rc = unprotect_file(repo, abs.ptr);
 		goto done;
 	}
-	if ((rc = walk_dir(&files, abs.ptr, "")) < 0)
+	if ((rc = walk_dir(&files, repo, abs.ptr, "")) < 0)
 		goto done;
 	for (size_t i = 0; i < files.n && rc == 0; i++) {
 		dv_path_join(&file, abs.ptr, dv_vec_at(&files, walk_file, i)->rel);

@@ -51,6 +51,17 @@ int dv_new_file_open(const char *path, mode_t mode);
  * file is removed). */
 int dv_new_file_done(int fd, const char *path);
 
+/* An unnamed file (O_TMPFILE) in the directory of `path`, in exactly
+ * `mode`, for a work-tree file that must appear whole or not at all: it
+ * gets its name from dv_anon_file_link once written, so even SIGKILL
+ * leaves neither a partial file nor a temp file behind.  -1 with errno set;
+ * EOPNOTSUPP or EISDIR mean the file system cannot (use a temp name). */
+int dv_anon_file_open(const char *path, mode_t mode);
+/* Name the unnamed file `path`, which must not exist (EEXIST otherwise),
+ * fill `st` (may be NULL) with its final stat, and close it: 0, or -1 with
+ * errno set (the file is then gone). */
+int dv_anon_file_link(int fd, const char *path, struct stat *st);
+
 /* Remove every registered temp file; async-signal-safe. */
 void dv_tmpfiles_remove_all(void);
 void dv_tmpfile_register(const char *path);
@@ -92,6 +103,9 @@ const char *dv_path_basename(const char *path);
 char *dv_path_relative_to(const char *path, const char *root);
 /* Is `child` equal to `parent` or below it (both relative, normalised)? */
 bool dv_path_is_within(const char *child, const char *parent);
+/* Does any '/'-separated component of `path` name git's directory (".git"
+ * in any letter case, which case-insensitive file systems treat alike)? */
+bool dv_path_has_git_component(const char *path);
 
 /* Nanosecond timestamps from a struct stat. */
 int64_t dv_stat_mtime_ns(const struct stat *st);

@@ -22,6 +22,9 @@ typedef struct {
 int dv_hash_fd(dv_hash *out, uint64_t *size_out, int fd, const char *name_for_errors);
 int dv_hash_file(dv_hash *out, uint64_t *size_out, const char *path);
 void dv_hash_buffer(dv_hash *out, const void *data, size_t len);
+/* The hash of the first `len` bytes of a file (an error if it is shorter):
+ * is a workspace file a cut-off copy of an object? */
+int dv_hash_file_prefix(dv_hash *out, const char *path, uint64_t len);
 
 /* 32 hex digits plus NUL. */
 void dv_hash_to_hex(char out[DV_HASH_HEXLEN + 1], const dv_hash *h);

@@ -54,6 +54,17 @@ void dv_repo_git_prefetch(dv_repo *repo);
  * repo-relative path; refuses paths outside the work tree, inside .git or
  * .dv, and symlinks whose target leaves the repository. */
 int dv_repo_relpath(char **out, const dv_repo *repo, const char *user_path);
+/* What dv_repo_check_path looks at besides the parent directories. */
+#define DV_PATH_FINAL 1u /* relpath itself, when it is a symlink: a read */
+
+/* Refuse a repo-relative path through which dv would read or write outside
+ * the work tree: one naming a git directory or .dv, or one reached through
+ * a symlink whose target leaves the work tree or enters .git or .dv.  A
+ * symlink that stays inside is followed (a user's `data -> big/data`); a
+ * final symlink into the cache is dv's own link.  Components that do not
+ * exist are fine: dv creates them as real directories.  Every write dv
+ * makes to a path a .stage file, manifest or user names passes here. */
+int dv_repo_check_path(const dv_repo *repo, const char *relpath, unsigned flags);
 /* <root>/<relpath> */
 void dv_repo_abspath(dv_buf *out, const dv_repo *repo, const char *relpath);
 /* Path relative to the user's cwd, for messages. */

@@ -44,6 +44,15 @@ int dv_workspace_hash(dv_ws_state *out, dv_repo *repo, const char *relpath, dv_m
  * size and files in `entry`.  `relpath` is entry's repo-relative path. */
 int dv_workspace_commit_entry(dv_repo *repo, dv_stage_file *entry, const char *relpath);
 
+/* Is a workspace file of `size` bytes hashing to `cur` exactly the first
+ * bytes of the cached object `want` (and shorter)? */
+bool dv_workspace_is_cut_copy(dv_repo *repo, const dv_hash *cur, uint64_t size, const dv_hash *want);
+/* Refuse (DV_ECHANGED, naming the file) to record an out whose workspace
+ * file, or a file of whose directory, is a cut-off copy of the recorded
+ * object: a checkout killed halfway, not a change of the user's.  `dv
+ * commit` and `dv add` ask before recording unless forced. */
+int dv_workspace_check_not_cut(dv_repo *repo, const dv_stage_file *entry, const char *relpath);
+
 /* Per-path outcome of a checkout, for the CLI's report. */
 typedef enum {
 	DV_CO_UNCHANGED,   /* already matched */

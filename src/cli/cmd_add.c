@@ -18,7 +18,7 @@
 #include "dv/track.h"
 
 static const char *const usage[] = {
-	"dv add [-q] PATH...",
+	"dv add [-q] [-f] PATH...",
 	NULL,
 };
 
@@ -60,7 +60,7 @@ check_inside:
 	return 0;
 }
 
-static int add_one(dv_repo *repo, const dv_vec *stages, const char *path, dv_strvec *to_stage)
+static int add_one(dv_repo *repo, const dv_vec *stages, const char *path, bool force, dv_strvec *to_stage)
 {
 	dv_buf abs = DV_BUF_INIT;
 	dv_stage *st = NULL;
@@ -85,6 +85,8 @@ static int add_one(dv_repo *repo, const dv_vec *stages, const char *path, dv_str
 	if ((rc = dv_track_load_data_stage(&st, repo, stage_path)) < 0)
 		goto done;
 	out = st->outs.n ? dv_stage_out(st, 0) : dv_stage_add_out(st, dv_path_basename(rel));
+	if (!force && (rc = dv_workspace_check_not_cut(repo, out, rel)) < 0)
+		goto done;
 	if ((rc = dv_workspace_commit_entry(repo, out, rel)) < 0)
 		goto done;
 	if ((rc = dv_stage_store(repo, st, to_stage)) < 0)
@@ -107,10 +109,18 @@ int cmd_add(int argc, char **argv, dv_repo *repo)
 	dv_strvec to_stage = DV_STRVEC_INIT;
 	dv_vec stages = DV_VEC_INIT(dv_stage *);
 	struct dv_lock *lock = NULL;
+	static const struct option longopts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ 0, 0, 0, 0 },
+	};
+	bool force = false;
 	int c, rc = 0, failed = 0;
 
-	while ((c = cli_getopt(argc, argv, "", NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "f", longopts)) != -1) {
 		switch (c) {
+		case 'f':
+			force = true;
+			break;
 		case 'h':
 			return cli_usage(usage);
 		default:
@@ -128,7 +138,7 @@ int cmd_add(int argc, char **argv, dv_repo *repo)
 		goto done;
 	}
 	for (int i = optind; i < argc; i++) {
-		if ((rc = add_one(repo, &stages, argv[i], &to_stage)) < 0)
+		if ((rc = add_one(repo, &stages, argv[i], force, &to_stage)) < 0)
 			failed = cli_fail(rc);
 	}
 	if ((rc = dv_stage_git_add(repo, &to_stage)) < 0)

@@ -14,13 +14,13 @@
 #include "dv/workspace.h"
 
 static const char *const usage[] = {
-	"dv commit [-q] [TARGET...]",
+	"dv commit [-q] [-f] [TARGET...]",
 	NULL,
 };
 
-static int commit_stage(dv_repo *repo, dv_stage *st, dv_strvec *to_stage, void *unused)
+static int commit_stage(dv_repo *repo, dv_stage *st, dv_strvec *to_stage, void *ctx)
 {
-	(void)unused;
+	bool force = *(bool *)ctx;
 	int rc = 0;
 	if (st->is_command) {
 		rc = dv_stage_record(repo, st);
@@ -28,7 +28,8 @@ static int commit_stage(dv_repo *repo, dv_stage *st, dv_strvec *to_stage, void *
 		for (size_t i = 0; i < st->outs.n && rc == 0; i++) {
 			dv_stage_file *out = dv_stage_out(st, i);
 			char *rel = dv_stage_entry_relpath(st, out->path);
-			rc = dv_workspace_commit_entry(repo, out, rel);
+			if (force || (rc = dv_workspace_check_not_cut(repo, out, rel)) == 0)
+				rc = dv_workspace_commit_entry(repo, out, rel);
 			free(rel);
 		}
 	}
@@ -43,11 +44,13 @@ int cmd_commit(int argc, char **argv, dv_repo *repo)
 		{ "force", no_argument, NULL, 'f' },
 		{ 0, 0, 0, 0 },
 	};
+	bool force = false;
 	int c;
 
 	while ((c = cli_getopt(argc, argv, "f", longopts)) != -1) {
 		switch (c) {
-		case 'f': /* accepted for DVC users: dv never prompts here */
+		case 'f': /* also: dv never prompts here, as DVC's -f skips prompts */
+			force = true;
 			break;
 		case 'h':
 			return cli_usage(usage);
@@ -55,5 +58,5 @@ int cmd_commit(int argc, char **argv, dv_repo *repo)
 			return cli_usage_error(usage, "see 'dv commit -h'");
 		}
 	}
-	return cli_change_stages(repo, argv + optind, (size_t)(argc - optind), commit_stage, NULL, "committed");
+	return cli_change_stages(repo, argv + optind, (size_t)(argc - optind), commit_stage, &force, "committed");
 }

@@ -33,9 +33,10 @@ int cli_untrack_stage(dv_repo *repo, dv_stage *st, dv_strvec *to_stage, void *ct
 		char *rel = dv_stage_entry_relpath(st, out->path);
 		char *gitignore = NULL;
 		dv_repo_abspath(&abs, repo, rel);
-		if (outs)
+		rc = dv_repo_check_path(repo, rel, 0);
+		if (rc == 0 && outs)
 			rc = dv_remove_tree(abs.ptr);
-		else if (dv_path_exists(abs.ptr))
+		else if (rc == 0 && dv_path_exists(abs.ptr))
 			rc = dv_workspace_unprotect(repo, rel);
 		if (rc == 0 && (rc = dv_gitignore_remove(&gitignore, repo, rel)) == 0 && gitignore)
 			dv_strvec_push_take(to_stage, gitignore);

@@ -43,6 +43,13 @@ static void lines_free(dv_vec *lines)
 	dv_vec_free(lines);
 }
 
+/* A file holding only the first bytes of its recorded object is the
+ * leftover of an interrupted checkout, not an edit to commit. */
+static const char *modified_label(dv_repo *repo, const dv_hash *now, uint64_t size, const dv_manifest_entry *was)
+{
+	return size < was->size && dv_workspace_is_cut_copy(repo, now, size, &was->hash) ? "incomplete" : "modified";
+}
+
 /* For a modified directory, name the files that differ, comparing the
  * recorded manifest (if its object is in the cache) with the work tree. */
 static int dir_changes(dv_vec *lines, dv_repo *repo, const dv_stage_file *out, const char *rel)
@@ -74,7 +81,7 @@ static int dir_changes(dv_vec *lines, dv_repo *repo, const dv_stage_file *out, c
 		} else {
 			if (!dv_hash_equal(&a->hash, &b->hash) || a->mode != b->mode) {
 				dv_path_join(&p, rel, a->path);
-				add_line(lines, "modified", p.ptr);
+				add_line(lines, modified_label(repo, &b->hash, b->size, a), p.ptr);
 			}
 			i++, j++;
 		}
@@ -97,7 +104,10 @@ static int data_stage_changes(dv_vec *lines, dv_repo *repo, const dv_stage *st)
 		int rc = dv_workspace_compare(repo, out, rel, &ws);
 		if (rc == DV_WS_MODIFIED && out->is_dir && ws.is_dir)
 			rc = dir_changes(lines, repo, out, rel);
-		else if (rc == DV_WS_MODIFIED)
+		else if (rc == DV_WS_MODIFIED && out->has_size && !ws.is_dir && !out->is_dir) {
+			dv_manifest_entry was = { .hash = out->hash, .size = out->size };
+			add_line(lines, modified_label(repo, &ws.hash, ws.size, &was), rel);
+		} else if (rc == DV_WS_MODIFIED)
 			add_line(lines, "modified", rel);
 		else if (rc == DV_WS_DELETED)
 			add_line(lines, "deleted", rel);

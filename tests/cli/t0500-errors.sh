@@ -74,7 +74,7 @@ test_case 'a locked git index (git running): the data is tracked, the error says
 	cd repo &&
 	echo locked >locked.txt &&
 	touch .git/index.lock &&
-	expect_error 1 "git add locked.txt.stage" dv add locked.txt &&
+	expect_error 1 "git add .gitignore locked.txt.stage" dv add locked.txt &&
 	assert_contains "$TEST_ROOT/stderr" "index.lock" &&
 	rm .git/index.lock &&
 	grep -q "^hash = $(xxh128 locked.txt)" locked.txt.stage &&
