@@ -13,10 +13,12 @@ BUILD="build-essential cmake pkg-config git ca-certificates
        libgit2-dev libxxhash-dev xxhash libarchive-dev libinih-dev
        libblis-dev libcurl4-openssl-dev libjansson-dev libyaml-dev nettle-dev man-db"
 # Test servers: sshd for the SSH remote, OpenStack Swift (s3api) for S3,
-# python3 for the plain HTTP remote; zsh to check the zsh completion parses.
+# python3 for the plain HTTP remote; zsh to check the zsh completion parses;
+# Slurm (and munge) for a one-node cluster that `repro --executor slurm` uses.
 TEST="openssh-server openssh-client python3 curl strace openssl
       swift swift-proxy swift-account swift-container swift-object
-      python3-swift memcached zsh"
+      python3-swift memcached zsh
+      slurmctld slurmd slurm-client munge"
 BENCH="git-lfs git-annex python3-sklearn python3-numpy hyperfine time bc"
 
 PKGS="$BUILD $TEST"

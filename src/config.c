@@ -49,6 +49,14 @@ static const key_info plain_keys[] = {
 	{ "cache.dir", V_STRING, false },
 	{ "cache.type", V_CACHE_TYPES, false },
 	{ "cache.protected", V_BOOL, false },
+	{ "exec.executor", V_STRING, false }, /* local or slurm: checked by dv repro */
+	{ "exec.slurm.partition", V_STRING, false },
+	{ "exec.slurm.cpus", V_STRING, false },
+	{ "exec.slurm.mem", V_STRING, false },
+	{ "exec.slurm.time", V_STRING, false },
+	{ "exec.slurm.gres", V_STRING, false },
+	{ "exec.slurm.args", V_STRING, false },
+	{ "exec.slurm.poll_ms", V_JOBS, false },
 };
 
 /* remote.NAME.<key> */
@@ -348,9 +356,11 @@ static int on_config_section(load_ctx *c, const dv_ini_item *it)
 			return dv_error(DV_ERROR, "[remote] needs a name: [remote \"NAME\"]");
 		return dv_config_check_remote_name(c->sub);
 	}
+	if (!strcmp(c->section, "exec") && (!c->sub || !strcmp(c->sub, "slurm")))
+		return 0;
 	if (strcmp(c->section, "core") && strcmp(c->section, "cache"))
-		return dv_error(DV_ERROR, "unknown section '[%s]' (known: [core], [cache], "
-				"[remote \"NAME\"]; see dv-config(5))", it->section);
+		return dv_error(DV_ERROR, "unknown section '[%s]' (known: [core], [cache], [exec], "
+				"[exec \"slurm\"], [remote \"NAME\"]; see dv-config(5))", it->section);
 	if (c->sub)
 		return dv_error(DV_ERROR, "[%s] has no subsections", c->section);
 	return 0;

@@ -919,7 +919,7 @@ int dv_repro(dv_repro_summary *summary, dv_repo *repo, const dv_repro_opts *opts
 	}
 	rc = event_loop(&r);
 	report_unfinished(&r);
-	if (r.to_stage.n) {
+	if (r.to_stage.n && !opts->no_git_stage) {
 		int grc = dv_stage_git_add(repo, &r.to_stage);
 		if (rc == 0)
 			rc = grc;

@@ -77,6 +77,8 @@ void dv_stage_free(dv_stage *st)
 	free(st->desc);
 	dv_stage_set_source(st, NULL, NULL, NULL, NULL);
 	dv_stage_template_free(st->tmpl);
+	for (int k = 0; k < DV_SLURM_KEYS; k++)
+		free(st->slurm[k]);
 	free(st);
 }
 
@@ -165,9 +167,9 @@ int dv_stage_check_entry_path(const dv_stage *st, const char *entry_path)
 
 /* ---- parsing --------------------------------------------------------- */
 
-typedef enum { SEC_NONE, SEC_STAGE, SEC_DEP, SEC_PARAM, SEC_OUT, SEC_SOURCE } section_kind;
+typedef enum { SEC_NONE, SEC_STAGE, SEC_DEP, SEC_PARAM, SEC_OUT, SEC_SOURCE, SEC_SLURM } section_kind;
 
-static const char *const section_names[] = { "", "stage", "dep", "param", "out", "source" };
+static const char *const section_names[] = { "", "stage", "dep", "param", "out", "source", "slurm" };
 
 /* Keys per section, in canonical order; a bit per key marks it seen. */
 static const char *const stage_keys[] = { "cmd", "desc", "always_changed", "frozen", "hash", NULL };
@@ -176,8 +178,17 @@ static const char *const param_keys[] = { "file", "key", "value", NULL };
 static const char *const out_keys[] = { "path", "cache", "persist", "metric", "plot",
 					"hash", "size", "files", NULL };
 static const char *const source_keys[] = { "url", "rev", "rev_lock", "path", NULL };
+static const char *const slurm_keys[] = { "partition", "cpus", "mem", "time", "gres", "args", NULL };
+const char *const dv_stage_slurm_keys[DV_SLURM_KEYS] = { "partition", "cpus", "mem", "time", "gres", "args" };
 static const char *const *const section_keys[] = { NULL, stage_keys, dep_keys, param_keys, out_keys,
-						   source_keys };
+						   source_keys, slurm_keys };
+
+/* Sections that hold one set of keys in any order, not a list of entries
+ * each starting with its first key. */
+static bool single_section(section_kind k)
+{
+	return k == SEC_STAGE || k == SEC_SLURM;
+}
 
 typedef struct {
 	dv_stage *st;
@@ -189,6 +200,7 @@ typedef struct {
 	int stage_line;       /* line of the [stage] header, 0 if none */
 	int first_entry_line; /* line of the first [dep] or [param] */
 	int source_line;      /* line of the [source] header, 0 if none */
+	int slurm_line;       /* line of the [slurm] header, 0 if none */
 	dv_buf cmd, desc;     /* raw (still quoted) text, continuations joined */
 	bool has_cmd, has_desc;
 	dv_buf value;         /* scratch: the unquoted value */
@@ -241,6 +253,9 @@ static int check_section_not_empty(parse_ctx *c)
 	if (c->kind == SEC_STAGE)
 		return dv_error(DV_ERROR, "the [stage] section of line %d is empty; it needs 'cmd = ...'",
 				c->section_line);
+	if (c->kind == SEC_SLURM)
+		return dv_error(DV_ERROR, "the [slurm] section of line %d is empty; give it keys or remove it",
+				c->section_line);
 	return dv_error(DV_ERROR, "the [%s] section of line %d is empty; every [%s] section "
 			"starts with '%s = ...'", section_names[c->kind], c->section_line,
 			section_names[c->kind], section_keys[c->kind][0]);
@@ -253,12 +268,17 @@ static int on_section(parse_ctx *c, const dv_ini_item *it)
 
 	if ((rc = check_section_not_empty(c)) < 0)
 		return rc;
-	for (int k = SEC_STAGE; k <= SEC_SOURCE; k++)
+	for (int k = SEC_STAGE; k <= SEC_SLURM; k++)
 		if (!strcmp(it->section, section_names[k]))
 			kind = (section_kind)k;
 	if (kind == SEC_NONE)
 		return dv_error(DV_ERROR, "unknown section '[%s]' (a .stage file has [stage], [dep], "
-				"[param], [out] and [source] sections)", it->section);
+				"[param], [out], [source] and [slurm] sections)", it->section);
+	if (kind == SEC_SLURM) {
+		if (c->slurm_line)
+			return dv_error(DV_ERROR, "a second [slurm] section (the first is on line %d)", c->slurm_line);
+		c->slurm_line = it->line;
+	}
 	if (kind == SEC_SOURCE) {
 		if (c->source_line)
 			return dv_error(DV_ERROR, "a second [source] section (the first is on line %d); "
@@ -453,11 +473,11 @@ static int on_key(parse_ctx *c, const dv_ini_item *it)
 		return rc;
 	}
 	first = section_keys[c->kind][0];
-	if (c->kind != SEC_STAGE && !c->section_has_keys && idx != 0)
+	if (!single_section(c->kind) && !c->section_has_keys && idx != 0)
 		return dv_error(DV_ERROR, "'%s' before '%s': every [%s] section starts with '%s = ...'",
 				it->name, first, section_names[c->kind], first);
 	if (c->seen & (1u << idx)) {
-		if (idx == 0 && c->kind != SEC_STAGE)
+		if (idx == 0 && !single_section(c->kind))
 			return dv_error(DV_ERROR, "a second '%s' in one [%s] section; start another "
 					"[%s] section for another entry", first,
 					section_names[c->kind], section_names[c->kind]);
@@ -498,6 +518,11 @@ static int on_key(parse_ctx *c, const dv_ini_item *it)
 		return set_param_key(c, it->name, c->value.ptr);
 	case SEC_SOURCE:
 		return set_source_key(c->st, idx, c->value.ptr);
+	case SEC_SLURM:
+		if (!*c->value.ptr)
+			return dv_error(DV_ERROR, "empty '%s' in [slurm]; remove the key for the default", it->name);
+		c->st->slurm[idx] = dv_strdup(c->value.ptr);
+		return 0;
 	default:
 		return 0;
 	}
@@ -545,6 +570,11 @@ static int finish_parse(parse_ctx *c, const char *stage_path)
 				      stage_path, dv_stage_param_at(st, i)->file);
 			goto done;
 		}
+	if (c->slurm_line && !c->stage_line) {
+		rc = dv_error(DV_ERROR, "cannot read '%s' line %d: [slurm] belongs to a command stage", stage_path,
+			      c->slurm_line);
+		goto done;
+	}
 	if (c->source_line && c->stage_line) {
 		rc = dv_error(DV_ERROR, "cannot read '%s' line %d: [source] belongs to imported data, "
 			      "not to a command stage", stage_path, c->source_line);
@@ -804,6 +834,15 @@ int dv_stage_serialize(dv_buf *out, const dv_stage *st)
 		return rc;
 	if (st->source && (rc = put_source(out, st)) < 0)
 		return rc;
+	for (int k = 0, first = 1; command && k < DV_SLURM_KEYS; k++) {
+		if (!st->slurm[k])
+			continue;
+		if (first)
+			put_section(out, "slurm");
+		first = 0;
+		if ((rc = put_value(out, st, dv_stage_slurm_keys[k], st->slurm[k])) < 0)
+			return rc;
+	}
 	for (size_t i = 0; i < st->deps.n; i++)
 		if ((rc = put_file_entry(out, st, "dep", dv_stage_dep(st, i), false)) < 0)
 			return rc;

@@ -37,6 +37,7 @@ typedef enum {
 	DV_REPRO_SKIPPED,     /* not run because an upstream stage failed */
 	DV_REPRO_NOT_CACHED,  /* up to date, outs committed to the cache */
 	DV_REPRO_PULLED,      /* --pull: `text` says what was fetched (stage NULL) */
+	DV_REPRO_QUEUED,      /* --executor slurm: submitted, `text` the job id */
 } dv_repro_event_kind;
 
 typedef struct {
@@ -64,6 +65,8 @@ typedef struct {
 			    * stages from the remote and check out missing
 			    * outs before judging anything */
 	const char *remote; /* for pull; NULL: core.remote */
+	bool no_git_stage; /* leave the rewritten .stage files unstaged (a
+			    * Slurm job: the submitting dv stages them) */
 	dv_repro_callback callback;
 	void *ctx;
 } dv_repro_opts;

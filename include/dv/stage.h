@@ -52,6 +52,13 @@ typedef struct {
 	char *path;     /* the path in the source repository */
 } dv_stage_source;
 
+/* [slurm]: what a command stage asks of the cluster when `dv repro
+ * --executor slurm` submits it (sbatch options; NULL: the config's
+ * exec.slurm.* default, or Slurm's).  Not part of the definition hash:
+ * where a stage runs does not change what it computes. */
+#define DV_SLURM_KEYS 6
+extern const char *const dv_stage_slurm_keys[DV_SLURM_KEYS]; /* partition cpus mem time gres args */
+
 typedef struct dv_stage {
 	char *path;  /* the .stage file, relative to the repository root */
 	char *dir;   /* its directory, relative to the root ("" at the root) */
@@ -71,6 +78,7 @@ typedef struct dv_stage {
 	dv_vec params; /* dv_stage_param */
 	dv_stage_source *source; /* data stages from `dv import`; NULL otherwise */
 	struct dv_stage_template *tmpl; /* foreach/[matrix] template; NULL otherwise (template.h) */
+	char *slurm[DV_SLURM_KEYS]; /* [slurm] values, in dv_stage_slurm_keys order */
 } dv_stage;
 
 #define dv_stage_dep(st, i) dv_vec_at(&(st)->deps, dv_stage_file, i)

@@ -14,21 +14,24 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "dv/config.h"
 #include "dv/error.h"
 #include "dv/lock.h"
 #include "dv/repro.h"
+#include "dv/slurm.h"
 #include "dv/staleness.h"
 #include "dv/workspace.h"
 
 static const char *const usage[] = {
 	"dv repro [TARGET... | -P] [-f] [-s] [-n | --dry] [--downstream] [-j N] [-k | --keep-going]\n"
-	"                [--no-run-cache] [--pull [-r REMOTE]] [-q | -v]",
+	"                [--no-run-cache] [--pull [-r REMOTE]] [--executor local|slurm] [-q | -v]",
 	NULL,
 };
 
 typedef struct {
 	bool prefix;
 	bool keep_going;
+	bool slurm;
 } print_ctx;
 
 static void print_changes(const dv_vec *changes)
@@ -83,11 +86,22 @@ static void on_event(void *vctx, const dv_repro_event *ev)
 			print_changes(ev->changes);
 		break;
 	case DV_REPRO_WOULD_RUN:
+		if (ctx->slurm) {
+			printf("Would submit stage '%s':\n> %s\n", name, ev->text);
+			break;
+		}
 		printf("Would run stage '%s'%s%s%s:\n> %s\n", name, ev->forced ? " (forced)" : "",
 		       ev->text ? ": " : "", ev->text ? ev->text : "", ev->stage->cmd);
 		print_changes(ev->changes);
 		break;
+	case DV_REPRO_QUEUED:
+		printf("Stage '%s' queued as Slurm job %s\n", name, ev->text);
+		break;
 	case DV_REPRO_START:
+		if (ctx->slurm) {
+			printf("Stage '%s' running\n", name);
+			break;
+		}
 		printf("Running stage '%s'%s:\n> %s\n", name, ev->forced ? " (forced)" : "", ev->text);
 		if (cli_verbose)
 			print_changes(ev->changes);
@@ -96,7 +110,7 @@ static void on_event(void *vctx, const dv_repro_event *ev)
 		printf("Stage '%s' restored from the run-cache (same cmd, deps and params ran before)\n", name);
 		break;
 	case DV_REPRO_DONE:
-		if (ctx->prefix)
+		if (ctx->prefix || ctx->slurm)
 			printf("Stage '%s' done\n", name);
 		break;
 	default:
@@ -107,7 +121,7 @@ static void on_event(void *vctx, const dv_repro_event *ev)
 
 int cmd_repro(int argc, char **argv, dv_repo *repo)
 {
-	enum { OPT_DOWNSTREAM = 256, OPT_NO_RUN_CACHE, OPT_PULL };
+	enum { OPT_DOWNSTREAM = 256, OPT_NO_RUN_CACHE, OPT_PULL, OPT_EXECUTOR };
 	static const struct option longopts[] = {
 		{ "force", no_argument, NULL, 'f' },
 		{ "single-item", no_argument, NULL, 's' },
@@ -119,13 +133,19 @@ int cmd_repro(int argc, char **argv, dv_repo *repo)
 		{ "pull", no_argument, NULL, OPT_PULL },
 		{ "remote", required_argument, NULL, 'r' },
 		{ "all-pipelines", no_argument, NULL, 'P' },
+		{ "executor", required_argument, NULL, OPT_EXECUTOR },
 		{ 0, 0, 0, 0 },
 	};
 	dv_repro_opts opts = { .jobs = 1 };
 	dv_repro_summary sum;
-	print_ctx ctx = { false, false };
+	print_ctx ctx = { false, false, false };
 	struct dv_lock *lock = NULL;
 	bool all_pipelines = false;
+	const char *executor = NULL;
+	/* Set in the environment of the Slurm jobs dv submits: the submitting
+	 * dv holds the repository lock for them and stages their .stage
+	 * files in git when all are done. */
+	bool in_slurm_job = getenv("DV_SLURM_JOB") != NULL;
 	int c, rc;
 
 	while ((c = cli_getopt(argc, argv, "fsnj:kr:P", longopts)) != -1) {
@@ -165,6 +185,9 @@ int cmd_repro(int argc, char **argv, dv_repo *repo)
 		case 'P':
 			all_pipelines = true;
 			break;
+		case OPT_EXECUTOR:
+			executor = optarg;
+			break;
 		case 'h':
 			return cli_usage(usage);
 		default:
@@ -185,9 +208,28 @@ int cmd_repro(int argc, char **argv, dv_repo *repo)
 	opts.ctx = &ctx;
 	ctx.prefix = opts.jobs > 1;
 	ctx.keep_going = opts.keep_going;
-	if (!opts.dry && !(lock = cli_lock(repo)))
+	if (!executor)
+		executor = dv_config_get(repo->config, "exec.executor");
+	if (executor && strcmp(executor, "local") && strcmp(executor, "slurm"))
+		return cli_usage_error(usage, "unknown executor '%s': use local or slurm", executor);
+	ctx.slurm = executor && !strcmp(executor, "slurm") && !in_slurm_job;
+	if (ctx.slurm && opts.pull)
+		return cli_usage_error(usage, "--pull runs locally: pull first, then repro --executor slurm");
+	opts.no_git_stage = in_slurm_job;
+	if (!opts.dry && !in_slurm_job && !(lock = cli_lock(repo)))
 		return 1;
-	rc = dv_repro(&sum, repo, &opts);
+	if (ctx.slurm) {
+		char exe[4096];
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (n < 0) {
+			dv_lock_release(lock);
+			return cli_fail(dv_error_errno(DV_ERROR, "cannot find the dv binary for the Slurm jobs"));
+		}
+		exe[n] = '\0';
+		rc = dv_slurm_repro(&sum, repo, &opts, exe);
+	} else {
+		rc = dv_repro(&sum, repo, &opts);
+	}
 	dv_repo_save_statcache(repo);
 	dv_lock_release(lock);
 	if (rc == DV_EINTR) {

@@ -29,9 +29,12 @@ whole_or_absent() {
 test_case 'checkout killed with SIGKILL at several moments: files whole or absent, no temp file' '
 	cd repo &&
 	for delay in 0.02 0.05 0.1 0.2 0.4; do
-		rm -rf big.bin dir &&
-		"$DV" checkout -q & pid=$! &&
-		sleep $delay && kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null || true
+		rm -rf big.bin dir
+		"$DV" checkout -q &
+		pid=$!
+		sleep $delay
+		kill -9 $pid 2>/dev/null
+		wait $pid 2>/dev/null || true
 		whole_or_absent &&
 		! find . -name ".*tmp*" -not -path "./.git/*" -not -path "./.dv/*" | grep . &&
 		dv checkout -q && whole_or_absent && test -e big.bin || return 1
@@ -41,8 +44,11 @@ test_case 'checkout killed with SIGKILL at several moments: files whole or absen
 test_case 'pull killed with SIGKILL into a fresh clone: whole or absent, and a rerun finishes' '
 	git clone -q repo clone && cd clone &&
 	for delay in 0.05 0.3; do
-		"$DV" pull -q & pid=$! &&
-		sleep $delay && kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null || true
+		"$DV" pull -q &
+		pid=$!
+		sleep $delay
+		kill -9 $pid 2>/dev/null
+		wait $pid 2>/dev/null || true
 		whole_or_absent || return 1
 	done &&
 	dv pull -q && whole_or_absent && test -e big.bin && test -e dir/f8 &&

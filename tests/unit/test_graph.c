@@ -200,11 +200,12 @@ TEST(upstream_and_downstream_marks)
 	free_stages(&v);
 }
 
-TEST(two_thousand_stages_build_fast)
+/* How fast is a benchmark's business (contrib/bench/bench-pipeline.sh
+ * times 2,000 stages); this checks that a graph that size builds right. */
+TEST(two_thousand_stages_build)
 {
 	dv_vec v = DV_VEC_INIT(dv_stage *);
 	dv_graph *g = NULL;
-	struct timespec t0, t1;
 	char path[64], dep[64], out[64];
 
 	for (int i = 0; i < 2000; i++) {
@@ -216,15 +217,12 @@ TEST(two_thousand_stages_build_fast)
 		snprintf(out, sizeof(out), "d%04d", i);
 		push(&v, stage(path, dep, out));
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	CHECK_OK(dv_graph_build(&g, &v));
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (g) {
 		CHECK_INT(g->order[1999], 1999);
 		CHECK_INT(g->nodes[1999].nup, 1);
+		CHECK_INT(g->nodes[0].ndown, 1);
 	}
-	/* Generous: the point is "not quadratic", which would take seconds. */
-	CHECK((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 200);
 	dv_graph_free(g);
 	free_stages(&v);
 }
@@ -233,4 +231,4 @@ TEST_MAIN(chain_orders_producers_first, ties_are_broken_by_stage_path,
 	  dep_inside_a_directory_out_and_directory_dep_holding_an_out,
 	  paths_are_relative_to_the_stage_directory, two_stages_with_the_same_out_are_refused,
 	  an_out_inside_another_is_refused, a_cycle_is_printed, a_stage_depending_on_its_own_out_is_a_cycle,
-	  upstream_and_downstream_marks, two_thousand_stages_build_fast)
+	  upstream_and_downstream_marks, two_thousand_stages_build)

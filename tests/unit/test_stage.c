@@ -133,6 +133,43 @@ TEST(spec_command_stage_round_trips)
 	dv_stage_free(st);
 }
 
+TEST(slurm_section_round_trips_and_belongs_to_command_stages)
+{
+	static const char text[] =
+		"[stage]\n"
+		"cmd = ./train\n"
+		"always_changed = false\n"
+		"frozen = false\n"
+		"\n"
+		"[slurm]\n"
+		"partition = gpu\n"
+		"mem = 16G\n"
+		"gres = gpu:1\n"
+		"args = --qos=long --exclusive\n"
+		"\n"
+		"[out]\n"
+		"path = model.bin\n";
+	static const char bad[] = "[out]\npath = a\n\n[slurm]\ncpus = 2\n";
+	static const char twice[] = "[stage]\ncmd = x\n\n[slurm]\ncpus = 2\n\n[slurm]\nmem = 1G\n";
+	static const char unknown[] = "[stage]\ncmd = x\n\n[slurm]\nnodes = 2\n";
+	dv_stage *st = check_round_trip("train.stage", text);
+	if (st) {
+		CHECK_STR(st->slurm[0], "gpu");
+		CHECK(st->slurm[1] == NULL);
+		CHECK_STR(st->slurm[2], "16G");
+		CHECK_STR(st->slurm[4], "gpu:1");
+		CHECK_STR(st->slurm[5], "--qos=long --exclusive");
+		dv_stage_free(st);
+	}
+	st = NULL;
+	CHECK(dv_stage_parse(&st, "a.stage", bad, strlen(bad)) < 0);
+	CHECK(strstr(dv_error_last(), "command stage") != NULL);
+	CHECK(dv_stage_parse(&st, "b.stage", twice, strlen(twice)) < 0);
+	CHECK(strstr(dv_error_last(), "second [slurm]") != NULL);
+	CHECK(dv_stage_parse(&st, "c.stage", unknown, strlen(unknown)) < 0);
+	CHECK(strstr(dv_error_last(), "unknown key 'nodes'") != NULL);
+}
+
 TEST(every_out_flag_and_definition_hash_round_trip)
 {
 	dv_stage *st = check_round_trip("sub/eval.stage",
@@ -520,6 +557,7 @@ TEST(writing_refuses_invalid_stages)
 }
 
 TEST_MAIN(spec_data_stage_round_trips, directory_out_round_trips, spec_command_stage_round_trips,
+	  slurm_section_round_trips_and_belongs_to_command_stages,
 	  every_out_flag_and_definition_hash_round_trip, reading_accepts_other_boolean_spellings_and_order,
 	  quoting_round_trips_through_inih, quoting_writes_what_spec_says,
 	  long_cmd_is_folded_and_joined_back, long_words_get_their_own_line_up_to_inih_limit,
