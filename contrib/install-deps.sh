@@ -11,7 +11,7 @@ SUDO=
 
 BUILD="build-essential cmake pkg-config git ca-certificates
        libgit2-dev libxxhash-dev xxhash libarchive-dev libinih-dev
-       libblis-dev libcurl4-openssl-dev libjansson-dev man-db"
+       libblis-dev libcurl4-openssl-dev libjansson-dev libyaml-dev nettle-dev man-db"
 # Test servers: sshd for the SSH remote, OpenStack Swift (s3api) for S3,
 # python3 for the plain HTTP remote; zsh to check the zsh completion parses;
 # clang and its runtimes (libFuzzer, ASan, UBSan) for tests/fuzz/run.sh;

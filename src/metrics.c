@@ -8,6 +8,7 @@
  * metric out, a declared params file), read from the work tree, from the
  * revision's git tree, or from the cache for a cached metric out.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dv/cache.h"
 #include "dv/error.h"
@@ -25,6 +27,7 @@
 #include "dv/metrics.h"
 #include "dv/stage.h"
 #include "dv/workspace.h"
+#include "dv/yaml.h"
 
 /* The fewest significant digits, from 15 (what a double always holds) up
  * to 17 (always enough), that read back as exactly `v`: 0.1 stays "0.1"
@@ -263,21 +266,46 @@ static dv_metrics *metrics_new(const char *file)
 	return m;
 }
 
+/* Metrics are JSON or YAML, by extension; a file without one is read as
+ * JSON (what dv's own programs write). */
+static int metrics_format(bool *yaml, const char *file)
+{
+	const char *dot = strrchr(dv_path_basename(file), '.');
+	char *format = dv_file_format_name(file);
+	int rc = 0;
+
+	*yaml = dot && (!strcasecmp(dot, ".yaml") || !strcasecmp(dot, ".yml"));
+	if (format && !*yaml && strcasecmp(dot, ".json"))
+		rc = dv_error(DV_EUSAGE, "metrics file '%s': %s metrics are not supported; dv reads JSON (.json) "
+			      "and YAML (.yaml, .yml)", file, format);
+	free(format);
+	return rc;
+}
+
 int dv_metrics_parse(dv_metrics **out, const char *file, const char *text, size_t len)
 {
 	json_error_t err;
-	json_t *root = json_loadb(text, len, 0, &err);
+	json_t *root = NULL;
 	dv_buf key = DV_BUF_INIT;
 	number_texts nt = { DV_STRVEC_INIT, 0 };
 	dv_metrics *m;
+	bool yaml;
+	int rc;
 
 	*out = NULL;
-	if (!root)
+	if ((rc = metrics_format(&yaml, file)) < 0)
+		return rc;
+	if (yaml) {
+		if ((rc = dv_yaml_load(&root, file, text, len)) < 0)
+			return dv_error_wrap(rc, "metrics");
+	} else if (!(root = json_loadb(text, len, 0, &err))) {
 		return dv_error(DV_ERROR, "cannot read metrics '%s' line %d column %d: %s", file,
 				err.line, err.column, err.text);
+	}
 	if (!json_is_object(root)) {
 		json_decref(root);
-		return dv_error(DV_ERROR, "cannot read metrics '%s': the top level must be a JSON object", file);
+		return dv_error(DV_ERROR, "cannot read metrics '%s': the top level must be a %s", file,
+				yaml ? "mapping" : "JSON object");
 	}
 	m = metrics_new(file);
 	scan_numbers(&nt, text, len);
@@ -295,8 +323,11 @@ dv_metrics *dv_metrics_from_params(const dv_params *p, const char *file)
 	dv_metrics *m = metrics_new(file);
 	for (size_t i = 0; p && i < p->kv.n; i++) {
 		const dv_param_kv *kv = dv_vec_at(&p->kv, dv_param_kv, i);
-		dv_metric *it = add_item(m, kv->key, kv->value);
+		dv_metric *it;
 		char *end = NULL;
+		if (kv->composite)
+			continue; /* its leaves are rows of their own */
+		it = add_item(m, kv->key, kv->value);
 		errno = 0;
 		double v = strtod(kv->value, &end);
 		if (*kv->value && end && !*end && errno == 0 && isfinite(v)) {
@@ -428,6 +459,7 @@ int dv_params_collect(dv_vec *out, dv_repo *repo, const char *rev)
 
 	if ((rc = dv_stages_load_at(&stages, repo, rev)) < 0)
 		goto done;
+	dv_strvec_push(&files, DV_PARAMS_DEFAULT_YAML);
 	dv_strvec_push(&files, DV_PARAMS_DEFAULT_FILE);
 	for (size_t i = 0; i < stages.n; i++) {
 		dv_stage *st = *dv_vec_at(&stages, dv_stage *, i);
@@ -468,7 +500,8 @@ static void diff_row(dv_vec *out, const char *file, const char *key, const dv_me
 		     const dv_metric *b, bool all)
 {
 	dv_metric_diff *d;
-	bool same = a && b && !strcmp(a->text, b->text);
+	/* By value: an INI "0.10" against "0.1" is no change. */
+	bool same = a && b && (a->is_number && b->is_number ? a->num == b->num : !strcmp(a->text, b->text));
 	if (same && !all)
 		return;
 	d = dv_vec_push(out);

@@ -807,20 +807,23 @@ static int resolve_targets(run *r)
 			r->selected[i] = true;
 		return 0;
 	}
-	for (size_t t = 0; t < o->ntargets; t++) {
-		size_t i;
-		if ((rc = dv_graph_target(&i, r->g, r->repo, o->targets[t])) == 0) {
-			select_target(r, i);
-			continue;
+	for (size_t t = 0; t < o->ntargets && rc == 0; t++) {
+		dv_vec hits = DV_VEC_INIT(size_t);
+		rc = dv_graph_targets(&hits, r->g, r->repo, o->targets[t]);
+		for (size_t h = 0; h < hits.n && rc == 0; h++)
+			select_target(r, *dv_vec_at(&hits, size_t, h));
+		dv_vec_free(&hits);
+		if (rc < 0) {
+			/* Not a stage, an out or a glob: a directory of stages?
+			 * (1: no directory, and the target's own error stands.) */
+			int src = rc, drc = select_directory(r, o->targets[t]);
+			if (drc != 0)
+				return drc < 0 ? drc : src;
+			dv_error_clear();
+			rc = 0;
 		}
-		/* Not a stage or an out: a directory of stages?  (1: no
-		 * directory, and the target's own error stands.) */
-		int drc = select_directory(r, o->targets[t]);
-		if (drc != 0)
-			return drc < 0 ? drc : rc;
-		dv_error_clear();
 	}
-	return 0;
+	return rc;
 }
 
 /* --pull: the outs the selected stages recorded, and those of the stages

@@ -23,6 +23,7 @@
 #include "dv/error.h"
 #include "dv/fs.h"
 #include "dv/stage.h"
+#include "dv/template.h"
 
 /* ---- construction ------------------------------------------------------ */
 
@@ -137,6 +138,7 @@ void dv_stage_free(dv_stage *st)
 	free(st->cmd);
 	free(st->desc);
 	dv_stage_set_source(st, NULL, NULL, NULL, NULL);
+	dv_stage_template_free(st->tmpl);
 	for (int k = 0; k < DV_SLURM_KEYS; k++)
 		free(st->slurm[k]);
 	free(st);
@@ -759,12 +761,20 @@ static int conflict_error(const char *stage_path, const char *text, size_t len, 
 
 int dv_stage_parse(dv_stage **out, const char *stage_path, const char *text, size_t len)
 {
+	dv_stage_template *tmpl = NULL;
+	dv_buf stripped = DV_BUF_INIT;
 	parse_ctx c;
 	int rc, conflict;
 
 	*out = NULL;
 	if ((conflict = dv_stage_conflict_line(text, len)) > 0)
 		return conflict_error(stage_path, text, len, conflict);
+	if ((rc = dv_template_strip(&tmpl, &stripped, stage_path, text, len)) < 0)
+		return rc;
+	if (tmpl) {
+		text = stripped.ptr;
+		len = stripped.len;
+	}
 	memset(&c, 0, sizeof(c));
 	c.st = dv_stage_new(stage_path);
 	dv_buf_init(&c.cmd);
@@ -774,9 +784,13 @@ int dv_stage_parse(dv_stage **out, const char *stage_path, const char *text, siz
 		goto done;
 	if ((rc = finish_parse(&c, stage_path)) < 0)
 		goto done;
+	c.st->tmpl = tmpl;
+	tmpl = NULL;
 	*out = c.st;
 	c.st = NULL;
 done:
+	dv_stage_template_free(tmpl);
+	dv_buf_free(&stripped);
 	dv_stage_free(c.st);
 	dv_buf_free(&c.cmd);
 	dv_buf_free(&c.desc);

@@ -21,6 +21,8 @@
 #include "dv/fs.h"
 #include "dv/pool.h"
 #include "dv/statcache.h"
+#include "dv/targets.h"
+#include "dv/template.h"
 #include "dv/workspace.h"
 
 /* ---- walking a directory -------------------------------------------- */
@@ -1091,6 +1093,7 @@ int dv_workspace_load_stages_resolving(dv_vec *out, dv_repo *repo, const dv_strv
 		}
 		*(dv_stage **)dv_vec_push(out) = st;
 	}
+	rc = dv_stages_expand_templates(out); /* foreach/[matrix] stages */
 done:
 	dv_strvec_free(&paths);
 	return rc;
@@ -1192,8 +1195,15 @@ int dv_workspace_load_targets(dv_vec *out, dv_repo *repo, char *const *targets, 
 	for (size_t i = 0; i < n; i++) {
 		char *path = NULL;
 		dv_stage *st = NULL;
-		if ((rc = dv_workspace_resolve_target(&path, repo, targets[i])) < 0)
-			break;
+		/* Globs, templates and their instances, directories and names
+		 * to correct need every stage loaded: targets.c. */
+		if (strpbrk(targets[i], "*?[@") ||
+		    dv_workspace_resolve_target(&path, repo, targets[i]) < 0) {
+			free(path);
+			dv_stages_free(out);
+			dv_strvec_free(&seen);
+			return dv_stages_load_matching(out, repo, targets, n);
+		}
 		if (dv_strvec_contains(&seen, path)) {
 			free(path);
 			continue;
@@ -1202,6 +1212,12 @@ int dv_workspace_load_targets(dv_vec *out, dv_repo *repo, char *const *targets, 
 		dv_strvec_push_take(&seen, path);
 		if (rc < 0)
 			break;
+		if (st->tmpl) {
+			dv_stage_free(st);
+			dv_stages_free(out);
+			dv_strvec_free(&seen);
+			return dv_stages_load_matching(out, repo, targets, n);
+		}
 		*(dv_stage **)dv_vec_push(out) = st;
 	}
 	if (rc < 0)

@@ -10,7 +10,7 @@
 
 _dv_commands="init add status commit checkout remove move unprotect config stage dag
 repro params metrics plots remote push fetch pull gc diff fsck install uninstall merge-driver
-get import update help version"
+get import update migrate freeze unfreeze root destroy help version"
 
 # _dv_opts CMD [SUB]: the options of a command (and subcommand)
 _dv_opts() {
@@ -32,7 +32,7 @@ _dv_opts() {
 		esac ;;
 	dag) echo "--dot --mermaid --json" ;;
 	repro) echo "-f --force -s --single-item -n --dry --downstream -j --jobs -k --keep-going
-		--no-run-cache --pull -r --remote" ;;
+		--no-run-cache --pull -r --remote -P --all-pipelines" ;;
 	params) echo "--all --json --md --precision" ;;
 	metrics)
 		case $2 in
@@ -63,6 +63,9 @@ _dv_opts() {
 	install | uninstall) echo "" ;;
 	get | import) echo "-o --out --rev -j --jobs" ;;
 	update) echo "--rev -j --jobs" ;;
+	migrate) echo "--from --no-commit -j --jobs" ;;
+	freeze | unfreeze | root) echo "" ;;
+	destroy) echo "-f --force" ;;
 	esac
 }
 
@@ -175,7 +178,7 @@ _dv() {
 		diff) COMPREPLY=($(compgen -W "$(_dv_revisions)" -- "$cur")) ;;
 		*) COMPREPLY=($(compgen -f -- "$cur")) ;;
 		esac ;;
-	status | commit | checkout | remove | repro | push | fetch | pull | dag | update)
+	status | commit | checkout | remove | repro | push | fetch | pull | dag | update | freeze | unfreeze)
 		COMPREPLY=($(compgen -W "$(_dv_stage_files)" -- "$cur") $(compgen -f -- "$cur")) ;;
 	config)
 		COMPREPLY=($(compgen -W "$(_dv_config_keys)" -- "$cur")) ;;
@@ -187,7 +190,9 @@ _dv() {
 		esac ;;
 	get | import)
 		COMPREPLY=($(compgen -d -- "$cur")) ;;
-	gc | fsck | install | uninstall | init | version) ;;
+	gc | fsck | install | uninstall | init | version | root | destroy) ;;
+	migrate)
+		COMPREPLY=($(compgen -d -- "$cur")) ;;
 	*)
 		COMPREPLY=($(compgen -f -- "$cur")) ;;
 	esac

@@ -84,7 +84,7 @@ typedef struct {
 #define DV_SLURM_KEYS 6
 extern const char *const dv_stage_slurm_keys[DV_SLURM_KEYS]; /* partition cpus mem time gres args */
 
-typedef struct {
+typedef struct dv_stage {
 	char *path;  /* the .stage file, relative to the repository root */
 	char *dir;   /* its directory, relative to the root ("" at the root) */
 	char *name;  /* file name without ".stage" */
@@ -102,6 +102,7 @@ typedef struct {
 	dv_vec outs;   /* dv_stage_file */
 	dv_vec params; /* dv_stage_param */
 	dv_stage_source *source; /* data stages from `dv import`; NULL otherwise */
+	struct dv_stage_template *tmpl; /* foreach/[matrix] template; NULL otherwise (template.h) */
 	char *slurm[DV_SLURM_KEYS]; /* [slurm] values, in dv_stage_slurm_keys order */
 } dv_stage;
 

@@ -112,9 +112,11 @@ static int add_param(dv_stage *st, dv_repo *repo, dv_params_set *set, const char
 {
 	char *file = NULL, *key = NULL, *norm = NULL, *rel = NULL;
 	const dv_params *p = NULL;
+	dv_buf dir = DV_BUF_INIT;
 	int rc;
 
-	dv_param_spec_split(&file, &key, spec);
+	dv_repo_abspath(&dir, repo, st->dir);
+	dv_param_spec_split(&file, &key, spec, dv_params_default_file(dir.ptr));
 	if (!*key || !*file) {
 		rc = dv_error(DV_EUSAGE, "bad param '%s': expected [FILE:]SECTION.KEY", spec);
 		goto done;
@@ -144,6 +146,7 @@ done:
 	free(key);
 	free(norm);
 	free(rel);
+	dv_buf_free(&dir);
 	return rc;
 }
 
@@ -177,49 +180,6 @@ static int declare_cmd_params(dv_stage *st, dv_repo *repo, dv_params_set *set)
 	return rc;
 }
 
-static const dv_stage_file *find_file(const dv_vec *files, const char *path)
-{
-	for (size_t i = 0; i < files->n; i++)
-		if (!strcmp(dv_vec_at(files, dv_stage_file, i)->path, path))
-			return dv_vec_at(files, dv_stage_file, i);
-	return NULL;
-}
-
-/* `stage add -f` over an existing stage keeps what was recorded for the
- * same paths and keys, so status reports exactly what the new definition
- * changed ("changed cmd") rather than "never run", and re-adding the same
- * stage leaves it up to date. */
-static void carry_over(dv_stage *st, const dv_stage *old)
-{
-	const dv_vec *mine[2] = { &st->deps, &st->outs }, *theirs[2] = { &old->deps, &old->outs };
-
-	st->has_def_hash = old->has_def_hash;
-	st->def_hash = old->def_hash;
-	for (int k = 0; k < 2; k++) {
-		for (size_t i = 0; i < mine[k]->n; i++) {
-			dv_stage_file *f = dv_vec_at(mine[k], dv_stage_file, i);
-			const dv_stage_file *o = find_file(theirs[k], f->path);
-			if (o && o->has_hash) {
-				f->has_hash = true;
-				f->hash = o->hash;
-				f->is_dir = o->is_dir;
-				f->has_size = o->has_size;
-				f->size = o->size;
-				f->has_files = o->has_files;
-				f->files = o->files;
-			}
-		}
-	}
-	for (size_t i = 0; i < st->params.n; i++) {
-		dv_stage_param *p = dv_stage_param_at(st, i);
-		for (size_t j = 0; j < old->params.n && !p->value; j++) {
-			const dv_stage_param *q = dv_stage_param_at(old, j);
-			if (q->value && !strcmp(q->file, p->file) && !strcmp(q->key, p->key))
-				p->value = dv_strdup(q->value);
-		}
-	}
-}
-
 /* Name unique, file free (or -f), and the graph still valid with it. */
 static int check_against_repo(dv_repo *repo, dv_stage *st, bool force)
 {
@@ -238,7 +198,7 @@ static int check_against_repo(dv_repo *repo, dv_stage *st, bool force)
 				goto done;
 			}
 			if ((*slot)->is_command)
-				carry_over(st, *slot);
+				dv_stage_carry_over(st, *slot);
 			dv_stage_free(*slot);
 			*slot = st;
 			replaced = true;
