@@ -157,7 +157,7 @@ test_case 'a malformed config names the file and line' '
 '
 
 test_case 'set and unset edit the lines the reader reads, form feeds and CRs too' '
-	new_repo blanks && cd blanks &&
+	git init -q blanks && cd blanks && dv init -q &&
 	printf "[core]\nremote = a\n\fremote = c\n" >.dv/config &&
 	dv config core.remote b &&
 	dv config core.remote >out && echo b >want && test_cmp want out &&
