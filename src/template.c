@@ -319,7 +319,7 @@ int dv_stages_expand_templates(dv_vec *stages)
 			break;
 		for (size_t j = first; j < out.n; j++) {
 			dv_stage *inst = *dv_vec_at(&out, dv_stage *, j);
-			dv_stage *const *state = bsearch(&inst, byname.items, byname.n, sizeof(dv_stage *), cmp_stage_path);
+			dv_stage *const *state = byname.n ? bsearch(&inst, byname.items, byname.n, sizeof(dv_stage *), cmp_stage_path) : NULL;
 			if (state) {
 				dv_stage_carry_over(inst, *state);
 				inst->frozen |= (*state)->frozen; /* dv freeze NAME@ITEM */

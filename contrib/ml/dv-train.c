@@ -82,7 +82,7 @@ int main(int argc, char **argv)
 	ml_train_params params;
 	ml_dataset train = { 0 };
 	ml_model model = { 0 };
-	ml_fit_stats stats;
+	ml_fit_stats stats = { 0 };
 	uint64_t threads = 0;
 	int verbose = 0, opt, status = ML_EXIT_FAILURE;
 	long nthreads;

@@ -302,7 +302,7 @@ static void test_ridge_fit_is_the_same_on_every_path(void)
 	size_t n = 20000, d = 30;
 	double *X = malloc(n * d * sizeof(double)), *y = malloc(n * sizeof(double));
 	ml_dataset ds = { .rows = n, .cols = d, .kind = ML_TARGET_REGRESSION, .X = X, .y = y };
-	ml_fit_stats st;
+	ml_fit_stats st = { 0 };
 	ml_model ref, m;
 
 	fill_regression(X, y, n, d, 11);
@@ -330,7 +330,7 @@ static void test_logreg_fit_is_the_same_on_every_path(void)
 			  .labels = labels, .n_classes = k, .class_names = names };
 	ml_train_params p = { .model = ML_MODEL_LOGREG, .lr = 0.5, .epochs = 3, .batch = 100,
 			      .l2 = 1e-4, .seed = 5 };
-	ml_fit_stats st;
+	ml_fit_stats st = { 0 };
 	ml_model ref, m;
 	ml_rng rng;
 
