@@ -11,13 +11,15 @@ SUDO=
 
 BUILD="build-essential cmake pkg-config git ca-certificates
        libgit2-dev libxxhash-dev xxhash libarchive-dev libinih-dev
-       libblis-dev libcurl4-openssl-dev libjansson-dev man-db"
+       libblis-dev libcurl4-openssl-dev libjansson-dev libyaml-dev nettle-dev man-db"
 # Test servers: sshd for the SSH remote, OpenStack Swift (s3api) for S3,
 # python3 for the plain HTTP remote; zsh to check the zsh completion parses;
-# Slurm (and munge) for a one-node cluster that `repro --executor slurm` uses.
-TEST="openssh-server openssh-client python3 curl strace openssl
+# clang and its runtimes (libFuzzer, ASan, UBSan) for tests/fuzz/run.sh;
+# Slurm (and munge) for a one-node cluster that `repro --executor slurm` uses;
+# chromium (headless) to check that the plots page renders in a real browser.
+TEST="openssh-server openssh-client python3 curl strace openssl chromium
       swift swift-proxy swift-account swift-container swift-object
-      python3-swift memcached zsh
+      python3-swift memcached zsh clang libclang-rt-dev llvm
       slurmctld slurmd slurm-client munge"
 BENCH="git-lfs git-annex python3-sklearn python3-numpy hyperfine time bc"
 

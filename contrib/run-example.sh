@@ -5,7 +5,8 @@
 #
 #   contrib/run-example.sh [--keep] [--rows N]
 #
-# --keep leaves the example repository in place (its path is printed).
+# --keep leaves the example repository in place (its path is printed).  The
+# plots page it ends with is written outside it, to build/example-plots/.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 keep=0
@@ -42,11 +43,13 @@ dv init -q
 mkdir ml
 cp "$src"/contrib/ml/*.c "$src"/contrib/ml/*.h "$src"/contrib/ml/Makefile ml/
 cp "$src"/contrib/example/params.ini "$src"/contrib/example/*.stage .
-[ -z "$rows" ] || sed -i "s/^rows = .*/rows = $rows/" params.ini
+cp "$src"/contrib/example/params-topics.ini .
+[ -z "$rows" ] || sed -i "s/^rows = .*/rows = $rows/" params.ini params-topics.ini
 git add -A
-git commit -q -m "Example pipeline: build, data, prepare, train, evaluate"
-echo "Five command stages (see the .stage files); the build stage compiles"
-echo "ml/*.c with BLIS, so the training code is itself a dependency:"
+git commit -q -m "Example pipeline: build, then regression (data .. evaluate) and classification (topics_*)"
+echo "Nine command stages (see the .stage files): a regression of rental prices"
+echo "(data, prepare, train, evaluate) and a topic classifier (topics_*); the build"
+echo "stage compiles ml/*.c with BLIS, so the training code is itself a dependency:"
 show dv dag
 
 step "1. dv repro runs everything, in dependency order"
@@ -67,16 +70,29 @@ git add -A && git commit -q -m "Stronger ridge penalty"
 
 step "4. An edit to the training code (ml/dv-train.c) reruns build, train and evaluate"
 echo "(the edit scales the ridge penalty by 10 inside the program; prepare and"
-echo " data are cut off early because their binaries came out byte-identical)"
+echo " data are cut off early because their binaries came out byte-identical;"
+echo " topics_train reruns with the new dv-train, but its model comes out the"
+echo " same, so topics_evaluate is cut off too)"
 sed -i 's/params.lambda) < 0/params.lambda * 10) < 0/' ml/dv-train.c
 show dv status
 show dv repro
 
 step "5. dv metrics diff shows what the code change did"
-show dv metrics diff
+show dv metrics diff --md
 git add -A && git commit -q -m "Penalty scaled in code"
 show dv repro
+
+step "6. Plots: training curves, predictions, confusion matrix, metric trends"
+echo "(dv plots diff HEAD~2 draws the predictions of the first run beside this one's)"
+plots=$src/build/example-plots
+rm -rf "$plots"
+dv plots diff HEAD~2 HEAD -o "$plots/diff" >/dev/null
+dv plots metrics -o "$plots/metrics" >/dev/null
+show dv plots show -o "$plots"
 echo
 echo "Done: every stage ran once, then only what its inputs required."
+echo "The plots page (it opens offline in any browser): $plots/index.html"
+echo "  predictions across commits: $plots/diff/index.html"
+echo "  every metric across commits: $plots/metrics/index.html"
 [ "$keep" = 1 ] && echo "The example repository is kept at $repo"
 exit 0

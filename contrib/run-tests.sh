@@ -8,6 +8,11 @@
 #                                     closes the output
 #   contrib/run-tests.sh --quick      the release suite only
 #   contrib/run-tests.sh --sanitize   the ASan+UBSan suite only
+#   contrib/run-tests.sh --fuzz       the fuzz step only
+# The fuzz step (tests/fuzz/run.sh: every libFuzzer target for 60 s under
+# ASan+UBSan, two at a time, about 3 minutes in all plus its build) runs in
+# the full run between the two suites when CI=true (.ci/run sets it), and
+# alone with --fuzz; DV_FUZZ_SECONDS changes its 60 s per target.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -16,7 +21,8 @@ case $mode in
 all | --all) mode=all ;;
 --quick) mode=quick ;;
 --sanitize) mode=sanitize ;;
-*) echo "usage: contrib/run-tests.sh [--quick|--sanitize]" >&2; exit 2 ;;
+--fuzz) mode=fuzz ;;
+*) echo "usage: contrib/run-tests.sh [--quick|--sanitize|--fuzz]" >&2; exit 2 ;;
 esac
 
 contrib/install-deps.sh
@@ -37,6 +43,15 @@ sanitized() (
     suite build-asan -DCMAKE_BUILD_TYPE=Debug -DDV_SANITIZE=ON
 )
 
+# --- fuzz step -------------------------------------------------------------
+# libFuzzer targets (tests/fuzz/README), built with clang in build-fuzz/;
+# fails on any crash, leak, UB report or broken round trip.
+fuzz() {
+    echo "== fuzz step (tests/fuzz/run.sh ${DV_FUZZ_SECONDS:-60}, build-fuzz/)"
+    tests/fuzz/run.sh "${DV_FUZZ_SECONDS:-60}"
+}
+# ----------------------------------------------------------------------------
+
 release() {
     echo "== release suite (build/)"
     suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -45,8 +60,12 @@ release() {
 case $mode in
 sanitize) sanitized ;;
 quick) release ;;
+fuzz) fuzz ;;
 all)
     sanitized
+    if [ "${CI:-}" = true ]; then
+        fuzz
+    fi
     release
     ;;
 esac

@@ -152,6 +152,11 @@ void dv_strvec_sort(dv_strvec *sv)
 		qsort(sv->v, sv->n, sizeof(*sv->v), cmp_str);
 }
 
+bool dv_strvec_sorted_has(const dv_strvec *sv, const char *s)
+{
+	return sv->n && bsearch(&s, sv->v, sv->n, sizeof(*sv->v), cmp_str) != NULL;
+}
+
 int dv_strvec_contains(const dv_strvec *sv, const char *s)
 {
 	for (size_t i = 0; i < sv->n; i++)

@@ -794,3 +794,35 @@ int dv_cache_remove(dv_cache *c, const dv_hash *h, bool is_dir)
 	dv_buf_free(&obj);
 	return rc;
 }
+
+int dv_cache_quarantine(char **moved_to, const dv_cache *c, const dv_hash *h, bool is_dir,
+			const char *dvdir)
+{
+	dv_buf obj = DV_BUF_INIT, rel = DV_BUF_INIT, dst = DV_BUF_INIT;
+	int rc = 0;
+
+	if (moved_to)
+		*moved_to = NULL;
+	dv_cache_object_path(&obj, c, h, is_dir);
+	dv_cache_object_relpath(&rel, h, is_dir);
+	dv_buf_printf(&dst, "%s/" DV_QUARANTINE_DIR "/%s", dvdir, rel.ptr);
+	if ((rc = dv_mkdir_parent(dst.ptr)) < 0)
+		goto done;
+	if (rename(obj.ptr, dst.ptr) < 0) {
+		if (errno == ENOENT)
+			goto done; /* moved aside (or removed) by someone else */
+		/* cache.dir on another file system: copy, then drop the object. */
+		if (errno != EXDEV || (rc = dv_copy_file(dst.ptr, obj.ptr, 0444)) < 0 || unlink(obj.ptr) < 0) {
+			rc = rc < 0 ? rc : dv_error_errno(DV_ERROR, "cannot move the corrupt object '%s' to '%s'",
+							   obj.ptr, dst.ptr);
+			goto done;
+		}
+	}
+	if (moved_to)
+		*moved_to = dv_buf_detach(&dst);
+done:
+	dv_buf_free(&obj);
+	dv_buf_free(&rel);
+	dv_buf_free(&dst);
+	return rc;
+}

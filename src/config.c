@@ -35,7 +35,7 @@ struct dv_config {
 
 /* ---- keys ------------------------------------------------------------ */
 
-typedef enum { V_STRING, V_BOOL, V_JOBS, V_PORT, V_CACHE_TYPES, V_REMOTE_NAME } value_kind;
+typedef enum { V_STRING, V_BOOL, V_JOBS, V_PORT, V_CACHE_TYPES, V_REMOTE_NAME, V_DURATION } value_kind;
 
 typedef struct {
 	const char *name;
@@ -49,6 +49,8 @@ static const key_info plain_keys[] = {
 	{ "cache.dir", V_STRING, false },
 	{ "cache.type", V_CACHE_TYPES, false },
 	{ "cache.protected", V_BOOL, false },
+	{ "gc.remote_grace", V_DURATION, false },
+	{ "hooks.strict", V_BOOL, false }, /* pre-commit refuses stale stages too */
 	{ "exec.executor", V_STRING, false }, /* local or slurm: checked by dv repro */
 	{ "exec.slurm.partition", V_STRING, false },
 	{ "exec.slurm.cpus", V_STRING, false },
@@ -57,7 +59,6 @@ static const key_info plain_keys[] = {
 	{ "exec.slurm.gres", V_STRING, false },
 	{ "exec.slurm.args", V_STRING, false },
 	{ "exec.slurm.poll_ms", V_JOBS, false },
-	{ "gc.remote_grace", V_STRING, false }, /* a duration, checked by the packed remotes */
 };
 
 /* remote.NAME.<key> */
@@ -218,6 +219,50 @@ bad:
 			key, min, max, value);
 }
 
+int dv_config_parse_duration(int64_t *ns_out, const char *text, const char *key)
+{
+	const char *p = text;
+	int64_t total = 0;
+
+	if (!strcmp(text, "0")) {
+		*ns_out = 0;
+		return 0;
+	}
+	if (!*p)
+		goto bad;
+	while (*p) {
+		int64_t n = 0, unit;
+		const char *start = p;
+		while (*p >= '0' && *p <= '9' && n < 100000000)
+			n = n * 10 + (*p++ - '0');
+		if (p == start || n >= 100000000)
+			goto bad;
+		switch (*p++) {
+		case 's': unit = 1; break;
+		case 'm': unit = 60; break;
+		case 'h': unit = 3600; break;
+		case 'd': unit = 86400; break;
+		case 'w': unit = 7 * 86400; break;
+		default: goto bad;
+		}
+		total += n * unit;
+	}
+	if (total > 100LL * 365 * 86400)
+		goto bad;
+	*ns_out = total * 1000000000LL;
+	return 0;
+bad:
+	return dv_error(DV_ERROR, "'%s' must be a duration such as '24h', '30m', '1h30m', '7d' "
+			"(units s, m, h, d, w; at most 100 years) or '0', not '%s'", key, text);
+}
+
+int dv_config_remote_grace(int64_t *ns_out, const dv_config *cfg)
+{
+	const char *v = dv_config_get(cfg, "gc.remote_grace");
+	*ns_out = DV_REMOTE_GRACE_DEFAULT_NS;
+	return v ? dv_config_parse_duration(ns_out, v, "gc.remote_grace") : 0;
+}
+
 int dv_config_check_value(const char *key, const char *value)
 {
 	const key_info *info = lookup_key(key);
@@ -240,6 +285,10 @@ int dv_config_check_value(const char *key, const char *value)
 		return dv_cache_parse_types(types, &ntypes, value);
 	case V_REMOTE_NAME:
 		return dv_config_check_remote_name(value);
+	case V_DURATION: {
+		int64_t ns;
+		return dv_config_parse_duration(&ns, value, key);
+	}
 	default:
 		return 0;
 	}
@@ -361,9 +410,10 @@ static int on_config_section(load_ctx *c, const dv_ini_item *it)
 	}
 	if (!strcmp(c->section, "exec") && (!c->sub || !strcmp(c->sub, "slurm")))
 		return 0;
-	if (strcmp(c->section, "core") && strcmp(c->section, "cache") && strcmp(c->section, "gc"))
+	if (strcmp(c->section, "core") && strcmp(c->section, "cache") && strcmp(c->section, "gc") &&
+	    strcmp(c->section, "hooks"))
 		return dv_error(DV_ERROR, "unknown section '[%s]' (known: [core], [cache], [exec], "
-				"[exec \"slurm\"], [gc], [remote \"NAME\"]; see dv-config(5))", it->section);
+				"[exec \"slurm\"], [gc], [hooks], [remote \"NAME\"]; see dv-config(5))", it->section);
 	if (c->sub)
 		return dv_error(DV_ERROR, "[%s] has no subsections", c->section);
 	return 0;
@@ -555,6 +605,7 @@ void dv_config_remote_names(dv_strvec *out, const dv_config *cfg)
 typedef struct {
 	const char *s;   /* the line, without its newline */
 	size_t n;
+	char *section;   /* a [section] line: the text between the brackets */
 	bool header;     /* a [section] line */
 	bool key;        /* a "name = value" line */
 	bool blank;
@@ -578,14 +629,12 @@ static cfg_line *line_at(cfg_file *f, size_t i)
  * header that cannot be parsed names nothing. */
 static bool header_names(const cfg_line *l, const char *section, const char *sub)
 {
-	const char *s = l->s + strspn(l->s, " \t\r");
-	const char *close = memchr(s, ']', (size_t)(l->s + l->n - s));
 	char *sec = NULL, *sb = NULL;
 	bool match;
 
-	if (!l->header || !close)
+	if (!l->header)
 		return false;
-	match = parse_section_text(&sec, &sb, s + 1, (size_t)(close - s - 1)) == 0 && !strcmp(sec, section) &&
+	match = parse_section_text(&sec, &sb, l->section, strlen(l->section)) == 0 && !strcmp(sec, section) &&
 		(sub ? sb && !strcmp(sb, sub) : !sb);
 	free(sec);
 	free(sb);
@@ -593,13 +642,48 @@ static bool header_names(const cfg_line *l, const char *section, const char *sub
 	return match;
 }
 
+static void cfg_file_free(cfg_file *f);
+
+/* What the writer marks while the reader walks the file. */
+typedef struct {
+	cfg_file *f;
+	const char *name; /* the key being edited, or NULL */
+} mark_ctx;
+
+/* The writer learns which lines are headers and keys from the reader
+ * itself (dv_ini_parse, as load_level calls it), never from a guess of
+ * its own: a line the two classified differently (a form feed before a
+ * key, say) would be a key to one and not to the other, and `dv config`
+ * would edit a line the reader ignores. */
+static int mark_line(void *user, const dv_ini_item *it)
+{
+	mark_ctx *m = user;
+	cfg_line *l;
+
+	if (it->line < 1 || (size_t)it->line > m->f->lines.n)
+		return dv_error(DV_ERROR, "line %d is past the end of the file", it->line);
+	l = line_at(m->f, (size_t)it->line - 1);
+	if (!it->name) {
+		l->header = true;
+		free(l->section);
+		l->section = dv_strdup(it->section);
+	} else {
+		l->key = true;
+		l->key_match = m->name && !strcmp(it->name, m->name);
+	}
+	return 0;
+}
+
 /* Split the file into lines and mark those of section/sub (and key `name`,
- * when not NULL). */
+ * when not NULL).  A file the reader refuses is refused here too, with the
+ * reader's message: editing it blind could make it mean something else. */
 static int cfg_file_read(cfg_file *f, const char *path, const char *section, const char *sub,
 			 const char *name)
 {
 	const char *p, *end;
+	mark_ctx m = { f, name };
 	bool in_match = false;
+	char *shown;
 	int rc;
 
 	f->lines = (dv_vec)DV_VEC_INIT(cfg_line);
@@ -608,28 +692,27 @@ static int cfg_file_read(cfg_file *f, const char *path, const char *section, con
 		return rc;
 	for (p = f->text.ptr, end = p + f->text.len; p < end;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *e = nl ? nl : end, *s = p;
+		const char *e = nl ? nl : end;
 		cfg_line *l = dv_vec_push(&f->lines);
 
 		l->s = p;
 		l->n = (size_t)(e - p);
-		while (s < e && (*s == ' ' || *s == '\t' || *s == '\r'))
-			s++;
-		l->blank = s == e;
-		if (s < e && *s == '[') {
-			l->header = true;
-			in_match = header_names(l, section, sub);
-		} else if (s < e && *s != ';' && *s != '#') {
-			size_t k = strcspn(s, "=:\n");
-			const char *ke = s + k;
-			while (ke > s && (ke[-1] == ' ' || ke[-1] == '\t'))
-				ke--;
-			l->key = true;
-			l->key_match = in_match && name && (size_t)(ke - s) == strlen(name) &&
-				       !memcmp(s, name, (size_t)(ke - s));
-		}
-		l->in_match = in_match;
+		l->blank = dv_ini_is_blank_line(p, l->n);
 		p = nl ? nl + 1 : end;
+	}
+	shown = display_path(path);
+	rc = dv_ini_parse(shown, f->text.ptr, f->text.len, DV_INI_NO_CONTINUATION, mark_line, &m);
+	free(shown);
+	if (rc < 0) {
+		cfg_file_free(f);
+		return rc;
+	}
+	for (size_t i = 0; i < f->lines.n; i++) {
+		cfg_line *l = line_at(f, i);
+		if (l->header)
+			in_match = header_names(l, section, sub);
+		l->in_match = in_match;
+		l->key_match = l->key_match && in_match;
 	}
 	dv_error_clear();
 	return 0;
@@ -637,8 +720,10 @@ static int cfg_file_read(cfg_file *f, const char *path, const char *section, con
 
 static void cfg_file_free(cfg_file *f)
 {
-	for (size_t i = 0; i < f->lines.n; i++)
+	for (size_t i = 0; i < f->lines.n; i++) {
 		free(line_at(f, i)->replace);
+		free(line_at(f, i)->section);
+	}
 	dv_vec_free(&f->lines);
 	dv_buf_free(&f->text);
 }

@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -111,19 +113,30 @@ static void read_umask(void)
  * Temp files get a name of our own (pid + counter) rather than mkostemp's
  * random one: created with O_EXCL in their final mode, they need no fchmod
  * unless the umask strips bits, which saves a syscall per cache object.
+ * The name also tells a later dv whose file it is: a writer killed with
+ * SIGKILL cannot remove its temp files, so whoever finds one whose writer
+ * is gone removes it (dv_tmpfile_is_stale).
  */
-/* pid and a random word, drawn once per process: getpid() is a syscall
- * each time in this glibc, and pids repeat across containers sharing a
- * cache. */
+/* pid in the high 32 bits and a random word in the low ones, drawn once
+ * per process: getpid() is a syscall each time in this glibc, and pids
+ * repeat across containers sharing a cache. */
 static unsigned long tag;
 static pthread_once_t tag_once = PTHREAD_ONCE_INIT;
 
-static void draw_tag(void)
+static void redraw_tag(void)
 {
 	unsigned long r = 0;
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
 		r = (unsigned long)dv_now_ns();
-	tag = (unsigned long)getpid() << 32 ^ r;
+	tag = (unsigned long)getpid() << 32 | (r & 0xffffffffUL);
+}
+
+/* A forked child is another writer: it must not write under its
+ * parent's pid, or its leftovers would look alive while the parent is. */
+static void draw_tag(void)
+{
+	redraw_tag();
+	pthread_atfork(NULL, NULL, redraw_tag);
 }
 
 void dv_tmpfile_name(dv_buf *out, const char *final_path)
@@ -141,6 +154,66 @@ void dv_tmpfile_name(dv_buf *out, const char *final_path)
 bool dv_tmpfile_is_name(const char *name)
 {
 	return name[0] == '.' && strstr(name, ".tmp-") != NULL;
+}
+
+/* The pid in a name exactly as dv_tmpfile_name makes it
+ * (".BASE.tmp-<hex tag>-<decimal counter>"), or 0 for any other name, so
+ * a user's ".notes.tmp-draft" is never taken for ours. */
+static pid_t tmpfile_writer(const char *name)
+{
+	const char *p = NULL, *q;
+	unsigned long t;
+	char *end;
+
+	for (q = name; (q = strstr(q, ".tmp-")) != NULL; q++)
+		p = q;
+	if (name[0] != '.' || !p || p == name + 1 /* no BASE */)
+		return 0;
+	p += 5;
+	if (!*p || !strchr("0123456789abcdef", *p))
+		return 0;
+	errno = 0;
+	t = strtoul(p, &end, 16);
+	if (errno || *end != '-' || !end[1] || end[1 + strspn(end + 1, "0123456789")] != '\0')
+		return 0;
+	return (pid_t)(t >> 32);
+}
+
+bool dv_tmpfile_is_stale(int dfd, const char *name)
+{
+	pid_t pid = tmpfile_writer(name);
+	struct stat st;
+	bool stale = false;
+	int fd;
+
+	if (pid <= 0 || pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH)
+		return false;
+	/* No such process here; but a writer in another pid namespace (a
+	 * container sharing the cache) may be alive, and it holds an flock
+	 * on the temp file while it writes (dv_new_file_open). */
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ELOOP; /* a symlink made under a temp name */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0)
+		stale = true;
+	close(fd);
+	return stale;
+}
+
+int dv_tmpfile_sweep_dir(size_t *removed, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return errno == ENOENT || errno == ENOTDIR ? 0
+			: dv_error_errno(DV_ERROR, "cannot list '%s'", dir);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] == '.' && dv_tmpfile_is_stale(dirfd(d), e->d_name) &&
+		    unlinkat(dirfd(d), e->d_name, 0) == 0)
+			(*removed)++;
+	closedir(d);
+	return 0;
 }
 
 int dv_tmpfile_open(int *fd_out, dv_buf *tmp_out, const char *final_path, mode_t mode)
@@ -167,6 +240,10 @@ int dv_new_file_open(const char *path, mode_t mode)
 	if (fd < 0)
 		return -1;
 	dv_tmpfile_register(path);
+	/* "Its writer is alive", for dv_tmpfile_is_stale: the kernel drops
+	 * the lock when we close the file or die.  Nobody else can hold it
+	 * yet (the file is new), so this cannot block. */
+	(void)flock(fd, LOCK_EX | LOCK_NB);
 	if ((mode & umask_value) && fchmod(fd, mode) < 0) {
 		int e = errno;
 		dv_tmpfile_abort(fd, path);
@@ -311,11 +388,15 @@ int dv_read_file(dv_buf *out, const char *path)
 	dv_buf_reset(out);
 	if (fd < 0)
 		return dv_error_errno(errno == ENOENT ? DV_ENOTFOUND : DV_ERROR, "cannot open '%s'", path);
+	/* Room for the whole file and one byte more, so the read that sees
+	 * the end needs no second, larger buffer (a 64 KiB step for every
+	 * small .stage file read was most of the time spent reading them). */
 	if (fstat(fd, &st) == 0 && st.st_size > 0)
-		dv_buf_grow(out, (size_t)st.st_size);
+		dv_buf_grow(out, (size_t)st.st_size + 1);
 	for (;;) {
 		ssize_t n;
-		dv_buf_grow(out, 65536);
+		if (out->len + 1 >= out->cap)
+			dv_buf_grow(out, 4096); /* doubles the buffer as it fills */
 		n = read(fd, out->ptr + out->len, out->cap - out->len - 1);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -622,3 +703,58 @@ int64_t dv_now_ns(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+
+/* --- temp files killed writers left in the work tree -------------------- */
+
+/* The pid in a dv_tmpfile_name name (".BASE.tmp-TAG-N"), or 0. */
+static pid_t tmpfile_pid(const char *tmp_part)
+{
+	char *end;
+	unsigned long t = strtoul(tmp_part, &end, 16);
+	return end != tmp_part && *end == '-' ? (pid_t)(t >> 32) : 0;
+}
+
+static bool pid_is_dead(pid_t pid)
+{
+	return pid > 0 && pid != getpid() && kill(pid, 0) < 0 && errno == ESRCH;
+}
+
+static pthread_mutex_t swept_mu = PTHREAD_MUTEX_INITIALIZER;
+static dv_strvec swept = DV_STRVEC_INIT;
+
+int dv_tmpfile_sweep(size_t *removed, const char *dir, const char *suffix, int64_t before_ns)
+{
+	size_t slen = strlen(suffix);
+	struct dirent *e;
+	DIR *d;
+	int rc = 0;
+
+	*removed = 0;
+	pthread_mutex_lock(&swept_mu);
+	if (dv_strvec_contains(&swept, dir)) {
+		pthread_mutex_unlock(&swept_mu);
+		return 0;
+	}
+	dv_strvec_push(&swept, dir);
+	pthread_mutex_unlock(&swept_mu);
+	if (!(d = opendir(dir)))
+		return errno == ENOENT ? 0 : dv_error_errno(DV_ERROR, "cannot list '%s'", dir);
+	while ((e = readdir(d)) != NULL) {
+		const char *tmp = strstr(e->d_name, ".tmp-");
+		struct stat st;
+		if (e->d_name[0] != '.' || !tmp || (size_t)(tmp - e->d_name - 1) < slen ||
+		    memcmp(tmp - slen, suffix, slen) != 0)
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (dv_stat_mtime_ns(&st) >= before_ns && !pid_is_dead(tmpfile_pid(tmp + 5)))
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+			(*removed)++;
+		else if (errno != ENOENT && !rc)
+			rc = dv_error_errno(DV_ERROR, "cannot remove '%s/%s'", dir, e->d_name);
+	}
+	closedir(d);
+	return rc;
+}
+

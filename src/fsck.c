@@ -5,13 +5,21 @@
  * per core through an atomic counter (big objects do not serialise the
  * small ones behind them).  Results land in a per-object slot and are
  * reported afterwards in cache order, so output does not depend on timing.
+ * An entry named like an object that is a symlink or a directory is
+ * reported as corrupt (a link could point anywhere, and a checkout would
+ * follow it), and left where it is.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dv/cache.h"
 #include "dv/error.h"
+#include "dv/fs.h"
 #include "dv/fsck.h"
 #include "dv/manifest.h"
 #include "dv/objects.h"
@@ -23,12 +31,14 @@ void dv_fsck_report_free(dv_fsck_report *r)
 	dv_strvec_free(&r->corrupt);
 	dv_strvec_free(&r->missing);
 	dv_strvec_free(&r->bad_stages);
+	dv_strvec_free(&r->quarantined);
 }
 
 typedef struct {
 	const dv_cache *cache;
 	const dv_cached_object *objs;
 	char **problems; /* per object: NULL when sound */
+	int *codes;      /* per object: what check_object returned */
 } verify_job;
 
 /* A manifest must also parse, or nothing that lists it can be checked
@@ -53,31 +63,70 @@ static int check_object(const dv_cache *c, const dv_cached_object *o)
 static void verify_one(void *arg, size_t i)
 {
 	verify_job *job = arg;
-	if (check_object(job->cache, &job->objs[i]) < 0)
+	if ((job->codes[i] = check_object(job->cache, &job->objs[i])) < 0)
 		job->problems[i] = dv_strdup(dv_error_last());
 }
 
-static int verify_cache(dv_fsck_report *out, const dv_cache *cache, int jobs)
+/* Bytes that do not match their name go to quarantine (after the
+ * parallel pass: moving is cheap, and one thread does it). */
+static char *quarantine(dv_repo *repo, const dv_cached_object *o, char *problem)
 {
+	char *moved = NULL, *shown, *line;
+
+	if (dv_cache_quarantine(&moved, repo->cache, &o->hash, o->is_dir, repo->dvdir) < 0) {
+		line = dv_asprintf("%s (could not move it to quarantine: %s)", problem, dv_error_last());
+		dv_error_clear();
+	} else {
+		shown = moved ? dv_path_relative_to(moved, repo->root) : NULL;
+		line = dv_asprintf("%s; moved it to quarantine ('%s'): 'dv fetch' or 'dv pull' brings a good copy",
+				   problem, shown ? shown : moved ? moved : "gone already");
+		free(shown);
+	}
+	free(moved);
+	free(problem);
+	return line;
+}
+
+static int verify_cache(dv_fsck_report *out, dv_repo *repo, int jobs)
+{
+	const dv_cache *cache = repo->cache;
 	dv_vec objs = DV_VEC_INIT(dv_cached_object);
+	dv_strvec not_files = DV_STRVEC_INIT;
 	verify_job job;
 	int rc;
+	dv_store_scan scan = { .objects = &objs, .not_files = &not_files };
 
-	if ((rc = dv_cache_list_objects(&objs, cache)) < 0)
+	if ((rc = dv_store_scan_dir(&scan, cache->dir)) < 0)
 		goto done;
+	/* Reported, never removed (fsck only reports): the user decides
+	 * whether the link's target or the directory holds anything. */
+	for (size_t i = 0; i < not_files.n; i++) {
+		struct stat st;
+		const char *what = lstat(not_files.v[i], &st) < 0 ? "not a file"
+				   : S_ISLNK(st.st_mode) ? "a symbolic link"
+				   : S_ISDIR(st.st_mode) ? "a directory" : "not a regular file";
+		dv_strvec_push_take(&out->corrupt, dv_asprintf(
+			"cache object '%s' is %s, not a file: dv never makes one; move it out of the "
+			"cache and run 'dv fetch' (or re-add the data)", not_files.v[i], what));
+	}
 	memset(&job, 0, sizeof(job));
 	job.cache = cache;
 	job.objs = objs.items;
 	job.problems = dv_calloc(objs.n ? objs.n : 1, sizeof(char *));
+	job.codes = dv_calloc(objs.n ? objs.n : 1, sizeof(int));
 	dv_parallel_for(objs.n, jobs, verify_one, &job);
 	for (size_t i = 0; i < objs.n; i++) {
 		out->objects++;
 		out->bytes += job.objs[i].size;
+		if (job.problems[i] && job.codes[i] == DV_ECORRUPT)
+			job.problems[i] = quarantine(repo, &job.objs[i], job.problems[i]);
 		if (job.problems[i])
 			dv_strvec_push_take(&out->corrupt, job.problems[i]);
 	}
 	free(job.problems);
+	free(job.codes);
 done:
+	dv_strvec_free(&not_files);
 	dv_vec_free(&objs);
 	return rc;
 }
@@ -159,12 +208,47 @@ done:
 	return rc;
 }
 
+/* Every file below .dv/quarantine, repo-relative. */
+static int list_quarantine(dv_strvec *out, dv_buf *dir, dv_repo *repo)
+{
+	DIR *d = opendir(dir->ptr);
+	struct dirent *e;
+	size_t len = dir->len;
+	int rc = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : dv_error_errno(DV_ERROR, "cannot list '%s'", dir->ptr);
+	while (rc == 0 && (e = readdir(d))) {
+		struct stat st;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		dv_buf_truncate(dir, len);
+		dv_buf_printf(dir, "/%s", e->d_name);
+		if (lstat(dir->ptr, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			rc = list_quarantine(out, dir, repo);
+		else {
+			char *rel = dv_path_relative_to(dir->ptr, repo->root);
+			dv_strvec_push_take(out, rel ? rel : dv_strdup(dir->ptr));
+		}
+	}
+	dv_buf_truncate(dir, len);
+	closedir(d);
+	return rc;
+}
+
 int dv_fsck(dv_fsck_report *out, dv_repo *repo, int jobs)
 {
+	dv_buf q = DV_BUF_INIT;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = verify_cache(out, repo->cache, jobs)) < 0)
+	if ((rc = verify_cache(out, repo, jobs)) < 0 || (rc = check_stages(out, repo)) < 0)
 		return rc;
-	return check_stages(out, repo);
+	dv_path_join(&q, repo->dvdir, DV_QUARANTINE_DIR);
+	rc = list_quarantine(&out->quarantined, &q, repo);
+	dv_strvec_sort(&out->quarantined);
+	dv_buf_free(&q);
+	return rc;
 }

@@ -4,7 +4,10 @@
  *
  * The plan is computed whole before anything is deleted, and applying
  * refuses a plan with an unknown manifest: a gc that guesses is a gc that
- * loses data.  Run-cache entries (runs/) are left alone; a restore checks
+ * loses data.  On a remote, objects younger than gc.remote_grace are kept
+ * whatever this clone knows: another clone may just have pushed them for
+ * commits this one has not fetched (git keeps recent loose objects for
+ * the same reason).  Run-cache entries (runs/) are left alone; a restore checks
  * that every object it names is still there, so removing objects behind
  * an entry only costs a rerun.
  */
@@ -13,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dv/config.h"
 #include "dv/error.h"
 #include "dv/fs.h"
 #include "dv/gc.h"
@@ -23,11 +27,9 @@ void dv_gc_plan_free(dv_gc_plan *plan)
 	dv_vec_free(&plan->garbage);
 	dv_strvec_free(&plan->remote_garbage);
 	dv_strvec_free(&plan->stale_tmp);
+	dv_strvec_free(&plan->remote_stale_tmp);
 }
 
-/* A temp file untouched this long has no writer left: even one writing a
- * huge object moves its mtime with every chunk. */
-#define STALE_TMP_NS (3600LL * 1000000000LL)
 
 static int fetch_missing_manifests(dv_gc_plan *plan, dv_repo *repo, dv_remote *remote)
 {
@@ -45,30 +47,54 @@ static int fetch_missing_manifests(dv_gc_plan *plan, dv_repo *repo, dv_remote *r
 	return dv_objects_expand_manifests(u, repo->cache);
 }
 
-static int plan_remote(dv_gc_plan *plan, dv_remote *remote)
+static int plan_remote(dv_gc_plan *plan, dv_repo *repo, dv_remote *remote)
 {
-	dv_strvec listed = DV_STRVEC_INIT;
+	dv_strvec listed = DV_STRVEC_INIT, young = DV_STRVEC_INIT;
 	int rc;
 
+	if ((rc = dv_config_remote_grace(&plan->remote_grace_ns, repo->config)) < 0)
+		goto done;
 	if ((rc = remote->ops->list(remote, &listed, "files/")) < 0) {
 		if (rc == DV_ENOTFOUND)
 			rc = dv_error(DV_EUSAGE, "remote '%s' (%s) cannot be listed, so it cannot be cleaned",
 				      remote->name, remote->ops->kind);
 		goto done;
 	}
+	/* Objects pushed within the grace period may belong to commits this
+	 * clone has not fetched yet: too young to judge. */
+	if (plan->remote_grace_ns > 0) {
+		if (!remote->ops->list_since) {
+			rc = dv_error(DV_EUSAGE, "remote '%s' (%s) cannot tell when its objects were pushed, so "
+				      "gc.remote_grace cannot protect new ones; set it to 0 to clean anyway",
+				      remote->name, remote->ops->kind);
+			goto done;
+		}
+		if ((rc = remote->ops->list_since(remote, &young, "files/",
+						  dv_now_ns() - plan->remote_grace_ns)) < 0)
+			goto done;
+		dv_strvec_sort(&young);
+	}
 	for (size_t i = 0; i < listed.n; i++) {
 		dv_hash h;
 		bool is_dir;
+		const char *key = listed.v[i];
 		/* Anything that is not an object (a stray file) is not ours to
 		 * judge, so it stays. */
-		if (!dv_objects_parse_relpath(&h, &is_dir, listed.v[i]))
+		if (!dv_objects_parse_relpath(&h, &is_dir, key))
 			continue;
 		plan->remote_objects++;
-		if (!dv_objset_has(&plan->used.objects, &h, is_dir))
-			dv_strvec_push(&plan->remote_garbage, listed.v[i]);
+		if (dv_objset_has(&plan->used.objects, &h, is_dir))
+			continue;
+		if (dv_strvec_sorted_has(&young, key))
+			plan->remote_young++;
+		else
+			dv_strvec_push(&plan->remote_garbage, key);
 	}
+	if (remote->ops->stale_tmp)
+		rc = remote->ops->stale_tmp(remote, &plan->remote_stale_tmp, dv_now_ns() - DV_STALE_TMP_NS);
 done:
 	dv_strvec_free(&listed);
+	dv_strvec_free(&young);
 	return rc;
 }
 
@@ -88,7 +114,7 @@ int dv_gc_plan_make(dv_gc_plan *plan, dv_repo *repo, unsigned scope, dv_remote *
 	if (remote && (rc = fetch_missing_manifests(plan, repo, remote)) < 0)
 		goto done;
 	if ((rc = dv_cache_list_with_stale_tmp(&cached, &plan->stale_tmp, &plan->stale_tmp_bytes,
-						repo->cache, dv_now_ns() - STALE_TMP_NS)) < 0)
+						repo->cache, dv_now_ns() - DV_STALE_TMP_NS)) < 0)
 		goto done;
 	plan->cache_objects = cached.n;
 	for (size_t i = 0; i < cached.n; i++) {
@@ -100,7 +126,7 @@ int dv_gc_plan_make(dv_gc_plan *plan, dv_repo *repo, unsigned scope, dv_remote *
 	}
 	if (remote) {
 		plan->with_remote = true;
-		rc = plan_remote(plan, remote);
+		rc = plan_remote(plan, repo, remote);
 	}
 done:
 	dv_vec_free(&cached);
@@ -135,5 +161,8 @@ int dv_gc_apply(size_t *removed, size_t *remote_removed, dv_repo *repo, const dv
 			return rc;
 		*remote_removed = plan->remote_garbage.n - remote->left_in_packs;
 	}
+	if (remote && plan->remote_stale_tmp.n &&
+	    (rc = remote->ops->remove_tmp(remote, &plan->remote_stale_tmp)) < 0)
+		return rc;
 	return 0;
 }

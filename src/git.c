@@ -14,25 +14,34 @@
 #include "dv/git.h"
 
 /* libgit2's init parses the system's CA bundle (~5 ms): done once, by
- * the first code that needs git, which many commands never do. */
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+ * the first code that needs git, which many commands never do.  A
+ * shutdown undoes it, and the next dv_git_global_init starts libgit2
+ * again: main() shuts down as it returns, and a process that runs dv's
+ * main more than once (fuzz_cli) must not go on with libgit2 torn down.
+ * The flag is read without the lock first, as repo opens call this. */
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool initialised;
-
-static void global_init(void)
-{
-	git_libgit2_init();
-	initialised = true;
-}
 
 void dv_git_global_init(void)
 {
-	pthread_once(&init_once, global_init);
+	if (initialised)
+		return;
+	pthread_mutex_lock(&init_lock);
+	if (!initialised) {
+		git_libgit2_init();
+		initialised = true;
+	}
+	pthread_mutex_unlock(&init_lock);
 }
 
 void dv_git_global_shutdown(void)
 {
-	if (initialised)
+	pthread_mutex_lock(&init_lock);
+	if (initialised) {
 		git_libgit2_shutdown();
+		initialised = false;
+	}
+	pthread_mutex_unlock(&init_lock);
 }
 
 int dv_git_error(const char *what)
@@ -84,6 +93,71 @@ int dv_git_stage_paths(dv_repo *repo, const dv_strvec *paths)
 done:
 	git_index_free(index);
 	dv_buf_free(&abs);
+	return rc;
+}
+
+int dv_git_unstaged(dv_strvec *out, dv_repo *repo, const dv_strvec *paths)
+{
+	const unsigned wt = GIT_STATUS_WT_NEW | GIT_STATUS_WT_MODIFIED | GIT_STATUS_WT_DELETED |
+			    GIT_STATUS_WT_TYPECHANGE;
+	git_repository *git;
+
+	if (!(git = dv_repo_git(repo)))
+		return DV_ERROR;
+	for (size_t i = 0; i < paths->n; i++) {
+		unsigned flags = 0;
+		/* An ignored or absent path is not git's to stage. */
+		if (git_status_file(&flags, git, paths->v[i]) < 0) {
+			git_error_clear();
+			continue;
+		}
+		if ((flags & wt) && !(flags & GIT_STATUS_IGNORED))
+			dv_strvec_push(out, paths->v[i]);
+	}
+	return 0;
+}
+
+int dv_git_refuse_tracked(dv_repo *repo, const char *relpath, const char *then)
+{
+	git_index *index = NULL;
+	git_repository *git;
+	dv_buf prefix = DV_BUF_INIT;
+	const git_index_entry *e = NULL;
+	size_t pos;
+	int rc = 0;
+
+	if (!(git = dv_repo_git(repo)))
+		return DV_ERROR;
+	if (git_repository_index(&index, git) < 0)
+		return dv_git_error("cannot open the git index");
+	git_index_read(index, 0);
+	if (git_index_get_bypath(index, relpath, 0)) {
+		rc = dv_error(DV_EEXISTS, "'%s' is tracked by git already (a path is tracked by git or by dv, "
+			      "not both): 'git rm --cached %s' stops git tracking it (the file stays), "
+			      "then '%s'", relpath, relpath, then);
+		goto done;
+	}
+	/* Below a directory, dv's own .stage and .gitignore files (of data
+	 * tracked inside it) are git's by design: they do not count. */
+	dv_buf_printf(&prefix, "%s/", relpath);
+	if (git_index_find_prefix(&pos, index, prefix.ptr) == 0) {
+		for (; (e = git_index_get_byindex(index, pos)) && !strncmp(e->path, prefix.ptr, prefix.len); pos++) {
+			const char *base = strrchr(e->path, '/') + 1;
+			size_t n = strlen(base);
+			if (strcmp(base, ".gitignore") && !(n > 6 && !strcmp(base + n - 6, ".stage")))
+				break;
+		}
+		if (e && strncmp(e->path, prefix.ptr, prefix.len))
+			e = NULL;
+	}
+	if (e)
+		rc = dv_error(DV_EEXISTS, "'%s' holds files tracked by git already ('%s'; a path is tracked by "
+			      "git or by dv, not both): 'git rm -r --cached %s' stops git tracking them (the "
+			      "files stay), then '%s'", relpath, e->path, relpath, then);
+	git_error_clear();
+done:
+	git_index_free(index);
+	dv_buf_free(&prefix);
 	return rc;
 }
 
@@ -200,7 +274,7 @@ int dv_git_resolve(char out[41], dv_repo *repo, const char *rev)
 	return 0;
 }
 
-int dv_git_list_commits(dv_strvec *out, dv_repo *repo)
+static int list_commits(dv_strvec *out, dv_repo *repo, bool head_only)
 {
 	git_repository *git = dv_repo_git(repo);
 	git_revwalk *walk = NULL;
@@ -215,8 +289,10 @@ int dv_git_list_commits(dv_strvec *out, dv_repo *repo)
 	git_revwalk_sorting(walk, GIT_SORT_TIME);
 	/* An unborn HEAD has nothing to push; refs may be missing too. */
 	git_revwalk_push_head(walk);
-	git_revwalk_push_glob(walk, "refs/heads");
-	git_revwalk_push_glob(walk, "refs/tags");
+	if (!head_only) {
+		git_revwalk_push_glob(walk, "refs/heads");
+		git_revwalk_push_glob(walk, "refs/tags");
+	}
 	while ((err = git_revwalk_next(&oid, walk)) == 0) {
 		git_oid_tostr(hex, sizeof(hex), &oid);
 		dv_strvec_push(out, hex);
@@ -225,4 +301,14 @@ int dv_git_list_commits(dv_strvec *out, dv_repo *repo)
 		rc = dv_git_error("cannot list commits");
 	git_revwalk_free(walk);
 	return rc;
+}
+
+int dv_git_list_commits(dv_strvec *out, dv_repo *repo)
+{
+	return list_commits(out, repo, false);
+}
+
+int dv_git_list_history(dv_strvec *out, dv_repo *repo)
+{
+	return list_commits(out, repo, true);
 }

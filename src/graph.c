@@ -19,6 +19,8 @@
 #include "dv/fs.h"
 #include "dv/git.h"
 #include "dv/graph.h"
+#include "dv/targets.h"
+#include "dv/template.h"
 #include "dv/workspace.h"
 
 typedef struct {
@@ -391,6 +393,18 @@ int dv_graph_target(size_t *out, const dv_graph *g, dv_repo *repo, const char *t
 	return 0;
 }
 
+int dv_graph_targets(dv_vec *out, const dv_graph *g, dv_repo *repo, const char *target)
+{
+	dv_vec stages = DV_VEC_INIT(dv_stage *);
+	int rc;
+
+	for (size_t i = 0; i < g->n; i++)
+		*(dv_stage **)dv_vec_push(&stages) = g->nodes[i].stage;
+	rc = dv_stages_match(out, &stages, repo, target);
+	dv_vec_free(&stages);
+	return rc;
+}
+
 long dv_graph_producer(const dv_graph *g, const char *path)
 {
 	long hit = find_covering(g->outs, path, false);
@@ -460,6 +474,7 @@ int dv_stages_load_at(dv_vec *out, dv_repo *repo, const char *rev)
 		}
 		*(dv_stage **)dv_vec_push(out) = st;
 	}
+	rc = dv_stages_expand_templates(out);
 done:
 	dv_strvec_free(&paths);
 	dv_buf_free(&text);

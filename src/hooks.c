@@ -19,6 +19,7 @@
 #include "dv/fs.h"
 #include "dv/git.h"
 #include "dv/hooks.h"
+#include "dv/staleness.h" /* dv_stage_git_add: staging honours core.autostage */
 
 const char *const dv_hook_names[] = { "pre-commit", "post-checkout", "pre-push", NULL };
 
@@ -258,5 +259,133 @@ int dv_hooks_uninstall(dv_vec *results, dv_repo *repo)
 	for (int i = 0; dv_hook_names[i] && rc == 0; i++)
 		rc = uninstall_one(results, dir, dv_hook_names[i]);
 	free(dir);
+	return rc;
+}
+
+/* ---- the .stage merge driver ------------------------------------------ */
+
+static int local_git_config(git_config **out, dv_repo *repo)
+{
+	git_repository *git;
+	git_config *all = NULL;
+	int rc = 0;
+
+	*out = NULL;
+	if (!(git = dv_repo_git(repo)))
+		return DV_ERROR;
+	if (git_repository_config(&all, git) < 0 ||
+	    git_config_open_level(out, all, GIT_CONFIG_LEVEL_LOCAL) < 0)
+		rc = dv_git_error("cannot open the repository's git config");
+	git_config_free(all);
+	return rc;
+}
+
+/* Find DV_MERGE_ATTR as a line of `text`: its start, or NULL. */
+static const char *find_attr_line(const dv_buf *text)
+{
+	size_t n = strlen(DV_MERGE_ATTR);
+	for (const char *p = text->ptr; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, DV_MERGE_ATTR, n) && (p[n] == '\n' || p[n] == '\0'))
+			return p;
+	return NULL;
+}
+
+/* Add (or, with `remove`, take out) the attribute line; stage the file. */
+static int edit_gitattributes(bool *changed, dv_repo *repo, bool remove)
+{
+	dv_buf path = DV_BUF_INIT, text = DV_BUF_INIT;
+	dv_strvec staged = DV_STRVEC_INIT;
+	const char *line;
+	int rc = 0;
+
+	dv_path_join(&path, repo->root, ".gitattributes");
+	if (dv_path_exists(path.ptr) && (rc = dv_read_file(&text, path.ptr)) < 0)
+		goto done;
+	line = text.ptr ? find_attr_line(&text) : NULL;
+	if (!remove && !line) {
+		if (text.len && text.ptr[text.len - 1] != '\n')
+			dv_buf_putc(&text, '\n');
+		dv_buf_puts(&text, DV_MERGE_ATTR "\n");
+	} else if (remove && line) {
+		size_t at = (size_t)(line - text.ptr), n = strlen(DV_MERGE_ATTR);
+		if (at + n < text.len)
+			n++; /* its newline */
+		memmove(text.ptr + at, text.ptr + at + n, text.len - at - n + 1);
+		text.len -= n;
+	} else {
+		goto done;
+	}
+	*changed = true;
+	if (remove && strspn(text.ptr, " \t\n") == text.len) {
+		if (unlink(path.ptr) < 0) {
+			rc = dv_error_errno(DV_ERROR, "cannot remove '%s'", path.ptr);
+			goto done;
+		}
+	} else if ((rc = dv_write_file_atomic(path.ptr, text.ptr, text.len, 0644)) < 0) {
+		goto done;
+	}
+	dv_strvec_push(&staged, ".gitattributes");
+	rc = dv_stage_git_add(repo, &staged);
+done:
+	dv_buf_free(&path);
+	dv_buf_free(&text);
+	dv_strvec_free(&staged);
+	return rc;
+}
+
+int dv_merge_driver_install(bool *changed, dv_repo *repo, const char *dv_path)
+{
+	git_config *cfg = NULL;
+	git_buf old = { 0 };
+	dv_buf driver = DV_BUF_INIT;
+	int rc;
+
+	*changed = false;
+	if ((rc = local_git_config(&cfg, repo)) < 0)
+		return rc;
+	if (dv_path)
+		dv_buf_put_shell_quoted(&driver, dv_path);
+	else
+		dv_buf_puts(&driver, "dv");
+	dv_buf_puts(&driver, " merge-driver %O %A %B %P");
+	if (git_config_get_string_buf(&old, cfg, "merge.dv.driver") < 0 || strcmp(old.ptr, driver.ptr)) {
+		git_error_clear();
+		if (git_config_set_string(cfg, "merge.dv.name", "dv: .stage files, directory outs file by file") < 0 ||
+		    git_config_set_string(cfg, "merge.dv.driver", driver.ptr) < 0) {
+			rc = dv_git_error("cannot register the merge driver in the git config");
+			goto done;
+		}
+		*changed = true;
+	}
+	rc = edit_gitattributes(changed, repo, false);
+done:
+	git_buf_dispose(&old);
+	git_config_free(cfg);
+	dv_buf_free(&driver);
+	return rc;
+}
+
+int dv_merge_driver_uninstall(bool *changed, dv_repo *repo)
+{
+	static const char *const keys[] = { "merge.dv.driver", "merge.dv.name" };
+	git_config *cfg = NULL;
+	int rc;
+
+	*changed = false;
+	if ((rc = local_git_config(&cfg, repo)) < 0)
+		return rc;
+	for (size_t i = 0; i < 2; i++) {
+		int grc = git_config_delete_entry(cfg, keys[i]);
+		if (grc == 0)
+			*changed = true;
+		else if (grc != GIT_ENOTFOUND) {
+			rc = dv_git_error("cannot take the merge driver out of the git config");
+			goto done;
+		}
+		git_error_clear();
+	}
+	rc = edit_gitattributes(changed, repo, true);
+done:
+	git_config_free(cfg);
 	return rc;
 }

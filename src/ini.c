@@ -41,6 +41,14 @@ static bool is_blank(char c)
 	return isspace((unsigned char)c) != 0;
 }
 
+bool dv_ini_is_blank_line(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!is_blank(s[i]))
+			return false;
+	return true;
+}
+
 /* inih's find_chars_or_comment: the first of `chars`, or an inline ';'
  * comment (a ';' right after whitespace), or the end. */
 static const char *find_chars_or_comment(const char *s, const char *e, const char *chars)

@@ -3,7 +3,9 @@
  *
  * flock is released by the kernel when the holder dies, so there is no
  * stale-lock cleanup to get wrong.  The holder writes its pid into the
- * file only so the waiter can name it.
+ * file so the waiter can name it, and empties it on release: a pid still
+ * there when we get the lock means its holder died holding it (SIGKILL, a
+ * crash), which is when its leftovers are worth looking for.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +23,7 @@
 
 struct dv_lock {
 	int fd;
+	long killed_holder; /* pid found in the file on taking it; 0: none */
 };
 
 int dv_lock_acquire(dv_lock **out, const char *dvdir, int timeout_ms)
@@ -58,13 +61,23 @@ int dv_lock_acquire(dv_lock **out, const char *dvdir, int timeout_ms)
 		nanosleep(&ts, NULL);
 		waited += 50;
 	}
+	{
+		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+	}
+	*out = dv_malloc(sizeof(**out));
+	(*out)->fd = fd;
+	(*out)->killed_holder = atol(pid);
 	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) == 0)
 		(void)!pwrite(fd, pid, strlen(pid), 0);
 	dv_buf_free(&path);
-	*out = dv_malloc(sizeof(**out));
-	(*out)->fd = fd;
 	return 0;
+}
+
+long dv_lock_killed_holder(const dv_lock *lock)
+{
+	return lock->killed_holder;
 }
 
 void dv_lock_release(dv_lock *lock)

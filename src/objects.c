@@ -498,7 +498,8 @@ static bool is_hex2(const char *s)
 }
 
 /* A temp file a killed writer left in `dir` (open as `dfd`), if `name` is
- * one and was last written before `before_ns`. */
+ * one and either was last written before `before_ns` or names a writer
+ * that is gone (dv_tmpfile_is_stale: then its age does not matter). */
 static void note_stale_tmp(dv_strvec *stale, uint64_t *bytes, int dfd, const char *dir,
 			   const char *name, int64_t before_ns)
 {
@@ -506,7 +507,8 @@ static void note_stale_tmp(dv_strvec *stale, uint64_t *bytes, int dfd, const cha
 	dv_buf path = DV_BUF_INIT;
 
 	if (!dv_tmpfile_is_name(name) || fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    !S_ISREG(st.st_mode) || dv_stat_mtime_ns(&st) >= before_ns)
+	    !S_ISREG(st.st_mode) ||
+	    (dv_stat_mtime_ns(&st) >= before_ns && !dv_tmpfile_is_stale(dfd, name)))
 		return;
 	dv_path_join(&path, dir, name);
 	dv_strvec_push(stale, path.ptr);
@@ -514,32 +516,32 @@ static void note_stale_tmp(dv_strvec *stale, uint64_t *bytes, int dfd, const cha
 	dv_buf_free(&path);
 }
 
-/* One pass over files/xxh128/XX: the objects into `objects`, and (when
- * `stale` is set) the stale temp files there and in tmp/ into `stale`. */
-static int scan_cache(dv_vec *objects, dv_strvec *stale, uint64_t *stale_bytes, int64_t before_ns,
-		      const dv_cache *cache)
+/* One pass over <root>/files/xxh128/XX: what `scan` asks for (see
+ * objects.h).  A cache and a directory remote share this layout. */
+int dv_store_scan_dir(dv_store_scan *scan, const char *root)
 {
-	dv_buf top = DV_BUF_INIT, sub = DV_BUF_INIT;
+	dv_buf top = DV_BUF_INIT, sub = DV_BUF_INIT, path = DV_BUF_INIT;
 	DIR *d = NULL, *sd = NULL;
 	struct dirent *de, *se;
 	int rc = 0;
 
-	if (stale) {
-		dv_path_join(&sub, cache->dir, "tmp");
+	if (scan->stale) {
+		dv_path_join(&sub, root, "tmp");
 		if ((sd = opendir(sub.ptr)) != NULL) {
 			while ((se = readdir(sd)) != NULL)
-				note_stale_tmp(stale, stale_bytes, dirfd(sd), sub.ptr, se->d_name, before_ns);
+				note_stale_tmp(scan->stale, &scan->stale_bytes, dirfd(sd), sub.ptr,
+					       se->d_name, scan->before_ns);
 			closedir(sd);
 			sd = NULL;
 		} else if (errno != ENOENT) {
-			rc = dv_error_errno(DV_ERROR, "cannot list the cache '%s'", sub.ptr);
+			rc = dv_error_errno(DV_ERROR, "cannot list '%s'", sub.ptr);
 			goto done;
 		}
 	}
-	dv_path_join(&top, cache->dir, "files/xxh128");
+	dv_path_join(&top, root, "files/xxh128");
 	if (!(d = opendir(top.ptr))) {
 		if (errno != ENOENT)
-			rc = dv_error_errno(DV_ERROR, "cannot list the cache '%s'", top.ptr);
+			rc = dv_error_errno(DV_ERROR, "cannot list '%s'", top.ptr);
 		goto done;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -547,22 +549,32 @@ static int scan_cache(dv_vec *objects, dv_strvec *stale, uint64_t *stale_bytes, 
 			continue;
 		dv_path_join(&sub, top.ptr, de->d_name);
 		if (!(sd = opendir(sub.ptr))) {
-			rc = dv_error_errno(DV_ERROR, "cannot list the cache '%s'", sub.ptr);
+			rc = dv_error_errno(DV_ERROR, "cannot list '%s'", sub.ptr);
 			goto done;
 		}
 		while ((se = readdir(sd)) != NULL) {
 			dv_cached_object o;
 			struct stat st;
 			if (!parse_object_name(&o.hash, &o.is_dir, de->d_name, se->d_name)) {
-				if (stale)
-					note_stale_tmp(stale, stale_bytes, dirfd(sd), sub.ptr, se->d_name, before_ns);
+				if (scan->stale)
+					note_stale_tmp(scan->stale, &scan->stale_bytes, dirfd(sd), sub.ptr,
+						       se->d_name, scan->before_ns);
 				continue;
 			}
-			if (fstatat(dirfd(sd), se->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-			    !S_ISREG(st.st_mode))
+			if (fstatat(dirfd(sd), se->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 				continue;
+			if (!S_ISREG(st.st_mode)) {
+				/* A link or a directory under an object's name is
+				 * no object: whoever lists them must say so. */
+				if (scan->not_files) {
+					dv_path_join(&path, sub.ptr, se->d_name);
+					dv_strvec_push(scan->not_files, path.ptr);
+				}
+				continue;
+			}
 			o.size = (uint64_t)st.st_size;
-			*(dv_cached_object *)dv_vec_push(objects) = o;
+			if (scan->objects)
+				*(dv_cached_object *)dv_vec_push(scan->objects) = o;
 		}
 		closedir(sd);
 		sd = NULL;
@@ -574,18 +586,23 @@ done:
 		closedir(d);
 	dv_buf_free(&top);
 	dv_buf_free(&sub);
+	dv_buf_free(&path);
 	return rc;
 }
 
 int dv_cache_list_objects(dv_vec *out, const dv_cache *cache)
 {
-	return scan_cache(out, NULL, NULL, 0, cache);
+	dv_store_scan scan = { .objects = out };
+	return dv_store_scan_dir(&scan, cache->dir);
 }
 
 int dv_cache_list_with_stale_tmp(dv_vec *objects, dv_strvec *stale, uint64_t *stale_bytes,
 				 const dv_cache *cache, int64_t before_ns)
 {
-	return scan_cache(objects, stale, stale_bytes, before_ns, cache);
+	dv_store_scan scan = { .objects = objects, .stale = stale, .before_ns = before_ns };
+	int rc = dv_store_scan_dir(&scan, cache->dir);
+	*stale_bytes += scan.stale_bytes;
+	return rc;
 }
 
 /* --- fetching ----------------------------------------------------------- */

@@ -339,7 +339,8 @@ int dv_pack_writer_add(dv_pack_writer *w, const dv_hash *h, bool is_dir, const v
 	return 0;
 }
 
-int dv_pack_writer_add_file(dv_pack_writer *w, const dv_hash *h, bool is_dir, const char *path)
+int dv_pack_writer_add_file(dv_pack_writer *w, dv_hash *got_out, const dv_hash *h, bool is_dir,
+			    const char *path)
 {
 	uint64_t off = w->size;
 	dv_hasher *check = dv_hasher_new();
@@ -368,6 +369,8 @@ int dv_pack_writer_add_file(dv_pack_writer *w, const dv_hash *h, bool is_dir, co
 	close(fd);
 	if (rc == 0) {
 		dv_hasher_final(&got, check);
+		if (got_out)
+			*got_out = got;
 		if (!dv_hash_equal(&got, h))
 			rc = corrupt_source(h, &got, is_dir, path);
 	}
@@ -479,28 +482,4 @@ void dv_pack_plan_ranges(dv_vec *ranges, dv_pack_want *wants, size_t n, uint64_t
 		cur->first = i;
 		cur->count = 1;
 	}
-}
-
-int dv_pack_parse_duration(int64_t *secs, const char *text, const char *what)
-{
-	char *end;
-	long long v;
-	int64_t unit = 1;
-
-	errno = 0;
-	v = strtoll(text, &end, 10);
-	if (end != text && *end && !end[1]) {
-		switch (*end) {
-		case 's': unit = 1; end++; break;
-		case 'm': unit = 60; end++; break;
-		case 'h': unit = 3600; end++; break;
-		case 'd': unit = 86400; end++; break;
-		default: break;
-		}
-	}
-	if (errno || end == text || *end || v < 0 || v > INT64_MAX / 86400)
-		return dv_error(DV_EUSAGE, "invalid %s '%s': expected a duration like 3600, 90s, 30m, 2h or 1d",
-				what, text);
-	*secs = (int64_t)v * unit;
-	return 0;
 }

@@ -1,22 +1,80 @@
 /*
- * params.c - INI params files flattened to "section.key" -> value.
+ * params.c - params files (INI, YAML, JSON) flattened to dotted key ->
+ * value text, and the comparison of recorded values.
  *
- * Parsing goes through dv_ini_parse (the system inih behind the checks
- * that keep its compiled-in limits from mangling a file silently), so a
- * params file is read exactly as the stage's own program reads it with
- * inih: values as written, inline "; comments" cut.  Entries are collected
- * in file order and reduced to one value per key at the end (a later
- * assignment wins), which keeps the callback trivial and the lookup a
- * binary search.
+ * INI goes through dv_ini_parse (the system inih behind the checks that
+ * keep its compiled-in limits from mangling a file silently), so a params
+ * file is read exactly as the stage's own program reads it with inih:
+ * values as written, inline "; comments" cut.  YAML (libyaml, dv_yaml_load)
+ * and JSON (jansson) both become jansson trees and share one flattening.
+ * Entries are collected in file order and reduced to one value per key at
+ * the end (a later assignment wins), which keeps the readers trivial and
+ * the lookup a binary search.
  */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
 
 #include "dv/error.h"
 #include "dv/fs.h"
 #include "dv/git.h"
 #include "dv/ini.h"
+#include "dv/metrics.h"
 #include "dv/params.h"
+#include "dv/yaml.h"
+
+const char *dv_params_default_file(const char *dir)
+{
+	char *path = *dir ? dv_asprintf("%s/%s", dir, DV_PARAMS_DEFAULT_YAML) : dv_strdup(DV_PARAMS_DEFAULT_YAML);
+	bool yaml = dv_path_exists(path);
+	free(path);
+	return yaml ? DV_PARAMS_DEFAULT_YAML : DV_PARAMS_DEFAULT_FILE;
+}
+
+int dv_params_format_of(dv_params_format *out, const char *path)
+{
+	const char *base = dv_path_basename(path), *dot = strrchr(base, '.');
+	static const struct {
+		const char *ext;
+		dv_params_format fmt;
+	} known[] = {
+		{ ".yaml", DV_PARAMS_YAML }, { ".yml", DV_PARAMS_YAML }, { ".json", DV_PARAMS_JSON },
+		{ ".ini", DV_PARAMS_INI },   { ".cfg", DV_PARAMS_INI },  { ".conf", DV_PARAMS_INI },
+	};
+	char *format;
+	int rc;
+
+	for (size_t i = 0; dot && i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcasecmp(dot, known[i].ext)) {
+			*out = known[i].fmt;
+			return 0;
+		}
+	if (!(format = dv_file_format_name(path)))
+		return dv_error(DV_EUSAGE, "params file '%s' has no extension: dv reads YAML (.yaml, .yml), "
+				"JSON (.json) and INI (.ini) params files", path);
+	rc = dv_error(DV_EUSAGE, "params file '%s': %s params files are not supported; dv reads YAML "
+		      "(.yaml, .yml), JSON (.json) and INI (.ini)", path, format);
+	free(format);
+	return rc;
+}
+
+char *dv_file_format_name(const char *path)
+{
+	const char *base = dv_path_basename(path), *dot = strrchr(base, '.');
+	char *upper;
+
+	if (!dot || dot == base || !dot[1])
+		return NULL;
+	upper = dv_strdup(dot + 1);
+	for (char *c = upper; *c; c++)
+		*c = (char)toupper((unsigned char)*c);
+	return upper;
+}
 
 typedef struct {
 	dv_vec entries; /* dv_param_kv, file order */
@@ -44,6 +102,131 @@ static int on_item(void *user, const dv_ini_item *item)
 	return 0;
 }
 
+void dv_params_value_text(dv_buf *out, json_t *v, bool quote_strings)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		const char *k;
+		json_t *child;
+		bool first = true;
+		dv_buf_putc(out, '{');
+		json_object_foreach(v, k, child) {
+			json_t *ks = json_string(k);
+			char *q = json_dumps(ks, JSON_ENCODE_ANY);
+			dv_buf_printf(out, "%s%s: ", first ? "" : ", ", q);
+			free(q);
+			json_decref(ks);
+			dv_params_value_text(out, child, true);
+			first = false;
+		}
+		dv_buf_putc(out, '}');
+		break;
+	}
+	case JSON_ARRAY: {
+		size_t i;
+		json_t *child;
+		dv_buf_putc(out, '[');
+		json_array_foreach(v, i, child) {
+			if (i)
+				dv_buf_puts(out, ", ");
+			dv_params_value_text(out, child, true);
+		}
+		dv_buf_putc(out, ']');
+		break;
+	}
+	case JSON_STRING:
+		if (quote_strings) {
+			char *q = json_dumps(v, JSON_ENCODE_ANY);
+			dv_buf_puts(out, q);
+			free(q);
+		} else {
+			dv_buf_add(out, json_string_value(v), json_string_length(v));
+		}
+		break;
+	case JSON_INTEGER:
+		dv_buf_printf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		break;
+	case JSON_REAL:
+		dv_metrics_format_number(out, json_real_value(v));
+		break;
+	case JSON_TRUE:
+		dv_buf_puts(out, "true");
+		break;
+	case JSON_FALSE:
+		dv_buf_puts(out, "false");
+		break;
+	case JSON_NULL:
+		dv_buf_puts(out, "null");
+		break;
+	}
+}
+
+/* A mapping gives an entry per child (and one for itself below the top,
+ * so a stage can depend on a whole section); anything else is one value. */
+static void flatten_tree(parse_state *ps, dv_buf *key, json_t *v, bool top)
+{
+	size_t keylen = key->len;
+	dv_buf text = DV_BUF_INIT;
+	dv_param_kv *kv;
+
+	if (!top || !json_is_object(v)) {
+		dv_params_value_text(&text, v, false);
+		kv = dv_vec_push(&ps->entries);
+		kv->key = dv_strdup(key->ptr);
+		kv->value = dv_buf_detach(&text);
+		kv->composite = json_is_object(v);
+	}
+	if (json_is_object(v)) {
+		const char *k;
+		json_t *child;
+		json_object_foreach(v, k, child) {
+			if (keylen)
+				dv_buf_putc(key, '.');
+			dv_buf_puts(key, k);
+			flatten_tree(ps, key, child, false);
+			dv_buf_truncate(key, keylen);
+		}
+	}
+	dv_buf_free(&text);
+}
+
+int dv_params_load_tree(json_t **out, dv_params_format fmt, const char *name, const char *text, size_t len)
+{
+	json_error_t err;
+	int rc;
+
+	*out = NULL;
+	if (fmt == DV_PARAMS_YAML) {
+		if ((rc = dv_yaml_load(out, name, text, len)) < 0)
+			return rc;
+	} else {
+		if (!(*out = json_loadb(text, len, 0, &err)))
+			return dv_error(DV_ERROR, "cannot read '%s' line %d column %d: %s", name, err.line,
+					err.column, err.text);
+	}
+	if (!json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		return dv_error(DV_ERROR, "cannot read '%s': the top level must be a mapping of keys to values", name);
+	}
+	return 0;
+}
+
+static int parse_tree(parse_state *ps, dv_params_format fmt, const char *name, const char *text, size_t len)
+{
+	dv_buf key = DV_BUF_INIT;
+	json_t *root;
+	int rc;
+
+	if ((rc = dv_params_load_tree(&root, fmt, name, text, len)) < 0)
+		return rc;
+	dv_buf_puts(&key, "");
+	flatten_tree(ps, &key, root, true);
+	json_decref(root);
+	dv_buf_free(&key);
+	return 0;
+}
+
 static int cmp_kv(const void *a, const void *b)
 {
 	const dv_param_kv *x = a, *y = b;
@@ -65,8 +248,14 @@ int dv_params_parse(dv_params **out, const char *name, const char *text, size_t 
 	size_t *idx = NULL;
 	int rc;
 
+	dv_params_format fmt;
+
 	*out = NULL;
-	if ((rc = dv_ini_parse(name, text, len, 0, on_item, &ps)) < 0)
+	if ((rc = dv_params_format_of(&fmt, name)) < 0)
+		goto done;
+	rc = fmt == DV_PARAMS_INI ? dv_ini_parse(name, text, len, 0, on_item, &ps)
+				  : parse_tree(&ps, fmt, name, text, len);
+	if (rc < 0)
 		goto done;
 	p = dv_calloc(1, sizeof(*p));
 	p->name = dv_strdup(name);
@@ -116,7 +305,7 @@ done:
 
 const char *dv_params_get(const dv_params *p, const char *key)
 {
-	dv_param_kv probe = { (char *)key, NULL };
+	dv_param_kv probe = { (char *)key, NULL, false };
 	const dv_param_kv *kv;
 
 	if (!p || !p->kv.n)
@@ -215,14 +404,69 @@ void dv_params_set_free(dv_params_set *set)
 	free(set);
 }
 
-void dv_param_spec_split(char **file, char **key, const char *spec)
+void dv_param_spec_split(char **file, char **key, const char *spec, const char *dflt)
 {
 	const char *colon = strrchr(spec, ':');
 	if (colon) {
 		*file = dv_strndup(spec, (size_t)(colon - spec));
 		*key = dv_strdup(colon + 1);
 	} else {
-		*file = dv_strdup(DV_PARAMS_DEFAULT_FILE);
+		*file = dv_strdup(dflt);
 		*key = dv_strdup(spec);
 	}
+}
+
+static bool as_number(double *out, const char *s)
+{
+	char *end = NULL;
+	errno = 0;
+	*out = strtod(s, &end);
+	return *s && end && !*end && errno == 0 && isfinite(*out) && !strchr(" \t\n", *s);
+}
+
+static bool json_values_equal(json_t *a, json_t *b)
+{
+	if (json_is_number(a) && json_is_number(b))
+		return json_number_value(a) == json_number_value(b);
+	if (json_typeof(a) != json_typeof(b))
+		return false;
+	if (json_is_array(a)) {
+		if (json_array_size(a) != json_array_size(b))
+			return false;
+		for (size_t i = 0; i < json_array_size(a); i++)
+			if (!json_values_equal(json_array_get(a, i), json_array_get(b, i)))
+				return false;
+		return true;
+	}
+	if (json_is_object(a)) {
+		const char *k;
+		json_t *child;
+		if (json_object_size(a) != json_object_size(b))
+			return false;
+		json_object_foreach(a, k, child) {
+			json_t *other = json_object_get(b, k);
+			if (!other || !json_values_equal(child, other))
+				return false;
+		}
+		return true;
+	}
+	return json_equal(a, b);
+}
+
+bool dv_param_values_equal(const char *a, const char *b)
+{
+	double x, y;
+	bool eq = false;
+
+	if (!strcmp(a, b))
+		return true;
+	if (as_number(&x, a) && as_number(&y, b))
+		return x == y;
+	if ((*a == '[' || *a == '{') && *a == *b) {
+		json_t *ja = json_loads(a, 0, NULL), *jb = json_loads(b, 0, NULL);
+		eq = ja && jb && json_values_equal(ja, jb);
+		json_decref(ja);
+		json_decref(jb);
+	}
+	return eq;
 }

@@ -101,61 +101,6 @@ static int net_open(const char *symbol, dv_remote **out, const dv_config *cfg, c
 	return fn(out, cfg, name, url);
 }
 
-const char *dv_remote_url_kind(const char *url)
-{
-	const char *colon, *slash;
-
-	if (!url || !*url)
-		return NULL;
-	if (has_prefix(url, "s3://"))
-		return "s3";
-	if (has_prefix(url, "http://") || has_prefix(url, "https://"))
-		return "http";
-	if (has_prefix(url, "ssh://"))
-		return "ssh";
-	if (has_prefix(url, "file://"))
-		return "local";
-	if (strstr(url, "://"))
-		return NULL;
-	if (url[0] == '/' || url[0] == '.' || url[0] == '~')
-		return "local";
-	/* scp-like "[user@]host:path": a colon before any slash, as git reads it. */
-	colon = strchr(url, ':');
-	slash = strchr(url, '/');
-	if (colon && colon != url && (!slash || colon < slash))
-		return "ssh";
-	return "local";
-}
-
-int dv_remote_local_path(char **out, const char *url, const char *repo_root)
-{
-	dv_buf path = DV_BUF_INIT;
-	const char *p = url;
-
-	if (has_prefix(p, "file://")) {
-		p += strlen("file://");
-		if (has_prefix(p, "localhost/"))
-			p += strlen("localhost");
-		if (*p != '/')
-			return dv_error(DV_EUSAGE, "cannot use '%s': a file:// URL needs an absolute path (file:///path)", url);
-	}
-	if (p[0] == '~' && (p[1] == '/' || p[1] == '\0')) {
-		const char *home = getenv("HOME");
-		if (!home || !*home)
-			return dv_error(DV_ERROR, "cannot expand '~' in '%s': HOME is not set", url);
-		dv_path_join(&path, home, p[1] ? p + 2 : "");
-	} else if (p[0] == '/') {
-		dv_buf_set(&path, p);
-	} else {
-		if (!repo_root)
-			return dv_error(DV_EUSAGE, "cannot resolve the relative remote path '%s' outside a repository", url);
-		dv_path_join(&path, repo_root, p);
-	}
-	*out = dv_path_normalize(path.ptr);
-	dv_buf_free(&path);
-	return 0;
-}
-
 int dv_parse_jobs(int *out, const char *text, const char *what)
 {
 	char *end;
@@ -369,4 +314,33 @@ int dv_transfer_adopt(dv_cache *c, const char *tmp_path, dv_transfer *t,
 	dv_tmpfile_unregister(tmp_path);
 	dv_buf_free(&dest);
 	return rc;
+}
+
+int dv_remote_sweep_tmp(size_t *removed, dv_remote *r)
+{
+	dv_strvec stale = DV_STRVEC_INIT;
+	int rc = 0;
+
+	*removed = 0;
+	if (r->ops->stale_tmp && (rc = r->ops->stale_tmp(r, &stale, dv_now_ns() - DV_STALE_TMP_NS)) == 0 &&
+	    stale.n && (rc = r->ops->remove_tmp(r, &stale)) == 0)
+		*removed = stale.n;
+	dv_strvec_free(&stale);
+	return rc;
+}
+
+int dv_transfer_check_sent(const dv_cache *c, const dv_transfer *t, const dv_hash *got)
+{
+	dv_buf path = DV_BUF_INIT;
+	char have[64];
+
+	if (!dv_transfer_is_object(t) || dv_hash_equal(got, &t->hash))
+		return 0;
+	dv_transfer_local_path(&path, c, t);
+	dv_hash_format(have, sizeof(have), got, false);
+	dv_error(DV_ECORRUPT, "the cache's copy is corrupt (its bytes hash to %s), so it was not pushed: "
+		 "move '%s' out of the cache, then fetch it from another remote ('dv fetch -r NAME') or "
+		 "re-add the data ('dv add')", have, path.ptr);
+	dv_buf_free(&path);
+	return DV_ECORRUPT;
 }

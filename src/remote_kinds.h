@@ -37,6 +37,12 @@ typedef struct {
 
 int dv_ssh_url_parse(dv_ssh_url *out, const char *url);
 void dv_ssh_url_free(dv_ssh_url *u);
+/* A port number from 1 to 65535 in s[0..n); errors name `what`. */
+int dv_remote_parse_port(int *out, const char *s, size_t n, const char *what);
+
+/* Split "s3://bucket/some/prefix/" into "bucket" and "some/prefix" (no
+ * leading or trailing '/'; "" when there is none). */
+int dv_s3_parse_url(char **bucket, char **prefix, const char *url);
 
 /* Every regular file below <root>/<prefix>, as "<prefix>/..." paths;
  * dot names (unfinished uploads) are skipped; a missing directory is

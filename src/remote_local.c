@@ -6,8 +6,11 @@
  * renamed into place (dv_tmpfile_open/commit), so a reader or a later push
  * never sees a partial object and an interrupted push is finished by a
  * rerun.  Small objects are dominated by per-file system calls, not bytes,
- * so items are spread over r->jobs threads; bytes move with
- * copy_file_range (dv_copy_fd).  No per-object fsync: objects are named by
+ * so items are spread over r->jobs threads.  Pushed bytes pass through
+ * memory and are hashed on the way (copy_hashed): a corrupt cache object
+ * is caught before its temp file is renamed, so it never reaches the
+ * remote under its name.  Fetched ones move with copy_file_range
+ * (dv_copy_fd) and are re-hashed by dv_transfer_adopt.  No per-object fsync: objects are named by
  * their content and re-hashed whenever they are fetched, as for the cache.
  */
 #include <dirent.h>
@@ -21,6 +24,7 @@
 #include "dv/error.h"
 #include "dv/fs.h"
 #include "dv/hash.h"
+#include "dv/objects.h"
 #include "dv/pool.h"
 #include "dv/remote.h"
 #include "remote_kinds.h"
@@ -32,7 +36,9 @@ typedef struct {
 	char *root; /* absolute */
 } local_remote;
 
-static int walk(dv_strvec *out, dv_buf *rel, const char *root)
+/* The regular files below root/rel, skipping dot names; with `since_ns`
+ * above INT64_MIN only those modified at or after it. */
+static int walk(dv_strvec *out, dv_buf *rel, const char *root, int64_t since_ns)
 {
 	dv_buf abs = DV_BUF_INIT;
 	struct dirent *e;
@@ -62,10 +68,15 @@ static int walk(dv_strvec *out, dv_buf *rel, const char *root)
 		} else {
 			is_dir = e->d_type == DT_DIR;
 		}
-		if (is_dir)
-			rc = walk(out, rel, root);
-		else if (e->d_type == DT_REG || e->d_type == DT_UNKNOWN)
-			dv_strvec_push(out, rel->ptr);
+		if (is_dir) {
+			rc = walk(out, rel, root, since_ns);
+		} else if (e->d_type == DT_REG || e->d_type == DT_UNKNOWN) {
+			struct stat st;
+			if (since_ns == INT64_MIN ||
+			    (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			     dv_stat_mtime_ns(&st) >= since_ns))
+				dv_strvec_push(out, rel->ptr);
+		}
 		dv_buf_truncate(rel, len);
 		if (rc < 0)
 			break;
@@ -76,7 +87,7 @@ done:
 	return rc;
 }
 
-int dv_list_files_below(dv_strvec *out, const char *root, const char *prefix)
+static int list_below(dv_strvec *out, const char *root, const char *prefix, int64_t since_ns)
 {
 	dv_buf rel = DV_BUF_INIT;
 	int rc;
@@ -84,14 +95,24 @@ int dv_list_files_below(dv_strvec *out, const char *root, const char *prefix)
 	dv_buf_puts(&rel, prefix);
 	while (rel.len && rel.ptr[rel.len - 1] == '/')
 		dv_buf_truncate(&rel, rel.len - 1);
-	rc = walk(out, &rel, root);
+	rc = walk(out, &rel, root, since_ns);
 	dv_buf_free(&rel);
 	return rc;
+}
+
+int dv_list_files_below(dv_strvec *out, const char *root, const char *prefix)
+{
+	return list_below(out, root, prefix, INT64_MIN);
 }
 
 static int local_list(dv_remote *r, dv_strvec *out, const char *prefix)
 {
 	return dv_list_files_below(out, ((local_remote *)r)->root, prefix);
+}
+
+static int local_list_since(dv_remote *r, dv_strvec *out, const char *prefix, int64_t since_ns)
+{
+	return list_below(out, ((local_remote *)r)->root, prefix, since_ns);
 }
 
 static int local_exists(dv_remote *r, const char *relpath, bool *out)
@@ -146,9 +167,40 @@ static int open_source(int *fd, const char *path, const dv_transfer *t, const ch
 	return dv_error_errno(DV_ERROR, "cannot open '%s'", path);
 }
 
+/* Copy `in` to `out` through the thread's I/O buffer, hashing the bytes
+ * on the way: push checks what it sends at no extra read (the price is
+ * copy_file_range's in-kernel copy, which would hide the bytes). */
+static int copy_hashed(int out, int in, dv_hash *got, uint64_t *bytes)
+{
+	char *buf = dv_io_buffer();
+	dv_hasher *hs = dv_hasher_new();
+	int rc = 0;
+
+	*bytes = 0;
+	for (;;) {
+		ssize_t n = read(in, buf, DV_IO_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -1 : 0;
+			break;
+		}
+		dv_hasher_update(hs, buf, (size_t)n);
+		if (dv_write_all(out, buf, (size_t)n) < 0) {
+			rc = -1;
+			break;
+		}
+		*bytes += (uint64_t)n;
+	}
+	dv_hasher_final(got, hs);
+	dv_hasher_free(hs);
+	return rc;
+}
+
 static int push_one(local_remote *lr, dv_cache *cache, dv_transfer *t, uint64_t *bytes)
 {
 	dv_buf src = DV_BUF_INIT, dst = DV_BUF_INIT, tmp = DV_BUF_INIT;
+	dv_hash got;
 	int in = -1, out = -1, rc;
 
 	dv_transfer_local_path(&src, cache, t);
@@ -161,8 +213,13 @@ static int push_one(local_remote *lr, dv_cache *cache, dv_transfer *t, uint64_t 
 		if ((rc = dv_tmpfile_open(&out, &tmp, dst.ptr, 0444)) < 0)
 			goto done;
 	}
-	if (dv_copy_fd(out, in, 0, bytes) < 0) {
+	if ((rc = copy_hashed(out, in, &got, bytes)) < 0) {
 		rc = dv_error_errno(DV_ERROR, "cannot copy '%s' to '%s'", src.ptr, dst.ptr);
+		dv_tmpfile_abort(out, tmp.ptr);
+		goto done;
+	}
+	/* A corrupt cache object never gets its name on the remote. */
+	if ((rc = dv_transfer_check_sent(cache, t, &got)) < 0) {
 		dv_tmpfile_abort(out, tmp.ptr);
 		goto done;
 	}
@@ -272,6 +329,23 @@ static int local_remove(dv_remote *r, const dv_strvec *relpaths)
 	return rc;
 }
 
+/* The cache's own sweep (dv_store_scan_dir): a directory remote is laid
+ * out as a cache, and its uploads use the cache's temp names. */
+static int local_stale_tmp(dv_remote *r, dv_strvec *out, int64_t before_ns)
+{
+	local_remote *lr = (local_remote *)r;
+	dv_strvec abs = DV_STRVEC_INIT;
+	dv_store_scan scan = { .stale = &abs, .before_ns = before_ns };
+	size_t root_len = strlen(lr->root);
+	int rc = dv_store_scan_dir(&scan, lr->root);
+
+	for (size_t i = 0; rc == 0 && i < abs.n; i++)
+		if (!strncmp(abs.v[i], lr->root, root_len) && abs.v[i][root_len] == '/')
+			dv_strvec_push(out, abs.v[i] + root_len + 1);
+	dv_strvec_free(&abs);
+	return rc;
+}
+
 static void local_free(dv_remote *r)
 {
 	local_remote *lr = (local_remote *)r;
@@ -283,10 +357,13 @@ static void local_free(dv_remote *r)
 static const dv_remote_ops local_ops = {
 	.kind = "local",
 	.list = local_list,
+	.list_since = local_list_since,
 	.exists = local_exists,
 	.push = local_push,
 	.fetch = local_fetch,
 	.remove = local_remove,
+	.stale_tmp = local_stale_tmp,
+	.remove_tmp = local_remove, /* temp files are plain files too */
 	.free = local_free,
 };
 

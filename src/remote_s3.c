@@ -10,7 +10,10 @@
  * large object is uploaded as a multipart upload whose parts are spread
  * over the pool.  S3 makes an object visible only when its PUT or its
  * CompleteMultipartUpload succeeds, so nothing partial is ever seen under
- * a final name; a failed multipart upload is aborted.  Downloads land in a
+ * a final name; a failed multipart upload is aborted.  What push sends is
+ * hashed as it is read (s3_verify for a single PUT, parts read in order
+ * for a multipart one): a corrupt cache object's PUT is cut off before
+ * its last byte, its multipart upload aborted, so it never appears.  Downloads land in a
  * cache temp file and enter the cache through dv_cache_adopt_tmp, which
  * re-hashes them.
  *
@@ -95,6 +98,16 @@ struct s3_remote {
 
 /* --- one request, with retries ------------------------------------------- */
 
+/* Hashing a PUT body from a file as curl reads it (push checks what it
+ * sends at no extra read).  Retries re-read the body from its start;
+ * only the first pass, which reads every byte in order, is hashed. */
+typedef struct {
+	dv_hasher *hs;
+	uint64_t hashed;  /* bytes hashed so far, from offset 0 */
+	int verdict;      /* 0 unknown, 1 the bytes match, -1 they do not */
+	dv_hash expected, got;
+} s3_verify;
+
 typedef struct {
 	const char *method; /* GET PUT POST DELETE HEAD */
 	const char *key;    /* full object key; NULL for the bucket itself */
@@ -105,6 +118,8 @@ typedef struct {
 	int out_fd;         /* a 2xx GET body goes here; -1: into resp.body */
 	dv_progress *progress;
 	const char *what;   /* for messages: "upload 'files/...'" */
+	s3_verify *verify;  /* PUT from in_fd: hash the body; a mismatch
+			     * aborts before its last byte is sent */
 	const char *range;  /* GET: "FIRST-LAST" bytes only (packs), or NULL */
 } s3_req;
 
@@ -144,6 +159,21 @@ static void count_progress(s3_xfer *x, uint64_t upto)
 	}
 }
 
+/* Feed `n` bytes read at `off` to the verifier; false when these are the
+ * body's last bytes and the whole does not match (they must not go). */
+static bool verify_body(s3_verify *v, uint64_t off, const char *buf, size_t n, uint64_t len)
+{
+	if (v->verdict == 0 && off == v->hashed) {
+		dv_hasher_update(v->hs, buf, n);
+		v->hashed += n;
+		if (v->hashed == len) {
+			dv_hasher_final(&v->got, v->hs);
+			v->verdict = dv_hash_equal(&v->got, &v->expected) ? 1 : -1;
+		}
+	}
+	return off + n < len || v->verdict == 1;
+}
+
 static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
 {
 	s3_xfer *x = ud;
@@ -168,6 +198,11 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
 			x->io_write = false;
 			return CURL_READFUNC_ABORT;
 		}
+	}
+	if (req->verify && !verify_body(req->verify, x->sent, buf, (size_t)n, req->in_len)) {
+		/* The server never gets the whole body, so it stores nothing. */
+		x->io_errno = EBADMSG;
+		return CURL_READFUNC_ABORT;
 	}
 	x->sent += (uint64_t)n;
 	count_progress(x, x->sent);
@@ -362,8 +397,8 @@ static void setup_easy(s3_conn *c, const s3_req *req, s3_xfer *x, const char *ur
 	/* USERNAME/PASSWORD rather than USERPWD: a key may hold a ':'. */
 	curl_easy_setopt(e, CURLOPT_USERNAME, r->creds.access_key_id);
 	curl_easy_setopt(e, CURLOPT_PASSWORD, r->creds.secret_access_key);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->in_mem ? r->xml_headers
-					       : !strcmp(req->method, "POST") ? r->post_headers : r->headers);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, strcmp(req->method, "POST") ? r->headers
+					       : req->in_mem ? r->xml_headers : r->post_headers);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 15L);
 	/* A stalled transfer counts as a connection error (and is retried). */
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -429,6 +464,11 @@ static int s3_perform(s3_conn *c, const s3_req *req, s3_resp *resp)
 		setup_easy(c, req, &x, url.ptr);
 		__atomic_fetch_add(&r->base.requests, 1, __ATOMIC_RELAXED);
 		cc = curl_easy_perform(c->easy);
+		if (x.io_errno == EBADMSG) {
+			/* The caller names the corrupt object (verify->got). */
+			rc = DV_ECORRUPT;
+			break;
+		}
 		if (x.io_errno == ENODATA) {
 			rc = dv_error(DV_ERROR, "cannot %s: the file shrank while it was read; check the cache with 'dv fsck'",
 				      req->what);
@@ -529,9 +569,9 @@ static void ensure_conns(s3_remote *r, size_t n)
 	r->nconns = n;
 }
 
-/* Run fn(conn, i, ctx) for i in [0, n) on up to r->jobs threads (the
- * calling thread is one of them). */
-static void run_pool(s3_remote *r, size_t n, s3_task_fn fn, void *ctx)
+/* Run fn(conn, i, ctx) for i in [0, n) on up to r->jobs threads, and at
+ * most `max` (the calling thread is one of them); tasks start in order. */
+static void run_pool_max(s3_remote *r, size_t n, s3_task_fn fn, void *ctx, size_t max)
 {
 	s3_pool pool = { r, fn, ctx, n, 0 };
 	size_t threads = r->base.jobs > 0 ? (size_t)r->base.jobs : 1, started = 0;
@@ -540,6 +580,8 @@ static void run_pool(s3_remote *r, size_t n, s3_task_fn fn, void *ctx)
 
 	if (threads > S3_MAX_JOBS)
 		threads = S3_MAX_JOBS;
+	if (threads > max)
+		threads = max ? max : 1;
 	if (threads > n)
 		threads = n;
 	ensure_conns(r, threads ? threads : 1);
@@ -561,6 +603,11 @@ static void run_pool(s3_remote *r, size_t n, s3_task_fn fn, void *ctx)
 		pthread_join(tids[t], NULL);
 	free(tids);
 	free(workers);
+}
+
+static void run_pool(s3_remote *r, size_t n, s3_task_fn fn, void *ctx)
+{
+	run_pool_max(r, n, fn, ctx, S3_MAX_JOBS);
 }
 
 /* Outcomes of tasks that are not items (multipart parts, deletions). */
@@ -626,8 +673,9 @@ static int finish_batch(s3_remote *r, dv_transfer *items, size_t n)
 	return dv_error(r->fatal_rc, "%s", r->fatal_msg);
 }
 
-/* Every key under <prefix>/<relprefix>, appended to `out` as relpaths. */
-static int list_keys(s3_remote *r, dv_strvec *out, const char *prefix)
+/* Every key under <prefix>/<relprefix>, appended to `out` as relpaths:
+ * all, or (since) those modified at or after *since. */
+static int list_keys(s3_remote *r, dv_strvec *out, const char *prefix, const int64_t *since)
 {
 	dv_buf query = DV_BUF_INIT, token = DV_BUF_INIT;
 	dv_strvec keys = DV_STRVEC_INIT;
@@ -640,14 +688,17 @@ static int list_keys(s3_remote *r, dv_strvec *out, const char *prefix)
 	while (truncated) {
 		dv_s3_param params[4] = { { "list-type", "2" }, { "max-keys", "1000" }, { "prefix", want } };
 		size_t np = 3;
-		s3_req req = { "GET", NULL, NULL, -1, 0, 0, NULL, -1, NULL, "list the bucket", NULL };
+		s3_req req = { "GET", NULL, NULL, -1, 0, 0, NULL, -1, NULL, "list the bucket", NULL, NULL };
 		if (token.len)
 			params[np++] = (dv_s3_param){ "continuation-token", token.ptr };
 		dv_s3_query_format(&query, params, np);
 		req.query = query.ptr;
 		if ((rc = s3_perform(&r->conns[0], &req, &resp)) < 0)
 			goto done;
-		if ((rc = dv_s3_parse_list_page(&keys, &truncated, &token, resp.body.ptr, resp.body.len)) < 0) {
+		rc = since ? dv_s3_parse_list_page_since(&keys, &truncated, &token, resp.body.ptr,
+							 resp.body.len, *since)
+			   : dv_s3_parse_list_page(&keys, &truncated, &token, resp.body.ptr, resp.body.len);
+		if (rc < 0) {
 			rc = dv_error_wrap(rc, "s3 remote '%s'", r->base.name);
 			goto done;
 		}
@@ -669,7 +720,7 @@ static int s3_exists(dv_remote *base, const char *relpath, bool *out)
 	s3_remote *r = (s3_remote *)base;
 	char *key = object_key(r, relpath);
 	s3_resp resp = S3_RESP_INIT;
-	s3_req req = { "HEAD", key, NULL, -1, 0, 0, NULL, -1, NULL, "look up an object", NULL };
+	s3_req req = { "HEAD", key, NULL, -1, 0, 0, NULL, -1, NULL, "look up an object", NULL, NULL };
 	int rc;
 
 	begin_op(r);
@@ -728,20 +779,38 @@ static int put_small(s3_conn *c, size_t i, void *arg)
 	dv_transfer *t = &ctx->items[ctx->index[i]];
 	char *key = object_key(ctx->r, t->relpath), *what = dv_asprintf("upload '%s'", t->relpath);
 	s3_resp resp = S3_RESP_INIT;
+	s3_verify v = { dv_hasher_new(), 0, 0, t->hash, { { 0 } } };
 	uint64_t size = 0;
 	int fd = -1, rc;
 
 	if ((rc = open_cached(&fd, &size, ctx->cache, t)) == 0) {
-		s3_req req = { "PUT", key, NULL, fd, 0, size, NULL, -1, ctx->p, what, NULL };
-		rc = s3_perform(c, &req, &resp);
+		s3_req req = { "PUT", key, NULL, fd, 0, size, NULL, -1, ctx->p, what,
+			       dv_transfer_is_object(t) ? &v : NULL, NULL };
+		if (size == 0 && req.verify) {
+			/* No read callback runs for an empty body. */
+			dv_hasher_final(&v.got, v.hs);
+			rc = dv_transfer_check_sent(ctx->cache, t, &v.got);
+		}
+		if (rc == 0)
+			rc = s3_perform(c, &req, &resp);
+		if (rc == DV_ECORRUPT)
+			rc = dv_transfer_check_sent(ctx->cache, t, &v.got);
 		close(fd);
 	}
+	dv_hasher_free(v.hs);
 	item_done(t, rc, ctx->p);
 	s3_resp_free(&resp);
 	free(what);
 	free(key);
 	return rc;
 }
+
+/* Parts are read in file order, each whole into memory, and hashed as
+ * they are read; then they upload in parallel from memory.  So the whole
+ * object is hashed at no extra read, and the verdict is known before
+ * CompleteMultipartUpload: a corrupt object's upload is aborted, never
+ * completed.  Memory: at most MULTIPART_MEMORY of parts in flight. */
+#define MULTIPART_MEMORY (512ull << 20)
 
 typedef struct {
 	s3_remote *r;
@@ -751,7 +820,62 @@ typedef struct {
 	char **etags;
 	s3_outcome parts;
 	dv_progress *p;
+	dv_cache *cache;
+	const dv_transfer *t;
+	/* Reading in order: part `next_read`'s turn. */
+	pthread_mutex_t mu;
+	pthread_cond_t turn;
+	size_t next_read, nparts;
+	dv_hasher *hs;
+	int corrupt;      /* the last part read, and the whole does not match */
+	dv_hash got;
 } multipart_ctx;
+
+/* Read part i (in its turn) into `buf`, hashing it; the last part
+ * settles the verdict. */
+static int read_part(multipart_ctx *m, size_t i, char *buf, uint64_t off, uint64_t len)
+{
+	uint64_t got = 0;
+	int rc = 0;
+
+	pthread_mutex_lock(&m->mu);
+	while (m->next_read != i)
+		pthread_cond_wait(&m->turn, &m->mu);
+	while (got < len) {
+		ssize_t n = pread(m->fd, buf + got, (size_t)(len - got), (off_t)(off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0) {
+			rc = dv_error(DV_ERROR, "cannot upload part %zu of '%s': the file shrank while it was "
+				      "read; check the cache with 'dv fsck'", i + 1, m->relpath);
+			break;
+		}
+		if (n < 0) {
+			rc = dv_error_errno(DV_ERROR, "cannot read part %zu of '%s' from the cache", i + 1,
+					    m->relpath);
+			break;
+		}
+		got += (uint64_t)n;
+	}
+	if (m->hs && rc == 0) {
+		dv_hasher_update(m->hs, buf, (size_t)len);
+		if (i + 1 == m->nparts) {
+			dv_hasher_final(&m->got, m->hs);
+			if (dv_transfer_check_sent(m->cache, m->t, &m->got) < 0) {
+				m->corrupt = 1;
+				rc = DV_ECORRUPT;
+			}
+		}
+	} else if (m->hs) {
+		/* The hash cannot be finished: nothing may complete. */
+		dv_hasher_free(m->hs);
+		m->hs = NULL;
+	}
+	m->next_read++;
+	pthread_cond_broadcast(&m->turn);
+	pthread_mutex_unlock(&m->mu);
+	return rc;
+}
 
 static int put_part(s3_conn *c, size_t i, void *arg)
 {
@@ -762,14 +886,16 @@ static int put_part(s3_conn *c, size_t i, void *arg)
 	dv_s3_param params[2] = { { "partNumber", number }, { "uploadId", m->upload_id } };
 	dv_buf query = DV_BUF_INIT;
 	s3_resp resp = S3_RESP_INIT;
+	char *buf = dv_malloc(len ? (size_t)len : 1);
 	int rc;
 
 	snprintf(number, sizeof(number), "%zu", i + 1);
 	dv_s3_query_format(&query, params, 2);
-	{
-		s3_req req = { "PUT", m->key, query.ptr, m->fd, off, len, NULL, -1, m->p, what, NULL };
+	if ((rc = read_part(m, i, buf, off, len)) == 0) {
+		s3_req req = { "PUT", m->key, query.ptr, -1, 0, len, buf, -1, m->p, what, NULL, NULL };
 		rc = s3_perform(c, &req, &resp);
 	}
+	free(buf);
 	if (rc == 0 && !resp.etag.len)
 		rc = dv_error(DV_ERROR, "s3 remote '%s' gave no ETag for part %zu of '%s'", m->r->base.name, i + 1,
 			      m->relpath);
@@ -788,7 +914,7 @@ static int multipart_request(s3_remote *r, s3_resp *resp, const char *method, co
 {
 	dv_s3_param params[1] = { { param, value } };
 	dv_buf query = DV_BUF_INIT;
-	s3_req req = { method, key, NULL, -1, 0, body ? body->len : 0, body ? body->ptr : NULL, -1, NULL, what, NULL };
+	s3_req req = { method, key, NULL, -1, 0, body ? body->len : 0, body ? body->ptr : NULL, -1, NULL, what, NULL, NULL };
 	int rc;
 
 	dv_s3_query_format(&query, params, 1);
@@ -799,11 +925,13 @@ static int multipart_request(s3_remote *r, s3_resp *resp, const char *method, co
 }
 
 /* Upload one large object as a multipart upload, its parts in parallel;
- * on any failure the upload is aborted so that no parts linger. */
+ * on any failure (a corrupt object included) the upload is aborted so
+ * that no parts linger. */
 static int put_multipart(s3_remote *r, dv_cache *cache, dv_transfer *t, dv_progress *p)
 {
 	char *key = object_key(r, t->relpath), *what = dv_asprintf("upload '%s'", t->relpath);
-	multipart_ctx m = { r, -1, key, t->relpath, NULL, 0, 0, NULL, { NULL, NULL, 0 }, p };
+	multipart_ctx m = { .r = r, .fd = -1, .key = key, .relpath = t->relpath, .p = p,
+			    .cache = cache, .t = t };
 	dv_buf upload_id = DV_BUF_INIT, xml = DV_BUF_INIT, err = DV_BUF_INIT;
 	s3_resp resp = S3_RESP_INIT;
 	size_t nparts = 0;
@@ -819,15 +947,26 @@ static int put_multipart(s3_remote *r, dv_cache *cache, dv_transfer *t, dv_progr
 	}
 	m.upload_id = upload_id.ptr;
 	nparts = (size_t)((m.size + m.part - 1) / m.part);
+	m.nparts = nparts;
 	m.etags = dv_calloc(nparts, sizeof(*m.etags));
 	outcome_init(&m.parts, nparts);
-	run_pool(r, nparts, put_part, &m);
+	pthread_mutex_init(&m.mu, NULL);
+	pthread_cond_init(&m.turn, NULL);
+	m.hs = dv_transfer_is_object(t) ? dv_hasher_new() : NULL;
+	run_pool_max(r, nparts, put_part, &m, (size_t)(MULTIPART_MEMORY / m.part));
+	pthread_mutex_destroy(&m.mu);
+	pthread_cond_destroy(&m.turn);
+	if (m.corrupt)
+		rc = dv_transfer_check_sent(cache, t, &m.got);
 	for (size_t i = 0; i < nparts && rc == 0; i++) {
 		if (m.parts.rcs[i] < 0)
 			rc = dv_error(m.parts.rcs[i], "%s", m.parts.errs[i]);
 		else if (m.parts.rcs[i] > 0)
 			rc = dv_error(r->fatal_rc, "%s", r->fatal_msg);
 	}
+	if (rc == 0 && dv_transfer_is_object(t) && !m.hs)
+		rc = dv_error(DV_ERROR, "cannot upload '%s': it could not be read whole to check it",
+			      t->relpath);
 	if (rc < 0)
 		goto abort;
 
@@ -860,6 +999,7 @@ abort:
 		free(saved);
 	}
 done:
+	dv_hasher_free(m.hs);
 	if (m.fd >= 0)
 		close(m.fd);
 	for (size_t i = 0; m.etags && i < nparts; i++)
@@ -902,7 +1042,7 @@ static int get_one(s3_conn *c, size_t i, void *arg)
 	int fd = -1, rc;
 
 	if ((rc = dv_cache_tmp_open(&fd, &tmp, ctx->cache)) == 0) {
-		s3_req req = { "GET", key, NULL, -1, 0, 0, NULL, fd, ctx->p, what, NULL };
+		s3_req req = { "GET", key, NULL, -1, 0, 0, NULL, fd, ctx->p, what, NULL, NULL };
 		rc = s3_perform(c, &req, &resp);
 		if (rc < 0) {
 			dv_tmpfile_abort(fd, tmp.ptr);
@@ -986,7 +1126,7 @@ static int cmp_pack_state(const void *a, const void *b)
 static int list_packs(s3_remote *r, dv_vec *out /* pack_state */)
 {
 	dv_strvec keys = DV_STRVEC_INIT;
-	int rc = list_keys(r, &keys, DV_PACK_DIR);
+	int rc = list_keys(r, &keys, DV_PACK_DIR, NULL);
 
 	dv_strvec_sort(&keys);
 	for (size_t i = 0; rc == 0 && i < keys.n; i++) {
@@ -1026,7 +1166,7 @@ static int get_index(s3_conn *c, size_t i, void *arg)
 	char *key = pack_object_key(ctx->r, ctx->names[i], "idx");
 	char *what = dv_asprintf("download the pack index '%s'", key);
 	s3_resp resp = S3_RESP_INIT;
-	s3_req req = { "GET", key, NULL, -1, 0, 0, NULL, -1, NULL, what, NULL };
+	s3_req req = { "GET", key, NULL, -1, 0, 0, NULL, -1, NULL, what, NULL, NULL };
 	int rc = s3_perform(c, &req, &resp);
 
 	if (rc == 0) {
@@ -1136,15 +1276,30 @@ static int cmp_relpath(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Sort `out` and drop repeated names (an object loose and packed, or in
+ * two packs, is one object of the remote). */
+static void sort_unique(dv_strvec *out)
+{
+	size_t kept = 0;
+
+	dv_strvec_sort(out);
+	for (size_t i = 0; i < out->n; i++) {
+		if (kept && !strcmp(out->v[kept - 1], out->v[i]))
+			free(out->v[i]);
+		else
+			out->v[kept++] = out->v[i];
+	}
+	out->n = kept;
+}
+
 static int s3_list(dv_remote *base, dv_strvec *out, const char *prefix)
 {
 	s3_remote *r = (s3_remote *)base;
 	dv_buf rel = DV_BUF_INIT;
-	size_t kept = 0;
 	int rc;
 
 	begin_op(r);
-	if ((rc = list_keys(r, out, prefix)) < 0 || strcmp(prefix, "files/") != 0)
+	if ((rc = list_keys(r, out, prefix, NULL)) < 0 || strcmp(prefix, "files/") != 0)
 		return rc;
 	/* Packed objects are objects of the remote like loose ones: status -c,
 	 * push and gc see one set. */
@@ -1156,15 +1311,46 @@ static int s3_list(dv_remote *base, dv_strvec *out, const char *prefix)
 		dv_strvec_push(out, rel.ptr);
 	}
 	dv_buf_free(&rel);
-	dv_strvec_sort(out);
-	for (size_t i = 0; i < out->n; i++) {
-		if (kept && !strcmp(out->v[kept - 1], out->v[i]))
-			free(out->v[i]);
-		else
-			out->v[kept++] = out->v[i];
-	}
-	out->n = kept;
+	sort_unique(out);
 	return 0;
+}
+
+/* By the LastModified of the listing: the store's clock, not ours.  An
+ * object inside a pack is as young as its pack's index (when the pack
+ * became visible; a repack makes its objects young again, which only
+ * keeps them longer). */
+static int s3_list_since(dv_remote *base, dv_strvec *out, const char *prefix, int64_t since_ns)
+{
+	s3_remote *r = (s3_remote *)base;
+	dv_strvec young = DV_STRVEC_INIT;
+	dv_buf rel = DV_BUF_INIT;
+	bool *is_young = NULL;
+	int rc;
+
+	begin_op(r);
+	if ((rc = list_keys(r, out, prefix, &since_ns)) < 0 || strcmp(prefix, "files/") != 0)
+		return rc;
+	if ((rc = list_keys(r, &young, DV_PACK_DIR, &since_ns)) < 0 || (rc = load_packs(r, false)) < 0)
+		goto done;
+	is_young = dv_calloc(r->packs.packs.n + 1, sizeof(*is_young));
+	dv_strvec_sort(&young);
+	for (size_t k = 0; k < r->packs.packs.n; k++) {
+		dv_pack_key(&rel, dv_pack_set_pack(&r->packs, (uint32_t)k)->name, "idx");
+		is_young[k] = dv_strvec_sorted_has(&young, rel.ptr);
+	}
+	for (size_t i = 0; i < r->packs.entries.n; i++) {
+		const dv_pack_entry *e = dv_vec_at(&r->packs.entries, dv_pack_entry, i);
+		if (!is_young[e->pack])
+			continue;
+		dv_cache_object_relpath(&rel, &e->hash, e->is_dir);
+		dv_strvec_push(out, rel.ptr);
+	}
+	sort_unique(out);
+done:
+	free(is_young);
+	dv_strvec_free(&young);
+	dv_buf_free(&rel);
+	return rc;
 }
 
 /* --- writing packs --------------------------------------------------------- */
@@ -1188,7 +1374,7 @@ static int put_key(s3_conn *c, const char *key, int fd, const void *mem, uint64_
 		   dv_progress *p, const char *what)
 {
 	s3_resp resp = S3_RESP_INIT;
-	s3_req req = { "PUT", key, NULL, fd, 0, len, mem, -1, p, what, NULL };
+	s3_req req = { "PUT", key, NULL, fd, 0, len, mem, -1, p, what, NULL, NULL };
 	int rc;
 
 	if (!mem && fd < 0)
@@ -1201,7 +1387,7 @@ static int put_key(s3_conn *c, const char *key, int fd, const void *mem, uint64_
 static int delete_key(s3_conn *c, const char *key, const char *what)
 {
 	s3_resp resp = S3_RESP_INIT;
-	s3_req req = { "DELETE", key, NULL, -1, 0, 0, NULL, -1, NULL, what, NULL };
+	s3_req req = { "DELETE", key, NULL, -1, 0, 0, NULL, -1, NULL, what, NULL, NULL };
 	int rc = s3_perform(c, &req, &resp);
 
 	if (rc < 0 && resp.status == 404) { /* already gone */
@@ -1249,10 +1435,13 @@ static int push_pack(s3_conn *c, size_t g, void *arg)
 		goto fail_all;
 	for (size_t k = 0; k < grp->count; k++) {
 		dv_transfer *t = &ctx->items[ctx->order[grp->first + k]];
+		dv_hash got;
 		dv_transfer_local_path(&path, ctx->cache, t);
-		if ((rc = dv_pack_writer_add_file(&w, &t->hash, t->is_dir, path.ptr)) < 0) {
+		if ((rc = dv_pack_writer_add_file(&w, &got, &t->hash, t->is_dir, path.ptr)) < 0) {
 			if (rc != DV_ENOTFOUND && rc != DV_ECORRUPT)
 				goto fail_all; /* the pack file itself failed */
+			if (rc == DV_ECORRUPT) /* the same words as a loose push */
+				dv_transfer_check_sent(ctx->cache, t, &got);
 			dv_transfer_fail(t, rc); /* this object only */
 			continue;
 		}
@@ -1414,7 +1603,7 @@ static int get_range(s3_conn *c, size_t i, void *arg)
 				 (unsigned long long)rg->end - 1, key);
 	char *range = dv_asprintf("%llu-%llu", (unsigned long long)rg->start, (unsigned long long)rg->end - 1);
 	s3_resp resp = S3_RESP_INIT;
-	s3_req req = { "GET", key, NULL, -1, 0, 0, NULL, -1, NULL, what, range };
+	s3_req req = { "GET", key, NULL, -1, 0, 0, NULL, -1, NULL, what, NULL, range };
 	dv_buf origin = DV_BUF_INIT;
 	uint64_t base = rg->start;
 	/* Empty objects only: nothing to ask for (an empty range is invalid). */
@@ -1616,8 +1805,8 @@ static int sweep_packs(s3_remote *r)
 		pack_state *ps = dv_vec_at(&states, pack_state, i);
 		char *pack = pack_object_key(r, ps->name, "pack"), *dead = pack_object_key(r, ps->name, "dead");
 		s3_resp dr = S3_RESP_INIT, pr = S3_RESP_INIT;
-		s3_req dreq = { "HEAD", dead, NULL, -1, 0, 0, NULL, -1, NULL, "look up a tombstone", NULL };
-		s3_req preq = { "HEAD", pack, NULL, -1, 0, 0, NULL, -1, NULL, "look up a pack", NULL };
+		s3_req dreq = { "HEAD", dead, NULL, -1, 0, 0, NULL, -1, NULL, "look up a tombstone", NULL, NULL };
+		s3_req preq = { "HEAD", pack, NULL, -1, 0, 0, NULL, -1, NULL, "look up a pack", NULL, NULL };
 		if (ps->idx && ps->dead) {
 			rc = delete_key(c, dead, "delete a tombstone");
 		} else if (!ps->idx && ps->pack && !ps->dead) {
@@ -1699,7 +1888,7 @@ static int s3_remove(dv_remote *base, const dv_strvec *relpaths)
 
 	begin_op(r);
 	r->base.left_in_packs = 0;
-	if ((rc = list_keys(r, &loose, "files/")) < 0 || (rc = load_packs(r, true)) < 0)
+	if ((rc = list_keys(r, &loose, "files/", NULL)) < 0 || (rc = load_packs(r, true)) < 0)
 		goto done;
 	dv_strvec_sort(&loose);
 	npacks = r->packs.packs.n;
@@ -1770,7 +1959,7 @@ static int s3_repack(dv_remote *base, dv_cache *cache, dv_transfer *items, size_
 	begin_op(r);
 	for (size_t i = 0; i < n; i++)
 		items[i].status = 0;
-	if ((rc = list_keys(r, &loose, "files/")) < 0 || (rc = load_packs(r, true)) < 0)
+	if ((rc = list_keys(r, &loose, "files/", NULL)) < 0 || (rc = load_packs(r, true)) < 0)
 		goto done;
 	dv_strvec_sort(&loose);
 	for (size_t i = 0; i < n; i++) {
@@ -1830,6 +2019,7 @@ static void s3_free(dv_remote *base)
 static const dv_remote_ops s3_ops = {
 	.kind = "s3",
 	.list = s3_list,
+	.list_since = s3_list_since,
 	.exists = s3_exists,
 	.push = s3_push,
 	.fetch = s3_fetch,
@@ -1985,10 +2175,11 @@ static int configure_addressing(s3_remote *r, const dv_config *cfg, const char *
 static int configure_packs(s3_remote *r, const dv_config *cfg, const char *name)
 {
 	const char *v;
+	int64_t grace_ns;
+	int rc;
 
 	r->pack_threshold = DV_PACK_DEFAULT_THRESHOLD;
 	r->pack_size = DV_PACK_DEFAULT_SIZE;
-	r->grace = DV_PACK_DEFAULT_GRACE;
 	if ((v = remote_get(cfg, name, "pack_threshold")) &&
 	    (dv_s3_parse_size(&r->pack_threshold, v) < 0 || r->pack_threshold > DV_S3_MAX_PART))
 		return dv_error(DV_EUSAGE, "remote.%s.pack_threshold '%s' is not a size up to 5G (0 turns packing off)",
@@ -1996,8 +2187,9 @@ static int configure_packs(s3_remote *r, const dv_config *cfg, const char *name)
 	if ((v = remote_get(cfg, name, "pack_size")) &&
 	    (dv_s3_parse_size(&r->pack_size, v) < 0 || r->pack_size < 1024 || r->pack_size > (1ull << 30)))
 		return dv_error(DV_EUSAGE, "remote.%s.pack_size '%s' is not a size from 1K to 1G", name, v);
-	if ((v = dv_config_get(cfg, "gc.remote_grace")) && *v)
-		return dv_pack_parse_duration(&r->grace, v, "gc.remote_grace");
+	if ((rc = dv_config_remote_grace(&grace_ns, cfg)) < 0)
+		return rc;
+	r->grace = grace_ns / 1000000000LL;
 	return 0;
 }
 

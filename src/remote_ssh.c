@@ -6,12 +6,21 @@
  * opens ONE ssh connection that runs a small request loop (REMOTE_SCRIPT
  * below) and sends it requests, one line each:
  *   list DIR...   every object file below DIR, then the line "<dv:end>"
+ *   young STAMP DIR...  those modified after STAMP (touch -t, UTC), then
+ *                 "<dv:end>" ("<dv:fail> WHY" first when it cannot tell)
  *   exists PATH   "yes" or "no"
  *   get PATH...   a tar stream of those that exist, then "<dv:end>"
  *   fetch         (last) reads paths from stdin, answers one tar stream
- *   put ID        (last) reads one tar stream, extracts it into tmp/ and
- *                 renames everything into place, then "<dv:ok>"
+ *   put ID        (last) reads one tar stream, extracts it into tmp/,
+ *                 deletes the paths its last entry .dv-reject lists (objects
+ *                 whose bytes push found corrupt on the way out), renames
+ *                 everything into place, then "<dv:ok>"
  *   rm            (last) reads paths from stdin and deletes them
+ *   stale STAMP   the temp files and upload directories (tmp/dv-put-*) of
+ *                 killed pushes with nothing modified after STAMP, then
+ *                 "<dv:end>"
+ *   rmtmp         (last) reads such paths from stdin and deletes them
+ *                 (nothing else: the remote checks each path's form)
  * So a push is one listing and one tar stream over one connection, and a
  * fetch is one tar stream: many objects per round trip, never one
  * connection per object.  Tar streams are written and read with
@@ -59,6 +68,9 @@ extern char **environ;
 /* Up to this many objects are fetched with `get`, which keeps the
  * connection open for further requests; more go in one final `fetch`. */
 #define GET_MAX 128
+/* The tar entry listing the corrupt objects of a push stream (see
+ * REMOTE_SCRIPT's put). */
+#define REJECT_LIST ".dv-reject"
 
 static const char REMOTE_SCRIPT[] =
 	"R=$1\n"
@@ -70,6 +82,12 @@ static const char REMOTE_SCRIPT[] =
 	"	done\n"
 	"	if [ $# -gt 0 ]; then mv -f \"$@\" \"$d/\"; fi\n"
 	"}\n"
+	"stampref() {\n"
+	"	ref=tmp/.dv-ref-$$\n"
+	"	if mkdir -p tmp && TZ=UTC0 touch -t \"$1\" \"$ref\"; then return 0; fi\n"
+	"	echo \"<dv:fail> cannot make a file of time $1 in $R/tmp to compare ages with\"\n"
+	"	return 1\n"
+	"}\n"
 	"while IFS= read -r c; do\n"
 	"	case $c in\n"
 	"	'list '*)\n"
@@ -77,6 +95,24 @@ static const char REMOTE_SCRIPT[] =
 	"		 for p in ${c#list }; do\n"
 	"			if [ -d \"$p\" ]; then find \"$p\" -type f ! -name '.*'; fi\n"
 	"		 done)\n"
+	"		echo '<dv:end>' ;;\n"
+	"	'young '*)\n"
+	"		set -- ${c#young }; s=$1; shift\n"
+	"		(cd \"$R\" 2>/dev/null || exit 0\n"
+	"		 stampref \"$s\" || exit 0\n"
+	"		 for p in \"$@\"; do\n"
+	"			if [ -d \"$p\" ]; then find \"$p\" -type f ! -name '.*' -newer \"$ref\"; fi\n"
+	"		 done\n"
+	"		 rm -f \"$ref\")\n"
+	"		echo '<dv:end>' ;;\n"
+	"	'stale '*)\n"
+	"		(cd \"$R\" 2>/dev/null || exit 0\n"
+	"		 stampref \"${c#stale }\" || exit 0\n"
+	"		 for t in tmp/dv-put-*; do\n"
+	"			if [ -d \"$t\" ] && [ -z \"$(find \"$t\" -newer \"$ref\" | head -n 1)\" ]; then echo \"$t\"; fi\n"
+	"		 done\n"
+	"		 if [ -d files ]; then find files -type f -name '.*.tmp-*' ! -newer \"$ref\"; fi\n"
+	"		 rm -f \"$ref\")\n"
 	"		echo '<dv:end>' ;;\n"
 	"	'exists '*)\n"
 	"		if [ -f \"$R/${c#exists }\" ]; then echo yes; else echo no; fi ;;\n"
@@ -92,6 +128,10 @@ static const char REMOTE_SCRIPT[] =
 	"		T=tmp/dv-put-${c#put }\n"
 	"		mkdir \"$T\" || exit 1\n"
 	"		if ! (cd \"$T\" && exec tar xof -); then rm -rf \"$T\"; exit 1; fi\n"
+	"		if [ -f \"$T/.dv-reject\" ]; then\n"
+	"			while IFS= read -r f; do rm -f \"$T/$f\"; done <\"$T/.dv-reject\"\n"
+	"			rm -f \"$T/.dv-reject\"\n"
+	"		fi\n"
 	"		find tmp/. ! -name . -prune -name 'dv-put-*' -mtime +0 -exec rm -rf {} + 2>/dev/null\n"
 	"		for d in $(cd \"$T\" && find . -type d); do\n"
 	"			d=${d#./}\n"
@@ -101,6 +141,13 @@ static const char REMOTE_SCRIPT[] =
 	"			mkdir -p \"$d\" && mvfiles \"$T/$d\" \"$d\" || exit 1\n"
 	"		done\n"
 	"		rm -rf \"$T\"\n"
+	"		echo '<dv:ok>'\n"
+	"		exit 0 ;;\n"
+	"	rmtmp)\n"
+	"		cd \"$R\" 2>/dev/null || { echo '<dv:ok>'; exit 0; }\n"
+	"		while IFS= read -r p; do\n"
+	"			case $p in *..*) continue ;; tmp/dv-put-*|files/*/.*.tmp-*) rm -rf \"$p\" ;; esac\n"
+	"		done\n"
 	"		echo '<dv:ok>'\n"
 	"		exit 0 ;;\n"
 	"	rm)\n"
@@ -132,97 +179,6 @@ typedef struct {
 	char *keyfile;  /* remote.NAME.keyfile */
 	ssh_session *s; /* the open connection, if any */
 } ssh_remote;
-
-/* --- URLs ------------------------------------------------------------- */
-
-void dv_ssh_url_free(dv_ssh_url *u)
-{
-	free(u->user);
-	free(u->host);
-	free(u->path);
-	memset(u, 0, sizeof(*u));
-}
-
-static int parse_port(int *out, const char *s, size_t n, const char *url)
-{
-	int port = 0;
-	if (n == 0 || n > 5)
-		goto bad;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			goto bad;
-		port = port * 10 + (s[i] - '0');
-	}
-	if (port < 1 || port > 65535)
-		goto bad;
-	*out = port;
-	return 0;
-bad:
-	return dv_error(DV_EUSAGE, "invalid port in '%s': expected a number from 1 to 65535", url);
-}
-
-int dv_ssh_url_parse(dv_ssh_url *out, const char *url)
-{
-	const char *p, *at, *host_end, *path;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if (!strncmp(url, "ssh://", 6)) {
-		const char *auth = url + 6, *slash = strchr(auth, '/');
-		const char *auth_end = slash ? slash : auth + strlen(auth);
-		at = memchr(auth, '@', (size_t)(auth_end - auth));
-		p = at ? at + 1 : auth;
-		if (at)
-			out->user = dv_strndup(auth, (size_t)(at - auth));
-		if (*p == '[') { /* [v6 address] */
-			host_end = memchr(p, ']', (size_t)(auth_end - p));
-			if (!host_end)
-				goto bad;
-			out->host = dv_strndup(p + 1, (size_t)(host_end - p - 1));
-			host_end++;
-		} else {
-			host_end = p;
-			while (host_end < auth_end && *host_end != ':')
-				host_end++;
-			out->host = dv_strndup(p, (size_t)(host_end - p));
-		}
-		if (host_end < auth_end) {
-			if (*host_end != ':')
-				goto bad;
-			if ((rc = parse_port(&out->port, host_end + 1, (size_t)(auth_end - host_end - 1), url)) < 0)
-				goto fail;
-		}
-		path = slash ? slash : "";
-		/* ssh://host/~/dir is relative to the login directory, as git reads it. */
-		if (!strncmp(path, "/~/", 3))
-			path += 3;
-		else if (!strcmp(path, "/~"))
-			path = "";
-	} else {
-		const char *colon = strchr(url, ':');
-		if (!colon)
-			goto bad;
-		at = memchr(url, '@', (size_t)(colon - url));
-		p = at ? at + 1 : url;
-		if (at)
-			out->user = dv_strndup(url, (size_t)(at - url));
-		out->host = dv_strndup(p, (size_t)(colon - p));
-		path = colon + 1;
-		if (!strncmp(path, "~/", 2))
-			path += 2;
-		else if (!strcmp(path, "~"))
-			path = "";
-	}
-	if (!out->host[0] || out->host[0] == '-' || (out->user && (!out->user[0] || out->user[0] == '-')))
-		goto bad;
-	out->path = dv_strdup(path);
-	return 0;
-bad:
-	rc = dv_error(DV_EUSAGE, "invalid SSH URL '%s': expected ssh://[user@]host[:port]/path or [user@]host:path", url);
-fail:
-	dv_ssh_url_free(out);
-	return rc;
-}
 
 /* --- the ssh process -------------------------------------------------- */
 
@@ -494,18 +450,19 @@ static int session_expect(ssh_session *s, const char *marker)
 
 /* --- list / exists ---------------------------------------------------- */
 
-static int ssh_list(dv_remote *r, dv_strvec *out, const char *prefix)
+/* Send "VERB ARGS" and collect the answer's lines up to "<dv:end>"; a
+ * "<dv:fail> WHY" line (the remote could not do it) is an error. */
+static int list_request(ssh_remote *sr, dv_strvec *out, const char *verb, const char *args)
 {
-	ssh_remote *sr = (ssh_remote *)r;
 	dv_buf req = DV_BUF_INIT, line = DV_BUF_INIT;
 	ssh_session *s;
 	int rc;
 
-	if (strchr(prefix, ' ') || strchr(prefix, '\n'))
-		return dv_error(DV_EUSAGE, "cannot list '%s' on an SSH remote", prefix);
+	if (strchr(args, '\n'))
+		return dv_error(DV_EUSAGE, "cannot %s '%s' on an SSH remote", verb, args);
 	if ((rc = session_get(&s, sr)) < 0)
 		goto done;
-	dv_buf_printf(&req, "list %s\n", prefix);
+	dv_buf_printf(&req, "%s %s\n", verb, args);
 	if ((rc = session_send(sr, s, req.ptr, req.len, "list")) < 0)
 		goto done;
 	for (;;) {
@@ -515,12 +472,47 @@ static int ssh_list(dv_remote *r, dv_strvec *out, const char *prefix)
 		}
 		if (!strcmp(line.ptr, "<dv:end>"))
 			break;
-		if (line.len)
+		if (!strncmp(line.ptr, "<dv:fail> ", 10) && !rc)
+			rc = dv_error(DV_ERROR, "remote '%s' (%s): %s", sr->base.name, sr->u.host, line.ptr + 10);
+		else if (line.len)
 			dv_strvec_push(out, line.ptr);
 	}
 done:
 	dv_buf_free(&req);
 	dv_buf_free(&line);
+	return rc;
+}
+
+static int ssh_list(dv_remote *r, dv_strvec *out, const char *prefix)
+{
+	if (strchr(prefix, ' '))
+		return dv_error(DV_EUSAGE, "cannot list '%s' on an SSH remote", prefix);
+	return list_request((ssh_remote *)r, out, "list", prefix);
+}
+
+/* A time as `touch -t` reads it in UTC: CCYYMMDDhhmm.SS. */
+static void touch_stamp(char out[32], int64_t ns)
+{
+	time_t t = (time_t)(ns / 1000000000LL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y%m%d%H%M.%S", &tm);
+}
+
+/* POSIX find has no age test finer than days, so the remote touches a
+ * reference file to the cut-off (one second early: -newer is strict)
+ * and lists what is -newer. */
+static int ssh_list_since(dv_remote *r, dv_strvec *out, const char *prefix, int64_t since_ns)
+{
+	char stamp[32], *args;
+	int rc;
+
+	if (strchr(prefix, ' '))
+		return dv_error(DV_EUSAGE, "cannot list '%s' on an SSH remote", prefix);
+	touch_stamp(stamp, since_ns - 1000000000LL);
+	args = dv_asprintf("%s %s", stamp, prefix);
+	rc = list_request((ssh_remote *)r, out, "young", args);
+	free(args);
 	return rc;
 }
 
@@ -566,11 +558,16 @@ static la_ssize_t sink_write(struct archive *a, void *ctx, const void *buf, size
 }
 
 /* Write one object into the archive.  <0 alone fails the item (e.g. not
- * in the cache); with `*stream_broken` the stream cannot go on. */
+ * in the cache); with `*stream_broken` the stream cannot go on; with
+ * `*rejected` its bytes went out but are corrupt, and the remote must
+ * drop them (REJECT_LIST). */
 static int add_to_archive(struct archive *a, struct archive_entry *e, dv_cache *cache,
-			  dv_transfer *t, char *iobuf, uint64_t *bytes, bool *stream_broken)
+			  dv_transfer *t, char *iobuf, uint64_t *bytes, bool *stream_broken,
+			  bool *rejected)
 {
 	dv_buf path = DV_BUF_INIT;
+	dv_hasher *hs = NULL;
+	dv_hash got;
 	struct stat st;
 	uint64_t left;
 	int fd, rc = 0;
@@ -596,6 +593,7 @@ static int add_to_archive(struct archive *a, struct archive_entry *e, dv_cache *
 		goto done;
 	}
 	left = (uint64_t)st.st_size;
+	hs = dv_hasher_new();
 	while (left > 0) {
 		ssize_t n = read(fd, iobuf, left < DV_IO_CHUNK ? left : DV_IO_CHUNK);
 		if (n < 0 && errno == EINTR)
@@ -614,14 +612,42 @@ static int add_to_archive(struct archive *a, struct archive_entry *e, dv_cache *
 			rc = dv_error(DV_ERROR, "cannot write the tar stream: %s", archive_error_string(a));
 			goto done;
 		}
+		dv_hasher_update(hs, iobuf, (size_t)n);
 		left -= (uint64_t)n;
 	}
 	*bytes = (uint64_t)st.st_size;
+	/* Checked once the bytes are in the stream (no second read); a bad
+	 * one is named in the stream's reject list, so the remote drops it
+	 * before anything is renamed into place. */
+	dv_hasher_final(&got, hs);
+	if ((rc = dv_transfer_check_sent(cache, t, &got)) < 0)
+		*rejected = true;
 done:
+	dv_hasher_free(hs);
 	if (fd >= 0)
 		close(fd);
 	dv_buf_free(&path);
 	return rc;
+}
+
+/* The last entry of a stream that carried corrupt objects: their paths,
+ * which the remote deletes from its extraction directory before renaming
+ * anything into place. */
+static int add_reject_list(struct archive *a, struct archive_entry *e, const dv_buf *list,
+			   bool *stream_broken)
+{
+	archive_entry_clear(e);
+	archive_entry_set_pathname(e, REJECT_LIST);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, (la_int64_t)list->len);
+	archive_entry_set_mtime(e, time(NULL), 0);
+	if (archive_write_header(a, e) != ARCHIVE_OK ||
+	    archive_write_data(a, list->ptr, list->len) != (la_ssize_t)list->len) {
+		*stream_broken = true;
+		return dv_error(DV_ERROR, "cannot write the tar stream: %s", archive_error_string(a));
+	}
+	return 0;
 }
 
 /* Items still pending share the failure just recorded. */
@@ -637,7 +663,7 @@ static int push_batch(ssh_remote *sr, dv_cache *cache, dv_transfer *items, size_
 {
 	struct archive *a = NULL;
 	struct archive_entry *e = archive_entry_new();
-	dv_buf req = DV_BUF_INIT, line = DV_BUF_INIT;
+	dv_buf req = DV_BUF_INIT, line = DV_BUF_INIT, reject = DV_BUF_INIT;
 	tar_sink sink = { NULL, 0 };
 	bool broken = false;
 	ssh_session *s;
@@ -667,12 +693,17 @@ static int push_batch(ssh_remote *sr, dv_cache *cache, dv_transfer *items, size_
 	}
 	for (size_t i = 0; i < n && !broken; i++) {
 		uint64_t bytes = 0;
-		rc = add_to_archive(a, e, cache, &items[i], iobuf, &bytes, &broken);
+		bool rejected = false;
+		rc = add_to_archive(a, e, cache, &items[i], iobuf, &bytes, &broken, &rejected);
 		if (rc < 0 && !broken)
 			dv_transfer_fail(&items[i], rc);
 		else if (rc == 0)
 			dv_progress_add(p, 1, bytes);
+		if (rejected)
+			dv_buf_printf(&reject, "%s\n", items[i].relpath);
 	}
+	if (!broken && reject.len)
+		rc = add_reject_list(a, e, &reject, &broken);
 	/* Closing writes the end-of-archive blocks; without it the remote tar
 	 * sees a truncated stream and keeps nothing. */
 	if (!broken && archive_write_close(a) != ARCHIVE_OK) {
@@ -704,6 +735,7 @@ done:
 	archive_entry_free(e);
 	dv_buf_free(&req);
 	dv_buf_free(&line);
+	dv_buf_free(&reject);
 	return rc;
 }
 
@@ -1128,9 +1160,9 @@ done:
 	return rc;
 }
 
-static int ssh_remove(dv_remote *r, const dv_strvec *relpaths)
+/* A last request ("rm", "rmtmp") followed by paths on stdin. */
+static int paths_request(ssh_remote *sr, const char *verb, const dv_strvec *relpaths)
 {
-	ssh_remote *sr = (ssh_remote *)r;
 	dv_buf list = DV_BUF_INIT;
 	ssh_session *s;
 	int rc;
@@ -1138,7 +1170,7 @@ static int ssh_remove(dv_remote *r, const dv_strvec *relpaths)
 	if ((rc = session_get(&s, sr)) < 0)
 		goto done;
 	s->final = true;
-	dv_buf_puts(&list, "rm\n");
+	dv_buf_printf(&list, "%s\n", verb);
 	for (size_t i = 0; i < relpaths->n; i++)
 		dv_buf_printf(&list, "%s\n", relpaths->v[i]);
 	if ((rc = session_send(sr, s, list.ptr, list.len, "remove objects from")) < 0)
@@ -1149,6 +1181,23 @@ static int ssh_remove(dv_remote *r, const dv_strvec *relpaths)
 done:
 	dv_buf_free(&list);
 	return rc;
+}
+
+static int ssh_remove(dv_remote *r, const dv_strvec *relpaths)
+{
+	return paths_request((ssh_remote *)r, "rm", relpaths);
+}
+
+static int ssh_stale_tmp(dv_remote *r, dv_strvec *out, int64_t before_ns)
+{
+	char stamp[32];
+	touch_stamp(stamp, before_ns);
+	return list_request((ssh_remote *)r, out, "stale", stamp);
+}
+
+static int ssh_remove_tmp(dv_remote *r, const dv_strvec *relpaths)
+{
+	return paths_request((ssh_remote *)r, "rmtmp", relpaths);
 }
 
 static void ssh_free(dv_remote *r)
@@ -1166,10 +1215,13 @@ static void ssh_free(dv_remote *r)
 static const dv_remote_ops ssh_ops = {
 	.kind = "ssh",
 	.list = ssh_list,
+	.list_since = ssh_list_since,
 	.exists = ssh_exists,
 	.push = ssh_push,
 	.fetch = ssh_fetch,
 	.remove = ssh_remove,
+	.stale_tmp = ssh_stale_tmp,
+	.remove_tmp = ssh_remove_tmp,
 	.free = ssh_free,
 };
 
@@ -1186,7 +1238,7 @@ int dv_remote_ssh_open(dv_remote **out, const dv_config *cfg, const char *name, 
 	sr->port = sr->u.port;
 	if (!sr->port && (v = dv_remote_config(cfg, name, "port"))) {
 		char *what = dv_asprintf("remote.%s.port", name);
-		rc = parse_port(&sr->port, v, strlen(v), what);
+		rc = dv_remote_parse_port(&sr->port, v, strlen(v), what);
 		free(what);
 		if (rc < 0)
 			goto fail;

@@ -336,6 +336,7 @@ int dv_repo_init(dv_repo **out, const char *start_dir, bool force)
 	dv_buf dvdir = DV_BUF_INIT, p = DV_BUF_INIT;
 	dv_strvec staged = DV_STRVEC_INIT;
 	dv_repo *repo = NULL;
+	bool autostage = true;
 	int rc;
 
 	*out = NULL;
@@ -365,7 +366,10 @@ int dv_repo_init(dv_repo **out, const char *start_dir, bool force)
 		goto done;
 	dv_strvec_push(&staged, ".dv/config");
 	dv_strvec_push(&staged, ".dv/.gitignore");
-	if ((rc = dv_git_stage_paths(repo, &staged)) < 0)
+	/* core.autostage = false in the system or global config: stage
+	 * nothing here either. */
+	if ((rc = dv_config_get_bool(repo->config, "core.autostage", true, &autostage)) < 0 ||
+	    (autostage && (rc = dv_git_stage_paths(repo, &staged)) < 0))
 		goto done;
 	*out = repo;
 	repo = NULL;

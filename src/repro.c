@@ -30,6 +30,7 @@
 #include "dv/cache.h"
 #include "dv/error.h"
 #include "dv/fs.h"
+#include "dv/git.h"
 #include "dv/graph.h"
 #include "dv/params.h"
 #include "dv/repro.h"
@@ -287,6 +288,26 @@ static bool has_change(const dv_vec *changes, dv_change_kind kind)
 	return false;
 }
 
+/* A stage about to run (or be restored from the run-cache) must not write
+ * a cached out git tracks: git and dv would both claim it.  Checked only
+ * for stages that run, so an up-to-date pipeline never opens git.  An
+ * uncached out (-O, metrics) is git's to track. */
+static int check_outs_untracked(run *r, const dv_stage *st)
+{
+	int rc = 0;
+	for (size_t j = 0; j < st->outs.n && rc == 0; j++) {
+		char *rel, *then;
+		if (!dv_stage_out(st, j)->cache)
+			continue;
+		rel = dv_stage_entry_relpath(st, dv_stage_out(st, j)->path);
+		then = dv_asprintf("dv repro %s", st->name);
+		rc = dv_git_refuse_tracked(r->repo, rel, then);
+		free(then);
+		free(rel);
+	}
+	return rc;
+}
+
 static void evaluate(run *r, size_t x)
 {
 	dv_stage *st = r->g->nodes[x].stage;
@@ -335,7 +356,7 @@ static void evaluate(run *r, size_t x)
 		finish_ok(r, x);
 		return;
 	}
-	if (dv_stage_record_inputs(r->repo, st, r->params) < 0) {
+	if (check_outs_untracked(r, st) < 0 || dv_stage_record_inputs(r->repo, st, r->params) < 0) {
 		fail_with_error(r, x);
 		return;
 	}
@@ -733,6 +754,49 @@ static int event_loop(run *r)
 
 /* ---- setting up --------------------------------------------------------- */
 
+/* Select target stage `i` with what -s / --downstream / neither says. */
+static void select_target(run *r, size_t i)
+{
+	const dv_repro_opts *o = r->opts;
+	if (o->downstream)
+		dv_graph_mark_downstream(r->g, i, r->selected);
+	else if (o->single)
+		r->selected[i] = true;
+	else
+		dv_graph_mark_upstream(r->g, i, r->selected);
+}
+
+/* A directory target no stage outputs (`dv repro .`) means the stages
+ * defined in it and below it, with what they need.  1 when `target` is
+ * no directory (nothing selected); an error naming it when it holds no
+ * stage. */
+static int select_directory(run *r, const char *target)
+{
+	/* Leaves the last error alone unless it returns < 0. */
+	char *abs = realpath(target, NULL), *rel = NULL;
+	size_t found = 0;
+	int rc = 0;
+
+	if (!abs || !dv_is_dir(abs) || !(rel = dv_path_relative_to(abs, r->repo->root))) {
+		rc = 1;
+		goto done;
+	}
+	for (size_t i = 0; i < r->g->n; i++) {
+		const dv_stage *st = r->g->nodes[i].stage;
+		if (st->is_command && dv_path_is_within(st->dir, rel)) {
+			found++;
+			select_target(r, i);
+		}
+	}
+	if (!found)
+		rc = dv_error(DV_ENOTFOUND, "no stage in '%s' or below it, and no stage outputs it: "
+			      "'dv stage list' shows the stages", target);
+done:
+	free(abs);
+	free(rel);
+	return rc;
+}
+
 static int resolve_targets(run *r)
 {
 	const dv_repro_opts *o = r->opts;
@@ -743,24 +807,30 @@ static int resolve_targets(run *r)
 			r->selected[i] = true;
 		return 0;
 	}
-	for (size_t t = 0; t < o->ntargets; t++) {
-		size_t i;
-		if ((rc = dv_graph_target(&i, r->g, r->repo, o->targets[t])) < 0)
-			return rc;
-		if (o->downstream)
-			dv_graph_mark_downstream(r->g, i, r->selected);
-		else if (o->single)
-			r->selected[i] = true;
-		else
-			dv_graph_mark_upstream(r->g, i, r->selected);
+	for (size_t t = 0; t < o->ntargets && rc == 0; t++) {
+		dv_vec hits = DV_VEC_INIT(size_t);
+		rc = dv_graph_targets(&hits, r->g, r->repo, o->targets[t]);
+		for (size_t h = 0; h < hits.n && rc == 0; h++)
+			select_target(r, *dv_vec_at(&hits, size_t, h));
+		dv_vec_free(&hits);
+		if (rc < 0) {
+			/* Not a stage, an out or a glob: a directory of stages?
+			 * (1: no directory, and the target's own error stands.) */
+			int src = rc, drc = select_directory(r, o->targets[t]);
+			if (drc != 0)
+				return drc < 0 ? drc : src;
+			dv_error_clear();
+			rc = 0;
+		}
 	}
-	return 0;
+	return rc;
 }
 
-/* --pull: what the selected stages recorded (deps of data stages are
- * their outs) comes from the remote, and outs missing from the work tree
- * are checked out, so a stage whose results someone else pushed is up to
- * date instead of stale. */
+/* --pull: the outs the selected stages recorded, and those of the stages
+ * producing their deps (data stages too), come from the remote (a dep no
+ * stage produces is code git tracks, not an object to fetch); outs missing
+ * from the work tree are checked out, so a stage whose results someone
+ * else pushed is up to date instead of stale. */
 static int pull_selected(run *r)
 {
 	dv_vec picked = DV_VEC_INIT(dv_stage *);
@@ -769,12 +839,27 @@ static int pull_selected(run *r)
 	dv_transfer_report rep;
 	dv_checkout_opts copts = { .force = false, .relink = false };
 	dv_buf abs = DV_BUF_INIT;
+	bool *take = dv_calloc(r->g->n ? r->g->n : 1, sizeof(bool));
 	char *msg;
 	int rc;
 
+	for (size_t i = 0; i < r->g->n; i++) {
+		const dv_stage *st = r->g->nodes[i].stage;
+		if (!r->selected[i])
+			continue;
+		take[i] = true;
+		for (size_t j = 0; j < st->deps.n; j++) {
+			char *rel = dv_stage_entry_relpath(st, dv_stage_dep(st, j)->path);
+			long p = dv_graph_producer(r->g, rel);
+			if (p >= 0)
+				take[p] = true;
+			free(rel);
+		}
+	}
 	for (size_t i = 0; i < r->g->n; i++)
-		if (r->selected[i])
+		if (take[i])
 			*(dv_stage **)dv_vec_push(&picked) = r->g->nodes[i].stage;
+	free(take);
 	rc = dv_fetch_stages(&rep, r->repo, (dv_stage *const *)picked.items, picked.n, &topts);
 	if (rc == 0) {
 		msg = dv_asprintf("fetched %zu of %zu objects (%zu already in the cache, %zu on no remote)",
@@ -801,28 +886,41 @@ static int pull_selected(run *r)
 	return rc;
 }
 
-/* A dep that is not there and that no stage will produce can only fail
- * later, after other stages ran: refuse the whole run up front. */
-static int check_missing_deps(run *r)
+/* Why selected stage `x` cannot run at all, or NULL: a dep that is not
+ * there and that no stage will produce.  Such a stage fails before
+ * anything runs, its downstream is skipped, and unrelated stages still
+ * run. */
+static char *blocked_reason(run *r, size_t x)
 {
+	const dv_stage *st = r->g->nodes[x].stage;
 	dv_buf abs = DV_BUF_INIT;
-	int rc = 0;
+	char *why = NULL;
 
-	for (size_t i = 0; i < r->g->n && rc == 0; i++) {
-		const dv_stage *st = r->g->nodes[i].stage;
-		if (!r->selected[i] || !st->is_command)
-			continue;
-		for (size_t j = 0; j < st->deps.n && rc == 0; j++) {
-			char *rel = dv_stage_entry_relpath(st, dv_stage_dep(st, j)->path);
-			dv_repo_abspath(&abs, r->repo, rel);
-			if (!dv_path_exists(abs.ptr) && !dv_graph_dep_has_producer(r->g, rel))
-				rc = dv_error(DV_ENOTFOUND, "dep '%s' of '%s' does not exist and no stage produces it",
-					      rel, st->path);
-			free(rel);
-		}
+	for (size_t j = 0; j < st->deps.n && !why; j++) {
+		char *rel = dv_stage_entry_relpath(st, dv_stage_dep(st, j)->path);
+		dv_repo_abspath(&abs, r->repo, rel);
+		if (!dv_path_exists(abs.ptr) && !dv_graph_dep_has_producer(r->g, rel))
+			why = dv_asprintf("missing dep: '%s' does not exist and no stage produces it", rel);
+		free(rel);
 	}
 	dv_buf_free(&abs);
-	return rc;
+	return why;
+}
+
+static void fail_blocked(run *r)
+{
+	for (size_t k = 0; k < r->g->n; k++) {
+		size_t x = r->g->order[k];
+		char *why;
+		if (!r->selected[x] || !r->g->nodes[x].stage->is_command || !(why = blocked_reason(r, x)))
+			continue;
+		r->state[x] = N_FAILED;
+		r->sum->failed++;
+		if (!r->first_failure)
+			r->first_failure = dv_asprintf("stage '%s' cannot run: %s", r->g->nodes[x].stage->name, why);
+		emit(r, DV_REPRO_FAILED, x, why, 0);
+		free(why);
+	}
 }
 
 static void report_unfinished(run *r)
@@ -895,11 +993,10 @@ int dv_repro(dv_repro_summary *summary, dv_repo *repo, const dv_repro_opts *opts
 		goto done;
 	if (opts->pull && !opts->dry && (rc = pull_selected(&r)) < 0)
 		goto done;
-	if ((rc = check_missing_deps(&r)) < 0)
-		goto done;
+	fail_blocked(&r);
 	for (size_t i = 0; i < r.g->n; i++) {
 		const dv_graph_node *node = &r.g->nodes[i];
-		if (!r.selected[i])
+		if (!r.selected[i] || r.state[i] == N_FAILED)
 			continue;
 		r.forced[i] = opts->force;
 		for (size_t k = 0; k < node->nup; k++)

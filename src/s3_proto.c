@@ -14,40 +14,11 @@
 #include <ini.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dv/error.h"
 #include "dv/fs.h"
 #include "s3_proto.h"
-
-int dv_s3_parse_url(char **bucket, char **prefix, const char *url)
-{
-	const char *p, *slash;
-	size_t plen;
-
-	*bucket = *prefix = NULL;
-	if (strncmp(url, "s3://", 5) != 0)
-		return dv_error(DV_EUSAGE, "'%s' is not an s3 URL: expected s3://BUCKET[/PREFIX]", url);
-	p = url + 5;
-	slash = strchr(p, '/');
-	plen = slash ? (size_t)(slash - p) : strlen(p);
-	if (plen == 0)
-		return dv_error(DV_EUSAGE, "s3 URL '%s' names no bucket: expected s3://BUCKET[/PREFIX]", url);
-	*bucket = dv_strndup(p, plen);
-	p += plen;
-	while (*p == '/')
-		p++;
-	plen = strlen(p);
-	while (plen > 0 && p[plen - 1] == '/')
-		plen--;
-	*prefix = dv_strndup(p, plen);
-	if (strstr(*prefix, "//")) {
-		free(*bucket);
-		free(*prefix);
-		*bucket = *prefix = NULL;
-		return dv_error(DV_EUSAGE, "s3 URL '%s' has an empty path component: remove the '//'", url);
-	}
-	return 0;
-}
 
 void dv_s3_uri_encode(dv_buf *out, const char *s, bool keep_slash)
 {
@@ -201,8 +172,36 @@ void dv_s3_xml_escape(dv_buf *out, const char *s)
 	}
 }
 
-int dv_s3_parse_list_page(dv_strvec *keys, bool *truncated, dv_buf *next_token,
-			  const char *xml, size_t len)
+int dv_s3_parse_time(int64_t *ns_out, const char *text)
+{
+	struct tm tm;
+	const char *end;
+	time_t t;
+	long frac_ns = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end)
+		goto bad;
+	if (*end == '.') {
+		long scale = 100000000;
+		for (end++; *end >= '0' && *end <= '9'; end++, scale /= 10)
+			frac_ns += (*end - '0') * scale;
+	}
+	if (strcmp(end, "Z") != 0)
+		goto bad;
+	t = timegm(&tm);
+	*ns_out = (int64_t)t * 1000000000LL + frac_ns;
+	return 0;
+bad:
+	return dv_error(DV_ERROR, "unexpected time '%s' in a bucket listing (expected "
+			"YYYY-MM-DDThh:mm:ss[.fff]Z)", text);
+}
+
+/* One listing page; with `since` set, only the keys whose LastModified is
+ * at or after *since. */
+static int parse_list_page(dv_strvec *keys, bool *truncated, dv_buf *next_token,
+			   const char *xml, size_t len, const int64_t *since)
 {
 	dv_buf contents = DV_BUF_INIT, key = DV_BUF_INIT, flag = DV_BUF_INIT;
 	size_t pos = 0;
@@ -219,6 +218,18 @@ int dv_s3_parse_list_page(dv_strvec *keys, bool *truncated, dv_buf *next_token,
 			rc = dv_error(DV_ERROR, "unexpected answer to a bucket listing (an entry without Key)");
 			goto done;
 		}
+		if (since) {
+			int64_t t;
+			if (!dv_s3_xml_get(&flag, contents.ptr, contents.len, "LastModified")) {
+				rc = dv_error(DV_ERROR, "unexpected answer to a bucket listing (an entry "
+					      "without LastModified)");
+				goto done;
+			}
+			if ((rc = dv_s3_parse_time(&t, flag.ptr)) < 0)
+				goto done;
+			if (t < *since)
+				continue;
+		}
 		dv_strvec_push(keys, key.ptr);
 	}
 	if (dv_s3_xml_get(&flag, xml, len, "IsTruncated") && !strcmp(flag.ptr, "true")) {
@@ -231,6 +242,18 @@ done:
 	dv_buf_free(&key);
 	dv_buf_free(&flag);
 	return rc;
+}
+
+int dv_s3_parse_list_page(dv_strvec *keys, bool *truncated, dv_buf *next_token,
+			  const char *xml, size_t len)
+{
+	return parse_list_page(keys, truncated, next_token, xml, len, NULL);
+}
+
+int dv_s3_parse_list_page_since(dv_strvec *keys, bool *truncated, dv_buf *next_token,
+				const char *xml, size_t len, int64_t since_ns)
+{
+	return parse_list_page(keys, truncated, next_token, xml, len, &since_ns);
 }
 
 int dv_s3_part_size(uint64_t *out, uint64_t size, uint64_t want)

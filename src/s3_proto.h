@@ -1,6 +1,6 @@
 /*
  * s3_proto.h - the parts of the S3 protocol that need no network: the
- * s3:// URL, AWS-style percent-encoding and canonical query strings, the
+ * AWS-style percent-encoding and canonical query strings, the
  * few XML answers dv reads, multipart sizing, and the AWS shared
  * credentials file.  Kept apart from remote_s3.c (the transfers) so that
  * each rule can be unit-tested on its own.
@@ -27,10 +27,6 @@
 #define DV_S3_MAX_PART (5ull << 30)
 #define DV_S3_MAX_PARTS 1000u
 #define DV_S3_DEFAULT_PART (64ull << 20)
-
-/* Split "s3://bucket/some/prefix/" into "bucket" and "some/prefix" (no
- * leading or trailing '/'; "" when there is none). */
-int dv_s3_parse_url(char **bucket, char **prefix, const char *url);
 
 /* Append `s` percent-encoded as SigV4 wants: only A-Z a-z 0-9 - _ . ~ left
  * bare, other bytes as %XX (upper case); '/' is kept when `keep_slash`
@@ -60,6 +56,13 @@ void dv_s3_xml_escape(dv_buf *out, const char *s);
  * whether more pages follow, and the token to ask for the next one. */
 int dv_s3_parse_list_page(dv_strvec *keys, bool *truncated, dv_buf *next_token,
 			  const char *xml, size_t len);
+
+/* The same, keeping only the keys whose LastModified is at or after
+ * `since_ns` (ns since the epoch): gc -c's grace period. */
+int dv_s3_parse_list_page_since(dv_strvec *keys, bool *truncated, dv_buf *next_token,
+				const char *xml, size_t len, int64_t since_ns);
+/* An S3 time, "2026-12-02T10:00:00.123Z", in ns since the epoch. */
+int dv_s3_parse_time(int64_t *ns_out, const char *text);
 
 /* Part size for a multipart upload of `size` bytes: `want`, raised when
  * that would take more than DV_S3_MAX_PARTS parts (to a whole MiB).  Fails

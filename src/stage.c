@@ -23,6 +23,7 @@
 #include "dv/error.h"
 #include "dv/fs.h"
 #include "dv/stage.h"
+#include "dv/template.h"
 
 /* ---- construction ------------------------------------------------------ */
 
@@ -51,9 +52,71 @@ dv_stage *dv_stage_new(const char *stage_path)
 
 static void file_entries_free(dv_vec *v)
 {
-	for (size_t i = 0; i < v->n; i++)
+	for (size_t i = 0; i < v->n; i++) {
 		free(dv_vec_at(v, dv_stage_file, i)->path);
+		dv_plot_props_free(dv_vec_at(v, dv_stage_file, i)->plot_props);
+	}
 	dv_vec_free(v);
+}
+
+/* ---- plot properties --------------------------------------------------- */
+
+const char *const dv_plot_templates[] = { "linear", "scatter", "smooth", "bar", "confusion",
+					   "confusion_normalized", NULL };
+
+int dv_plot_template_index(const char *name)
+{
+	for (int i = 0; name && dv_plot_templates[i]; i++)
+		if (!strcmp(dv_plot_templates[i], name))
+			return i;
+	return -1;
+}
+
+dv_plot_props *dv_plot_props_new(void)
+{
+	dv_plot_props *p = dv_calloc(1, sizeof(*p));
+	p->y = (dv_strvec)DV_STRVEC_INIT;
+	return p;
+}
+
+static char *strdup_or_null(const char *s)
+{
+	return s ? dv_strdup(s) : NULL;
+}
+
+dv_plot_props *dv_plot_props_dup(const dv_plot_props *p)
+{
+	dv_plot_props *d;
+
+	if (!p)
+		return NULL;
+	d = dv_plot_props_new();
+	d->template = strdup_or_null(p->template);
+	d->x = strdup_or_null(p->x);
+	for (size_t i = 0; i < p->y.n; i++)
+		dv_strvec_push(&d->y, p->y.v[i]);
+	d->title = strdup_or_null(p->title);
+	d->x_label = strdup_or_null(p->x_label);
+	d->y_label = strdup_or_null(p->y_label);
+	return d;
+}
+
+void dv_plot_props_free(dv_plot_props *p)
+{
+	if (!p)
+		return;
+	free(p->template);
+	free(p->x);
+	dv_strvec_free(&p->y);
+	free(p->title);
+	free(p->x_label);
+	free(p->y_label);
+	free(p);
+}
+
+bool dv_plot_props_any(const dv_plot_props *p)
+{
+	return p && (p->template || p->x || p->y.n || p->title || p->x_label || p->y_label);
 }
 
 void dv_stage_free(dv_stage *st)
@@ -75,6 +138,7 @@ void dv_stage_free(dv_stage *st)
 	free(st->cmd);
 	free(st->desc);
 	dv_stage_set_source(st, NULL, NULL, NULL, NULL);
+	dv_stage_template_free(st->tmpl);
 	for (int k = 0; k < DV_SLURM_KEYS; k++)
 		free(st->slurm[k]);
 	free(st);
@@ -173,7 +237,10 @@ static const char *const section_names[] = { "", "stage", "dep", "param", "out",
 static const char *const stage_keys[] = { "cmd", "desc", "always_changed", "frozen", "hash", NULL };
 static const char *const dep_keys[] = { "path", "hash", "size", "files", NULL };
 static const char *const param_keys[] = { "file", "key", "value", NULL };
+/* The plot properties follow `plot`; `y` may repeat (one field a line,
+ * so field names need no separator and lines stay short). */
 static const char *const out_keys[] = { "path", "cache", "persist", "metric", "plot",
+					"template", "x", "y", "title", "x_label", "y_label",
 					"hash", "size", "files", NULL };
 static const char *const source_keys[] = { "url", "rev", "rev_lock", "path", NULL };
 static const char *const slurm_keys[] = { "partition", "cpus", "mem", "time", "gres", "args", NULL };
@@ -345,6 +412,32 @@ static int set_entry_path(parse_ctx *c, dv_vec *v, const char *what, const char 
 	return 0;
 }
 
+/* template, x, y, title, x_label, y_label (key_index checked the name). */
+static int set_plot_prop(dv_stage_file *f, const char *key, const char *v)
+{
+	dv_plot_props *p;
+	char **field;
+
+	if (!*v)
+		return dv_error(DV_ERROR, "empty '%s'; remove the line to leave it unset", key);
+	if (!strcmp(key, "template") && dv_plot_template_index(v) < 0)
+		return dv_error(DV_ERROR, "unknown plot template '%s' (known: linear, scatter, smooth, "
+				"bar, confusion, confusion_normalized)", v);
+	if (!f->plot_props)
+		f->plot_props = dv_plot_props_new();
+	p = f->plot_props;
+	if (!strcmp(key, "y")) {
+		if (dv_strvec_contains(&p->y, v))
+			return dv_error(DV_ERROR, "'y = %s' is listed twice", v);
+		dv_strvec_push(&p->y, v);
+		return 0;
+	}
+	field = !strcmp(key, "template") ? &p->template : !strcmp(key, "x") ? &p->x :
+		!strcmp(key, "title") ? &p->title : !strcmp(key, "x_label") ? &p->x_label : &p->y_label;
+	*field = dv_strdup(v);
+	return 0;
+}
+
 static int set_file_key(dv_stage_file *f, const char *key, const char *v)
 {
 	if (!strcmp(key, "hash")) {
@@ -367,7 +460,9 @@ static int set_file_key(dv_stage_file *f, const char *key, const char *v)
 		return parse_bool_key(&f->persist, key, v);
 	if (!strcmp(key, "metric"))
 		return parse_bool_key(&f->metric, key, v);
-	return parse_bool_key(&f->plot, key, v); /* "plot": key_index checked the rest */
+	if (!strcmp(key, "plot"))
+		return parse_bool_key(&f->plot, key, v);
+	return set_plot_prop(f, key, v);
 }
 
 static int set_def_hash(dv_stage *st, const char *v)
@@ -474,7 +569,7 @@ static int on_key(parse_ctx *c, const dv_ini_item *it)
 	if (!single_section(c->kind) && !c->section_has_keys && idx != 0)
 		return dv_error(DV_ERROR, "'%s' before '%s': every [%s] section starts with '%s = ...'",
 				it->name, first, section_names[c->kind], first);
-	if (c->seen & (1u << idx)) {
+	if ((c->seen & (1u << idx)) && !(c->kind == SEC_OUT && !strcmp(it->name, "y"))) {
 		if (idx == 0 && !single_section(c->kind))
 			return dv_error(DV_ERROR, "a second '%s' in one [%s] section; start another "
 					"[%s] section for another entry", first,
@@ -562,6 +657,14 @@ static int finish_parse(parse_ctx *c, const char *stage_path)
 		}
 		st->desc = dv_buf_detach(&text);
 	}
+	for (size_t i = 0; i < st->outs.n; i++) {
+		const dv_stage_file *o = dv_stage_out(st, i);
+		if (o->plot_props && !o->plot) {
+			rc = dv_error(DV_ERROR, "cannot read '%s': out '%s' has plot properties but no "
+				      "'plot = true'; add it, or remove the properties", stage_path, o->path);
+			goto done;
+		}
+	}
 	for (size_t i = 0; i < st->params.n; i++)
 		if (!dv_stage_param_at(st, i)->key) {
 			rc = dv_error(DV_ERROR, "cannot read '%s': param file '%s' has no 'key = ...'",
@@ -600,12 +703,78 @@ done:
 	return rc;
 }
 
-int dv_stage_parse(dv_stage **out, const char *stage_path, const char *text, size_t len)
+static bool is_marker(const char *line, size_t n, char ch, bool bare)
 {
-	parse_ctx c;
+	size_t i = 0;
+	while (i < 7 && i < n && line[i] == ch)
+		i++;
+	if (i < 7)
+		return false;
+	/* "=======" stands alone; the others are followed by a label. */
+	return i == n || line[i] == '\r' || (!bare && line[i] == ' ');
+}
+
+int dv_stage_conflict_line(const char *text, size_t len)
+{
+	int lineno = 1;
+	for (size_t i = 0; i < len; lineno++) {
+		const char *nl = memchr(text + i, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - (text + i)) : len - i;
+		const char *line = text + i;
+		if (is_marker(line, n, '<', false) || is_marker(line, n, '>', false) ||
+		    is_marker(line, n, '|', false) || is_marker(line, n, '=', true))
+			return lineno;
+		i += n + 1;
+	}
+	return 0;
+}
+
+bool dv_stage_text_is_command(const char *text, size_t len)
+{
+	return (len >= 7 && !strncmp(text, "[stage]", 7)) || memmem(text, len, "\n[stage]", 8);
+}
+
+/* A merge left both sides in the file: inih would only say "expected
+ * 'key = value'", so name the conflict and the ways out instead. */
+static int conflict_error(const char *stage_path, const char *text, size_t len, int line)
+{
+	size_t plen = strlen(stage_path), slen = strlen(DV_STAGE_SUFFIX);
+	bool command = dv_stage_text_is_command(text, len);
+	char *fix;
 	int rc;
 
+	if (command) {
+		char *name = dv_strdup(dv_path_basename(stage_path));
+		name[strlen(name) - (strlen(name) >= slen ? slen : 0)] = '\0';
+		fix = dv_asprintf("or edit it to the version wanted and run 'dv repro %s'", name);
+		free(name);
+	} else {
+		fix = dv_asprintf("or 'dv add %.*s' of the version wanted", (int)(plen >= slen ? plen - slen : plen),
+				  stage_path);
+	}
+	rc = dv_error(DV_ECONFLICT, "'%s' has unresolved merge conflict markers (line %d): keep one side "
+		      "with 'git checkout --ours %s' or 'git checkout --theirs %s' (then 'dv checkout'), %s",
+		      stage_path, line, stage_path, stage_path, fix);
+	free(fix);
+	return rc;
+}
+
+int dv_stage_parse(dv_stage **out, const char *stage_path, const char *text, size_t len)
+{
+	dv_stage_template *tmpl = NULL;
+	dv_buf stripped = DV_BUF_INIT;
+	parse_ctx c;
+	int rc, conflict;
+
 	*out = NULL;
+	if ((conflict = dv_stage_conflict_line(text, len)) > 0)
+		return conflict_error(stage_path, text, len, conflict);
+	if ((rc = dv_template_strip(&tmpl, &stripped, stage_path, text, len)) < 0)
+		return rc;
+	if (tmpl) {
+		text = stripped.ptr;
+		len = stripped.len;
+	}
 	memset(&c, 0, sizeof(c));
 	c.st = dv_stage_new(stage_path);
 	dv_buf_init(&c.cmd);
@@ -615,9 +784,13 @@ int dv_stage_parse(dv_stage **out, const char *stage_path, const char *text, siz
 		goto done;
 	if ((rc = finish_parse(&c, stage_path)) < 0)
 		goto done;
+	c.st->tmpl = tmpl;
+	tmpl = NULL;
 	*out = c.st;
 	c.st = NULL;
 done:
+	dv_stage_template_free(tmpl);
+	dv_buf_free(&stripped);
 	dv_stage_free(c.st);
 	dv_buf_free(&c.cmd);
 	dv_buf_free(&c.desc);
@@ -718,6 +891,26 @@ static void put_section(dv_buf *out, const char *name)
 	dv_buf_printf(out, "[%s]\n", name);
 }
 
+static int put_plot_props(dv_buf *out, const dv_stage *st, const dv_plot_props *p)
+{
+	const char *const keys[] = { "template", "x", "title", "x_label", "y_label" };
+	int rc;
+
+	if (!p)
+		return 0;
+	for (int k = 0; k < 5; k++) {
+		const char *v = k == 0 ? p->template : k == 1 ? p->x : k == 2 ? p->title :
+				k == 3 ? p->x_label : p->y_label;
+		if (k == 2) /* canonical order: template, x, y..., title, x_label, y_label */
+			for (size_t i = 0; i < p->y.n; i++)
+				if ((rc = put_value(out, st, "y", p->y.v[i])) < 0)
+					return rc;
+		if (v && (rc = put_value(out, st, keys[k], v)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int put_file_entry(dv_buf *out, const dv_stage *st, const char *section, const dv_stage_file *f,
 			  bool is_out)
 {
@@ -738,6 +931,8 @@ static int put_file_entry(dv_buf *out, const dv_stage *st, const char *section, 
 			dv_buf_puts(out, "metric = true\n");
 		if (f->plot)
 			dv_buf_puts(out, "plot = true\n");
+		if (f->plot && (rc = put_plot_props(out, st, f->plot_props)) < 0)
+			return rc;
 	}
 	if (f->has_hash) {
 		dv_hash_format(hash, sizeof(hash), &f->hash, f->is_dir);
@@ -843,6 +1038,18 @@ int dv_stage_serialize(dv_buf *out, const dv_stage *st)
 	return 0;
 }
 
+/* A killed `dv add` can leave .NAME.stage.tmp-* beside a .stage file;
+ * the next write into that directory removes those of dead writers or
+ * older than an hour.  Best effort: a failure only leaves them. */
+static void sweep_stale_tmp(const char *stage_path)
+{
+	char *dir = dv_path_dirname(stage_path);
+	size_t removed;
+	if (dv_tmpfile_sweep(&removed, dir, ".stage", dv_now_ns() - DV_STALE_TMP_NS) < 0)
+		dv_error_clear();
+	free(dir);
+}
+
 int dv_stage_save(const dv_stage *st, const char *root)
 {
 	dv_buf text = DV_BUF_INIT, path = DV_BUF_INIT;
@@ -851,6 +1058,7 @@ int dv_stage_save(const dv_stage *st, const char *root)
 	if ((rc = dv_stage_serialize(&text, st)) < 0)
 		goto done;
 	dv_path_join(&path, root, st->path);
+	sweep_stale_tmp(path.ptr);
 	rc = dv_write_file_atomic(path.ptr, text.ptr, text.len, 0644);
 done:
 	dv_buf_free(&text);

@@ -116,6 +116,10 @@ static int compare_file(dv_vec *out, dv_repo *repo, const dv_stage *st, const dv
 		break;
 	case DV_WS_DELETED:
 		add_change(out, is_out ? DV_CHG_OUT_DELETED : DV_CHG_DEP_DELETED, rel);
+		/* Gone from the work tree is only stale; gone from the cache
+		 * too means the .stage names bytes nobody here has. */
+		if (is_out && f->cache && f->has_hash && !dv_cache_has(repo->cache, &f->hash, f->is_dir))
+			add_change(out, DV_CHG_OUT_NOT_CACHED, dv_strdup(rel));
 		return 0;
 	case DV_WS_MODIFIED:
 	case DV_WS_NEW:
@@ -158,7 +162,7 @@ int dv_stage_changes_with(dv_vec *out, dv_repo *repo, const dv_stage *st, dv_par
 				add_change(out, DV_CHG_PARAM_NEW, dv_asprintf("%s:%s", file, p->key));
 			else if (!now)
 				add_change(out, DV_CHG_PARAM_DELETED, dv_asprintf("%s:%s", file, p->key));
-			else if (strcmp(now, p->value))
+			else if (!dv_param_values_equal(now, p->value))
 				add_change(out, DV_CHG_PARAM_CHANGED, dv_asprintf("%s:%s", file, p->key));
 		}
 		free(file);
@@ -297,4 +301,43 @@ int dv_stage_git_add(dv_repo *repo, const dv_strvec *paths)
 	if ((rc = dv_config_get_bool(repo->config, "core.autostage", true, &autostage)) < 0)
 		return rc;
 	return autostage ? dv_git_stage_paths(repo, paths) : 0;
+}
+
+static const dv_stage_file *find_file(const dv_vec *files, const char *path)
+{
+	for (size_t i = 0; i < files->n; i++)
+		if (!strcmp(dv_vec_at(files, dv_stage_file, i)->path, path))
+			return dv_vec_at(files, dv_stage_file, i);
+	return NULL;
+}
+
+void dv_stage_carry_over(dv_stage *st, const dv_stage *old)
+{
+	const dv_vec *mine[2] = { &st->deps, &st->outs }, *theirs[2] = { &old->deps, &old->outs };
+
+	st->has_def_hash = old->has_def_hash;
+	st->def_hash = old->def_hash;
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < mine[k]->n; i++) {
+			dv_stage_file *f = dv_vec_at(mine[k], dv_stage_file, i);
+			const dv_stage_file *o = find_file(theirs[k], f->path);
+			if (o && o->has_hash) {
+				f->has_hash = true;
+				f->hash = o->hash;
+				f->is_dir = o->is_dir;
+				f->has_size = o->has_size;
+				f->size = o->size;
+				f->has_files = o->has_files;
+				f->files = o->files;
+			}
+		}
+	}
+	for (size_t i = 0; i < st->params.n; i++) {
+		dv_stage_param *p = dv_stage_param_at(st, i);
+		for (size_t j = 0; j < old->params.n && !p->value; j++) {
+			const dv_stage_param *q = dv_stage_param_at(old, j);
+			if (q->value && !strcmp(q->file, p->file) && !strcmp(q->key, p->key))
+				p->value = dv_strdup(q->value);
+		}
+	}
 }

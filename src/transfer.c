@@ -9,6 +9,11 @@
  * finds in history.  Entries keep the path they were reached through, so
  * a missing object is named as the user knows it.
  *
+ * push --verify-remote then fetches the remote's copies of the objects
+ * that were already there into a scratch cache (each re-hashed by
+ * dv_transfer_adopt, as any fetch), and pushes the cache's copy over
+ * every corrupt one.
+ *
  * Order matters for an interrupted push: files go before the manifests
  * that list them and run-cache entries last, so a remote never holds a
  * manifest or run entry whose objects are not there yet.
@@ -16,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dv/cache.h"
 #include "dv/error.h"
@@ -331,11 +337,6 @@ static int open_remote(dv_remote **out, dv_repo *repo, const dv_transfer_opts *o
 	return rc;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* What the remote has, for each object in s: one listing, or one question
  * per object where the kind cannot list (HTTP). */
 static int remote_presence(bool *present, dv_remote *r, const objset *s, bool runs)
@@ -356,8 +357,7 @@ static int remote_presence(bool *present, dv_remote *r, const objset *s, bool ru
 		goto done;
 	dv_strvec_sort(&have);
 	for (size_t i = 0; i < s->objs.n; i++) {
-		const char *key = OBJ(s, i)->relpath;
-		present[i] = have.n && bsearch(&key, have.v, have.n, sizeof(*have.v), cmp_str) != NULL;
+		present[i] = dv_strvec_sorted_has(&have, OBJ(s, i)->relpath);
 	}
 done:
 	dv_strvec_free(&have);
@@ -385,6 +385,24 @@ typedef struct {
 	size_t count;
 } fail_group;
 
+/* The transfer items for objects idx[0..n) of s, all pending. */
+static dv_transfer *make_items(uint64_t *total, const objset *s, const size_t *idx, size_t n)
+{
+	dv_transfer *items = dv_calloc(n ? n : 1, sizeof(*items));
+
+	*total = 0;
+	for (size_t i = 0; i < n; i++) {
+		const obj *o = OBJ(s, idx[i]);
+		items[i].relpath = dv_strdup(o->relpath);
+		items[i].hash = o->hash;
+		items[i].is_dir = o->is_dir;
+		items[i].size = o->size;
+		items[i].status = 1;
+		*total += o->size;
+	}
+	return items;
+}
+
 /* Push or fetch objects idx[0..n) of s as one batch; fold results into rep. */
 static int move_batch(dv_transfer_report *rep, dv_remote *r, dv_repo *repo, objset *s,
 		      const size_t *idx, size_t n, bool push)
@@ -400,16 +418,7 @@ static int move_batch(dv_transfer_report *rep, dv_remote *r, dv_repo *repo, objs
 
 	if (n == 0)
 		return 0;
-	items = dv_calloc(n, sizeof(*items));
-	for (size_t i = 0; i < n; i++) {
-		const obj *o = OBJ(s, idx[i]);
-		items[i].relpath = dv_strdup(o->relpath);
-		items[i].hash = o->hash;
-		items[i].is_dir = o->is_dir;
-		items[i].size = o->size;
-		items[i].status = 1;
-		total += o->size;
-	}
+	items = make_items(&total, s, idx, n);
 	what = dv_asprintf(push ? "Pushing to '%s'" : "Fetching from '%s'", r->name);
 	p = dv_progress_new(what, n, total);
 	rc = push ? r->ops->push(r, c, items, n, p) : r->ops->fetch(r, c, items, n, p);
@@ -469,7 +478,126 @@ static int move_batch(dv_transfer_report *rep, dv_remote *r, dv_repo *repo, objs
 void dv_transfer_report_free(dv_transfer_report *rep)
 {
 	dv_strvec_free(&rep->messages);
+	dv_strvec_free(&rep->warnings);
 	memset(rep, 0, sizeof(*rep));
+}
+
+/* --- push --verify-remote ---------------------------------------------------- */
+
+/* A batch of remote objects to re-hash: about this many bytes or objects,
+ * so the scratch cache they pass through stays small. */
+#define VERIFY_BATCH_BYTES (1ULL << 30)
+#define VERIFY_BATCH_OBJECTS 10000
+
+/* Fetch objects idx[0..n) of s from r into a scratch cache, where
+ * dv_transfer_adopt re-hashes each; the scratch copies are then
+ * dropped.  Indices whose remote copy is corrupt (or gone) are added to
+ * `bad`. */
+static int verify_batch(dv_transfer_report *rep, dv_vec *bad, dv_remote *r, dv_repo *repo,
+			const objset *s, const size_t *idx, size_t n)
+{
+	dv_buf dir = DV_BUF_INIT;
+	dv_cache *scratch = NULL;
+	dv_transfer *items;
+	dv_progress *p;
+	uint64_t total;
+	char *what;
+	int rc, first = 0;
+
+	dv_path_join(&dir, repo->cache->tmpdir, "verify");
+	dv_buf_printf(&dir, "-%ld", (long)getpid());
+	if ((rc = dv_remove_tree(dir.ptr)) < 0 || (rc = dv_mkdir_p(dir.ptr, 0755)) < 0 ||
+	    (rc = dv_cache_open(&scratch, dir.ptr, "copy")) < 0) {
+		dv_buf_free(&dir);
+		return rc;
+	}
+	items = make_items(&total, s, idx, n);
+	what = dv_asprintf("Verifying '%s'", r->name);
+	p = dv_progress_new(what, n, total);
+	rc = r->ops->fetch(r, scratch, items, n, p);
+	dv_progress_done(p);
+	free(what);
+	for (size_t i = 0; i < n; i++) {
+		const obj *o = OBJ(s, idx[i]);
+		if (items[i].status == 1)
+			dv_transfer_fail(&items[i], rc < 0 ? rc : DV_ERROR);
+		if (items[i].status == 0) {
+			rep->verified++;
+		} else if (items[i].status == DV_ECORRUPT || items[i].status == DV_ENOTFOUND) {
+			rep->verified++;
+			rep->remote_corrupt++;
+			*(size_t *)dv_vec_push(bad) = idx[i];
+		} else {
+			rep->failed++;
+			if (!first)
+				first = dv_error(items[i].status, "%s", items[i].error);
+			note(rep, o, "'%s': cannot verify it: %s", items[i].error);
+		}
+	}
+	dv_transfers_free(items, n);
+	dv_remove_tree(dir.ptr);
+	dv_cache_free(scratch);
+	dv_buf_free(&dir);
+	return first;
+}
+
+/* Re-hash the remote's copies of the objects s needs that were already
+ * there (push sent the others, hashed on the way out), and replace each
+ * corrupt one with the cache's copy (itself hashed as it is sent). */
+static int verify_remote(dv_transfer_report *rep, dv_remote *r, dv_repo *repo, objset *s,
+			 const bool *present)
+{
+	dv_vec want = DV_VEC_INIT(size_t), bad = DV_VEC_INIT(size_t), fix = DV_VEC_INIT(size_t);
+	dv_transfer_report fixed;
+	uint64_t bytes = 0;
+	size_t start = 0;
+	int rc, first = 0;
+
+	for (size_t i = 0; i < s->objs.n; i++)
+		if (present[i] && !OBJ(s, i)->is_run)
+			*(size_t *)dv_vec_push(&want) = i;
+	for (size_t i = 0; i <= want.n; i++) {
+		if (i < want.n && i - start < VERIFY_BATCH_OBJECTS && (i == start || bytes < VERIFY_BATCH_BYTES)) {
+			bytes += OBJ(s, *dv_vec_at(&want, size_t, i))->size;
+			continue;
+		}
+		if (i > start) {
+			rc = verify_batch(rep, &bad, r, repo, s, dv_vec_at(&want, size_t, start), i - start);
+			if (rc < 0 && !first)
+				first = rc;
+		}
+		start = i;
+		bytes = 0;
+		if (i < want.n)
+			i--; /* this one opens the next batch */
+	}
+	for (size_t i = 0; i < bad.n; i++) {
+		size_t k = *dv_vec_at(&bad, size_t, i);
+		if (in_cache(repo->cache, OBJ(s, k))) {
+			*(size_t *)dv_vec_push(&fix) = k;
+		} else {
+			rep->failed++;
+			note(rep, OBJ(s, k), "'%s': remote '%s' holds a corrupt copy and the cache has none to "
+			     "replace it with: push it from a clone that has it", r->name);
+		}
+	}
+	memset(&fixed, 0, sizeof(fixed));
+	rc = move_batch(&fixed, r, repo, s, fix.items, fix.n, true);
+	if (rc < 0 && !first)
+		first = rc;
+	rep->replaced += fixed.transferred;
+	rep->failed += fixed.failed + fixed.missing;
+	for (size_t i = 0; i < fixed.messages.n; i++)
+		dv_strvec_push(&rep->messages, fixed.messages.v[i]);
+	dv_transfer_report_free(&fixed);
+	if (!first && rep->remote_corrupt > rep->replaced)
+		first = dv_error(DV_ECORRUPT, "remote '%s' holds %zu corrupt object%s that could not be replaced",
+				 r->name, rep->remote_corrupt - rep->replaced,
+				 rep->remote_corrupt - rep->replaced == 1 ? "" : "s");
+	dv_vec_free(&want);
+	dv_vec_free(&bad);
+	dv_vec_free(&fix);
+	return first;
 }
 
 /* push --repack: the objects the remote already had (and the cache holds)
@@ -524,6 +652,12 @@ int dv_push(dv_transfer_report *rep, dv_repo *repo, const dv_transfer_opts *opts
 			      "the directory, SSH or S3 remote the web server publishes", r->name);
 		goto done;
 	}
+	/* What killed pushes left there: a rerun is when it is seen. */
+	if (dv_remote_sweep_tmp(&rep->stale_removed, r) < 0) {
+		dv_strvec_push_take(&rep->warnings, dv_asprintf("cannot remove leftover temp files from "
+			"remote '%s': %s", r->name, dv_error_last()));
+		dv_error_clear();
+	}
 	if ((rc = collect(&s, repo, opts)) < 0)
 		goto done;
 	if (opts->run_cache) {
@@ -557,6 +691,12 @@ int dv_push(dv_transfer_report *rep, dv_repo *repo, const dv_transfer_opts *opts
 	for (size_t i = 0; i < runs.n; i++)
 		*(size_t *)dv_vec_push(&files) = *dv_vec_at(&runs, size_t, i);
 	rc = move_batch(rep, r, repo, &s, files.items, files.n, true);
+	if (opts->verify_remote) {
+		int vrc = verify_remote(rep, r, repo, &s, present);
+		if (rc == 0)
+			rc = vrc;
+	}
+	/* After the check, so replaced copies are the ones packed. */
 	if (rc == 0 && opts->repack)
 		rc = repack_remote(rep, r, repo, &s, present);
 done:
@@ -675,7 +815,7 @@ int dv_fetch_stages(dv_transfer_report *rep, dv_repo *repo, dv_stage *const *sta
 
 	memset(rep, 0, sizeof(*rep));
 	for (size_t i = 0; i < nstages; i++)
-		add_stage(&s, stages[i], true);
+		add_stage(&s, stages[i], false);
 	if (s.objs.n == 0)
 		goto done;
 	if ((rc = open_remote(&r, repo, opts)) < 0)

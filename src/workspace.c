@@ -21,6 +21,8 @@
 #include "dv/fs.h"
 #include "dv/pool.h"
 #include "dv/statcache.h"
+#include "dv/targets.h"
+#include "dv/template.h"
 #include "dv/workspace.h"
 
 /* ---- walking a directory -------------------------------------------- */
@@ -526,6 +528,26 @@ void dv_checkout_report_free(dv_vec *report)
 
 /* Check an object's bytes before they reach the work tree; the stat cache
  * makes this one read per object, ever. */
+/* Move a corrupt object aside (dv_cache_quarantine), so the next fetch
+ * brings a good copy instead of finding it "up to date". */
+static int corrupt_object(dv_repo *repo, const dv_hash *h, const char *obj, const char *relpath)
+{
+	char *moved = NULL, *shown;
+	int rc;
+
+	if (dv_cache_quarantine(&moved, repo->cache, h, false, repo->dvdir) < 0)
+		return dv_error_wrap(DV_ECORRUPT, "cache object '%s' for '%s' is corrupt (its bytes no longer "
+				     "match its name) and could not be moved aside: remove it and run 'dv pull'",
+				     obj, relpath);
+	shown = moved ? dv_path_relative_to(moved, repo->root) : NULL;
+	rc = dv_error(DV_ECORRUPT, "cache object for '%s' was corrupt (its bytes no longer match its name): "
+		      "moved it to quarantine ('%s'); 'dv pull' (or 'dv fetch') brings a good copy",
+		      relpath, shown ? shown : moved ? moved : obj);
+	free(moved);
+	free(shown);
+	return rc;
+}
+
 static int verify_object(dv_repo *repo, const dv_hash *h, const char *relpath, uint64_t *size)
 {
 	dv_buf obj = DV_BUF_INIT;
@@ -544,8 +566,7 @@ static int verify_object(dv_repo *repo, const dv_hash *h, const char *relpath, u
 		rc = dv_error(DV_ENOTFOUND, "object '%s' for '%s' is not in the cache: run 'dv pull' (or 'dv fetch')",
 			      text, relpath);
 	} else if (rc == 0 && !dv_hash_equal(&got, h)) {
-		rc = dv_error(DV_ECORRUPT, "cache object '%s' for '%s' is corrupt (its bytes no longer match its name): remove it and run 'dv fetch' to restore it",
-			      obj.ptr, relpath);
+		rc = corrupt_object(repo, h, obj.ptr, relpath);
 	}
 	dv_buf_free(&obj);
 	return rc;
@@ -1047,6 +1068,11 @@ int dv_workspace_find_stages(dv_strvec *out, dv_repo *repo)
 
 int dv_workspace_load_stages(dv_vec *out, dv_repo *repo)
 {
+	return dv_workspace_load_stages_resolving(out, repo, NULL);
+}
+
+int dv_workspace_load_stages_resolving(dv_vec *out, dv_repo *repo, const dv_strvec *resolving)
+{
 	dv_strvec paths = DV_STRVEC_INIT;
 	int rc;
 
@@ -1055,12 +1081,19 @@ int dv_workspace_load_stages(dv_vec *out, dv_repo *repo)
 		goto done;
 	for (size_t i = 0; i < paths.n; i++) {
 		dv_stage *st = NULL;
-		if ((rc = dv_stage_load(&st, repo->root, paths.v[i])) < 0) {
+		rc = dv_stage_load(&st, repo->root, paths.v[i]);
+		if (rc == DV_ECONFLICT && resolving && dv_strvec_contains(resolving, paths.v[i])) {
+			rc = 0;
+			dv_error_clear();
+			continue;
+		}
+		if (rc < 0) {
 			dv_stages_free(out);
 			goto done;
 		}
 		*(dv_stage **)dv_vec_push(out) = st;
 	}
+	rc = dv_stages_expand_templates(out); /* foreach/[matrix] stages */
 done:
 	dv_strvec_free(&paths);
 	return rc;
@@ -1162,8 +1195,15 @@ int dv_workspace_load_targets(dv_vec *out, dv_repo *repo, char *const *targets, 
 	for (size_t i = 0; i < n; i++) {
 		char *path = NULL;
 		dv_stage *st = NULL;
-		if ((rc = dv_workspace_resolve_target(&path, repo, targets[i])) < 0)
-			break;
+		/* Globs, templates and their instances, directories and names
+		 * to correct need every stage loaded: targets.c. */
+		if (strpbrk(targets[i], "*?[@") ||
+		    dv_workspace_resolve_target(&path, repo, targets[i]) < 0) {
+			free(path);
+			dv_stages_free(out);
+			dv_strvec_free(&seen);
+			return dv_stages_load_matching(out, repo, targets, n);
+		}
 		if (dv_strvec_contains(&seen, path)) {
 			free(path);
 			continue;
@@ -1172,6 +1212,12 @@ int dv_workspace_load_targets(dv_vec *out, dv_repo *repo, char *const *targets, 
 		dv_strvec_push_take(&seen, path);
 		if (rc < 0)
 			break;
+		if (st->tmpl) {
+			dv_stage_free(st);
+			dv_stages_free(out);
+			dv_strvec_free(&seen);
+			return dv_stages_load_matching(out, repo, targets, n);
+		}
 		*(dv_stage **)dv_vec_push(out) = st;
 	}
 	if (rc < 0)

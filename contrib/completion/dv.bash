@@ -9,8 +9,8 @@
 # revisions, .stage files and tracked paths for TARGETs, config keys.
 
 _dv_commands="init add status commit checkout remove move unprotect config stage dag
-repro params metrics remote push fetch pull gc diff fsck install uninstall get import
-update help version"
+repro params metrics plots remote push fetch pull gc diff fsck install uninstall merge-driver
+get import update migrate freeze unfreeze root destroy help version"
 
 # _dv_opts CMD [SUB]: the options of a command (and subcommand)
 _dv_opts() {
@@ -26,17 +26,25 @@ _dv_opts() {
 	stage)
 		case $2 in
 		add) echo "-n --name -d --deps -o --outs -O --outs-no-cache -p --params -m --metrics
-			--plot --persist --always-changed --desc -f --force" ;;
+			--plot -x --x -y --y -t --template --title --x-label --y-label
+			--persist --always-changed --desc -f --force" ;;
 		list) echo "--all --json" ;;
 		esac ;;
 	dag) echo "--dot --mermaid --json" ;;
 	repro) echo "-f --force -s --single-item -n --dry --downstream -j --jobs -k --keep-going
-		--no-run-cache --pull -r --remote" ;;
-	params) echo "--all --json" ;;
+		--no-run-cache --pull -r --remote -P --all-pipelines" ;;
+	params) echo "--all --json --md --precision" ;;
 	metrics)
 		case $2 in
-		show) echo "-A --all-commits --json" ;;
-		diff) echo "--all --json" ;;
+		show) echo "-A --all-commits --json --md --precision" ;;
+		diff) echo "--all --json --md --precision" ;;
+		esac ;;
+	plots)
+		case $2 in
+		show) echo "-o --out --json" ;;
+		diff) echo "-o --out --json --target" ;;
+		modify) echo "-x --x -y --y -t --template --title --x-label --y-label --unset" ;;
+		metrics) echo "-A --all-commits -o --out --json" ;;
 		esac ;;
 	remote)
 		case $2 in
@@ -45,7 +53,8 @@ _dv_opts() {
 		modify) echo "--local --unset" ;;
 		default) echo "--local --unset" ;;
 		esac ;;
-	push | fetch) echo "-r --remote -j --jobs --all-commits --run-cache --json" ;;
+	push) echo "-r --remote -j --jobs --all-commits --run-cache --verify-remote --json" ;;
+	fetch) echo "-r --remote -j --jobs --all-commits --run-cache --json" ;;
 	pull) echo "-r --remote -j --jobs --all-commits --run-cache -f --force --json" ;;
 	gc) echo "-w --workspace -a --all-branches -T --all-tags -A --all-commits -c --cloud
 		-r --remote -n --dry-run -f --force" ;;
@@ -54,6 +63,9 @@ _dv_opts() {
 	install | uninstall) echo "" ;;
 	get | import) echo "-o --out --rev -j --jobs" ;;
 	update) echo "--rev -j --jobs" ;;
+	migrate) echo "--from --no-commit -j --jobs" ;;
+	freeze | unfreeze | root) echo "" ;;
+	destroy) echo "-f --force" ;;
 	esac
 }
 
@@ -62,6 +74,7 @@ _dv_subcommands() {
 	stage) echo "add list" ;;
 	params) echo "diff" ;;
 	metrics) echo "show diff" ;;
+	plots) echo "show diff modify metrics" ;;
 	remote) echo "add list modify rename remove default" ;;
 	esac
 }
@@ -134,8 +147,17 @@ _dv() {
 		return ;;
 	-n)
 		[ "$cmd $sub" = "stage add" ] && return ;;
-	-o | --out | --outs | -O | --outs-no-cache | -d | --deps | -m | --metrics | --plot | -p | --params)
+	-o | --out | --outs | -O | --outs-no-cache | -d | --deps | -m | --metrics | --plot | -p | --params | --target)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	-t | --template)
+		[ "$cmd" = plots ] || [ "$cmd $sub" = "stage add" ] &&
+			COMPREPLY=($(compgen -W "linear scatter smooth bar confusion confusion_normalized" -- "$cur"))
+		return ;;
+	--unset)
+		[ "$cmd" = plots ] && COMPREPLY=($(compgen -W "template x y title x_label y_label" -- "$cur"))
+		[ "$cmd" = plots ] && return ;;
+	-x | --x | -y | --y | --title | --x-label | --y-label | --precision)
+		return ;;
 	esac
 
 	if [ -z "$sub" ] && [ -n "$(_dv_subcommands "$cmd")" ] && [[ $cur != -* ]]; then
@@ -151,7 +173,12 @@ _dv() {
 		COMPREPLY=($(compgen -W "$_dv_commands" -- "$cur")) ;;
 	diff | params | metrics)
 		COMPREPLY=($(compgen -W "$(_dv_revisions)" -- "$cur")) ;;
-	status | commit | checkout | remove | repro | push | fetch | pull | dag | update)
+	plots)
+		case $sub in
+		diff) COMPREPLY=($(compgen -W "$(_dv_revisions)" -- "$cur")) ;;
+		*) COMPREPLY=($(compgen -f -- "$cur")) ;;
+		esac ;;
+	status | commit | checkout | remove | repro | push | fetch | pull | dag | update | freeze | unfreeze)
 		COMPREPLY=($(compgen -W "$(_dv_stage_files)" -- "$cur") $(compgen -f -- "$cur")) ;;
 	config)
 		COMPREPLY=($(compgen -W "$(_dv_config_keys)" -- "$cur")) ;;
@@ -163,7 +190,9 @@ _dv() {
 		esac ;;
 	get | import)
 		COMPREPLY=($(compgen -d -- "$cur")) ;;
-	gc | fsck | install | uninstall | init | version) ;;
+	gc | fsck | install | uninstall | init | version | root | destroy) ;;
+	migrate)
+		COMPREPLY=($(compgen -d -- "$cur")) ;;
 	*)
 		COMPREPLY=($(compgen -f -- "$cur")) ;;
 	esac

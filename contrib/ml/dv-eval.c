@@ -2,14 +2,16 @@
  * dv-eval - score a model on a prepared test matrix.
  *
  *   dv-eval -m MODEL --metrics FILE [--plots FILE] [--plot-rows N]
- *           [-t THREADS] TEST.mat
+ *           [--confusion FILE] [-t THREADS] TEST.mat
  *
  * Writes the metrics as JSON (metrics.h says how each is defined) and,
  * with --plots, a CSV for plotting: for ridge `actual,predicted` of the
  * first N test rows (default 1000, 0 = all; the rows were shuffled by
  * dv-prepare, so the first N are a random sample), for logreg one row per
- * class `class,precision,recall,f1,support`.  Both files are finished
- * before either is renamed into place.
+ * class `class,precision,recall,f1,support`; with --confusion (logreg
+ * only) the confusion matrix as CSV `actual,predicted,count`, one row per
+ * pair of classes (what `dv plots`' confusion template reads).  All files
+ * are finished before any is renamed into place.
  */
 #include "atomicfile.h"
 #include "cli.h"
@@ -27,7 +29,25 @@
 
 static const char usage[] =
 	"usage: dv-eval -m MODEL --metrics FILE [--plots FILE] [--plot-rows N]\n"
-	"               [-t THREADS] TEST.mat\n";
+	"               [--confusion FILE] [-t THREADS] TEST.mat\n"
+	"       dv-eval --version\n";
+
+
+/* A CSV field: quoted when it holds a comma, quote or line break. */
+static void put_csv_field(FILE *fp, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, fp);
+		return;
+	}
+	fputc('"', fp);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', fp);
+		fputc(*s, fp);
+	}
+	fputc('"', fp);
+}
 
 /* The model must have been trained on data shaped like this test set. */
 static int check_compatible(const ml_model *m, const ml_dataset *test,
@@ -95,14 +115,16 @@ int main(int argc, char **argv)
 		{ "metrics", required_argument, NULL, 'M' },
 		{ "plots", required_argument, NULL, 'P' },
 		{ "plot-rows", required_argument, NULL, 'r' },
+		{ "confusion", required_argument, NULL, 'C' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *prog = "dv-eval", *model_path = NULL, *metrics_path = NULL;
-	const char *plots_path = NULL, *test_path;
+	const char *plots_path = NULL, *confusion_path = NULL, *test_path;
 	uint64_t plot_rows = 1000, threads = 0;
-	ml_atomic metrics_out = { 0 }, plots_out = { 0 };
+	ml_atomic metrics_out = { 0 }, plots_out = { 0 }, confusion_out = { 0 };
 	ml_regression_metrics reg;
 	ml_class_metrics cls = { 0 };
 	ml_dataset test = { 0 };
@@ -117,6 +139,7 @@ int main(int argc, char **argv)
 		case 'm': model_path = optarg; break;
 		case 'M': metrics_path = optarg; break;
 		case 'P': plots_path = optarg; break;
+		case 'C': confusion_path = optarg; break;
 		case 'r':
 			if (ml_cli_integer(&plot_rows, prog, "--plot-rows", optarg, 0, UINT64_MAX) < 0)
 				return ML_EXIT_USAGE;
@@ -126,11 +149,14 @@ int main(int argc, char **argv)
 				return ML_EXIT_USAGE;
 			break;
 		case 'h': fputs(usage, stdout); return ML_EXIT_OK;
+		case 'V': return ml_cli_version(prog, 1, 0);
 		default: return ml_cli_usage(usage);
 		}
 	}
 	if (optind != argc - 1 || !model_path || !metrics_path)
 		return ml_cli_usage(usage);
+	if (ml_cli_blis_check(prog, 0) < 0)
+		return ML_EXIT_FAILURE;
 	test_path = argv[optind];
 
 	if (ml_blis_set_threads((long)threads) < 0 ||
@@ -175,15 +201,36 @@ int main(int argc, char **argv)
 				fprintf(fp, "%.10g,%.10g\n", test.y[i], pred[i]);
 		} else {
 			fputs("class,precision,recall,f1,support\n", fp);
-			for (size_t c = 0; c < cls.k; c++)
-				fprintf(fp, "%s,%.10g,%.10g,%.10g,%zu\n", model.class_names[c],
-					cls.precision[c], cls.recall[c], cls.f1[c], cls.support[c]);
+			for (size_t c = 0; c < cls.k; c++) {
+				put_csv_field(fp, model.class_names[c]);
+				fprintf(fp, ",%.10g,%.10g,%.10g,%zu\n", cls.precision[c], cls.recall[c],
+					cls.f1[c], cls.support[c]);
+			}
 		}
 		if (ml_atomic_finish(&plots_out) < 0)
 			goto done;
 	}
+	if (confusion_path) {
+		if (model.kind != ML_MODEL_LOGREG) {
+			ml_fail("--confusion needs a classifier; '%s' is a regression model", model_path);
+			goto done;
+		}
+		if (ml_atomic_open(&confusion_out, confusion_path) < 0)
+			goto done;
+		fputs("actual,predicted,count\n", confusion_out.fp);
+		for (size_t i = 0; i < cls.k; i++)
+			for (size_t j = 0; j < cls.k; j++) {
+				put_csv_field(confusion_out.fp, model.class_names[i]);
+				fputc(',', confusion_out.fp);
+				put_csv_field(confusion_out.fp, model.class_names[j]);
+				fprintf(confusion_out.fp, ",%zu\n", cls.confusion[i * cls.k + j]);
+			}
+		if (ml_atomic_finish(&confusion_out) < 0)
+			goto done;
+	}
 	if (ml_atomic_finish(&metrics_out) < 0 ||
 	    (plots_path && ml_atomic_commit(&plots_out) < 0) ||
+	    (confusion_path && ml_atomic_commit(&confusion_out) < 0) ||
 	    ml_atomic_commit(&metrics_out) < 0)
 		goto done;
 	status = ML_EXIT_OK;
@@ -192,6 +239,7 @@ done:
 		ml_report(prog);
 	ml_atomic_abort(&metrics_out);
 	ml_atomic_abort(&plots_out);
+	ml_atomic_abort(&confusion_out);
 	free(text);
 	json_decref(json);
 	free(pred);

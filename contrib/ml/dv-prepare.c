@@ -20,7 +20,8 @@
 #include <stdlib.h>
 
 static const char usage[] =
-	"usage: dv-prepare [-p PARAMS] [-v] --train FILE --test FILE INPUT.csv\n";
+	"usage: dv-prepare [-p PARAMS] [-v] --train FILE --test FILE INPUT.csv\n"
+	"       dv-prepare --version\n";
 
 int main(int argc, char **argv)
 {
@@ -30,6 +31,7 @@ int main(int argc, char **argv)
 		{ "test", required_argument, NULL, 'E' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *prog = "dv-prepare", *params_path = "params.ini";
@@ -48,6 +50,7 @@ int main(int argc, char **argv)
 		case 'E': test_path = optarg; break;
 		case 'v': verbose = 1; break;
 		case 'h': fputs(usage, stdout); return ML_EXIT_OK;
+		case 'V': return ml_cli_version(prog, 0, 0);
 		default: return ml_cli_usage(usage);
 		}
 	}

@@ -4,6 +4,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "linalg.h"
+#include "kernels.h"
 #include "mlerr.h"
 
 #include <blis.h>
@@ -14,10 +15,14 @@
 #include <string.h>
 #include <time.h>
 
-/* Rows centered per BLIS call: large enough that syrk runs near its peak
+/* Rows centered per kernel call: large enough that syrk runs near its peak
  * (the k dimension amortises packing), small enough that the buffer
- * (block x d doubles, 2 MiB at d = 64) stays in cache. */
+ * (block x d doubles, 2 MiB at d = 64) stays in cache.  The C kernels walk
+ * a block in L1-sized panels, so the size does not matter to them. */
 enum { GRAM_BLOCK_ROWS = 4096 };
+/* Rows the candidate paths are timed on when one must be chosen: about a
+ * millisecond each, small beside a fit worth choosing for. */
+enum { GRAM_PROBE_ROWS = 1024 };
 
 long ml_blis_set_threads(long requested)
 {
@@ -38,12 +43,12 @@ long ml_blis_set_threads(long requested)
 	return n;
 }
 
-int ml_centered_gram(double *gram, double *xty, double *xmean, double *ymean,
+int ml_centered_gram(double *gram, double *xty, double *xmean, double *ymean, ml_path *path,
 		     const double *X, const double *y, size_t n, size_t d)
 {
-	/* One pass over X, one BLIS call per block.  Each block is copied as
+	/* One pass over X, one kernel call per block.  Each block is copied as
 	 * B = [X_b - s, y_b - t] (rows x (d+1)), where s, t are the means of
-	 * the first block, and syrk accumulates
+	 * the first block, and the chosen path (kernels.h) accumulates
 	 *   G = sum_b B^T B  =  [ Xs^T Xs   Xs^T ys ]
 	 *                       [ ys^T Xs   ys^T ys ]   ((d+1) x (d+1))
 	 * together with the column sums of B.  With u = mean of the shifted
@@ -52,19 +57,18 @@ int ml_centered_gram(double *gram, double *xty, double *xmean, double *ymean,
 	 *     no cancellation even for columns like raw latitude (~40.7 with a
 	 *     spread of 0.05) - the accuracy of centering by the true mean,
 	 *     without the second pass over X that computing it first costs.
-	 *   - Appending y as column d makes X^T y part of the same syrk.
-	 *   - The block's memory, row-major rows x (d+1), read as a
-	 *     (d+1) x rows matrix (row stride 1, column stride d+1) is B^T,
-	 *     so syrk's C += A A^T is B^T B with no transposed copy. */
-	size_t w = d + 1, first = n < GRAM_BLOCK_ROWS ? n : GRAM_BLOCK_ROWS;
+	 *   - Appending y as column d makes X^T y part of the same products.
+	 *   - The block's rows are padded with zero columns to the stride the
+	 *     C kernels want (ml_gram_stride); zeros add nothing to G. */
+	size_t w = d + 1, bs = ml_gram_stride(w);
+	size_t first = n < GRAM_BLOCK_ROWS ? n : GRAM_BLOCK_ROWS;
 	double *block = NULL, *g = NULL, *shift = NULL, *sum = NULL, *partial = NULL;
-	double one = 1.0;
 	int rc = -1;
 
 	if (n == 0 || d == 0)
 		return ml_fail("cannot fit on an empty matrix (%zu x %zu)", n, d);
-	block = malloc(GRAM_BLOCK_ROWS * w * sizeof(*block));
-	g = calloc(w * w, sizeof(*g));
+	block = calloc(GRAM_BLOCK_ROWS * bs, sizeof(*block));
+	g = calloc(bs * bs, sizeof(*g));
 	shift = calloc(w, sizeof(*shift));
 	sum = calloc(w, sizeof(*sum));
 	partial = malloc(w * sizeof(*partial));
@@ -89,7 +93,7 @@ int ml_centered_gram(double *gram, double *xty, double *xmean, double *ymean,
 		memset(partial, 0, w * sizeof(*partial));
 		for (size_t i = 0; i < rows; i++) {
 			const double *src = X + (start + i) * d;
-			double *dst = block + i * w;
+			double *dst = block + i * bs;
 			for (size_t j = 0; j < d; j++) {
 				dst[j] = src[j] - shift[j];
 				partial[j] += dst[j];
@@ -99,17 +103,20 @@ int ml_centered_gram(double *gram, double *xty, double *xmean, double *ymean,
 		}
 		for (size_t j = 0; j < w; j++)
 			sum[j] += partial[j];
-		bli_dsyrk(BLIS_LOWER, BLIS_NO_TRANSPOSE, (dim_t)w, (dim_t)rows,
-			  &one, block, 1, (inc_t)w, &one, g, (inc_t)w, 1);
+		/* The first block's rows are the data the paths are timed on. */
+		if (start == 0 &&
+		    ml_gram_choose(path, block, bs, rows < GRAM_PROBE_ROWS ? rows : GRAM_PROBE_ROWS, w) < 0)
+			goto done;
+		ml_gram_update(*path, g, block, bs, rows, w);
 	}
 	for (size_t j = 0; j < w; j++)
 		sum[j] /= (double)n; /* now u, the mean of the shifted columns */
 	for (size_t i = 0; i < d; i++) {
 		for (size_t j = 0; j <= i; j++)
-			gram[i * d + j] = g[i * w + j] - (double)n * sum[i] * sum[j];
+			gram[i * d + j] = g[i * bs + j] - (double)n * sum[i] * sum[j];
 		for (size_t j = i + 1; j < d; j++)
 			gram[i * d + j] = 0; /* upper triangle: unused, but defined */
-		xty[i] = g[d * w + i] - (double)n * sum[d] * sum[i];
+		xty[i] = g[d * bs + i] - (double)n * sum[d] * sum[i];
 		xmean[i] = shift[i] + sum[i];
 	}
 	*ymean = shift[d] + sum[d];
@@ -194,5 +201,13 @@ double ml_now(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double ml_cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }

@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include "kernels.h"
+
 /* Chooses the number of BLIS threads: `requested` if > 0, else the
  * BLIS_NUM_THREADS environment variable if set, else 1.  Pipeline stages run
  * in parallel (dv repro -j), so the default must not be "all cores" - that
@@ -26,8 +28,9 @@ long ml_blis_set_threads(long requested);
  * X (n x d) is read in place, once: shifting happens one block of rows at a
  * time in a small buffer, so memory stays O(block * d) (see linalg.c for
  * why the result is as accurate as centering the whole matrix first).
- * The BLIS work is one syrk of n x (d+1): n (d+1)(d+2) flops. */
-int ml_centered_gram(double *gram, double *xty, double *xmean, double *ymean,
+ * The products, n (d+1)(d+2) flops, run on the path ml_gram_choose picks
+ * (kernels.h), returned in *path. */
+int ml_centered_gram(double *gram, double *xty, double *xmean, double *ymean, ml_path *path,
 		     const double *X, const double *y, size_t n, size_t d);
 
 /* In-place Cholesky factorisation A = L L^T of a symmetric positive
@@ -44,5 +47,8 @@ void ml_softmax_rows(double *z, size_t rows, size_t k);
 
 /* Seconds on a monotonic clock, for the timings the programs report. */
 double ml_now(void);
+
+/* CPU seconds used by the process so far, all threads together. */
+double ml_cpu_now(void);
 
 #endif

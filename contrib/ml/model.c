@@ -1,9 +1,10 @@
 /*
  * model.c - fitting, prediction and the model file (see model.h).
  *
- * All heavy lifting is BLIS level-3 on X in place: dv-train's memory is
- * the training matrix plus O(d^2 + batch * k) scratch, which keeps a
- * 1,000,000 x 64 set (488 MiB) well under twice its size.
+ * All heavy lifting is matrix products on X in place, run by BLIS or the
+ * C kernels (kernels.h): dv-train's memory is the training matrix plus
+ * O(d^2 + batch * k) scratch, which keeps a 1,000,000 x 64 set (488 MiB)
+ * well under twice its size.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "model.h"
@@ -56,7 +57,7 @@ int ml_ridge_fit(ml_model *out, ml_fit_stats *stats, const ml_dataset *train,
 		 double lambda)
 {
 	size_t n = train->rows, d = train->cols;
-	double *gram = NULL, *xmean = NULL, ymean, t0, t1;
+	double *gram = NULL, *xmean = NULL, ymean, t0, t1, cpu0;
 	int rc = -1;
 
 	memset(stats, 0, sizeof(*stats));
@@ -73,8 +74,9 @@ int ml_ridge_fit(ml_model *out, ml_fit_stats *stats, const ml_dataset *train,
 		goto done;
 	}
 	t0 = ml_now();
+	cpu0 = ml_cpu_now();
 	/* out->W (d x 1) receives Xc^T yc and is then solved in place. */
-	if (ml_centered_gram(gram, out->W, xmean, &ymean, train->X, train->y, n, d) < 0)
+	if (ml_centered_gram(gram, out->W, xmean, &ymean, &stats->path, train->X, train->y, n, d) < 0)
 		goto done;
 	t1 = ml_now();
 	stats->gram_seconds = t1 - t0;
@@ -94,6 +96,7 @@ int ml_ridge_fit(ml_model *out, ml_fit_stats *stats, const ml_dataset *train,
 	for (size_t j = 0; j < d; j++)
 		out->b[0] -= xmean[j] * out->W[j];
 	stats->fit_seconds = ml_now() - t0;
+	stats->fit_cpu_seconds = ml_cpu_now() - cpu0;
 	rc = 0;
 done:
 	free(gram);
@@ -121,12 +124,15 @@ int ml_logreg_fit(ml_model *out, ml_fit_stats *stats, const ml_dataset *train,
 	size_t n = train->rows, d = train->cols, k = train->n_classes;
 	size_t bs = (size_t)p->batch < n ? (size_t)p->batch : n;
 	size_t nbatches = n ? (n + bs - 1) / bs : 0;
-	double *P = NULL, *GW = NULL, *db = NULL, t0, one = 1.0, zero = 0.0;
+	double *P = NULL, *GW = NULL, *db = NULL, t0, cpu0;
 	size_t *order = NULL;
+	ml_matmul mm = { 0 };
 	ml_rng rng;
+	double *epoch_loss = stats->epoch_loss; /* the caller's buffer survives the reset */
 	int rc = -1;
 
 	memset(stats, 0, sizeof(*stats));
+	stats->epoch_loss = epoch_loss;
 	if (train->kind != ML_TARGET_CLASSES)
 		return ml_fail("logreg needs class labels, the data has a regression target (use model=ridge)");
 	if (n == 0 || d == 0)
@@ -143,11 +149,16 @@ int ml_logreg_fit(ml_model *out, ml_fit_stats *stats, const ml_dataset *train,
 		ml_fail("out of memory");
 		goto done;
 	}
+	t0 = ml_now();
+	cpu0 = ml_cpu_now();
+	/* The products' path is timed on the first batch (if it must be). */
+	if (ml_matmul_init(&mm, bs, d, k) < 0 || ml_matmul_choose(&mm, train->X, bs) < 0)
+		goto done;
+	stats->path = mm.path;
 	for (size_t t = 0; t < nbatches; t++)
 		order[t] = t;
 	ml_rng_seed(&rng, p->seed, 0);
 
-	t0 = ml_now();
 	for (long epoch = 0; epoch < p->epochs; epoch++) {
 		double lr = p->lr / (1.0 + p->lr_decay * (double)epoch), loss = 0;
 
@@ -160,9 +171,7 @@ int ml_logreg_fit(ml_model *out, ml_fit_stats *stats, const ml_dataset *train,
 			double scale = 1.0 / (double)rows;
 
 			/* P = softmax(Xb W + b) */
-			bli_dgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)rows, (dim_t)k, (dim_t)d,
-				  &one, (double *)Xb, (inc_t)d, 1, out->W, (inc_t)k, 1,
-				  &zero, P, (inc_t)k, 1);
+			ml_matmul_xw(&mm, P, Xb, rows, out->W);
 			for (size_t i = 0; i < rows; i++)
 				for (size_t c = 0; c < k; c++)
 					P[i * k + c] += out->b[c];
@@ -179,17 +188,16 @@ int ml_logreg_fit(ml_model *out, ml_fit_stats *stats, const ml_dataset *train,
 				for (size_t c = 0; c < k; c++)
 					db[c] += g[c];
 			}
-			/* GW = Xb^T G / rows: Xb's memory read as a d x rows
-			 * matrix (row stride 1, column stride d) is Xb^T. */
-			bli_dgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)d, (dim_t)k, (dim_t)rows,
-				  &scale, (double *)Xb, 1, (inc_t)d, P, (inc_t)k, 1,
-				  &zero, GW, (inc_t)k, 1);
+			/* GW = Xb^T G / rows */
+			ml_matmul_xtg(&mm, GW, scale, Xb, rows, P);
 			for (size_t j = 0; j < d * k; j++)
 				out->W[j] -= lr * (GW[j] + p->l2 * out->W[j]);
 			for (size_t c = 0; c < k; c++)
 				out->b[c] -= lr * db[c] * scale;
 		}
 		stats->final_loss = loss / (double)n;
+		if (stats->epoch_loss)
+			stats->epoch_loss[epoch] = stats->final_loss;
 		/* Too large a step overflows W to inf and then NaN; the loss
 		 * alone would not show it (its log argument is clamped). */
 		int finite = isfinite(stats->final_loss);
@@ -204,12 +212,14 @@ int ml_logreg_fit(ml_model *out, ml_fit_stats *stats, const ml_dataset *train,
 		}
 	}
 	stats->fit_seconds = ml_now() - t0;
+	stats->fit_cpu_seconds = ml_cpu_now() - cpu0;
 	rc = 0;
 done:
 	free(P);
 	free(GW);
 	free(db);
 	free(order);
+	ml_matmul_free(&mm);
 	if (rc < 0)
 		ml_model_free(out);
 	return rc;

@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 
+#include "kernels.h"
 #include "matfile.h"
 #include "params.h"
 
@@ -39,9 +40,15 @@ typedef struct {
 /* What a fit measured, for dv-train -v and the benchmark. */
 typedef struct {
 	double fit_seconds;   /* the whole fit, data already in memory */
+	double fit_cpu_seconds; /* its CPU time, all threads (a loaded machine
+	                         * stretches fit_seconds, not this) */
 	double gram_seconds;  /* ridge: the centered Gram matrix step */
-	double gram_flops;    /* ridge: flops of its syrk, n (d+1)(d+2) */
+	double gram_flops;    /* ridge: flops of the Gram step, n (d+1)(d+2) */
 	double final_loss;    /* logreg: mean training loss of the last epoch */
+	ml_path path;         /* what ran the products (kernels.h): ridge its
+	                       * Gram step, logreg both products per batch */
+	double *epoch_loss;   /* logreg, in: NULL or room for p->epochs values;
+			       * out: the mean training loss of each epoch */
 } ml_fit_stats;
 
 void ml_model_free(ml_model *m);

@@ -9,6 +9,7 @@
 #define DV_BUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct {
@@ -47,6 +48,7 @@ void dv_strvec_push(dv_strvec *sv, const char *s);   /* copies s */
 void dv_strvec_push_take(dv_strvec *sv, char *s);     /* takes ownership */
 void dv_strvec_sort(dv_strvec *sv);                   /* bytewise */
 int dv_strvec_contains(const dv_strvec *sv, const char *s);
+bool dv_strvec_sorted_has(const dv_strvec *sv, const char *s); /* after dv_strvec_sort */
 void dv_strvec_free(dv_strvec *sv);
 
 /* The calling thread's scratch buffer for streaming I/O, DV_IO_BUFFER_SIZE

@@ -96,4 +96,14 @@ int dv_cache_verify(const dv_cache *c, const dv_hash *h, bool is_dir);
 /* Remove an object (gc). */
 int dv_cache_remove(dv_cache *c, const dv_hash *h, bool is_dir);
 
+/* Where corrupt objects are moved aside: <dvdir>/quarantine/, laid out as
+ * the cache (files/xxh128/ab/cd...), so the bytes stay for a post-mortem
+ * while the cache no longer has the object and the next fetch or pull
+ * brings a good copy.  Nothing in dv reads it again; remove it by hand. */
+#define DV_QUARANTINE_DIR "quarantine"
+/* Move the object `h` aside into <dvdir>/quarantine; `*moved_to` (may be
+ * NULL) receives the new path (NULL if the object had gone already). */
+int dv_cache_quarantine(char **moved_to, const dv_cache *c, const dv_hash *h, bool is_dir,
+			const char *dvdir);
+
 #endif

@@ -12,6 +12,7 @@
 #define DV_CONFIG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "dv/buf.h"
 
@@ -67,6 +68,14 @@ bool dv_config_key_is_secret(const char *key);
 /* Is `value` acceptable for the known `key` (booleans, numbers, cache.type
  * lists, remote names)?  The loader checks every value this way. */
 int dv_config_check_value(const char *key, const char *value);
+/* A duration such as "24h", "30m", "1h30m", "7d" (units s m h d w) or
+ * "0", in nanoseconds; errors name `key`. */
+int dv_config_parse_duration(int64_t *ns_out, const char *text, const char *key);
+/* gc.remote_grace in nanoseconds: DV_REMOTE_GRACE_DEFAULT_NS unless set
+ * ("0" turns it off).  gc -c keeps remote objects younger than this, and
+ * a packed remote keeps a retired pack that long (dv-remote(5)). */
+#define DV_REMOTE_GRACE_DEFAULT_NS (24LL * 3600 * 1000000000LL)
+int dv_config_remote_grace(int64_t *ns_out, const dv_config *cfg);
 /* Remote names: [A-Za-z0-9._-], short enough that [remote "NAME"] fits
  * inih's 49-byte section names (at most DV_CONFIG_REMOTE_NAME_MAX bytes). */
 #define DV_CONFIG_REMOTE_NAME_MAX 40

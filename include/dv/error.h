@@ -19,6 +19,7 @@ enum {
 	DV_ECORRUPT = -6,  /* bytes do not match their recorded hash */
 	DV_EINTR = -7,     /* interrupted by a signal */
 	DV_ECHANGED = -8,  /* refused: would lose a workspace change */
+	DV_ECONFLICT = -9, /* a file holds unresolved git merge-conflict markers */
 };
 
 /* Record a message; returns `code` so callers can `return dv_error(...)`. */

@@ -34,6 +34,15 @@ int dv_tmpfile_open(int *fd_out, dv_buf *tmp_out, const char *final_path, mode_t
 void dv_tmpfile_name(dv_buf *out, const char *final_path);
 /* Whether a directory entry's name is one dv_tmpfile_name makes. */
 bool dv_tmpfile_is_name(const char *name);
+/* Whether `name` in the directory open as `dfd` is a temp file whose
+ * writer is gone: named exactly as dv_tmpfile_name makes names, its pid
+ * no longer running, and (for a writer in another pid namespace) not
+ * locked by a live dv_new_file_open.  Such a file was left by a dv killed
+ * mid-write (SIGKILL, a crash) and is safe to remove at any time. */
+bool dv_tmpfile_is_stale(int dfd, const char *name);
+/* Remove the stale temp files directly in `dir` (not below), adding their
+ * number to *removed; a missing `dir` holds none. */
+int dv_tmpfile_sweep_dir(size_t *removed, const char *dir);
 /* fsync, close, rename onto final_path, fsync the directory. */
 int dv_tmpfile_commit(int fd, const char *tmp_path, const char *final_path);
 /* Close and rename without fsync: for cache objects, which are named by
@@ -61,6 +70,18 @@ int dv_anon_file_open(const char *path, mode_t mode);
  * fill `st` (may be NULL) with its final stat, and close it: 0, or -1 with
  * errno set (the file is then gone). */
 int dv_anon_file_link(int fd, const char *path, struct stat *st);
+
+/* A temp file untouched this long has no writer left: even one writing a
+ * huge object moves its mtime with every chunk.  (dv gc in the cache,
+ * push and gc -c on a remote, the next write of a .stage file.) */
+#define DV_STALE_TMP_NS (3600LL * 1000000000LL)
+
+/* Remove the temp files (dv_tmpfile_name's) of files named "*SUFFIX" in
+ * `dir` that a killed writer left: not modified since `before_ns`, or
+ * made by a process that no longer exists (the pid is in the name).  Once
+ * per directory per process, so writing many files into one directory
+ * costs one listing.  `removed` counts them. */
+int dv_tmpfile_sweep(size_t *removed, const char *dir, const char *suffix, int64_t before_ns);
 
 /* Remove every registered temp file; async-signal-safe. */
 void dv_tmpfiles_remove_all(void);

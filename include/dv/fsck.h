@@ -5,8 +5,10 @@
  * parse and have each object it references (a directory's manifest and
  * every file it lists) in the cache.
  *
- * fsck only reports; it never deletes or rewrites, so running it is
- * always safe.  Its findings say what fixes them.
+ * fsck never deletes or rewrites: an object whose bytes do not match its
+ * name is moved aside into .dv/quarantine (dv_cache_quarantine), so the
+ * next fetch or pull brings a good copy; everything there is listed.
+ * Its findings say what fixes them.
  */
 #ifndef DV_FSCK_H
 #define DV_FSCK_H
@@ -24,6 +26,7 @@ typedef struct {
 	dv_strvec corrupt;     /* one line per corrupt object or malformed manifest */
 	dv_strvec missing;     /* one line per object a .stage needs that the cache lacks */
 	dv_strvec bad_stages;  /* one line per .stage file that does not parse */
+	dv_strvec quarantined; /* files under .dv/quarantine (repo-relative), sorted */
 } dv_fsck_report;
 
 void dv_fsck_report_free(dv_fsck_report *r);

@@ -28,6 +28,9 @@ typedef struct {
 	bool with_remote;
 	dv_strvec remote_garbage; /* object paths on the remote, unreferenced */
 	size_t remote_objects;
+	int64_t remote_grace_ns;  /* gc.remote_grace (0: none) */
+	size_t remote_young;      /* unreferenced but younger than that: kept */
+	dv_strvec remote_stale_tmp; /* temp files killed pushes left there */
 	size_t manifests_fetched; /* missing manifests taken from the remote */
 	dv_strvec stale_tmp;   /* temp files killed writers left, older than an hour */
 	uint64_t stale_tmp_bytes;
@@ -38,7 +41,9 @@ void dv_gc_plan_free(dv_gc_plan *plan);
 /* Plan a gc keeping the revisions of `scope` (DV_SCOPE_*; the workspace is
  * always kept).  With `remote`, its objects are listed too, and manifests
  * a kept revision needs that are missing from the cache are fetched from
- * it first (they are small, and without them the plan is refused). */
+ * it first (they are small, and without them the plan is refused); an
+ * unreferenced remote object modified within gc.remote_grace (default
+ * 24h) is kept, and the remote's stale temp files are listed. */
 int dv_gc_plan_make(dv_gc_plan *plan, dv_repo *repo, unsigned scope, dv_remote *remote);
 /* Remove what the plan lists (stale temp files too); `removed` /
  * `remote_removed` count the objects.

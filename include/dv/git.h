@@ -13,7 +13,8 @@
 #include "dv/buf.h"
 #include "dv/repo.h"
 
-/* Process-wide libgit2 init/shutdown (the CLI calls these once). */
+/* Process-wide libgit2 init/shutdown: main() shuts down as it returns;
+ * an init after a shutdown starts libgit2 again. */
 void dv_git_global_init(void);
 void dv_git_global_shutdown(void);
 
@@ -24,6 +25,18 @@ int dv_git_error(const char *what);
  * exists is added, one that no longer exists is removed. */
 int dv_git_stage_paths(dv_repo *repo, const dv_strvec *paths);
 
+/* Which of `paths` (repo-relative) differ between the work tree and the
+ * index (new, modified or deleted): what 'git add' would still stage.
+ * Appended to `out` in the order given. */
+int dv_git_unstaged(dv_strvec *out, dv_repo *repo, const dv_strvec *paths);
+
+/* A path is tracked by git or by dv, never both (git would keep the old
+ * bytes while .gitignore hides the new ones).  0 when git's index holds
+ * neither repo-relative `relpath` nor anything below it; otherwise
+ * DV_EEXISTS, with a message naming the path and the 'git rm --cached'
+ * that hands it over, then `then` (e.g. "dv add data.csv"). */
+int dv_git_refuse_tracked(dv_repo *repo, const char *relpath, const char *then);
+
 /* Contents of `path` (repo-relative) at revision `rev` (any git rev-parse
  * expression); DV_ENOTFOUND if the path is not in that tree. */
 int dv_git_read_blob(dv_buf *out, dv_repo *repo, const char *rev, const char *path);
@@ -32,6 +45,8 @@ int dv_git_list_tree(dv_strvec *out, dv_repo *repo, const char *rev, const char 
 /* Every commit reachable from HEAD, a branch or a tag (40-hex ids, newest
  * first): what --all-commits means. */
 int dv_git_list_commits(dv_strvec *out, dv_repo *repo);
+/* Every commit reachable from HEAD only (newest first): a branch's history. */
+int dv_git_list_history(dv_strvec *out, dv_repo *repo);
 /* Is `rev` HEAD in a repository without commits yet?  Commands comparing
  * revisions read such a side as empty, as DVC does, instead of failing. */
 bool dv_git_rev_is_unborn(dv_repo *repo, const char *rev);

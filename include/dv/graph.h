@@ -50,6 +50,9 @@ long dv_graph_find_name(const dv_graph *g, const char *name);
 /* Index (in *out) of the stage a user TARGET names: a stage name, a
  * .stage file, or a path some stage outputs (dv_workspace_resolve_target). */
 int dv_graph_target(size_t *out, const dv_graph *g, dv_repo *repo, const char *target);
+/* Every stage `target` names, as indices (size_t) appended to `out`: also
+ * globs, templates and directories (dv_stages_match). */
+int dv_graph_targets(dv_vec *out, const dv_graph *g, dv_repo *repo, const char *target);
 /* Index of the stage producing repo-relative `path` (an out equal to it or
  * a directory out containing it), or -1. */
 long dv_graph_producer(const dv_graph *g, const char *path);

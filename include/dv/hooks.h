@@ -55,6 +55,18 @@ int dv_hooks_dir(char **out, dv_repo *repo);
 int dv_hooks_install(dv_vec *results, dv_repo *repo, const char *scripts_dir, const char *dv_path);
 int dv_hooks_uninstall(dv_vec *results, dv_repo *repo);
 
+/* The .stage merge driver (dv-install(1)): `merge.dv.driver` in the
+ * repository's .git/config runs `DV merge-driver %O %A %B %P` (DV: the
+ * absolute `dv_path`, or "dv" from PATH when NULL), and the line
+ * DV_MERGE_ATTR in the work tree's .gitattributes routes *.stage files to
+ * it; .gitattributes is staged in git (core.autostage) so the team shares
+ * it.  `*changed` tells whether anything had to change.  Uninstall takes
+ * out the config keys and exactly that line (the file too if nothing else
+ * is left in it). */
+#define DV_MERGE_ATTR "*.stage merge=dv"
+int dv_merge_driver_install(bool *changed, dv_repo *repo, const char *dv_path);
+int dv_merge_driver_uninstall(bool *changed, dv_repo *repo);
+
 /* Does the file at `path` hold dv's hook `name`? */
 bool dv_hook_is_ours(const char *path, const char *name);
 

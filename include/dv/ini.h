@@ -51,6 +51,10 @@ typedef int (*dv_ini_fn)(void *user, const dv_ini_item *item);
 int dv_ini_parse(const char *name, const char *text, size_t len, unsigned flags,
 		 dv_ini_fn fn, void *user);
 
+/* Is the line [s, s+n) empty or all blanks, as the reader trims them
+ * (isspace: a form feed or vertical tab is a blank too)? */
+bool dv_ini_is_blank_line(const char *s, size_t n);
+
 /* Does `value` have to be written quoted to reach a reader unchanged? */
 bool dv_ini_value_needs_quoting(const char *value);
 /* Append `value` as written after "key = ": as it is, or double-quoted with

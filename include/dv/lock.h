@@ -14,6 +14,9 @@ typedef struct dv_lock dv_lock;
  * the holder's pid. */
 int dv_lock_acquire(dv_lock **out, const char *dvdir, int timeout_ms);
 void dv_lock_release(dv_lock *lock);
+/* The pid of a holder that died holding the lock (killed, crashed) before
+ * we took it, or 0: then its half-done writes may be lying about. */
+long dv_lock_killed_holder(const dv_lock *lock);
 
 #define DV_LOCK_TIMEOUT_MS 3000
 

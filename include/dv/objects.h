@@ -117,6 +117,25 @@ int dv_cache_list_objects(dv_vec *out /* dv_cached_object */, const dv_cache *ca
 int dv_cache_list_with_stale_tmp(dv_vec *objects /* dv_cached_object */, dv_strvec *stale,
 				 uint64_t *stale_bytes, const dv_cache *cache, int64_t before_ns);
 
+/* One pass over a store laid out as a cache (<root>/files/xxh128/XX/,
+ * <root>/tmp/): a cache, or a directory remote.  Each field set to
+ * non-NULL is filled:
+ *   objects    every object (dv_cached_object), regular files only;
+ *   not_files  absolute paths of entries named like objects that are not
+ *              regular files (a symlink, a directory): never objects;
+ *   stale      absolute paths of temp files writers left (dot names with
+ *              ".tmp-", in the prefix directories and tmp/) not modified
+ *              since before_ns, their bytes added to stale_bytes. */
+typedef struct {
+	dv_vec *objects;
+	dv_strvec *not_files;
+	dv_strvec *stale;
+	uint64_t stale_bytes;
+	int64_t before_ns;
+} dv_store_scan;
+
+int dv_store_scan_dir(dv_store_scan *scan, const char *root);
+
 /* Parse an object path relative to a cache or remote root,
  * "files/xxh128/ab/<30 hex>[.dir]"; false for anything else. */
 bool dv_objects_parse_relpath(dv_hash *h, bool *is_dir, const char *relpath);

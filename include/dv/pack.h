@@ -39,8 +39,6 @@
 /* Defaults of remote.NAME.pack_threshold and remote.NAME.pack_size. */
 #define DV_PACK_DEFAULT_THRESHOLD (1ull << 20)
 #define DV_PACK_DEFAULT_SIZE (64ull << 20)
-/* Default of gc.remote_grace (seconds). */
-#define DV_PACK_DEFAULT_GRACE (3600)
 
 /* One object inside a pack. */
 typedef struct {
@@ -108,9 +106,11 @@ typedef struct {
 /* Start a pack in a temp file in directory `dir`. */
 int dv_pack_writer_open(dv_pack_writer *w, const char *dir);
 /* Append an object from memory / from a file (re-hashed while it is read:
- * DV_ECORRUPT when its bytes do not match `h`, and nothing is added). */
+ * DV_ECORRUPT when its bytes do not match `h`, and nothing is added; the
+ * file's hash goes to `got`, when not NULL, for the caller's message). */
 int dv_pack_writer_add(dv_pack_writer *w, const dv_hash *h, bool is_dir, const void *data, size_t len);
-int dv_pack_writer_add_file(dv_pack_writer *w, const dv_hash *h, bool is_dir, const char *path);
+int dv_pack_writer_add_file(dv_pack_writer *w, dv_hash *got, const dv_hash *h, bool is_dir,
+			    const char *path);
 /* Name the pack (the hash of its bytes) and write its index (w->name,
  * w->index). */
 int dv_pack_writer_finish(dv_pack_writer *w);
@@ -139,8 +139,5 @@ typedef struct {
  * range of its own). */
 void dv_pack_plan_ranges(dv_vec *ranges, dv_pack_want *wants, size_t n, uint64_t gap,
 			 uint64_t max_len);
-
-/* A duration: seconds, or a number with s, m, h or d ("90s", "2h"). */
-int dv_pack_parse_duration(int64_t *secs, const char *text, const char *what);
 
 #endif

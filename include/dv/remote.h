@@ -9,7 +9,9 @@
  * to move it (parallel copies, one tar stream over one ssh connection,
  * N concurrent HTTP requests), which is where the speed comes from.
  * Every fetched object goes through dv_transfer_adopt (dv_cache_adopt_tmp),
- * which re-hashes it before it enters the cache.  Every upload must appear
+ * which re-hashes it before it enters the cache; every pushed object is
+ * hashed as it is read from the cache (dv_transfer_check_sent), and a
+ * corrupt one never appears on the remote under its name.  Every upload must appear
  * under its final name only when complete (temp name + rename, or the
  * store's own atomic PUT), so an interrupted push is finished by a rerun.
  */
@@ -57,6 +59,18 @@ typedef struct {
 	 * relative to the remote's root; temp files are never listed.
 	 * Backends that cannot list (http) return DV_ENOTFOUND. */
 	int (*list)(dv_remote *r, dv_strvec *out, const char *prefix);
+	/* The objects under `prefix` (as list) modified on the remote at or
+	 * after `since_ns` (ns since the epoch; to the second, a little
+	 * early rather than late): what gc -c keeps as too young to judge
+	 * (gc.remote_grace).  NULL where the kind cannot tell (http). */
+	int (*list_since)(dv_remote *r, dv_strvec *out, const char *prefix, int64_t since_ns);
+	/* Temp files and directories of uploads that a killed push left on
+	 * the remote, untouched since `before_ns` (a live upload keeps its
+	 * files fresh): paths relative to the root into `out`.  NULL where
+	 * the kind leaves none (S3 publishes whole objects only; http). */
+	int (*stale_tmp)(dv_remote *r, dv_strvec *out, int64_t before_ns);
+	/* Remove what stale_tmp listed (directories with what they hold). */
+	int (*remove_tmp)(dv_remote *r, const dv_strvec *relpaths);
 	/* Does one object exist?  (used when listing is unsupported) */
 	int (*exists)(dv_remote *r, const char *relpath, bool *out);
 	/* Upload items[i] from the cache; set each item's status.
@@ -106,6 +120,15 @@ void dv_transfers_free(dv_transfer *items, size_t n);
 
 /* The kind a URL names ("local", "ssh", "s3", "http"), or NULL if none. */
 const char *dv_remote_url_kind(const char *url);
+/* Can this URL ever work?  Each kind's own parse: a host for SSH and
+ * HTTP, a valid port, a bucket for S3, an absolute path after file://.
+ * The error names the problem and gives a valid example; `repo_root`
+ * resolves relative directories (NULL: they are refused). */
+int dv_remote_url_check(const char *url, const char *repo_root);
+
+/* Remove the temp files killed pushes left on `r` (stale_tmp, older than
+ * DV_STALE_TMP_NS); `removed` counts them.  A kind without any is 0. */
+int dv_remote_sweep_tmp(size_t *removed, dv_remote *r);
 
 /* --- helpers for the backends -------------------------------------------- */
 
@@ -136,6 +159,15 @@ bool dv_transfer_is_object(const dv_transfer *t);
  * cache (so dv_transfer_adopt renames within one directory, which is much
  * cheaper than across directories when thousands of objects arrive). */
 int dv_transfer_tmp_open(int *fd_out, dv_buf *path_out, dv_cache *c, const dv_transfer *t);
+/* Push side: `got` is the hash of the bytes just read from the cache for
+ * item `t` (hashed as they were sent: no extra read).  0 when they match
+ * its name (or `t` is a run-cache entry, which is not content-addressed);
+ * else DV_ECORRUPT with one line naming the cache file and the fix.  The
+ * backend must then keep the bytes from appearing on the remote under
+ * the object's name (temp file removed, tar entry rejected, upload
+ * aborted). */
+int dv_transfer_check_sent(const dv_cache *c, const dv_transfer *t, const dv_hash *got);
+
 /* Take a downloaded temp file (from dv_transfer_tmp_open or
  * dv_cache_tmp_open) into the cache as
  * item `t`: an object is re-hashed by dv_cache_adopt_tmp (a mismatch is

@@ -22,6 +22,30 @@
 
 #define DV_STAGE_SUFFIX ".stage"
 
+/* How an out marked `plot = true` is drawn (dv-plots(1)): the [out] keys
+ * template, x, y (repeated, one field a line), title, x_label, y_label.
+ * Unset fields are NULL (y empty); the plots module picks defaults. */
+typedef struct {
+	char *template; /* one of dv_plot_templates */
+	char *x;
+	dv_strvec y;
+	char *title;
+	char *x_label;
+	char *y_label;
+} dv_plot_props;
+
+/* The plot templates, NULL-terminated: linear, scatter, smooth, bar,
+ * confusion, confusion_normalized. */
+extern const char *const dv_plot_templates[];
+/* Index of `name` in dv_plot_templates, or -1. */
+int dv_plot_template_index(const char *name);
+/* An empty dv_plot_props (free with dv_plot_props_free). */
+dv_plot_props *dv_plot_props_new(void);
+dv_plot_props *dv_plot_props_dup(const dv_plot_props *p);
+void dv_plot_props_free(dv_plot_props *p);
+/* Do the props hold anything? (NULL: no) */
+bool dv_plot_props_any(const dv_plot_props *p);
+
 typedef struct {
 	char *path;     /* relative to the stage's directory */
 	bool has_hash;  /* false: declared but never run / never committed */
@@ -35,6 +59,7 @@ typedef struct {
 	bool persist;
 	bool metric;
 	bool plot;
+	dv_plot_props *plot_props; /* outs: owned; NULL when no property is set */
 } dv_stage_file;
 
 typedef struct {
@@ -59,7 +84,7 @@ typedef struct {
 #define DV_SLURM_KEYS 6
 extern const char *const dv_stage_slurm_keys[DV_SLURM_KEYS]; /* partition cpus mem time gres args */
 
-typedef struct {
+typedef struct dv_stage {
 	char *path;  /* the .stage file, relative to the repository root */
 	char *dir;   /* its directory, relative to the root ("" at the root) */
 	char *name;  /* file name without ".stage" */
@@ -77,6 +102,7 @@ typedef struct {
 	dv_vec outs;   /* dv_stage_file */
 	dv_vec params; /* dv_stage_param */
 	dv_stage_source *source; /* data stages from `dv import`; NULL otherwise */
+	struct dv_stage_template *tmpl; /* foreach/[matrix] template; NULL otherwise (template.h) */
 	char *slurm[DV_SLURM_KEYS]; /* [slurm] values, in dv_stage_slurm_keys order */
 } dv_stage;
 
@@ -90,6 +116,12 @@ dv_stage *dv_stage_new(const char *stage_path);
  * repo-relative and used for the stage's name, dir and error messages
  * ("cannot read 'x.stage' line 3: ..."). */
 int dv_stage_parse(dv_stage **out, const char *stage_path, const char *text, size_t len);
+/* The first line (1-based) of `text` that is a git merge-conflict marker
+ * ("<<<<<<< ", "=======", ">>>>>>> ", "||||||| "), or 0.  dv_stage_parse
+ * refuses such text with DV_ECONFLICT and a message naming the way out. */
+int dv_stage_conflict_line(const char *text, size_t len);
+/* Does `text` have a [stage] section (a command stage), even unparsable? */
+bool dv_stage_text_is_command(const char *text, size_t len);
 /* Read <root>/<stage_path> and parse it. */
 int dv_stage_load(dv_stage **out, const char *root, const char *stage_path);
 /* Canonical text; fails (naming the path) if a path cannot fit on a line. */

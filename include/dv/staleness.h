@@ -89,4 +89,10 @@ int dv_stage_store(dv_repo *repo, const dv_stage *st, dv_strvec *to_stage);
 /* dv_git_stage_paths(paths) when core.autostage is true (the default). */
 int dv_stage_git_add(dv_repo *repo, const dv_strvec *paths);
 
+/* Keep in `st` what `old` recorded for the same dep/out paths and param
+ * keys, and its definition hash: `stage add -f` over an existing stage and
+ * a template instance over its state file both report exactly what the new
+ * definition changed ("changed cmd") rather than "never run". */
+void dv_stage_carry_over(dv_stage *st, const dv_stage *old);
+
 #endif

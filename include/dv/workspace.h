@@ -102,6 +102,9 @@ int dv_workspace_compare(dv_repo *repo, const dv_stage_file *entry, const char *
 int dv_workspace_find_stages(dv_strvec *out, dv_repo *repo);
 /* Load every stage found (a dv_vec of dv_stage*). */
 int dv_workspace_load_stages(dv_vec *out, dv_repo *repo);
+/* The same, leaving out the .stage files in `resolving` (repo-relative)
+ * that hold merge-conflict markers: 'dv add' of their data resolves them. */
+int dv_workspace_load_stages_resolving(dv_vec *out, dv_repo *repo, const dv_strvec *resolving);
 void dv_stages_free(dv_vec *stages);
 /* The stages named by user TARGETs (see dv_workspace_resolve_target), or
  * every stage when n == 0; each stage once, in the order named. */

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "dv/error.h"
 #include "dv/lock.h"
+#include "dv/recover.h"
 #include "dv/staleness.h"
 #include "dv/workspace.h"
 
@@ -123,10 +124,20 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
 struct dv_lock *cli_lock(dv_repo *repo)
 {
 	struct dv_lock *lock = NULL;
+	size_t removed = 0;
 	int rc = dv_lock_acquire(&lock, repo->dvdir, DV_LOCK_TIMEOUT_MS);
 	if (rc < 0) {
 		cli_fail(rc);
 		return NULL;
+	}
+	/* The last holder was killed mid-command: what it was writing lies
+	 * about under temp names.  Failing to sweep costs only disk space. */
+	if (dv_lock_killed_holder(lock)) {
+		if (dv_recover_tmpfiles(&removed, repo) < 0)
+			dv_error_clear();
+		else if (removed && !cli_quiet)
+			fprintf(stderr, "dv: an earlier dv (pid %ld) was killed while writing: removed %zu temp file%s it left\n",
+				dv_lock_killed_holder(lock), removed, removed == 1 ? "" : "s");
 	}
 	return lock;
 }

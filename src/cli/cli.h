@@ -58,6 +58,10 @@ typedef int (*cli_stage_fn)(dv_repo *repo, dv_stage *st, dv_strvec *to_stage, vo
 int cli_change_stages(dv_repo *repo, char *const *targets, size_t ntargets, cli_stage_fn fn,
 		      void *ctx, const char *verb);
 
+/* A cli_stage_fn (ctx: bool, delete the outs too): untrack one stage, its
+ * outs made private writable files (dv remove, dv destroy). */
+int cli_untrack_stage(dv_repo *repo, dv_stage *st, dv_strvec *to_stage, void *ctx);
+
 /* How cli_print_checkout_report words and filters a checkout's report. */
 typedef struct {
 	const char *command;   /* "checkout", "pull": named in the hint of -f */

@@ -64,7 +64,7 @@ static int add_one(dv_repo *repo, const dv_vec *stages, const char *path, bool f
 {
 	dv_buf abs = DV_BUF_INIT;
 	dv_stage *st = NULL;
-	char *rel = NULL, *stage_path = NULL;
+	char *rel = NULL, *stage_path = NULL, *then;
 	dv_stage_file *out;
 	int rc;
 
@@ -80,6 +80,11 @@ static int add_one(dv_repo *repo, const dv_vec *stages, const char *path, bool f
 		goto done;
 	}
 	stage_path = dv_asprintf("%s%s", rel, DV_STAGE_SUFFIX);
+	then = dv_asprintf("dv add %s", path);
+	rc = dv_git_refuse_tracked(repo, rel, then);
+	free(then);
+	if (rc < 0)
+		goto done;
 	if ((rc = check_not_owned(stages, rel, stage_path)) < 0)
 		goto done;
 	if ((rc = dv_track_load_data_stage(&st, repo, stage_path)) < 0)
@@ -106,7 +111,7 @@ done:
 
 int cmd_add(int argc, char **argv, dv_repo *repo)
 {
-	dv_strvec to_stage = DV_STRVEC_INIT;
+	dv_strvec to_stage = DV_STRVEC_INIT, resolving = DV_STRVEC_INIT;
 	dv_vec stages = DV_VEC_INIT(dv_stage *);
 	struct dv_lock *lock = NULL;
 	static const struct option longopts[] = {
@@ -124,7 +129,7 @@ int cmd_add(int argc, char **argv, dv_repo *repo)
 		case 'h':
 			return cli_usage(usage);
 		default:
-			return cli_usage_error(usage, "see 'dv add -h'");
+			return 2; /* cli_getopt named the option */
 		}
 	}
 	if (optind >= argc)
@@ -133,7 +138,14 @@ int cmd_add(int argc, char **argv, dv_repo *repo)
 		return 1;
 	/* git is needed at the end (core.autostage): open it while hashing. */
 	dv_repo_git_prefetch(repo);
-	if ((rc = dv_workspace_load_stages(&stages, repo)) < 0) {
+	for (int i = optind; i < argc; i++) {
+		char *rel = NULL;
+		if (dv_repo_relpath(&rel, repo, argv[i]) == 0)
+			dv_strvec_push_take(&resolving, dv_asprintf("%s" DV_STAGE_SUFFIX, rel));
+		dv_error_clear();
+		free(rel);
+	}
+	if ((rc = dv_workspace_load_stages_resolving(&stages, repo, &resolving)) < 0) {
 		failed = cli_fail(rc);
 		goto done;
 	}
@@ -146,6 +158,7 @@ int cmd_add(int argc, char **argv, dv_repo *repo)
 done:
 	dv_stages_free(&stages);
 	dv_strvec_free(&to_stage);
+	dv_strvec_free(&resolving);
 	dv_repo_save_statcache(repo);
 	dv_lock_release(lock);
 	return failed;

@@ -41,7 +41,7 @@ int cmd_checkout(int argc, char **argv, dv_repo *repo)
 		case 'h':
 			return cli_usage(usage);
 		default:
-			return cli_usage_error(usage, "see 'dv checkout -h'");
+			return 2; /* cli_getopt named the option */
 		}
 	}
 	if (!(lock = cli_lock(repo)))

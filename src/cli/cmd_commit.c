@@ -55,7 +55,7 @@ int cmd_commit(int argc, char **argv, dv_repo *repo)
 		case 'h':
 			return cli_usage(usage);
 		default:
-			return cli_usage_error(usage, "see 'dv commit -h'");
+			return 2; /* cli_getopt named the option */
 		}
 	}
 	return cli_change_stages(repo, argv + optind, (size_t)(argc - optind), commit_stage, &force, "committed");

@@ -202,7 +202,7 @@ int cmd_dag(int argc, char **argv, dv_repo *repo)
 		case 'h':
 			return cli_usage(usage);
 		default:
-			return cli_usage_error(usage, "see 'dv dag -h'");
+			return 2; /* cli_getopt named the option */
 		}
 	}
 	if ((rc = dv_workspace_load_stages(&stages, repo)) < 0 || (rc = dv_graph_build(&g, &stages)) < 0) {
@@ -214,12 +214,15 @@ int cmd_dag(int argc, char **argv, dv_repo *repo)
 		sel[i] = optind >= argc;
 	for (int t = optind; t < argc; t++) {
 		/* A target and everything it needs, as `dv repro TARGET` runs. */
-		size_t i;
-		if ((rc = dv_graph_target(&i, g, repo, argv[t])) < 0) {
+		dv_vec hits = DV_VEC_INIT(size_t);
+		rc = dv_graph_targets(&hits, g, repo, argv[t]);
+		for (size_t h = 0; h < hits.n; h++)
+			dv_graph_mark_upstream(g, *dv_vec_at(&hits, size_t, h), sel);
+		dv_vec_free(&hits);
+		if (rc < 0) {
 			ret = cli_fail(rc);
 			goto done;
 		}
-		dv_graph_mark_upstream(g, i, sel);
 	}
 	switch (format) {
 	case F_DOT:

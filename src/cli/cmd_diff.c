@@ -108,7 +108,7 @@ int cmd_diff(int argc, char **argv, dv_repo *repo)
 		case 'h':
 			return cli_usage(usage);
 		default:
-			return cli_usage_error(usage, "see 'dv diff -h'");
+			return 2; /* cli_getopt named the option */
 		}
 	}
 	if (argc - optind > 2)

@@ -55,7 +55,7 @@ int cmd_fsck(int argc, char **argv, dv_repo *repo)
 		case 'h':
 			return cli_usage(usage);
 		default:
-			return cli_usage_error(usage, "see 'dv fsck -h'");
+			return 2; /* cli_getopt named the option */
 		}
 	}
 	if (optind < argc)
@@ -69,6 +69,7 @@ int cmd_fsck(int argc, char **argv, dv_repo *repo)
 				      "bytes", (json_int_t)rep.bytes, "stages", (json_int_t)rep.stages,
 				      "corrupt", strvec_json(&rep.corrupt), "missing", strvec_json(&rep.missing),
 				      "bad_stages", strvec_json(&rep.bad_stages));
+		json_object_set_new(o, "quarantined", strvec_json(&rep.quarantined));
 		char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		printf("%s\n", text);
 		free(text);
@@ -77,6 +78,11 @@ int cmd_fsck(int argc, char **argv, dv_repo *repo)
 		print_lines("corrupt:", &rep.corrupt);
 		print_lines("missing:", &rep.missing);
 		print_lines("unreadable:", &rep.bad_stages);
+		print_lines("quarantined:", &rep.quarantined);
+		if (rep.quarantined.n)
+			cli_info("%zu corrupt object%s kept in .dv/quarantine for inspection (dv no longer uses them; "
+				 "'rm -r .dv/quarantine' deletes them)\n", rep.quarantined.n,
+				 rep.quarantined.n == 1 ? "" : "s");
 		cli_info("checked %zu objects (%llu bytes) and %zu .stage files: %zu corrupt, %zu missing, %zu unreadable\n",
 			 rep.objects, (unsigned long long)rep.bytes, rep.stages, rep.corrupt.n,
 			 rep.missing.n, rep.bad_stages.n);

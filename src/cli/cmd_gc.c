@@ -5,7 +5,8 @@
  *
  * Deleting is the one thing dv cannot undo, so gc wants a scope named
  * explicitly, lists before it deletes (-n only lists), and asks unless -f;
- * without a terminal to ask on, it refuses rather than guess.
+ * without a terminal to ask on, it refuses rather than guess.  On a remote
+ * it keeps what was pushed within gc.remote_grace, and says so.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,32 @@ static const char *objects_word(size_t n)
 	return n == 1 ? "object" : "objects";
 }
 
+/* A grace period as the user wrote it best: whole days, hours, minutes. */
+static void format_duration(char *out, size_t n, int64_t ns)
+{
+	long long s = (long long)(ns / 1000000000LL);
+	if (s && s % 86400 == 0)
+		snprintf(out, n, "%lldd", s / 86400);
+	else if (s && s % 3600 == 0)
+		snprintf(out, n, "%lldh", s / 3600);
+	else if (s && s % 60 == 0)
+		snprintf(out, n, "%lldm", s / 60);
+	else
+		snprintf(out, n, "%llds", s);
+}
+
+/* The line saying which unreferenced remote objects were kept as young. */
+static void print_young(const dv_gc_plan *plan, const dv_remote *remote)
+{
+	char grace[32];
+	if (!plan->remote_young)
+		return;
+	format_duration(grace, sizeof(grace), plan->remote_grace_ns);
+	cli_info("kept %zu unreferenced %s on remote '%s' pushed less than %s ago (gc.remote_grace): "
+		 "other clones may need them\n", plan->remote_young, objects_word(plan->remote_young),
+		 remote->name, grace);
+}
+
 static void print_dry_run(const dv_gc_plan *plan, const dv_remote *remote)
 {
 	char text[64];
@@ -49,6 +76,9 @@ static void print_dry_run(const dv_gc_plan *plan, const dv_remote *remote)
 		printf("would remove %s from remote '%s'\n", plan->remote_garbage.v[i], remote->name);
 	for (size_t i = 0; i < plan->stale_tmp.n; i++)
 		printf("would remove %s (left by an interrupted write)\n", plan->stale_tmp.v[i]);
+	for (size_t i = 0; i < plan->remote_stale_tmp.n; i++)
+		printf("would remove %s from remote '%s' (left by an interrupted push)\n",
+		       plan->remote_stale_tmp.v[i], remote->name);
 	printf("would remove %zu of %zu objects from the cache, freeing %llu bytes (%.1f MiB)",
 	       plan->garbage.n, plan->cache_objects, (unsigned long long)plan->garbage_bytes,
 	       mib(plan->garbage_bytes));
@@ -58,7 +88,11 @@ static void print_dry_run(const dv_gc_plan *plan, const dv_remote *remote)
 	if (plan->stale_tmp.n)
 		printf("; %zu leftover temp file%s (%.1f MiB)", plan->stale_tmp.n,
 		       plan->stale_tmp.n == 1 ? "" : "s", mib(plan->stale_tmp_bytes));
+	if (plan->remote_stale_tmp.n)
+		printf("; %zu leftover temp file%s from remote '%s'", plan->remote_stale_tmp.n,
+		       plan->remote_stale_tmp.n == 1 ? "" : "s", remote->name);
 	printf("\n");
+	print_young(plan, remote);
 }
 
 /* Ask on the terminal; false (and a message) when there is none. */
@@ -79,6 +113,9 @@ static bool confirm(const dv_gc_plan *plan, const dv_remote *remote)
 	if (plan->with_remote)
 		fprintf(stderr, " and %zu from remote '%s' (which other clones may share)",
 			plan->remote_garbage.n, remote->name);
+	if (plan->remote_stale_tmp.n)
+		fprintf(stderr, ", %zu leftover temp file%s there", plan->remote_stale_tmp.n,
+			plan->remote_stale_tmp.n == 1 ? "" : "s");
 	fprintf(stderr, "? [y/N] ");
 	fflush(stderr);
 	if (!fgets(answer, sizeof(answer), stdin))
@@ -122,7 +159,7 @@ int cmd_gc(int argc, char **argv, dv_repo *repo)
 		case 'h':
 			return cli_usage(usage);
 		default:
-			return cli_usage_error(usage, "see 'dv gc -h'");
+			return 2; /* cli_getopt named the option */
 		}
 	}
 	if (optind < argc)
@@ -160,10 +197,13 @@ int cmd_gc(int argc, char **argv, dv_repo *repo)
 		rc = 0;
 		goto done;
 	}
-	if (!plan.garbage.n && !plan.remote_garbage.n && !plan.stale_tmp.n) {
-		cli_info("nothing to remove: every object is referenced by a kept revision\n");
-		/* Still let a packed remote delete packs retired long enough ago
-		 * (no user data: their objects are in other packs or garbage). */
+	if (!plan.garbage.n && !plan.remote_garbage.n && !plan.stale_tmp.n && !plan.remote_stale_tmp.n) {
+		print_young(&plan, remote);
+		cli_info("nothing to remove: every object is referenced by a kept revision%s\n",
+			 plan.remote_young ? " or too young to judge" : "");
+		/* Still let a packed remote delete packs retired longer ago
+		 * than the grace (no user data: their objects are in other
+		 * packs or garbage). */
 		rc = remote ? dv_gc_apply(&removed, &remote_removed, repo, &plan, remote) : 0;
 		if (rc < 0)
 			rc = cli_fail(rc);
@@ -186,7 +226,12 @@ int cmd_gc(int argc, char **argv, dv_repo *repo)
 	if (rc == 0 && plan.stale_tmp.n)
 		cli_info("; removed %zu leftover temp file%s (%.1f MiB)", plan.stale_tmp.n,
 			 plan.stale_tmp.n == 1 ? "" : "s", mib(plan.stale_tmp_bytes));
+	if (rc == 0 && plan.remote_stale_tmp.n)
+		cli_info("; removed %zu leftover temp file%s from remote '%s'", plan.remote_stale_tmp.n,
+			 plan.remote_stale_tmp.n == 1 ? "" : "s", remote->name);
 	cli_info("\n");
+	if (plan.with_remote)
+		print_young(&plan, remote);
 	if (rc < 0)
 		rc = cli_fail(rc);
 done:

@@ -80,7 +80,7 @@ static int parse_args(get_args *a, int argc, char **argv, const char *const *usa
 		case 'h':
 			return cli_usage(usage);
 		default:
-			return cli_usage_error(usage, "see '%s -h'", argv[0]);
+			return 2; /* cli_getopt named the option */
 		}
 	}
 	dv_progress_enable(!cli_quiet);

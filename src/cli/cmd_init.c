@@ -32,7 +32,7 @@ int cmd_init(int argc, char **argv, dv_repo *unused)
 		case 'h':
 			return cli_usage(usage);
 		default:
-			return cli_usage_error(usage, "see 'dv init -h'");
+			return 2; /* cli_getopt named the option */
 		}
 	}
 	if (optind < argc)

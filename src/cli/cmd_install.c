@@ -111,7 +111,7 @@ static int parse_no_args(int argc, char **argv, const char *const *usage)
 	while ((c = cli_getopt(argc, argv, "", NULL)) != -1) {
 		if (c == 'h')
 			return cli_usage(usage);
-		return cli_usage_error(usage, "see 'dv %s -h'", argv[0]);
+		return 2; /* cli_getopt named the option */
 	}
 	if (optind < argc)
 		return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
@@ -122,6 +122,7 @@ int cmd_install(int argc, char **argv, dv_repo *repo)
 {
 	dv_vec results = DV_VEC_INIT(dv_hook_result);
 	char *exe = NULL, *scripts = NULL;
+	bool changed;
 	int rc;
 
 	if ((rc = parse_no_args(argc, argv, install_usage)) >= 0)
@@ -133,6 +134,9 @@ int cmd_install(int argc, char **argv, dv_repo *repo)
 	}
 	rc = dv_hooks_install(&results, repo, scripts, exe);
 	print_results(&results, repo);
+	if (rc == 0 && (rc = dv_merge_driver_install(&changed, repo, exe)) == 0)
+		cli_info(changed ? "registered the .stage merge driver: .git/config (merge.dv.driver), .gitattributes (%s)\n"
+				 : "the .stage merge driver is registered already (%s)\n", DV_MERGE_ATTR);
 	if (rc < 0)
 		rc = cli_fail(rc);
 done:
@@ -149,8 +153,12 @@ int cmd_uninstall(int argc, char **argv, dv_repo *repo)
 
 	if ((rc = parse_no_args(argc, argv, uninstall_usage)) >= 0)
 		return rc;
+	bool changed;
+
 	rc = dv_hooks_uninstall(&results, repo);
 	print_results(&results, repo);
+	if (rc == 0 && (rc = dv_merge_driver_uninstall(&changed, repo)) == 0 && changed)
+		cli_info("removed the .stage merge driver from .git/config and .gitattributes\n");
 	if (rc < 0)
 		rc = cli_fail(rc);
 	dv_hook_results_free(&results);

@@ -11,13 +11,15 @@
 #include "metrics_cli.h"
 
 static const char *const usage[] = {
-	"dv metrics show [-A | --all-commits] [--json]",
-	"dv metrics diff [A [B]] [--all] [--json]",
+	"dv metrics show [FILE...] [-A | --all-commits] [--json | --md] [--precision N]",
+	"dv metrics diff [A [B]] [--all] [--json | --md] [--precision N]",
 	NULL,
 };
 
-static int show(dv_repo *repo, bool all_commits, bool json)
+static int show(dv_repo *repo, const cli_metrics_args *a)
 {
+	dv_metrics_render_opts o = cli_metrics_render_opts(a);
+	bool all_commits = a->all_commits, json = a->json;
 	dv_strvec revs = DV_STRVEC_INIT;
 	dv_buf out = DV_BUF_INIT;
 	int rc = 0, ret = 0;
@@ -31,13 +33,15 @@ static int show(dv_repo *repo, bool all_commits, bool json)
 	for (size_t i = 0; i < revs.n; i++) {
 		dv_vec tables = DV_VEC_INIT(dv_metrics *);
 		dv_buf one = DV_BUF_INIT;
-		if ((rc = dv_metrics_collect(&tables, repo, revs.v[i])) < 0) {
+		rc = a->files.n ? dv_metrics_collect_targets(&tables, repo, revs.v[i], &a->files)
+				: dv_metrics_collect(&tables, repo, revs.v[i]);
+		if (rc < 0) {
 			ret = cli_fail(rc);
 			dv_metrics_vec_free(&tables);
 			break;
 		}
 		cli_metrics_warn_unreadable(&tables, revs.v[i]);
-		dv_metrics_show_render(&one, &tables, json);
+		dv_metrics_show_render(&one, &tables, &o);
 		if (json && all_commits) {
 			/* {"<commit>": {...}, ...}: indent the per-commit object. */
 			dv_buf_printf(&out, "%s  \"%s\": ", i ? ",\n" : "", revs.v[i]);
@@ -48,6 +52,9 @@ static int show(dv_repo *repo, bool all_commits, bool json)
 				if (one.ptr[k] == '\n')
 					dv_buf_puts(&out, "  ");
 			}
+		} else if (all_commits && a->md) {
+			if (one.len)
+				dv_buf_printf(&out, "%s### %.12s\n\n%s", out.len ? "\n" : "", revs.v[i], one.ptr);
 		} else if (all_commits) {
 			if (one.len)
 				dv_buf_printf(&out, "%s%.12s:\n%s", out.len ? "\n" : "", revs.v[i], one.ptr);
@@ -69,11 +76,10 @@ static int show(dv_repo *repo, bool all_commits, bool json)
 int cmd_metrics(int argc, char **argv, dv_repo *repo)
 {
 	cli_metrics_args a;
-	int ret = cli_metrics_parse(&a, argc, argv, usage, true);
+	int ret = cli_metrics_parse(&a, argc, argv, usage, true, repo);
 
-	if (ret >= 0)
-		return ret;
-	if (a.show)
-		return show(repo, a.all_commits, a.json);
-	return cli_metrics_diff(repo, &a, dv_metrics_collect, "Metric", true);
+	if (ret < 0)
+		ret = a.show ? show(repo, &a) : cli_metrics_diff(repo, &a, dv_metrics_collect, "Metric", true);
+	cli_metrics_args_free(&a);
+	return ret;
 }

@@ -71,6 +71,7 @@ static int move_data(dv_repo *repo, const char *src, const char *dst, dv_strvec 
 		char *path = o->path;
 		*o = *dv_stage_out(owner, idx);
 		o->path = path;
+		dv_stage_out(owner, idx)->plot_props = NULL; /* moved along with the rest */
 	}
 	if (owner->desc)
 		moved->desc = dv_strdup(owner->desc);
@@ -118,7 +119,7 @@ int cmd_move(int argc, char **argv, dv_repo *repo)
 		case 'h':
 			return cli_usage(usage);
 		default:
-			return cli_usage_error(usage, "see 'dv move -h'");
+			return 2; /* cli_getopt named the option */
 		}
 	}
 	if (argc - optind != 2)

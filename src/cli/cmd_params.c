@@ -11,16 +11,17 @@
 #include "metrics_cli.h"
 
 static const char *const usage[] = {
-	"dv params diff [A [B]] [--all] [--json]",
+	"dv params diff [A [B]] [--all] [--json | --md] [--precision N]",
 	NULL,
 };
 
 int cmd_params(int argc, char **argv, dv_repo *repo)
 {
 	cli_metrics_args a;
-	int ret = cli_metrics_parse(&a, argc, argv, usage, false);
+	int ret = cli_metrics_parse(&a, argc, argv, usage, false, repo);
 
-	if (ret >= 0)
-		return ret;
-	return cli_metrics_diff(repo, &a, dv_params_collect, "Param", false);
+	if (ret < 0)
+		ret = cli_metrics_diff(repo, &a, dv_params_collect, "Param", false);
+	cli_metrics_args_free(&a);
+	return ret;
 }

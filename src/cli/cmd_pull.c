@@ -23,7 +23,8 @@ static const char *const usage[] = {
 /* Check out every cached out of the target stages; returns 1 if anything
  * could not be checked out.  With --json, stdout holds only the fetch's
  * JSON, so the paths written are not listed. */
-static int checkout_targets(dv_repo *repo, const cli_transfer_args *a, bool missing_reported)
+static int checkout_targets(size_t *restored, dv_repo *repo, const cli_transfer_args *a,
+			    bool missing_reported)
 {
 	dv_checkout_opts opts = { a->force, false };
 	cli_checkout_print_opts print_opts = { "pull", a->json, missing_reported };
@@ -36,7 +37,7 @@ static int checkout_targets(dv_repo *repo, const cli_transfer_args *a, bool miss
 		goto done;
 	}
 	dv_workspace_checkout_stages(repo, &stages, &opts, &report);
-	failed = cli_print_checkout_report(NULL, repo, &report, &print_opts);
+	failed = cli_print_checkout_report(restored, repo, &report, &print_opts);
 done:
 	dv_checkout_report_free(&report);
 	dv_stages_free(&stages);
@@ -49,21 +50,26 @@ int cmd_pull(int argc, char **argv, dv_repo *repo)
 	cli_transfer_args a = { 0 };
 	dv_transfer_report rep;
 	struct dv_lock *lock;
+	size_t restored = 0;
 	int rc, fetch_rc;
 
-	if ((rc = cli_transfer_parse(&a, argc, argv, usage, true)) >= 0)
+	if ((rc = cli_transfer_parse(&a, argc, argv, usage, CLI_TRANSFER_PULL)) >= 0)
 		return rc;
 	if (!(lock = cli_lock(repo)))
 		return 1;
 	fetch_rc = dv_fetch(&rep, repo, &a.t);
 	/* No remote, or it cannot be reached: nothing to check out. */
 	if (fetch_rc < 0 && !rep.missing && !rep.failed && !rep.transferred) {
-		rc = cli_transfer_print(&rep, fetch_rc, "fetched", &a, repo);
+		rc = cli_transfer_print(&rep, fetch_rc, "fetched", &a, repo, false);
 		goto done;
 	}
-	rc = cli_transfer_print(&rep, fetch_rc, "fetched", &a, repo);
-	if (checkout_targets(repo, &a, rep.missing + rep.failed > 0))
+	/* "Everything is up to date" only once the checkout agrees: a kept
+	 * workspace change means it is not. */
+	rc = cli_transfer_print(&rep, fetch_rc, "fetched", &a, repo, false);
+	if (checkout_targets(&restored, repo, &a, rep.missing + rep.failed > 0))
 		rc = 1;
+	else if (rc == 0 && !rep.transferred && !restored && !a.json)
+		cli_info("Everything is up to date.\n");
 done:
 	dv_transfer_report_free(&rep);
 	dv_lock_release(lock);

@@ -57,7 +57,7 @@ static int parse(remote_opts *o, int argc, char **argv)
 		case 'u': o->unset = true; break;
 		case 'J': o->json = true; break;
 		case 'h': return cli_usage(usage);
-		default: return cli_usage_error(usage, "see 'dv remote -h'");
+		default: return 2; /* cli_getopt named the option */
 		}
 	}
 	return -1;
@@ -113,10 +113,10 @@ static int no_such_remote(const char *name)
 static int normalize_url(char **out, const dv_repo *repo, const char *url)
 {
 	const char *kind = dv_remote_url_kind(url);
+	int rc;
 
-	if (!kind)
-		return cli_error("cannot use '%s' as a remote: expected a directory, ssh://host/path, "
-				 "[user@]host:path, s3://bucket/prefix or http(s)://...", url);
+	if ((rc = dv_remote_url_check(url, repo->root)) < 0)
+		return cli_fail(rc);
 	if (!strcmp(kind, "local") && url[0] != '/' && url[0] != '~' && strncmp(url, "file://", 7) &&
 	    repo->prefix && *repo->prefix) {
 		char *joined = dv_asprintf("%s/%s", repo->prefix, url);
@@ -362,11 +362,24 @@ int cmd_remote(int argc, char **argv, dv_repo *repo)
 {
 	remote_opts o = { 0 };
 	const char *sub;
+	char *name = NULL, *argv0 = argv[0];
 	int rc;
 
+	/* Messages say "dv remote add -h", not "dv remote -h": the first
+	 * word that is not an option (none of them takes a value). */
+	for (int i = 1; i < argc; i++) {
+		if (argv[i][0] != '-') {
+			name = dv_asprintf("remote %s", argv[i]);
+			argv[0] = name;
+			break;
+		}
+	}
 	/* getopt moves options wherever they are typed to the front, so
 	 * `dv remote add -d NAME URL` and `dv remote -d add NAME URL` agree. */
-	if ((rc = parse(&o, argc, argv)) >= 0)
+	rc = parse(&o, argc, argv);
+	argv[0] = argv0;
+	free(name);
+	if (rc >= 0)
 		return rc;
 	if (optind >= argc)
 		return cli_usage_error(usage, "which subcommand: add, list, modify, rename, remove or default?");

@@ -3,6 +3,7 @@
  * file and dv's .gitignore entries).  The data stays in the work tree, as
  * its own writable files, and in the cache until `dv gc`.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -21,7 +22,7 @@ static const char *const usage[] = {
 	NULL,
 };
 
-static int remove_stage(dv_repo *repo, dv_stage *st, dv_strvec *to_stage, void *ctx)
+int cli_untrack_stage(dv_repo *repo, dv_stage *st, dv_strvec *to_stage, void *ctx)
 {
 	bool outs = *(bool *)ctx;
 	dv_buf abs = DV_BUF_INIT;
@@ -43,7 +44,7 @@ static int remove_stage(dv_repo *repo, dv_stage *st, dv_strvec *to_stage, void *
 	}
 	if (rc == 0) {
 		dv_repo_abspath(&abs, repo, st->path);
-		if (unlink(abs.ptr) < 0)
+		if (unlink(abs.ptr) < 0 && errno != ENOENT) /* an instance that never ran */
 			rc = dv_error_errno(DV_ERROR, "cannot remove '%s'", st->path);
 		else
 			dv_strvec_push(to_stage, st->path);
@@ -69,10 +70,10 @@ int cmd_remove(int argc, char **argv, dv_repo *repo)
 		case 'h':
 			return cli_usage(usage);
 		default:
-			return cli_usage_error(usage, "see 'dv remove -h'");
+			return 2; /* cli_getopt named the option */
 		}
 	}
 	if (optind >= argc)
 		return cli_usage_error(usage, "name the .stage files, stages or tracked paths to remove");
-	return cli_change_stages(repo, argv + optind, (size_t)(argc - optind), remove_stage, &outs, "removed");
+	return cli_change_stages(repo, argv + optind, (size_t)(argc - optind), cli_untrack_stage, &outs, "removed");
 }

@@ -23,7 +23,7 @@
 #include "dv/workspace.h"
 
 static const char *const usage[] = {
-	"dv repro [TARGET...] [-f] [-s] [-n | --dry] [--downstream] [-j N] [-k | --keep-going]\n"
+	"dv repro [TARGET... | -P] [-f] [-s] [-n | --dry] [--downstream] [-j N] [-k | --keep-going]\n"
 	"                [--no-run-cache] [--pull [-r REMOTE]] [--executor local|slurm] [-q | -v]",
 	NULL,
 };
@@ -132,6 +132,7 @@ int cmd_repro(int argc, char **argv, dv_repo *repo)
 		{ "no-run-cache", no_argument, NULL, OPT_NO_RUN_CACHE },
 		{ "pull", no_argument, NULL, OPT_PULL },
 		{ "remote", required_argument, NULL, 'r' },
+		{ "all-pipelines", no_argument, NULL, 'P' },
 		{ "executor", required_argument, NULL, OPT_EXECUTOR },
 		{ 0, 0, 0, 0 },
 	};
@@ -139,6 +140,7 @@ int cmd_repro(int argc, char **argv, dv_repo *repo)
 	dv_repro_summary sum;
 	print_ctx ctx = { false, false, false };
 	struct dv_lock *lock = NULL;
+	bool all_pipelines = false;
 	const char *executor = NULL;
 	/* Set in the environment of the Slurm jobs dv submits: the submitting
 	 * dv holds the repository lock for them and stages their .stage
@@ -146,7 +148,7 @@ int cmd_repro(int argc, char **argv, dv_repo *repo)
 	bool in_slurm_job = getenv("DV_SLURM_JOB") != NULL;
 	int c, rc;
 
-	while ((c = cli_getopt(argc, argv, "fsnj:kr:", longopts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "fsnj:kr:P", longopts)) != -1) {
 		switch (c) {
 		case 'f':
 			opts.force = true;
@@ -180,19 +182,24 @@ int cmd_repro(int argc, char **argv, dv_repo *repo)
 		case 'r':
 			opts.remote = optarg;
 			break;
+		case 'P':
+			all_pipelines = true;
+			break;
 		case OPT_EXECUTOR:
 			executor = optarg;
 			break;
 		case 'h':
 			return cli_usage(usage);
 		default:
-			return cli_usage_error(usage, "see 'dv repro -h'");
+			return 2; /* cli_getopt named the option */
 		}
 	}
 	if (opts.remote && !opts.pull)
 		return cli_usage_error(usage, "-r names the remote for --pull");
 	if (opts.single && opts.downstream)
 		return cli_usage_error(usage, "-s and --downstream do not go together");
+	if (all_pipelines && (optind < argc || opts.single || opts.downstream))
+		return cli_usage_error(usage, "-P runs every pipeline: give no TARGET, -s or --downstream");
 	if ((opts.single || opts.downstream) && optind >= argc)
 		return cli_usage_error(usage, "%s needs a TARGET", opts.single ? "-s" : "--downstream");
 	opts.targets = (const char *const *)argv + optind;

@@ -24,11 +24,13 @@
 #include "dv/repro.h"
 #include "dv/staleness.h"
 #include "dv/workspace.h"
+#include "plots_cli.h"
 
 static const char *const usage[] = {
 	"dv stage add -n NAME [-d DEP]... [-o OUT]... [-O OUT_NOCACHE]... [-p [FILE:]KEY[,KEY...]]...\n"
-	"                    [-m METRIC]... [--plot PLOT]... [--persist] [--always-changed] [--desc TEXT]\n"
-	"                    [-f] [--] CMD...",
+	"                    [-m METRIC]... [--plot PLOT [-x FIELD] [-y FIELD]... [-t TEMPLATE]\n"
+	"                    [--title TEXT] [--x-label TEXT] [--y-label TEXT]]... [--persist]\n"
+	"                    [--always-changed] [--desc TEXT] [-f] [--] CMD...",
 	"dv stage list [--all] [--json]",
 	NULL,
 };
@@ -67,14 +69,25 @@ static int entry_path(char **out, dv_repo *repo, const char *what, const char *u
 typedef struct {
 	dv_stage *st;
 	bool persist;
+	long last_plot; /* index in outs of the latest --plot, -1 before one */
+	bool y_seen;    /* the latest --plot has had a -y */
 } add_ctx;
 
 static int add_path(add_ctx *a, dv_repo *repo, int opt, const char *arg)
 {
 	char *path = NULL;
 	dv_stage_file *f;
-	int rc = entry_path(&path, repo, opt == 'd' ? "dep" : "out", arg);
+	int rc;
 
+	if (cli_is_plot_option(opt)) {
+		/* -x, -y, -t, --title...: properties of the --plot before them */
+		if (a->last_plot < 0)
+			return dv_error(DV_EUSAGE, "plot options (-x, -y, -t, --title, --x-label, --y-label) "
+					"follow the --plot PATH they describe");
+		return cli_plot_option_apply(&dv_stage_out(a->st, (size_t)a->last_plot)->plot_props, opt, arg,
+					     &a->y_seen);
+	}
+	rc = entry_path(&path, repo, opt == 'd' ? "dep" : "out", arg);
 	if (rc < 0)
 		return rc;
 	if (opt == 'd') {
@@ -84,6 +97,10 @@ static int add_path(add_ctx *a, dv_repo *repo, int opt, const char *arg)
 		f->cache = opt == 'o';
 		f->metric = opt == 'm';
 		f->plot = opt == 'P';
+		if (f->plot) {
+			a->last_plot = (long)(a->st->outs.n - 1);
+			a->y_seen = false;
+		}
 	}
 	free(path);
 	return 0;
@@ -95,9 +112,11 @@ static int add_param(dv_stage *st, dv_repo *repo, dv_params_set *set, const char
 {
 	char *file = NULL, *key = NULL, *norm = NULL, *rel = NULL;
 	const dv_params *p = NULL;
+	dv_buf dir = DV_BUF_INIT;
 	int rc;
 
-	dv_param_spec_split(&file, &key, spec);
+	dv_repo_abspath(&dir, repo, st->dir);
+	dv_param_spec_split(&file, &key, spec, dv_params_default_file(dir.ptr));
 	if (!*key || !*file) {
 		rc = dv_error(DV_EUSAGE, "bad param '%s': expected [FILE:]SECTION.KEY", spec);
 		goto done;
@@ -127,6 +146,7 @@ done:
 	free(key);
 	free(norm);
 	free(rel);
+	dv_buf_free(&dir);
 	return rc;
 }
 
@@ -160,49 +180,6 @@ static int declare_cmd_params(dv_stage *st, dv_repo *repo, dv_params_set *set)
 	return rc;
 }
 
-static const dv_stage_file *find_file(const dv_vec *files, const char *path)
-{
-	for (size_t i = 0; i < files->n; i++)
-		if (!strcmp(dv_vec_at(files, dv_stage_file, i)->path, path))
-			return dv_vec_at(files, dv_stage_file, i);
-	return NULL;
-}
-
-/* `stage add -f` over an existing stage keeps what was recorded for the
- * same paths and keys, so status reports exactly what the new definition
- * changed ("changed cmd") rather than "never run", and re-adding the same
- * stage leaves it up to date. */
-static void carry_over(dv_stage *st, const dv_stage *old)
-{
-	const dv_vec *mine[2] = { &st->deps, &st->outs }, *theirs[2] = { &old->deps, &old->outs };
-
-	st->has_def_hash = old->has_def_hash;
-	st->def_hash = old->def_hash;
-	for (int k = 0; k < 2; k++) {
-		for (size_t i = 0; i < mine[k]->n; i++) {
-			dv_stage_file *f = dv_vec_at(mine[k], dv_stage_file, i);
-			const dv_stage_file *o = find_file(theirs[k], f->path);
-			if (o && o->has_hash) {
-				f->has_hash = true;
-				f->hash = o->hash;
-				f->is_dir = o->is_dir;
-				f->has_size = o->has_size;
-				f->size = o->size;
-				f->has_files = o->has_files;
-				f->files = o->files;
-			}
-		}
-	}
-	for (size_t i = 0; i < st->params.n; i++) {
-		dv_stage_param *p = dv_stage_param_at(st, i);
-		for (size_t j = 0; j < old->params.n && !p->value; j++) {
-			const dv_stage_param *q = dv_stage_param_at(old, j);
-			if (q->value && !strcmp(q->file, p->file) && !strcmp(q->key, p->key))
-				p->value = dv_strdup(q->value);
-		}
-	}
-}
-
 /* Name unique, file free (or -f), and the graph still valid with it. */
 static int check_against_repo(dv_repo *repo, dv_stage *st, bool force)
 {
@@ -221,7 +198,7 @@ static int check_against_repo(dv_repo *repo, dv_stage *st, bool force)
 				goto done;
 			}
 			if ((*slot)->is_command)
-				carry_over(st, *slot);
+				dv_stage_carry_over(st, *slot);
 			dv_stage_free(*slot);
 			*slot = st;
 			replaced = true;
@@ -273,6 +250,7 @@ static int stage_add(int argc, char **argv, dv_repo *repo)
 		{ "always-changed", no_argument, NULL, OPT_ALWAYS },
 		{ "desc", required_argument, NULL, OPT_DESC },
 		{ "force", no_argument, NULL, 'f' },
+		CLI_PLOT_LONGOPTS,
 		{ 0, 0, 0, 0 },
 	};
 	dv_strvec param_args = DV_STRVEC_INIT;
@@ -282,17 +260,18 @@ static int stage_add(int argc, char **argv, dv_repo *repo)
 	const char *name = NULL, *desc = NULL;
 	bool force = false, always = false;
 	struct dv_lock *lock = NULL;
-	add_ctx a = { NULL, false };
+	add_ctx a = { NULL, false, -1, false };
 	int c, rc = 0, ret = 0;
 	/* Options are collected first: the stage's path needs the name. */
 	dv_strvec paths = DV_STRVEC_INIT; /* "<opt char><path>" in order */
 
-	while ((c = cli_getopt(argc, argv, "+n:d:o:O:p:m:f", longopts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+n:d:o:O:p:m:f" CLI_PLOT_SHORTOPTS, longopts)) != -1) {
 		switch (c) {
 		case 'n':
 			name = optarg;
 			break;
-		case 'd': case 'o': case 'O': case 'm': case OPT_PLOT: {
+		case 'd': case 'o': case 'O': case 'm': case OPT_PLOT:
+		case 'x': case 'y': case 't': case 'T': case 'X': case 'Y': {
 			char *item = dv_asprintf("%c%s", c, optarg);
 			dv_strvec_push_take(&paths, item);
 			break;
@@ -316,7 +295,7 @@ static int stage_add(int argc, char **argv, dv_repo *repo)
 			ret = cli_usage(usage);
 			goto done;
 		default:
-			ret = cli_usage_error(usage, "see 'dv stage add -h'");
+			ret = 2; /* cli_getopt named the option */
 			goto done;
 		}
 	}
@@ -441,7 +420,7 @@ static int stage_list(int argc, char **argv, dv_repo *repo)
 		case 'h':
 			return cli_usage(usage);
 		default:
-			return cli_usage_error(usage, "see 'dv stage list -h'");
+			return 2; /* cli_getopt named the option */
 		}
 	}
 	if (optind < argc)

@@ -12,6 +12,8 @@
 #include "commands.h"
 #include "dv/cache.h"
 #include "dv/error.h"
+#include "dv/git.h"
+#include "dv/config.h"
 #include "dv/fs.h"
 #include "dv/manifest.h"
 #include "dv/staleness.h"
@@ -129,7 +131,7 @@ static const char *command_label(dv_change_kind k)
 	case DV_CHG_ALWAYS: return "always changed";
 	case DV_CHG_CMD: return "changed cmd";
 	case DV_CHG_DEP_MODIFIED: return "modified dep";
-	case DV_CHG_DEP_DELETED: return "deleted dep";
+	case DV_CHG_DEP_DELETED: return "missing dep";
 	case DV_CHG_OUT_MODIFIED: return "modified out";
 	case DV_CHG_OUT_DELETED: return "deleted out";
 	case DV_CHG_OUT_NOT_CACHED: return "not in cache";
@@ -143,12 +145,74 @@ static const char *command_label(dv_change_kind k)
 static int command_stage_changes(dv_vec *lines, dv_repo *repo, const dv_stage *st)
 {
 	dv_vec changes = DV_VEC_INIT(dv_change);
+	dv_buf abs = DV_BUF_INIT;
 	int rc = dv_stage_changes(&changes, repo, st);
 	for (size_t i = 0; rc == 0 && i < changes.n; i++) {
 		dv_change *c = dv_vec_at(&changes, dv_change, i);
 		add_line(lines, command_label(c->kind), c->what);
+		/* A stage that never ran compares no deps; one that is not
+		 * there is still worth naming before 'dv repro' trips on it. */
+		for (size_t j = 0; c->kind == DV_CHG_NEVER_RUN && j < st->deps.n; j++) {
+			char *rel = dv_stage_entry_relpath(st, dv_stage_dep(st, j)->path);
+			dv_repo_abspath(&abs, repo, rel);
+			if (!dv_path_exists(abs.ptr))
+				add_line(lines, "missing dep", rel);
+			free(rel);
+		}
 	}
 	dv_changes_free(&changes);
+	dv_buf_free(&abs);
+	return rc;
+}
+
+static void add_candidate(dv_strvec *v, char *path_owned)
+{
+	if (dv_strvec_contains(v, path_owned))
+		free(path_owned);
+	else
+		dv_strvec_push_take(v, path_owned);
+}
+
+/* With core.autostage = false nothing dv writes is staged: name what a
+ * 'git add' still has to record (.stage files, the .gitignore files next
+ * to the data, .dv/config, .gitattributes).  One line, no colon at the
+ * end: the pre-commit hook reads the lines above it. */
+static int print_unstaged(dv_repo *repo, const dv_vec *stages)
+{
+	dv_strvec cand = DV_STRVEC_INIT, unstaged = DV_STRVEC_INIT;
+	dv_buf line = DV_BUF_INIT;
+	bool autostage = true;
+	int rc;
+
+	if ((rc = dv_config_get_bool(repo->config, "core.autostage", true, &autostage)) < 0 || autostage)
+		return rc;
+	add_candidate(&cand, dv_strdup(".dv/config"));
+	add_candidate(&cand, dv_strdup(".gitattributes"));
+	add_candidate(&cand, dv_strdup(".gitignore"));
+	for (size_t i = 0; i < stages->n; i++) {
+		const dv_stage *st = *dv_vec_at(stages, dv_stage *, i);
+		add_candidate(&cand, dv_strdup(st->path));
+		for (size_t j = 0; j < st->outs.n; j++) {
+			char *rel = dv_stage_entry_relpath(st, dv_stage_out(st, j)->path);
+			char *dir = dv_path_dirname(rel);
+			add_candidate(&cand, strcmp(dir, ".") ? dv_asprintf("%s/.gitignore", dir)
+							      : dv_strdup(".gitignore"));
+			free(dir);
+			free(rel);
+		}
+	}
+	if ((rc = dv_git_unstaged(&unstaged, repo, &cand)) == 0 && unstaged.n) {
+		for (size_t i = 0; i < unstaged.n; i++) {
+			char *shown = dv_repo_display_path(repo, unstaged.v[i]);
+			dv_buf_printf(&line, " %s", shown);
+			free(shown);
+		}
+		printf("core.autostage is false, so dv staged nothing in git; to record these files: git add%s\n",
+		       line.ptr);
+	}
+	dv_strvec_free(&cand);
+	dv_strvec_free(&unstaged);
+	dv_buf_free(&line);
 	return rc;
 }
 
@@ -240,7 +304,7 @@ int cmd_status(int argc, char **argv, dv_repo *repo)
 		case 'h':
 			return cli_usage(usage);
 		default:
-			return cli_usage_error(usage, "see 'dv status -h'");
+			return 2; /* cli_getopt named the option */
 		}
 	}
 	if ((topts.remote || topts.jobs) && !cloud)
@@ -302,6 +366,10 @@ int cmd_status(int argc, char **argv, dv_repo *repo)
 		free(text);
 	} else if (!changed && !cli_quiet) {
 		printf(stages.n ? "Data and pipelines are up to date.\n" : "There are no data or pipelines tracked in this project yet.\n");
+	}
+	if (!json && !cli_quiet && (rc = print_unstaged(repo, &stages)) < 0) {
+		rc = cli_fail(rc);
+		goto done;
 	}
 	rc = exit_code && changed ? 1 : 0;
 done:

@@ -19,6 +19,7 @@
 #include "dv/fs.h"
 #include "dv/git.h"
 #include "dv/lock.h"
+#include "dv/suggest.h"
 
 int cli_quiet;
 int cli_verbose;
@@ -46,6 +47,22 @@ static const struct dv_command *find_command(const char *name)
 		if (!strcmp(builtins[i].name, name))
 			return &builtins[i];
 	return NULL;
+}
+
+/* "'x' is not a dv command", with the closest command when one is near. */
+static int not_a_command(const char *name)
+{
+	const char *names[sizeof(commands) / sizeof(commands[0]) + sizeof(builtins) / sizeof(builtins[0])];
+	size_t n = 0;
+	const char *best;
+
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		names[n++] = commands[i].name;
+	for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+		names[n++] = builtins[i].name;
+	if ((best = dv_suggest(name, names, n)) != NULL)
+		return cli_usage_error(NULL, "'%s' is not a dv command; did you mean 'dv %s'?", name, best);
+	return cli_usage_error(NULL, "'%s' is not a dv command; see 'dv help'", name);
 }
 
 static void print_overview(FILE *out)
@@ -80,7 +97,7 @@ static int cmd_help(int argc, char **argv, dv_repo *repo)
 		return 0;
 	}
 	if (!find_command(argv[1]))
-		return cli_usage_error(NULL, "'%s' is not a dv command; see 'dv help'", argv[1]);
+		return not_a_command(argv[1]);
 	snprintf(page, sizeof(page), "dv-%s", argv[1]);
 	return show_man_page(page);
 }
@@ -147,7 +164,7 @@ int main(int argc, char **argv)
 	}
 	cmd = find_command(argv[i]);
 	if (!cmd)
-		return cli_usage_error(NULL, "'%s' is not a dv command; see 'dv help'", argv[i]);
+		return not_a_command(argv[i]);
 	argc -= i;
 	argv += i;
 	/* `dv CMD --help` or `dv CMD SUBCMD --help` shows the manual; a

@@ -17,13 +17,16 @@ typedef struct {
 	bool force; /* pull only */
 } cli_transfer_args;
 
-/* Parse argv; returns -1 to go on, or the exit code (help, bad usage). */
+typedef enum { CLI_TRANSFER_PUSH, CLI_TRANSFER_FETCH, CLI_TRANSFER_PULL } cli_transfer_kind;
+
+/* Parse argv (-f is pull's, --verify-remote push's); returns -1 to go
+ * on, or the exit code (help, bad usage). */
 int cli_transfer_parse(cli_transfer_args *a, int argc, char **argv, const char *const *usage,
-		       bool is_pull);
+		       cli_transfer_kind kind);
 /* Print what happened (`verb`: "pushed", "fetched"), the missing and
  * failed objects as error lines; returns the exit code. */
 int cli_transfer_print(const dv_transfer_report *rep, int rc, const char *verb,
-		       const cli_transfer_args *a, dv_repo *repo);
+		       const cli_transfer_args *a, dv_repo *repo, bool say_idle);
 
 /* The whole of `dv push` (push) or `dv fetch`: parse, lock, move, report. */
 int cli_transfer_command(int argc, char **argv, dv_repo *repo, const char *const *usage, bool push);

@@ -33,7 +33,7 @@ test_case 'checkout killed with SIGKILL at several moments: files whole or absen
 		"$DV" checkout -q &
 		pid=$!
 		sleep $delay
-		kill -9 $pid 2>/dev/null
+		kill -9 $pid 2>/dev/null || true
 		wait $pid 2>/dev/null || true
 		whole_or_absent &&
 		! find . -name ".*tmp*" -not -path "./.git/*" -not -path "./.dv/*" | grep . &&
@@ -47,7 +47,7 @@ test_case 'pull killed with SIGKILL into a fresh clone: whole or absent, and a r
 		"$DV" pull -q &
 		pid=$!
 		sleep $delay
-		kill -9 $pid 2>/dev/null
+		kill -9 $pid 2>/dev/null || true
 		wait $pid 2>/dev/null || true
 		whole_or_absent || return 1
 	done &&

@@ -156,6 +156,20 @@ test_case 'a malformed config names the file and line' '
 	dv config core.remote
 '
 
+test_case 'set and unset edit the lines the reader reads, form feeds and CRs too' '
+	git init -q blanks && cd blanks && dv init -q &&
+	printf "[core]\nremote = a\n\fremote = c\n" >.dv/config &&
+	dv config core.remote b &&
+	dv config core.remote >out && echo b >want && test_cmp want out &&
+	printf "[core]\r\nremote = a\r\n\vremote = c\r\n" >.dv/config &&
+	dv config --unset core.remote &&
+	expect_code 1 dv config core.remote &&
+	printf "[core]\nremote = a\nnot a key\n" >.dv/config &&
+	cp .dv/config before &&
+	expect_error 1 ".dv/config'"'"' line 3" dv config core.remote b &&
+	test_cmp before .dv/config
+'
+
 test_case 'works from a subdirectory of the repository' '
 	cd r && mkdir -p sub/dir && cd sub/dir &&
 	dv config core.remote >out && echo mine >want && test_cmp want out

@@ -2,7 +2,9 @@
 # SSH remotes against a real OpenSSH server on 127.0.0.1 (started here by
 # tests/servers/sshd.sh with generated keys): round trips of files and
 # directories through ssh:// and host:path URLs, one connection per command,
-# a second push that moves nothing, a corrupt remote object, a push killed
+# a second push that moves nothing, a corrupt cache object refused by push
+# (never stored by the remote), push --verify-remote replacing a corrupt
+# remote object, a corrupt remote object on fetch, a push killed
 # halfway, the server stopped mid-transfer, wrong credentials.
 . "$DV_SOURCE_DIR/tests/cli/test-lib.sh"
 
@@ -120,6 +122,66 @@ test_case 'a remote path with spaces' '
 	cd ../clone && rm -rf .dv/cache/files data/big.bin &&
 	dv remote add spaced "ssh://$DV_TEST_SSH_HOST$TRASH/with space/store" &&
 	dv pull -r spaced data/big.bin -q && cmp data/big.bin ../repo/data/big.bin
+'
+
+test_case 'push hashes what it sends: a corrupt cache object is rejected by the remote, the rest lands' '
+	cd repo &&
+	dv remote add vstore "ssh://$DV_TEST_SSH_HOST$TRASH/store-verify" &&
+	f3obj=.dv/cache/$(object_of data/dir/f3) && cp "$f3obj" ../f3.saved &&
+	chmod u+w "$f3obj" && head -c 2100 /dev/zero >"$f3obj" &&
+	expect_error 1 "'"'"'data/dir/f3'"'"': the cache'"'"'s copy is corrupt" dv push -r vstore >out &&
+	assert_contains "$TEST_ROOT/stderr" "$PWD/$f3obj" &&
+	assert_contains out "309 objects pushed" &&
+	test ! -e ../store-verify/$(object_of data/dir/f3) &&
+	wait_no_tmp ../store-verify &&
+	test -z "$(find ../store-verify -name ".*")" &&
+	test "$(find ../store-verify/files -type f | wc -l)" = 309 &&
+	check_store ../store-verify &&
+	cp ../f3.saved "$f3obj" && chmod 0444 "$f3obj" &&
+	dv push -r vstore >out && assert_contains out "1 object pushed" &&
+	check_store ../store-verify
+'
+
+test_case 'push --verify-remote re-hashes the remote copies over ssh and replaces a corrupt one' '
+	cd repo &&
+	remote_obj=../store-verify/$(object_of data/big.bin) &&
+	chmod u+w $remote_obj && head -c 400000 /dev/zero >$remote_obj &&
+	dv push -r vstore >out && assert_contains out "Everything is up to date." &&
+	dv push -r vstore --verify-remote >out &&
+	assert_contains out "verified 310 objects on remote '"'"'vstore'"'"': 1 corrupt, 1 replaced" &&
+	cmp data/big.bin $remote_obj &&
+	check_store ../store-verify &&
+	dv push -r vstore --verify-remote >out &&
+	assert_contains out "0 corrupt, 0 replaced" &&
+	! find .dv -name "verify-*" | grep .
+'
+
+test_case 'gc -c over ssh keeps what was pushed within gc.remote_grace and removes killed pushes'"'"' leftovers' '
+	cd repo &&
+	echo junk >junk.txt && dv add -q junk.txt && dv push -q -r vstore &&
+	junk=../store-verify/$(object_of junk.txt) && test -f $junk &&
+	dv remove junk.txt &&
+	dead=../store-verify/tmp/dv-put-0123456789abcdef &&
+	mkdir -p $dead/files/xxh128/ab && echo part >$dead/files/xxh128/ab/cd &&
+	find $dead -exec touch -d "2 hours ago" {} + &&
+	live=../store-verify/tmp/dv-put-fedcba9876543210 && mkdir -p $live && echo now >$live/x &&
+	tmpobj=$(dirname $junk)/.cdef.tmp-1-0 && echo half >$tmpobj && touch -d "3 hours ago" $tmpobj &&
+	dv gc -w -c -r vstore -n >out &&
+	assert_contains out "kept 1 unreferenced object on remote '"'"'vstore'"'"' pushed less than 1d ago" &&
+	assert_contains out "would remove tmp/dv-put-0123456789abcdef from remote '"'"'vstore'"'"'" &&
+	assert_contains out "would remove files/xxh128/$(basename $(dirname $junk))/.cdef.tmp-1-0 from remote" &&
+	assert_not_contains out fedcba &&
+	dv gc -w -c -r vstore -f >out &&
+	test -f $junk && test ! -e $dead && test ! -e $tmpobj && test -e $live/x &&
+	touch -d "2 days ago" $junk &&
+	dv gc -w -c -r vstore -f >out &&
+	assert_contains out "and 1 from remote '"'"'vstore'"'"'" &&
+	test ! -e $junk &&
+	find $live -exec touch -d "2 hours ago" {} + &&
+	dv push -r vstore >out &&
+	assert_contains out "removed 1 leftover temp file of interrupted pushes from remote '"'"'vstore'"'"'" &&
+	test ! -e $live &&
+	check_store ../store-verify
 '
 
 test_case 'a corrupt remote object is refused and named; nothing corrupt is stored' '

@@ -5,9 +5,11 @@
 # that moves nothing, a corrupt remote object, multipart uploads, credential
 # sources, wrong credentials, region and endpoint, the server stopping in
 # the middle of a push, a failed multipart upload aborted, gc -c deleting
-# from the bucket, and a push killed halfway then rerun.  These run on a
-# loose remote (pack_threshold 0), as dv wrote them before packs; t3410
-# covers packs.
+# from the bucket, a push killed halfway then rerun, a corrupt cache object
+# refused by push (single and multipart: nothing stored, no upload left),
+# and push --verify-remote replacing a corrupt object in the bucket.  These
+# run on a loose remote (pack_threshold 0), as dv wrote them before packs;
+# t3410 and t3411 cover packs.
 #
 # The server must start: when it cannot, this script fails (it never
 # skips), since CI installs it through contrib/install-deps.sh.
@@ -181,6 +183,8 @@ test_case 'the server stopping mid-push: a clear error, nothing partial visible,
 	for i in 1 2 3 4 5 6; do make_file slow/s$i 2000000 slow$i || exit 1; done &&
 	dv add slow && git add -A && git commit -q -m slow
 	# Slow transfers (256 KiB/s per connection) so the push is surely
+	# A server going down may answer 404 for the bucket first (Swift stops
+	# its container server before the proxy): that error is right too.
 	# under way when the server stops.
 	slow_push push 2 256K
 	sleep 2
@@ -189,7 +193,7 @@ test_case 'the server stopping mid-push: a clear error, nothing partial visible,
 	wait &&
 	cat push.err &&
 	test "$(cat push.rc)" = 1 &&
-	grep "^dv: error: " push.err | grep -q -e "cannot reach s3 endpoint" -e "failed to upload" &&
+	grep "^dv: error: " push.err | grep -q -e "cannot reach s3 endpoint" -e "failed to upload" -e "does not exist at" &&
 	eval "$(s3srv start)" &&
 	before=$(check_remote_objects) &&
 	test "$before" -lt 15 &&
@@ -199,14 +203,20 @@ test_case 'the server stopping mid-push: a clear error, nothing partial visible,
 	for i in 1 2 3 4 5 6; do cmp slow/s$i ../repo/slow/s$i || exit 1; done
 '
 
-test_case 'gc -c deletes from the bucket what no kept stage references, and only that' '
+test_case 'gc -c deletes from the bucket what no kept stage references and is older than gc.remote_grace' '
 	cd repo &&
 	make_file junk.bin 3000 junk &&
 	dv add junk.bin && dv push &&
 	junk=$(object_url junk.bin | sed "s|.*/$S3_BUCKET/||") &&
 	keys | grep -qx "$junk" &&
 	dv remove junk.bin && git add -A && git commit -q -m "drop junk" &&
-	dv gc -w -c -f &&
+	dv gc -w -c -f >out &&
+	assert_contains out "kept 1 unreferenced object on remote '"'"'s3'"'"' pushed less than 1d ago" &&
+	keys | grep -qx "$junk" &&
+	dv config gc.remote_grace 0 &&
+	dv gc -w -c -f >out &&
+	dv config --unset gc.remote_grace &&
+	assert_not_contains out "kept" &&
 	keys >left &&
 	assert_not_contains left "$junk" &&
 	test "$(check_remote_objects)" = 15
@@ -251,6 +261,55 @@ test_case 'a push killed halfway leaves only complete objects; a rerun finishes 
 	dv push >out2 && assert_contains out2 "Everything is up to date" &&
 	cd ../clone && git pull -q && dv pull &&
 	for i in 1 2 3 4 5 6; do cmp killed/k$i ../repo/killed/k$i || exit 1; done
+'
+
+# zero_cached FILE: overwrite FILE's cache object with zeros of its size,
+# keeping the good bytes in FILE.saved.
+zero_cached() {
+	h=$(xxhsum -H2 "$1" | cut -d" " -f1)
+	obj=.dv/cache/files/xxh128/$(echo $h | cut -c1-2)/$(echo $h | cut -c3-)
+	cp "$obj" "$1.saved" && chmod u+w "$obj" &&
+	head -c "$(stat -c %s "$obj")" /dev/zero >"$obj"
+}
+restore_cached() {
+	h=$(xxhsum -H2 "$1" | cut -d" " -f1)
+	obj=.dv/cache/files/xxh128/$(echo $h | cut -c1-2)/$(echo $h | cut -c3-)
+	cp "$1.saved" "$obj" && chmod 0444 "$obj" && rm "$1.saved"
+}
+
+test_case 'push hashes what it sends: a corrupt object is neither stored nor left as an upload' '
+	PREFIX=t3400/verify &&
+	cd repo &&
+	dv remote add s3v "s3://$S3_BUCKET/$PREFIX" &&
+	dv remote modify s3v endpoint "$S3_ENDPOINT" &&
+	dv remote modify s3v multipart_chunk 5M &&
+	dv remote modify s3v pack_threshold 0 &&
+	zero_cached data/a.bin && zero_cached big.bin &&
+	expect_error 1 "the cache'"'"'s copy is corrupt" dv push -r s3v >out &&
+	test "$(grep "^dv: error: " "$TEST_ROOT/stderr" | grep -c "the cache'"'"'s copy is corrupt")" = 2 &&
+	assert_contains "$TEST_ROOT/stderr" "'"'"'big.bin'"'"': the cache" &&
+	assert_contains "$TEST_ROOT/stderr" "'"'"'data/a.bin'"'"': the cache" &&
+	test "$(s3curl -o /dev/null -w "%{http_code}" -I "$(object_url data/a.bin)")" = 404 &&
+	test "$(s3curl -o /dev/null -w "%{http_code}" -I "$(object_url big.bin)")" = 404 &&
+	s3curl "$S3_ENDPOINT/$S3_BUCKET?uploads=" >uploads &&
+	assert_not_contains uploads "<Upload>" &&
+	n=$(check_remote_objects) && test "$n" = "$(sed -n "s/ objects pushed\$//p" out)" &&
+	restore_cached data/a.bin && restore_cached big.bin &&
+	dv push -r s3v >out && assert_contains out "2 objects pushed" &&
+	test "$(check_remote_objects)" = $((n + 2))
+'
+
+test_case 'push --verify-remote re-hashes the bucket'"'"'s copies and replaces a corrupt one' '
+	PREFIX=t3400/verify &&
+	cd repo &&
+	echo "not the data" | s3curl -T - "$(object_url data/b.bin)" -o /dev/null &&
+	dv push -r s3v >out && assert_contains out "Everything is up to date." &&
+	dv push -r s3v --verify-remote >out &&
+	assert_contains out "1 corrupt, 1 replaced" &&
+	s3curl -o got.bin "$(object_url data/b.bin)" && cmp got.bin data/b.bin &&
+	n=$(check_remote_objects) &&
+	dv push -r s3v --verify-remote >out &&
+	assert_contains out "verified $n objects on remote '"'"'s3v'"'"': 0 corrupt, 0 replaced"
 '
 
 test_done

@@ -333,6 +333,47 @@ TEST(writer_round_trips_through_the_loader)
 	levels_free(&l);
 }
 
+/* The writer sees the lines the reader sees, whatever bytes they hold: a
+ * form feed, vertical tab or carriage return is a blank to the reader
+ * (isspace), so a key behind one is a key the writer must edit too. */
+TEST(writer_and_reader_agree_on_every_blank)
+{
+	levels l;
+	dv_config *cfg = NULL;
+	static const char *const blanks[] = { "\f", "\v", "\r", " \f\t", "\r\f" };
+	char *text;
+
+	levels_init(&l, "writer-blanks");
+	for (size_t i = 0; i < sizeof(blanks) / sizeof(blanks[0]); i++) {
+		text = dv_asprintf("[core]\nremote = a\n%sremote = c\n", blanks[i]);
+		write_text(l.repo, text);
+		free(text);
+		CHECK_OK(dv_config_write(l.repo, "core.remote", "b"));
+		CHECK_OK(dv_config_load(&cfg, l.dvdir));
+		if (cfg)
+			CHECK_STR(dv_config_get(cfg, "core.remote"), "b");
+		dv_config_free(cfg);
+		cfg = NULL;
+		/* ... and a header behind one is a header to both. */
+		text = dv_asprintf("%s[cache]\ndir = /x\n", blanks[i]);
+		write_text(l.repo, text);
+		free(text);
+		CHECK_OK(dv_config_write(l.repo, "cache.dir", NULL));
+		CHECK_OK(dv_config_load(&cfg, l.dvdir));
+		if (cfg)
+			CHECK(dv_config_get(cfg, "cache.dir") == NULL);
+		dv_config_free(cfg);
+		cfg = NULL;
+	}
+	/* A file the reader refuses is not edited blind, and stays as it was. */
+	write_text(l.repo, "[core]\nremote = a\nnot a key\n");
+	CHECK_FAILS(dv_config_write(l.repo, "core.remote", "b"), "line 3");
+	text = read_text(l.repo);
+	CHECK_STR(text, "[core]\nremote = a\nnot a key\n");
+	free(text);
+	levels_free(&l);
+}
+
 TEST(new_files_and_secrets_get_private_modes)
 {
 	char *path = path_in_tmp("modes/deep/config.local");
@@ -426,6 +467,6 @@ TEST(rename_remote_in_both_files)
 
 TEST_MAIN(later_levels_win, global_path_follows_the_environment, subsections_and_indented_keys,
 	  malformed_files_name_file_and_line, keys_are_checked, writer_edits_only_the_key,
-	  writer_round_trips_through_the_loader, new_files_and_secrets_get_private_modes,
+	  writer_round_trips_through_the_loader, writer_and_reader_agree_on_every_blank, new_files_and_secrets_get_private_modes,
 	  remove_section_keeps_the_rest, config_local_is_private_after_every_write,
 	  rename_remote_in_both_files)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dv/fs.h"
+#include "remote_kinds.h"
 #include "s3_proto.h"
 #include "test.h"
 
@@ -91,6 +92,39 @@ TEST(list_page_keys_entities_and_paging)
 		    "NextContinuationToken");
 	CHECK_FAILS(dv_s3_parse_list_page(&keys, &more, &token, "<Error><Code>X</Code></Error>", 29),
 		    "ListBucketResult");
+	dv_strvec_free(&keys);
+	dv_buf_free(&token);
+}
+
+TEST(list_page_since_keeps_objects_modified_at_or_after)
+{
+	const char *page =
+		"<ListBucketResult><IsTruncated>false</IsTruncated>"
+		"<Contents><Key>old</Key><LastModified>2026-12-01T10:00:00.000Z</LastModified></Contents>"
+		"<Contents><Key>edge</Key><LastModified>2026-12-02T10:00:00Z</LastModified></Contents>"
+		"<Contents><Key>new</Key><LastModified>2026-12-02T10:00:00.500Z</LastModified></Contents>"
+		"</ListBucketResult>";
+	const char *no_time = "<ListBucketResult><Contents><Key>k</Key></Contents></ListBucketResult>";
+	dv_strvec keys = DV_STRVEC_INIT;
+	dv_buf token = DV_BUF_INIT;
+	bool more = true;
+	int64_t t = 0;
+
+	CHECK_OK(dv_s3_parse_time(&t, "2026-12-02T10:00:00Z"));
+	CHECK(t == 1796205600LL * 1000000000LL);
+	CHECK_OK(dv_s3_parse_time(&t, "2026-12-02T10:00:00.25Z"));
+	CHECK(t == 1796205600LL * 1000000000LL + 250000000LL);
+	CHECK_FAILS(dv_s3_parse_time(&t, "2026-12-02 10:00:00"), "unexpected time");
+	CHECK_OK(dv_s3_parse_list_page_since(&keys, &more, &token, page, strlen(page),
+					     1796205600LL * 1000000000LL));
+	CHECK(!more);
+	CHECK_INT(keys.n, 2);
+	if (keys.n == 2) {
+		CHECK_STR(keys.v[0], "edge");
+		CHECK_STR(keys.v[1], "new");
+	}
+	CHECK_FAILS(dv_s3_parse_list_page_since(&keys, &more, &token, no_time, strlen(no_time), 0),
+		    "without LastModified");
 	dv_strvec_free(&keys);
 	dv_buf_free(&token);
 }
@@ -233,6 +267,7 @@ TEST(credentials_file_profiles_and_long_tokens)
 
 TEST_MAIN(uri_encoding_follows_sigv4, query_is_sorted_and_keeps_empty_values,
 	  query_sorts_by_encoded_name_then_value, list_page_keys_entities_and_paging,
+	  list_page_since_keeps_objects_modified_at_or_after,
 	  xml_elements_of_error_and_multipart_answers, part_size_respects_s3_limits,
 	  sizes_parse_with_binary_suffixes, s3_urls_split_into_bucket_and_prefix,
 	  credentials_file_profiles_and_long_tokens)

@@ -198,6 +198,69 @@ TEST(every_out_flag_and_definition_hash_round_trip)
 	dv_stage_free(st);
 }
 
+TEST(plot_properties_round_trip_in_canonical_order)
+{
+	/* y repeats, one field a line; a title with a ' ;' is quoted so inih
+	 * does not cut it as a comment. */
+	dv_stage *st = check_round_trip("eval.stage",
+					"[stage]\n"
+					"cmd = ./eval\n"
+					"always_changed = false\n"
+					"frozen = false\n"
+					"\n"
+					"[out]\n"
+					"path = log.csv\n"
+					"cache = false\n"
+					"plot = true\n"
+					"template = smooth\n"
+					"x = epoch\n"
+					"y = loss\n"
+					"y = val loss\n"
+					"title = \"loss \\x3b per epoch\"\n"
+					"x_label = Epoch\n"
+					"y_label = \" padded\"\n");
+	const dv_plot_props *p;
+	dv_buf out = DV_BUF_INIT;
+	dv_stage *back = NULL;
+
+	if (!st)
+		return;
+	p = dv_stage_out(st, 0)->plot_props;
+	CHECK(p != NULL);
+	if (p) {
+		CHECK_STR(p->template, "smooth");
+		CHECK_STR(p->x, "epoch");
+		CHECK_INT(p->y.n, 2);
+		CHECK_STR(p->y.v[1], "val loss");
+		CHECK_STR(p->title, "loss ; per epoch");
+		CHECK_STR(p->y_label, " padded");
+	}
+	/* keys in any order read the same, and are written canonically */
+	back = parse("eval.stage", "[stage]\ncmd = ./eval\n\n[out]\npath = log.csv\ny = loss\n"
+			 "title = T\nplot = true\nx = epoch\n");
+	if (back) {
+		CHECK_OK(dv_stage_serialize(&out, back));
+		CHECK(strstr(out.ptr, "plot = true\nx = epoch\ny = loss\ntitle = T\n") != NULL);
+	}
+	dv_buf_free(&out);
+	dv_stage_free(back);
+	dv_stage_free(st);
+}
+
+TEST(bad_plot_properties_are_refused)
+{
+	check_parse_error("e.stage", "[out]\npath = a.csv\nplot = true\ntemplate = pie\n",
+			  "line 4", "unknown plot template 'pie'");
+	check_parse_error("e.stage", "[out]\npath = a.csv\nx = step\n", "e.stage",
+			  "has plot properties but no 'plot = true'");
+	check_parse_error("e.stage", "[out]\npath = a.csv\nplot = true\ny = a\ny = a\n", "line 5",
+			  "'y = a' is listed twice");
+	check_parse_error("e.stage", "[out]\npath = a.csv\nplot = true\nx = a\nx = b\n", "line 5",
+			  "'x' is set twice");
+	check_parse_error("e.stage", "[out]\npath = a.csv\nplot = true\ntitle =\n", "line 4",
+			  "empty 'title'");
+}
+
 TEST(reading_accepts_other_boolean_spellings_and_order)
 {
 	dv_stage *st = parse("x.stage",
@@ -556,9 +619,30 @@ TEST(writing_refuses_invalid_stages)
 	dv_buf_free(&text);
 }
 
-TEST_MAIN(spec_data_stage_round_trips, directory_out_round_trips, spec_command_stage_round_trips,
-	  slurm_section_round_trips_and_belongs_to_command_stages,
-	  every_out_flag_and_definition_hash_round_trip, reading_accepts_other_boolean_spellings_and_order,
+TEST(conflict_markers_are_named_with_the_way_out)
+{
+	const char *data = "[out]\npath = d\n<<<<<<< ours\nhash = " H1 "\n=======\nhash = " H2
+			   "\n>>>>>>> theirs\nsize = 3\n";
+	const char *cmd = "<<<<<<< HEAD\n[stage]\ncmd = a\n=======\n[stage]\ncmd = b\n>>>>>>> x\n";
+	dv_stage *st = NULL;
+
+	CHECK(dv_stage_conflict_line(data, strlen(data)) == 3);
+	CHECK(dv_stage_parse(&st, "sub/d.stage", data, strlen(data)) == DV_ECONFLICT);
+	CHECK(strstr(dv_error_last(), "'sub/d.stage' has unresolved merge conflict markers (line 3)") != NULL);
+	CHECK(strstr(dv_error_last(), "git checkout --ours sub/d.stage") != NULL);
+	CHECK(strstr(dv_error_last(), "'dv add sub/d'") != NULL);
+	CHECK(dv_stage_parse(&st, "train.stage", cmd, strlen(cmd)) == DV_ECONFLICT);
+	CHECK(strstr(dv_error_last(), "'dv repro train'") != NULL);
+	CHECK(st == NULL);
+	/* Not markers: fewer than seven, a label on "=======", or indented. */
+	const char *none = "<<<<<< x\n======= y\n  >>>>>>> z\n";
+	CHECK(dv_stage_conflict_line(none, strlen(none)) == 0);
+}
+
+TEST_MAIN(conflict_markers_are_named_with_the_way_out, spec_data_stage_round_trips, directory_out_round_trips,
+	  spec_command_stage_round_trips, slurm_section_round_trips_and_belongs_to_command_stages,
+	  every_out_flag_and_definition_hash_round_trip, plot_properties_round_trip_in_canonical_order,
+	  bad_plot_properties_are_refused, reading_accepts_other_boolean_spellings_and_order,
 	  quoting_round_trips_through_inih, quoting_writes_what_spec_says,
 	  long_cmd_is_folded_and_joined_back, long_words_get_their_own_line_up_to_inih_limit,
 	  long_paths_are_refused_when_writing, line_length_limit_is_exact, section_name_limit_is_checked,

@@ -28,7 +28,7 @@ static void test_ridge_one_feature_matches_closed_form(void)
 {
 	double X[] = { 1, 2, 3, 4, 5 }, y[] = { 2.1, 3.9, 6.2, 7.8, 10.1 };
 	ml_dataset ds = regression_set(X, y, 5, 1);
-	ml_fit_stats st;
+	ml_fit_stats st = { 0 };
 	ml_model m;
 
 	/* mean x = 3, mean y = 6.02, Sxx = 10, Sxy = 19.9:
@@ -45,7 +45,7 @@ static void test_ridge_two_features_matches_hand_solution(void)
 	double y[] = { 1, 2, 0.5, 4, 3, 6 };
 	double mx[2] = { 0, 0 }, my = 0, g[3] = { 0, 0, 0 }, r[2] = { 0, 0 }, lambda = 0.3;
 	ml_dataset ds = regression_set(X, y, 6, 2);
-	ml_fit_stats st;
+	ml_fit_stats st = { 0 };
 	ml_model m;
 
 	for (int i = 0; i < 6; i++) {
@@ -78,7 +78,7 @@ static void test_ridge_does_not_penalize_the_intercept(void)
 {
 	double X[] = { 1, 2, 3, 4 }, y[] = { 10, 12, 11, 13 };
 	ml_dataset ds = regression_set(X, y, 4, 1);
-	ml_fit_stats st;
+	ml_fit_stats st = { 0 };
 	ml_model m;
 
 	/* An enormous penalty flattens the slope, but the intercept still
@@ -94,7 +94,7 @@ static void test_ridge_without_penalty_recovers_exact_plane(void)
 	enum { N = 50 };
 	double X[2 * N], y[N];
 	ml_dataset ds = regression_set(X, y, N, 2);
-	ml_fit_stats st;
+	ml_fit_stats st = { 0 };
 	ml_model m;
 
 	/* Far from the origin on purpose: centering must keep this exact. */
@@ -114,7 +114,7 @@ static void test_ridge_rejects_collinear_features_without_penalty(void)
 {
 	double X[] = { 1, 2, 2, 4, 3, 6, 4, 8 }, y[] = { 1, 2, 3, 5 };
 	ml_dataset ds = regression_set(X, y, 4, 2);
-	ml_fit_stats st;
+	ml_fit_stats st = { 0 };
 	ml_model m;
 
 	CHECK(ml_ridge_fit(&m, &st, &ds, 0) < 0);
@@ -131,7 +131,7 @@ static void test_ridge_uses_many_blocks_consistently(void)
 	enum { N = 10007, D = 3 };
 	double *X = malloc(sizeof(double) * N * D), *y = malloc(sizeof(double) * N);
 	double mx[D] = { 0 }, my = 0, g[D][D] = { { 0 } }, r[D] = { 0 }, lambda = 2.5;
-	ml_fit_stats st;
+	ml_fit_stats st = { 0 };
 	ml_model m;
 
 	for (int i = 0; i < N; i++) {
@@ -244,7 +244,7 @@ static void test_logreg_separates_toy_classes(void)
 	ml_train_params p = { .model = ML_MODEL_LOGREG, .lr = 0.5, .epochs = 50,
 			      .batch = 16, .l2 = 1e-4, .seed = 7 };
 	ml_class_metrics cm;
-	ml_fit_stats st;
+	ml_fit_stats st = { 0 };
 	ml_model m;
 
 	CHECK(ml_logreg_fit(&m, &st, &ds, &p) == 0);
@@ -269,7 +269,7 @@ static void test_logreg_full_batch_reaches_the_regularized_optimum(void)
 	ml_train_params p = { .model = ML_MODEL_LOGREG, .lr = 0.2, .epochs = 6000,
 			      .batch = 120, .l2 = 0.05, .seed = 1 };
 	double gw[2][3] = { { 0 } }, gb[3] = { 0 };
-	ml_fit_stats st;
+	ml_fit_stats st = { 0 };
 	ml_model m;
 
 	for (int i = 0; i < 120; i += 5)
@@ -306,7 +306,7 @@ static void test_logreg_reports_divergence(void)
 	ml_dataset ds = toy_classes(X, labels, names);
 	ml_train_params p = { .model = ML_MODEL_LOGREG, .lr = 1e300, .epochs = 5,
 			      .batch = 8, .l2 = 1, .seed = 1 };
-	ml_fit_stats st;
+	ml_fit_stats st = { 0 };
 	ml_model m;
 
 	CHECK(ml_logreg_fit(&m, &st, &ds, &p) < 0);

@@ -335,6 +335,29 @@ static void test_matfile_round_trips_and_detects_truncation(void)
 	CHECK_STR(ml_error_last(), expect("'%s' is corrupt: 48 bytes, header implies 88", path));
 }
 
+static void test_matfile_rejects_values_that_are_not_finite(void)
+{
+	double X[6] = { 1, 2, 3, 4, 5, 6 }, y[3] = { 1, 2, 3 };
+	ml_dataset ds = { .rows = 3, .cols = 2, .kind = ML_TARGET_REGRESSION, .X = X, .y = y };
+	ml_dataset back;
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/nan.mat", scratch);
+	X[3] = NAN;
+	CHECK(ml_matfile_write(path, &ds, NULL, 3) == 0);
+	CHECK(ml_matfile_read(&back, path) < 0);
+	CHECK_STR(ml_error_last(), expect("'%s' is corrupt: row 1 column 1 is nan, not a finite number", path));
+	X[3] = 4;
+	y[2] = -INFINITY;
+	CHECK(ml_matfile_write(path, &ds, NULL, 3) == 0);
+	CHECK(ml_matfile_read(&back, path) < 0);
+	CHECK_STR(ml_error_last(), expect("'%s' is corrupt: the target of row 2 is -inf, not a finite number", path));
+	y[2] = 3;
+	CHECK(ml_matfile_write(path, &ds, NULL, 3) == 0);
+	CHECK(ml_matfile_read(&back, path) == 0);
+	ml_dataset_free(&back);
+}
+
 static void test_model_file_round_trips(void)
 {
 	double W[6] = { 1, -2, 3, -4, 5, -6 }, b[3] = { 0.5, 0.25, 0.125 };
@@ -375,6 +398,7 @@ int main(int argc, char **argv)
 		TEST(test_params_guard_against_inih_limits),
 		TEST(test_params_defaults_and_other_sections),
 		TEST(test_matfile_round_trips_and_detects_truncation),
+		TEST(test_matfile_rejects_values_that_are_not_finite),
 		TEST(test_model_file_round_trips),
 	};
 
