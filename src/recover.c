@@ -64,6 +64,10 @@ int dv_recover_tmpfiles(size_t *removed, dv_repo *repo)
 	*removed = 0;
 	if ((rc = dv_tmpfile_sweep_dir(removed, repo->dvdir)) < 0)
 		goto done;
+	/* Packs being built for an S3 push (pack.h): up to pack_size each. */
+	dv_path_join(&p, repo->dvdir, "packs");
+	if ((rc = dv_tmpfile_sweep_dir(removed, p.ptr)) < 0)
+		goto done;
 	if (repo->cache) {
 		dv_path_join(&p, repo->cache->dir, "tmp");
 		if ((rc = dv_tmpfile_sweep_dir(removed, p.ptr)) < 0)

@@ -94,7 +94,17 @@ struct s3_remote {
 	int64_t grace;
 	dv_pack_set packs;
 	bool packs_loaded;
+	/* Packed copies a fetch found corrupt (pack_copy, under mu): a push
+	 * that replaced them (push --verify-remote) rewrites their packs
+	 * without them. */
+	dv_vec bad_copies;
 };
+
+/* One object's copy inside a pack, by the pack's name and its offset. */
+typedef struct {
+	char pack[DV_HASH_HEXLEN + 1];
+	uint64_t offset;
+} pack_copy;
 
 /* --- one request, with retries ------------------------------------------- */
 
@@ -1530,13 +1540,15 @@ static size_t push_packs(s3_remote *r, dv_cache *cache, dv_transfer *items, size
 	return ctx.packed;
 }
 
+static int repair_packs(s3_remote *r, size_t *repaired);
+
 static int s3_push(dv_remote *base, dv_cache *cache, dv_transfer *items, size_t n, dv_progress *p)
 {
 	s3_remote *r = (s3_remote *)base;
 	batch_ctx ctx;
 	dv_buf path = DV_BUF_INIT;
 	size_t *packed = dv_calloc(n ? n : 1, sizeof(*packed)), *runs = dv_calloc(n ? n : 1, sizeof(*runs));
-	size_t nsmall = 0, npacked = 0, nruns = 0;
+	size_t nsmall = 0, npacked = 0, nruns = 0, repaired = 0;
 	int rc;
 
 	/* Objects below pack_threshold go into packs; the others are stored
@@ -1570,6 +1582,10 @@ static int s3_push(dv_remote *base, dv_cache *cache, dv_transfer *items, size_t 
 	if (!is_fatal_set(r))
 		run_pool(r, nruns, put_small, &ctx);
 	rc = finish_batch(r, items, n);
+	/* Only once every replacement is there: a damaged pack's other
+	 * objects move to a new pack, its corrupt copies go. */
+	if (rc == 0 && (rc = repair_packs(r, &repaired)) == 0 && repaired)
+		rc = write_pack_list(r);
 	free(ctx.index);
 	free(packed);
 	free(runs);
@@ -1589,6 +1605,26 @@ typedef struct {
 	dv_progress *p;
 	s3_outcome done;         /* per range */
 } range_ctx;
+
+static void note_bad_copy(s3_remote *r, const char *pack, uint64_t offset)
+{
+	pack_copy *bc;
+	pthread_mutex_lock(&r->mu);
+	bc = dv_vec_push(&r->bad_copies);
+	memcpy(bc->pack, pack, sizeof(bc->pack));
+	bc->offset = offset;
+	pthread_mutex_unlock(&r->mu);
+}
+
+static bool is_bad_copy(const s3_remote *r, const char *pack, uint64_t offset)
+{
+	for (size_t i = 0; i < r->bad_copies.n; i++) {
+		const pack_copy *bc = dv_vec_at(&r->bad_copies, pack_copy, i);
+		if (bc->offset == offset && !strcmp(bc->pack, pack))
+			return true;
+	}
+	return false;
+}
 
 /* GET one coalesced range of a pack and hand out the objects in it, each
  * re-hashed (dv_cache_store_verified / dv_pack_writer_add) before it is
@@ -1627,6 +1663,8 @@ static int get_range(s3_conn *c, size_t i, void *arg)
 			else
 				orc = dv_cache_store_verified(ctx->cache, bytes, w->e.length, &w->e.hash, w->e.is_dir,
 							      origin.ptr, &ctx->items[w->item].st);
+			if (orc == DV_ECORRUPT && !ctx->writer)
+				note_bad_copy(ctx->r, pi->name, w->e.offset);
 			if (orc < 0 && ctx->writer)
 				dv_error_wrap(orc, "%s", origin.ptr);
 		}
@@ -1787,6 +1825,42 @@ static int repack_one(s3_remote *r, uint32_t pack, const bool *garbage)
 	return rc;
 }
 
+/* After a push that replaced the objects whose packed copies a fetch of
+ * this operation found corrupt (push --verify-remote), rewrite each pack
+ * holding such a copy without it, and retire the damaged pack: readers
+ * are no longer offered the corrupt copy, and the next check is clean.
+ * *repaired counts the packs rewritten or retired. */
+static int repair_packs(s3_remote *r, size_t *repaired)
+{
+	bool *garbage;
+	int rc;
+
+	*repaired = 0;
+	if (!r->bad_copies.n)
+		return 0;
+	if ((rc = load_packs(r, true)) < 0)
+		return rc;
+	garbage = dv_calloc(r->packs.entries.n + 1, sizeof(*garbage));
+	for (uint32_t k = 0; k < r->packs.packs.n && rc == 0; k++) {
+		const dv_pack_info *pi = dv_pack_set_pack(&r->packs, k);
+		size_t bad = 0;
+		for (size_t i = 0; i < r->packs.entries.n; i++) {
+			const dv_pack_entry *e = dv_vec_at(&r->packs.entries, dv_pack_entry, i);
+			garbage[i] = e->pack == k && is_bad_copy(r, pi->name, e->offset);
+			bad += garbage[i];
+		}
+		if (!bad)
+			continue;
+		rc = bad == pi->count ? retire_pack(&r->conns[0], r, pi->name) : repack_one(r, k, garbage);
+		(*repaired)++;
+	}
+	if (rc == 0)
+		dv_vec_free(&r->bad_copies);
+	r->packs_loaded = false;
+	free(garbage);
+	return rc;
+}
+
 /* The tombstones' rule (dv-remote(5)): a pack with an index is live (a
  * tombstone beside it is dropped: a push indexed it again); a pack with
  * neither is an interrupted push's, and gets a tombstone now; a tombstone
@@ -1888,7 +1962,10 @@ static int s3_remove(dv_remote *base, const dv_strvec *relpaths)
 
 	begin_op(r);
 	r->base.left_in_packs = 0;
-	if ((rc = list_keys(r, &loose, "files/", NULL)) < 0 || (rc = load_packs(r, true)) < 0)
+	/* The sweep comes first, so a pack this gc retires keeps its bytes
+	 * until a later gc, whatever the grace (even 0). */
+	if ((rc = list_keys(r, &loose, "files/", NULL)) < 0 || (rc = load_packs(r, true)) < 0 ||
+	    (rc = sweep_packs(r)) < 0)
 		goto done;
 	dv_strvec_sort(&loose);
 	npacks = r->packs.packs.n;
@@ -1928,8 +2005,6 @@ static int s3_remove(dv_remote *base, const dv_strvec *relpaths)
 		else
 			r->base.left_in_packs += gcount[k];
 	}
-	if (rc == 0)
-		rc = sweep_packs(r);
 	if (rc == 0)
 		rc = write_pack_list(r);
 	r->packs_loaded = false; /* what it holds changed */
@@ -1998,6 +2073,7 @@ static void s3_free(dv_remote *base)
 			curl_easy_cleanup(r->conns[i].easy);
 	free(r->conns);
 	dv_pack_set_free(&r->packs);
+	dv_vec_free(&r->bad_copies);
 	curl_slist_free_all(r->headers);
 	curl_slist_free_all(r->xml_headers);
 	curl_slist_free_all(r->post_headers);
@@ -2220,6 +2296,7 @@ int dv_remote_s3_open(dv_remote **out, const dv_config *cfg, const char *name, c
 	dv_remote_init_base(&r->base, &s3_ops, name, url, S3_DEFAULT_JOBS);
 	r->part_size = DV_S3_DEFAULT_PART;
 	dv_pack_set_init(&r->packs);
+	r->bad_copies = (dv_vec)DV_VEC_INIT(pack_copy);
 
 	pthread_once(&curl_once, init_curl);
 	if (curl_init_rc != CURLE_OK) {

@@ -263,20 +263,6 @@ test_case 'a push killed halfway leaves only complete objects; a rerun finishes 
 	for i in 1 2 3 4 5 6; do cmp killed/k$i ../repo/killed/k$i || exit 1; done
 '
 
-# zero_cached FILE: overwrite FILE's cache object with zeros of its size,
-# keeping the good bytes in FILE.saved.
-zero_cached() {
-	h=$(xxhsum -H2 "$1" | cut -d" " -f1)
-	obj=.dv/cache/files/xxh128/$(echo $h | cut -c1-2)/$(echo $h | cut -c3-)
-	cp "$obj" "$1.saved" && chmod u+w "$obj" &&
-	head -c "$(stat -c %s "$obj")" /dev/zero >"$obj"
-}
-restore_cached() {
-	h=$(xxhsum -H2 "$1" | cut -d" " -f1)
-	obj=.dv/cache/files/xxh128/$(echo $h | cut -c1-2)/$(echo $h | cut -c3-)
-	cp "$1.saved" "$obj" && chmod 0444 "$obj" && rm "$1.saved"
-}
-
 test_case 'push hashes what it sends: a corrupt object is neither stored nor left as an upload' '
 	PREFIX=t3400/verify &&
 	cd repo &&

@@ -1,17 +1,19 @@
 #!/bin/sh
 # Packs of small objects on the S3 remote (dv-remote(5)), against the real
 # S3 store of tests/servers/s3.sh: a round trip of 20,000 small files and
-# large ones; a partial pull fetching only its byte ranges; corrupt bytes
-# inside a pack and a damaged index detected and reported; the packed
-# remote published over HTTP and read from there.  t3411 covers
-# interrupted pushes, gc and loose remotes.
+# large ones; a partial pull fetching only its byte ranges; a corrupt cache
+# object left out of its pack; corrupt bytes inside a pack detected and
+# reported, then replaced by push --verify-remote; a damaged index refused;
+# the packed remote published over HTTP and read from there.  t3411 covers
+# interrupted pushes, gc and loose remotes.  The two 20,000-file trees live
+# in memory (lib-s3.sh in_memory): on CI's disks deleting them took minutes.
 . "$DV_SOURCE_DIR/tests/cli/test-lib.sh"
 
 . "$DV_SOURCE_DIR/tests/cli/lib-s3.sh"
 s3_test_start t3410
 
 test_case 'setup: 20,000 small files, two large ones and ten on their own' '
-	new_s3_repo repo t3410/big && cd repo &&
+	in_memory repo && new_s3_repo repo t3410/big && cd repo &&
 	dv remote modify s3 pack_size 1M &&
 	small_files d 20000 first &&
 	make_file large/a.bin 3000000 a &&
@@ -45,7 +47,7 @@ test_case 'a second push moves nothing and writes nothing' '
 '
 
 test_case 'a fresh clone pulls every file back' '
-	git clone -q repo clone && cd clone &&
+	in_memory clone && git clone -q repo clone && cd clone &&
 	dv pull -q &&
 	diff -r d ../repo/d && cmp large/a.bin ../repo/large/a.bin &&
 	cmp large/b.bin ../repo/large/b.bin && diff -r few ../repo/few &&
@@ -69,13 +71,28 @@ test_case 'pulling 10 files reads the indexes once and only their byte ranges' '
 	diff -r few ../repo/few
 '
 
+test_case 'a corrupt cache object is left out of its pack and named as a loose push names it' '
+	cd repo &&
+	echo "spoilt in the cache" >spoilt && dv add -q spoilt && git add -A && git commit -q -m spoilt &&
+	h=$(xxhsum -H2 spoilt | cut -d" " -f1) &&
+	zero_cached spoilt &&
+	expect_error 1 "'"'"'spoilt'"'"': the cache'"'"'s copy is corrupt" dv push &&
+	assert_contains "$TEST_ROOT/stderr" "so it was not pushed" &&
+	for k in $(keys t3410/big | grep "\.idx\$"); do s3curl "$S3_ENDPOINT/$S3_BUCKET/$k"; done >idx &&
+	assert_not_contains idx "$h" &&
+	restore_cached spoilt &&
+	dv push >out && assert_contains out "1 object pushed" &&
+	test "$(packed_once t3410/big)" -eq 20013
+'
+
 test_case 'corrupt bytes inside a pack: reported, naming the pack, and kept out of the cache' '
 	cd repo &&
-	echo "corrupt me" >victim && dv add -q victim && git add -A && git commit -q -m victim &&
+	echo "corrupt me" >victim && echo "keep me" >victim2 && dv add -q victim victim2 &&
+	git add -A && git commit -q -m victim &&
 	dv push -q &&
 	h=$(xxhsum -H2 victim | cut -d" " -f1) &&
 	idx=$(for k in $(keys t3410/big | grep "\.idx\$"); do
-		s3curl "$S3_ENDPOINT/$S3_BUCKET/$k" | grep -q "^$h " && echo "$k"; done) &&
+		s3curl "$S3_ENDPOINT/$S3_BUCKET/$k" | grep -q "^$h " && echo "$k"; done; true) &&
 	test -n "$idx" &&
 	off=$(s3curl "$S3_ENDPOINT/$S3_BUCKET/$idx" | grep "^$h " | cut -d" " -f2) &&
 	pack=${idx%.idx}.pack &&
@@ -87,8 +104,22 @@ test_case 'corrupt bytes inside a pack: reported, naming the pack, and kept out 
 	expect_error 1 "corrupt" dv pull victim &&
 	grep "dv: error:" "$TEST_ROOT/stderr" | grep "corrupt" | grep -q "$(basename "$pack")" &&
 	test ! -e .dv/cache/files/xxh128/$(echo $h | cut -c1-2)/$(echo $h | cut -c3-) &&
-	s3curl -T "$TRASH/pack.good" "$S3_ENDPOINT/$S3_BUCKET/$pack" -o /dev/null &&
-	dv pull victim && cmp victim ../repo/victim
+	echo "$pack" >"$TRASH/damaged-pack"
+'
+
+test_case 'push --verify-remote replaces the corrupt packed copy and retires the damaged pack' '
+	cd repo &&
+	pack=$(cat "$TRASH/damaged-pack") &&
+	dv push >out && assert_contains out "Everything is up to date." &&
+	dv push --verify-remote victim >out &&
+	assert_contains out "verified 1 object on remote '"'"'s3'"'"': 1 corrupt, 1 replaced" &&
+	keys t3410/big >after &&
+	assert_not_contains after "${pack%.pack}.idx" &&
+	assert_contains after "${pack%.pack}.dead" &&
+	test "$(packed_once t3410/big)" -eq 20015 &&
+	dv push --verify-remote victim victim2 >out &&
+	assert_contains out "verified 2 objects on remote '"'"'s3'"'"': 0 corrupt, 0 replaced" &&
+	cd ../corrupt && dv pull victim victim2 && cmp victim ../repo/victim && cmp victim2 ../repo/victim2
 '
 
 test_case 'a damaged index is refused with a message naming it' '
@@ -115,8 +146,11 @@ test_case 'a packed remote published over HTTP is read through packs/list and ra
 	git clone -q repo web && cd web &&
 	dv remote add web "$DV_TEST_HTTP_URL" >/dev/null &&
 	dv -v pull -r web few/f0 few/f1 2>err && diff few/f0 ../repo/few/f0 && diff few/f1 ../repo/few/f1 &&
-	dv pull -q -r web && diff -r d ../repo/d && cmp large/a.bin ../repo/large/a.bin &&
-	dv status -c -r web >status && assert_contains status "in sync"
+	dv pull -q -r web few large victim && diff -r few ../repo/few && cmp large/a.bin ../repo/large/a.bin &&
+	cmp victim ../repo/victim &&
+	dv status -c -r web >status && cat status &&
+	grep -q "deleted: *d/\$" status &&
+	assert_not_contains status "missing:" && assert_not_contains status "new:"
 '
 
 test_done
