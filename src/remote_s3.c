@@ -1540,7 +1540,7 @@ static size_t push_packs(s3_remote *r, dv_cache *cache, dv_transfer *items, size
 	return ctx.packed;
 }
 
-static int repair_packs(s3_remote *r, size_t *repaired);
+static int repair_packs(s3_remote *r, const dv_transfer *items, size_t n, size_t *repaired);
 
 static int s3_push(dv_remote *base, dv_cache *cache, dv_transfer *items, size_t n, dv_progress *p)
 {
@@ -1584,7 +1584,7 @@ static int s3_push(dv_remote *base, dv_cache *cache, dv_transfer *items, size_t 
 	rc = finish_batch(r, items, n);
 	/* Only once every replacement is there: a damaged pack's other
 	 * objects move to a new pack, its corrupt copies go. */
-	if (rc == 0 && (rc = repair_packs(r, &repaired)) == 0 && repaired)
+	if (rc == 0 && (rc = repair_packs(r, items, n, &repaired)) == 0 && repaired)
 		rc = write_pack_list(r);
 	free(ctx.index);
 	free(packed);
@@ -1825,14 +1825,26 @@ static int repack_one(s3_remote *r, uint32_t pack, const bool *garbage)
 	return rc;
 }
 
-/* After a push that replaced the objects whose packed copies a fetch of
- * this operation found corrupt (push --verify-remote), rewrite each pack
- * holding such a copy without it, and retire the damaged pack: readers
- * are no longer offered the corrupt copy, and the next check is clean.
- * *repaired counts the packs rewritten or retired. */
-static int repair_packs(s3_remote *r, size_t *repaired)
+/* Was `e`'s object pushed by this push (items[0..n) done)? */
+static bool replaced(const dv_transfer *items, size_t n, const dv_pack_entry *e)
+{
+	for (size_t i = 0; i < n; i++)
+		if (items[i].status == 0 && items[i].is_dir == e->is_dir && dv_transfer_is_object(&items[i]) &&
+		    dv_hash_equal(&items[i].hash, &e->hash))
+			return true;
+	return false;
+}
+
+/* After a push that replaced objects whose packed copies a fetch of this
+ * remote found corrupt (push --verify-remote), rewrite each pack holding
+ * such a copy without it and retire the damaged pack: readers are no
+ * longer offered the corrupt copy, and the next check is clean.  A copy
+ * with no replacement stays (the error names it).  *repaired counts the
+ * packs rewritten or retired. */
+static int repair_packs(s3_remote *r, const dv_transfer *items, size_t n, size_t *repaired)
 {
 	bool *garbage;
+	size_t *bad;
 	int rc;
 
 	*repaired = 0;
@@ -1841,23 +1853,25 @@ static int repair_packs(s3_remote *r, size_t *repaired)
 	if ((rc = load_packs(r, true)) < 0)
 		return rc;
 	garbage = dv_calloc(r->packs.entries.n + 1, sizeof(*garbage));
+	bad = dv_calloc(r->packs.packs.n + 1, sizeof(*bad));
+	for (size_t i = 0; i < r->packs.entries.n; i++) {
+		const dv_pack_entry *e = dv_vec_at(&r->packs.entries, dv_pack_entry, i);
+		garbage[i] = is_bad_copy(r, dv_pack_set_pack(&r->packs, e->pack)->name, e->offset) &&
+			     replaced(items, n, e);
+		bad[e->pack] += garbage[i];
+	}
 	for (uint32_t k = 0; k < r->packs.packs.n && rc == 0; k++) {
 		const dv_pack_info *pi = dv_pack_set_pack(&r->packs, k);
-		size_t bad = 0;
-		for (size_t i = 0; i < r->packs.entries.n; i++) {
-			const dv_pack_entry *e = dv_vec_at(&r->packs.entries, dv_pack_entry, i);
-			garbage[i] = e->pack == k && is_bad_copy(r, pi->name, e->offset);
-			bad += garbage[i];
-		}
-		if (!bad)
+		if (!bad[k])
 			continue;
-		rc = bad == pi->count ? retire_pack(&r->conns[0], r, pi->name) : repack_one(r, k, garbage);
+		rc = bad[k] == pi->count ? retire_pack(&r->conns[0], r, pi->name) : repack_one(r, k, garbage);
 		(*repaired)++;
 	}
 	if (rc == 0)
 		dv_vec_free(&r->bad_copies);
 	r->packs_loaded = false;
 	free(garbage);
+	free(bad);
 	return rc;
 }
 
