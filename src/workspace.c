@@ -67,7 +67,8 @@ static int check_walk_link(const dv_repo *repo, const char *abs)
 {
 	const char *cache = repo->cache ? repo->cache->dir : NULL;
 	const char *shown = abs + strlen(repo->root) + 1;
-	char target[4096], *real = NULL, *realroot = NULL, *inside = NULL;
+	char target[4096], *real = NULL, *inside = NULL;
+	dv_link_place place;
 	struct stat st;
 	ssize_t n = readlink(abs, target, sizeof(target) - 1);
 	int rc = 0;
@@ -80,18 +81,16 @@ static int check_walk_link(const dv_repo *repo, const char *abs)
 		if (!strncmp(target, cache, len) && target[len] == '/')
 			return 0;
 	}
-	if (!(real = realpath(abs, NULL)))
-		return 0; /* dangling: nothing to track, the caller skips it */
-	realroot = realpath(repo->root, NULL);
-	inside = dv_path_relative_to(real, realroot ? realroot : repo->root);
-	if (!inside || !*inside || dv_path_has_git_component(inside) || dv_path_is_within(inside, ".dv"))
+	place = dv_repo_link_place(repo, abs, &real, &inside);
+	if (place == DV_LINK_DANGLING)
+		return 0; /* nothing to track, the caller skips it */
+	if (place != DV_LINK_INSIDE)
 		rc = dv_error(DV_ERROR, "'%s' is a symlink to '%s', outside the work tree: dv does not follow it "
 			      "(copy the file in, or remove the link)", shown, real);
 	else if (stat(real, &st) == 0 && S_ISDIR(st.st_mode))
 		rc = dv_error(DV_ERROR, "'%s' is a symlink to the directory '%s': dv tracks files, not links to "
 			      "directories (replace it with the directory, or remove it)", shown, inside);
 	free(real);
-	free(realroot);
 	free(inside);
 	return rc;
 }
