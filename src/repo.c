@@ -251,6 +251,8 @@ static int open_cache(dv_repo *repo)
 	rc = dv_cache_open(&repo->cache, path.ptr, types);
 	if (rc < 0)
 		dv_error_wrap(rc, "cannot use the cache");
+	else
+		repo->cache->dvdir = dv_strdup(repo->dvdir);
 	dv_buf_free(&path);
 	return rc;
 }

@@ -527,26 +527,6 @@ void dv_checkout_report_free(dv_vec *report)
 
 /* Check an object's bytes before they reach the work tree; the stat cache
  * makes this one read per object, ever. */
-/* Move a corrupt object aside (dv_cache_quarantine), so the next fetch
- * brings a good copy instead of finding it "up to date". */
-static int corrupt_object(dv_repo *repo, const dv_hash *h, const char *obj, const char *relpath)
-{
-	char *moved = NULL, *shown;
-	int rc;
-
-	if (dv_cache_quarantine(&moved, repo->cache, h, false, repo->dvdir) < 0)
-		return dv_error_wrap(DV_ECORRUPT, "cache object '%s' for '%s' is corrupt (its bytes no longer "
-				     "match its name) and could not be moved aside: remove it and run 'dv pull'",
-				     obj, relpath);
-	shown = moved ? dv_path_relative_to(moved, repo->root) : NULL;
-	rc = dv_error(DV_ECORRUPT, "cache object for '%s' was corrupt (its bytes no longer match its name): "
-		      "moved it to quarantine ('%s'); 'dv pull' (or 'dv fetch') brings a good copy",
-		      relpath, shown ? shown : moved ? moved : obj);
-	free(moved);
-	free(shown);
-	return rc;
-}
-
 static int verify_object(dv_repo *repo, const dv_hash *h, const char *relpath, uint64_t *size)
 {
 	dv_buf obj = DV_BUF_INIT;
@@ -565,7 +545,7 @@ static int verify_object(dv_repo *repo, const dv_hash *h, const char *relpath, u
 		rc = dv_error(DV_ENOTFOUND, "object '%s' for '%s' is not in the cache: run 'dv pull' (or 'dv fetch')",
 			      text, relpath);
 	} else if (rc == 0 && !dv_hash_equal(&got, h)) {
-		rc = corrupt_object(repo, h, obj.ptr, relpath);
+		rc = dv_cache_corrupt(repo->cache, h, false, relpath);
 	}
 	dv_buf_free(&obj);
 	return rc;
