@@ -17,6 +17,13 @@
  * cache temp file and enter the cache through dv_cache_adopt_tmp, which
  * re-hashes them.
  *
+ * Objects below remote.NAME.pack_threshold travel in packs (pack.h,
+ * dv-remote(5)): built in .dv/packs from the cache (each object hashed as
+ * it is read), uploaded pack first and index last, read back with
+ * coalesced Range GETs; gc retires and repacks them under the grace rule,
+ * and a push after --verify-remote found corrupt packed copies rewrites
+ * their packs without them.
+ *
  * Failures are retried (5 tries, exponential backoff with jitter) when
  * they may pass: 5xx, 429, connection errors.  A failure that will not
  * pass for any object (refused credentials, wrong region, missing bucket,
@@ -98,6 +105,7 @@ struct s3_remote {
 	 * that replaced them (push --verify-remote) rewrites their packs
 	 * without them. */
 	dv_vec bad_copies;
+	dv_strvec bad_loose; /* loose objects a fetch found corrupt (under mu) */
 };
 
 /* One object's copy inside a pack, by the pack's name and its offset. */
@@ -1064,6 +1072,11 @@ static int get_one(s3_conn *c, size_t i, void *arg)
 			rc = dv_transfer_adopt(ctx->cache, tmp.ptr, t, &ctx->r->base);
 		}
 	}
+	if (rc == DV_ECORRUPT) {
+		pthread_mutex_lock(&ctx->r->mu);
+		dv_strvec_push(&ctx->r->bad_loose, t->relpath);
+		pthread_mutex_unlock(&ctx->r->mu);
+	}
 	item_done(t, rc, ctx->p);
 	dv_buf_free(&tmp);
 	s3_resp_free(&resp);
@@ -1835,6 +1848,28 @@ static bool replaced(const dv_transfer *items, size_t n, const dv_pack_entry *e)
 	return false;
 }
 
+/* A corrupt loose copy whose replacement this push put in a pack is
+ * deleted (a replacement stored loose overwrote it already). */
+static int drop_replaced_loose(s3_remote *r, const dv_transfer *items, size_t n)
+{
+	int rc = 0;
+
+	for (size_t k = 0; k < r->bad_loose.n && rc == 0; k++) {
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			const dv_transfer *t = &items[i];
+			if (t->status == 0 && dv_transfer_is_object(t) && t->size < r->pack_threshold &&
+			    !strcmp(t->relpath, r->bad_loose.v[k])) {
+				char *key = object_key(r, t->relpath);
+				rc = delete_key(&r->conns[0], key, "delete a corrupt loose copy");
+				free(key);
+			}
+		}
+	}
+	if (rc == 0)
+		dv_strvec_free(&r->bad_loose);
+	return rc;
+}
+
 /* After a push that replaced objects whose packed copies a fetch of this
  * remote found corrupt (push --verify-remote), rewrite each pack holding
  * such a copy without it and retire the damaged pack: readers are no
@@ -1848,8 +1883,8 @@ static int repair_packs(s3_remote *r, const dv_transfer *items, size_t n, size_t
 	int rc;
 
 	*repaired = 0;
-	if (!r->bad_copies.n)
-		return 0;
+	if ((rc = drop_replaced_loose(r, items, n)) < 0 || !r->bad_copies.n)
+		return rc;
 	if ((rc = load_packs(r, true)) < 0)
 		return rc;
 	garbage = dv_calloc(r->packs.entries.n + 1, sizeof(*garbage));
@@ -2088,6 +2123,7 @@ static void s3_free(dv_remote *base)
 	free(r->conns);
 	dv_pack_set_free(&r->packs);
 	dv_vec_free(&r->bad_copies);
+	dv_strvec_free(&r->bad_loose);
 	curl_slist_free_all(r->headers);
 	curl_slist_free_all(r->xml_headers);
 	curl_slist_free_all(r->post_headers);

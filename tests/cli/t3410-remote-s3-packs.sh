@@ -3,7 +3,8 @@
 # S3 store of tests/servers/s3.sh: a round trip of 20,000 small files and
 # large ones; a partial pull fetching only its byte ranges; a corrupt cache
 # object left out of its pack; corrupt bytes inside a pack detected and
-# reported, then replaced by push --verify-remote; a damaged index refused;
+# reported, then replaced by push --verify-remote (and a corrupt loose copy
+# on a packed remote too); a damaged index refused;
 # the packed remote published over HTTP and read from there.  t3411 covers
 # interrupted pushes, gc and loose remotes.  The two 20,000-file trees live
 # in memory (lib-s3.sh in_memory): on CI's disks deleting them took minutes.
@@ -120,6 +121,20 @@ test_case 'push --verify-remote replaces the corrupt packed copy and retires the
 	dv push --verify-remote victim victim2 >out &&
 	assert_contains out "verified 2 objects on remote '"'"'s3'"'"': 0 corrupt, 0 replaced" &&
 	cd ../corrupt && dv pull victim victim2 && cmp victim ../repo/victim && cmp victim2 ../repo/victim2
+'
+
+test_case 'a corrupt loose copy on a packed remote: push --verify-remote packs a good one and deletes it' '
+	cd repo &&
+	echo "loose and corrupt" >loosey && dv add -q loosey && git add -A && git commit -q -m loosey &&
+	dv remote modify s3 pack_threshold 0 && dv push -q && dv config --unset remote.s3.pack_threshold &&
+	h=$(xxhsum -H2 loosey | cut -d" " -f1) &&
+	url="$S3_ENDPOINT/$S3_BUCKET/t3410/big/files/xxh128/$(echo $h | cut -c1-2)/$(echo $h | cut -c3-)" &&
+	echo "not the data" | s3curl -T - "$url" -o /dev/null &&
+	dv push --verify-remote loosey >out &&
+	assert_contains out "1 corrupt, 1 replaced" &&
+	test "$(s3curl -o /dev/null -w "%{http_code}" -I "$url")" = 404 &&
+	test "$(packed_once t3410/big)" -eq 20016 &&
+	dv push --verify-remote loosey >out && assert_contains out "0 corrupt, 0 replaced"
 '
 
 test_case 'a damaged index is refused with a message naming it' '
