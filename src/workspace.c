@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "dv/cache.h"
+#include "dv/dvignore.h"
 #include "dv/error.h"
 #include "dv/fs.h"
 #include "dv/pool.h"
@@ -47,6 +48,7 @@ static int cmp_walk_file(const void *a, const void *b)
  * the kernel does not walk the whole path again for each file. */
 typedef struct {
 	const dv_repo *repo;
+	dv_dvignore *ignore; /* .dvignore rules: what the walk leaves out */
 	char *abs;
 	char *rel;
 	dv_vec files;      /* walk_file */
@@ -102,6 +104,7 @@ static void scan_dir(walk_dir_job *j)
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	struct dirent *e;
 	dv_buf childrel = DV_BUF_INIT;
+	const dv_dvignore_dir *ignore;
 
 	if (!d) {
 		if (fd >= 0)
@@ -110,14 +113,20 @@ static void scan_dir(walk_dir_job *j)
 		j->error = dv_strdup(dv_error_last());
 		return;
 	}
+	/* The walk's directories are all <root>/<repo-relative path>. */
+	ignore = dv_dvignore_rules_for(j->ignore, j->abs + strlen(j->repo->root) + (j->abs[strlen(j->repo->root)] == '/'));
 	while ((e = readdir(d)) != NULL) {
 		struct stat st;
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		if (e->d_type == DT_DIR) {
-			dv_strvec_push(&j->subdirs, e->d_name);
+			if (!dv_dvignore_dir_ignores(ignore, e->d_name, true))
+				dv_strvec_push(&j->subdirs, e->d_name);
 			continue;
 		}
+		/* Left out by name before anything is followed. */
+		if (dv_dvignore_dir_ignores(ignore, e->d_name, false))
+			continue;
 		if (e->d_type == DT_LNK || e->d_type == DT_UNKNOWN) {
 			bool link = e->d_type == DT_LNK;
 			if (!link && fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
@@ -139,7 +148,8 @@ static void scan_dir(walk_dir_job *j)
 			break;
 		}
 		if (S_ISDIR(st.st_mode)) {
-			dv_strvec_push(&j->subdirs, e->d_name);
+			if (!dv_dvignore_dir_ignores(ignore, e->d_name, true))
+				dv_strvec_push(&j->subdirs, e->d_name);
 		} else if (S_ISREG(st.st_mode)) {
 			walk_file *f = dv_vec_push(&j->files);
 			dv_path_join(&childrel, j->rel, e->d_name);
@@ -156,10 +166,11 @@ static void scan_one(void *ctx, size_t i)
 	scan_dir(dv_vec_at((dv_vec *)ctx, walk_dir_job, i));
 }
 
-static void walk_job_push(dv_vec *level, const dv_repo *repo, const char *abs, const char *rel)
+static void walk_job_push(dv_vec *level, dv_repo *repo, const char *abs, const char *rel)
 {
 	walk_dir_job *j = dv_vec_push(level);
 	j->repo = repo;
+	j->ignore = dv_repo_dvignore(repo);
 	j->abs = dv_strdup(abs);
 	j->rel = dv_strdup(rel);
 	j->files = (dv_vec)DV_VEC_INIT(walk_file);
@@ -178,7 +189,7 @@ static void walk_job_free(walk_dir_job *j)
  * limits check_walk_link sets), in no set order.
  * The tree is read a level at a time, the directories of a level shared
  * among all cores: stat is most of the work, and it is the kernel's. */
-static int walk_dir(dv_vec *files, const dv_repo *repo, const char *abs, const char *rel)
+static int walk_dir(dv_vec *files, dv_repo *repo, const char *abs, const char *rel)
 {
 	dv_vec level = DV_VEC_INIT(walk_dir_job), next = DV_VEC_INIT(walk_dir_job);
 	dv_buf cabs = DV_BUF_INIT, crel = DV_BUF_INIT;
@@ -1012,8 +1023,9 @@ static void ignored_names(dv_strvec *out, const char *abs)
 	dv_buf_free(&text);
 }
 
-static int find_stages_in(dv_strvec *out, const char *abs, const char *rel)
+static int find_stages_in(dv_strvec *out, dv_dvignore *ig, const char *abs, const char *rel)
 {
+	const dv_dvignore_dir *ignore = dv_dvignore_rules_for(ig, rel);
 	DIR *d = opendir(abs);
 	struct dirent *e;
 	dv_buf child = DV_BUF_INIT, childrel = DV_BUF_INIT;
@@ -1043,11 +1055,14 @@ static int find_stages_in(dv_strvec *out, const char *abs, const char *rel)
 		} else {
 			is_dir = false;
 		}
+		/* As in DVC, a .dvignore hides stage files too. */
+		if (dv_dvignore_dir_ignores(ignore, name, is_dir))
+			continue;
 		if (is_dir) {
 			if (dv_strvec_contains(&skip, name))
 				continue;
 			dv_path_join(&child, abs, name);
-			find_stages_in(out, child.ptr, childrel.ptr);
+			find_stages_in(out, ig, child.ptr, childrel.ptr);
 		} else if (n > sl && !strcmp(name + n - sl, DV_STAGE_SUFFIX) && e->d_type != DT_LNK) {
 			dv_strvec_push(out, childrel.ptr);
 		}
@@ -1061,7 +1076,7 @@ static int find_stages_in(dv_strvec *out, const char *abs, const char *rel)
 
 int dv_workspace_find_stages(dv_strvec *out, dv_repo *repo)
 {
-	int rc = find_stages_in(out, repo->root, "");
+	int rc = find_stages_in(out, dv_repo_dvignore(repo), repo->root, "");
 	dv_strvec_sort(out);
 	return rc;
 }

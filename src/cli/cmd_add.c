@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "dv/dvignore.h"
 #include "dv/error.h"
 #include "dv/fs.h"
 #include "dv/git.h"
@@ -60,6 +61,19 @@ check_inside:
 	return 0;
 }
 
+/* A path a .dvignore leaves out is not data to track (as in DVC). */
+static int refuse_dvignored(dv_repo *repo, const char *rel, const char *path, bool is_dir)
+{
+	dv_dvignore_why why;
+	bool ignored;
+	int rc;
+
+	if ((rc = dv_dvignore_check(&ignored, &why, dv_repo_dvignore(repo), rel, is_dir)) < 0 || !ignored)
+		return rc;
+	return dv_error(DV_ERROR, "cannot add '%s': it is ignored by '%s' line %u ('%s'); change that file to track it",
+			path, why.file, why.line, why.pattern);
+}
+
 static int add_one(dv_repo *repo, const dv_vec *stages, const char *path, bool force, dv_strvec *to_stage)
 {
 	dv_buf abs = DV_BUF_INIT;
@@ -79,6 +93,8 @@ static int add_one(dv_repo *repo, const dv_vec *stages, const char *path, bool f
 		rc = dv_error(DV_EUSAGE, "cannot add '%s': .stage files are dv's own metadata, tracked by git", path);
 		goto done;
 	}
+	if ((rc = refuse_dvignored(repo, rel, path, dv_is_dir(abs.ptr))) < 0)
+		goto done;
 	stage_path = dv_asprintf("%s%s", rel, DV_STAGE_SUFFIX);
 	then = dv_asprintf("dv add %s", path);
 	rc = dv_git_refuse_tracked(repo, rel, then);
