@@ -18,6 +18,7 @@
 
 #include "dv/error.h"
 #include "dv/fs.h"
+#include "dv/progress.h"
 #include "dv/remote.h"
 
 #define FIRST_DRAW_NS 500000000LL
@@ -68,7 +69,7 @@ dv_progress *dv_progress_new(const char *what, uint64_t total_objects, uint64_t 
 	return p;
 }
 
-static void human_bytes(char *out, size_t n, double b)
+void dv_format_bytes(char *out, size_t n, double b)
 {
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 	int u = 0;
@@ -87,9 +88,9 @@ static void draw(dv_progress *p, int64_t now, bool final)
 	double bps = secs > 0 ? (double)bytes / secs : 0;
 	char line[256];
 
-	human_bytes(done, sizeof(done), (double)bytes);
-	human_bytes(total, sizeof(total), (double)p->total_bytes);
-	human_bytes(rate, sizeof(rate), bps);
+	dv_format_bytes(done, sizeof(done), (double)bytes);
+	dv_format_bytes(total, sizeof(total), (double)p->total_bytes);
+	dv_format_bytes(rate, sizeof(rate), bps);
 	if (!final && bps > 0 && p->total_bytes > bytes) {
 		uint64_t left = (uint64_t)((double)(p->total_bytes - bytes) / bps);
 		snprintf(eta, sizeof(eta), ", ETA %u:%02u", (unsigned)(left / 60), (unsigned)(left % 60));
