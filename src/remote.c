@@ -101,6 +101,21 @@ static int net_open(const char *symbol, dv_remote **out, const dv_config *cfg, c
 	return fn(out, cfg, name, url);
 }
 
+int dv_remote_module_versions(dv_strvec *out)
+{
+	int (*fn)(dv_strvec *);
+
+	pthread_once(&net_module.once, load_net_module);
+	if (!net_module.handle)
+		return dv_error(DV_ERROR, "cannot load dv's network remotes (dv-remote.so): %s; "
+				"reinstall dv with 'cmake --install'", net_module.error);
+	*(void **)&fn = dlsym(net_module.handle, "dv_net_library_versions");
+	if (!fn)
+		return dv_error(DV_ERROR, "dv-remote.so lacks dv_net_library_versions: it belongs to another "
+				"dv version; reinstall dv with 'cmake --install'");
+	return fn(out);
+}
+
 int dv_parse_jobs(int *out, const char *text, const char *what)
 {
 	char *end;

@@ -38,6 +38,7 @@
  */
 #include <archive.h>
 #include <archive_entry.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -1256,4 +1257,14 @@ int dv_remote_ssh_open(dv_remote **out, const dv_config *cfg, const char *name, 
 fail:
 	ssh_free(&sr->base);
 	return rc;
+}
+
+/* For dv doctor (dv_remote_module_versions): the module's own libraries,
+ * asked here because only the module links them. */
+int dv_net_library_versions(dv_strvec *out)
+{
+	curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+	dv_strvec_push_take(out, dv_asprintf("libcurl %s (%s)", v->version, v->ssl_version ? v->ssl_version : "no TLS"));
+	dv_strvec_push(out, archive_version_string());
+	return 0;
 }
