@@ -21,6 +21,7 @@
 #include "dv/error.h"
 #include "dv/fs.h"
 #include "dv/pool.h"
+#include "dv/progress.h"
 #include "dv/statcache.h"
 #include "dv/targets.h"
 #include "dv/template.h"
@@ -295,6 +296,7 @@ static void hash_job(dv_repo *repo, const char *dirabs, walk_file *f)
 	rc = dv_statcache_hash_file(&f->hash, dv_repo_statcache(repo), abs.ptr, NULL, NULL);
 	if (rc < 0)
 		record_file_error(f, rc);
+	dv_progress_file_done();
 	dv_buf_free(&abs);
 }
 
@@ -324,7 +326,9 @@ int dv_workspace_hash(dv_ws_state *out, dv_repo *repo, const char *relpath, dv_m
 	}
 	out->exists = true;
 	if (!S_ISDIR(st.st_mode)) {
+		dv_progress_expect(1, 0);
 		rc = dv_statcache_hash_file(&out->hash, dv_repo_statcache(repo), abs.ptr, &st, NULL);
+		dv_progress_file_done();
 		out->size = (uint64_t)st.st_size;
 		goto done;
 	}
@@ -337,6 +341,7 @@ int dv_workspace_hash(dv_ws_state *out, dv_repo *repo, const char *relpath, dv_m
 		walk_file *f = dv_vec_at(&files, walk_file, i);
 		f->known = dv_statcache_lookup(dv_repo_statcache(repo), &f->st, &f->hash);
 		out->size += (uint64_t)f->st.st_size;
+		dv_progress_expect(!f->known, 0); /* only the files that will be read */
 	}
 	run_parallel(repo, abs.ptr, &files, hash_job);
 	if ((rc = first_file_error(&files)) < 0)
@@ -416,6 +421,7 @@ static void commit_job(dv_repo *repo, const char *dirabs, walk_file *f)
 	rc = commit_file(repo, abs.ptr, f->known ? &f->hash : NULL, &f->hash, &f->size, &f->st);
 	if (rc < 0)
 		record_file_error(f, rc);
+	dv_progress_file_done();
 	dv_buf_free(&abs);
 }
 
@@ -460,8 +466,10 @@ int dv_workspace_commit_entry(dv_repo *repo, dv_stage_file *entry, const char *r
 	if (!S_ISDIR(st.st_mode)) {
 		dv_hash known;
 		bool have = dv_statcache_lookup(dv_repo_statcache(repo), &st, &known);
+		dv_progress_expect(1, 0);
 		if ((rc = commit_file(repo, abs.ptr, have ? &known : NULL, &h, &size, &st)) == 0)
 			set_entry(entry, &h, false, size, false, 0);
+		dv_progress_file_done();
 		goto done;
 	}
 	if ((rc = walk_dir(&files, repo, abs.ptr, "")) < 0)
@@ -473,6 +481,7 @@ int dv_workspace_commit_entry(dv_repo *repo, dv_stage_file *entry, const char *r
 		f->known = dv_statcache_lookup(dv_repo_statcache(repo), &f->st, &f->hash);
 		size += (uint64_t)f->st.st_size;
 	}
+	dv_progress_expect(files.n, 0);
 	run_parallel(repo, abs.ptr, &files, commit_job);
 	if ((rc = first_file_error(&files)) < 0)
 		goto done;
@@ -739,9 +748,12 @@ static int checkout_file(dv_repo *repo, const dv_hash *h, const char *relpath,
 		report_add(report, relpath, DV_CO_KEPT);
 		goto done;
 	}
-	if ((rc = verify_object(repo, h, relpath, &size)) < 0)
-		goto fail;
-	if ((rc = write_file(repo, h, abs.ptr, 0644, plan, size)) < 0)
+	dv_progress_expect(1, 0);
+	rc = verify_object(repo, h, relpath, &size);
+	if (rc == 0)
+		rc = write_file(repo, h, abs.ptr, 0644, plan, size);
+	dv_progress_file_done();
+	if (rc < 0)
 		goto fail;
 	report_add(report, relpath, plan == PLAN_RELINK ? DV_CO_RELINKED : DV_CO_RESTORED);
 	goto done;
@@ -813,6 +825,7 @@ static void write_item(void *arg, size_t i)
 	dv_path_join(&fileabs, ctx->abs, it->me->path);
 	if ((rc = write_file(ctx->repo, &it->me->hash, fileabs.ptr, it->me->mode, it->plan, it->size)) < 0)
 		item_fail(it, rc);
+	dv_progress_file_done();
 	dv_buf_free(&fileabs);
 }
 
@@ -930,6 +943,8 @@ static int checkout_dir(dv_repo *repo, const dv_stage_file *entry, const char *r
 	dv_parallel_for(m.entries.n, m.entries.n < 64 ? 1 : 0, plan_item, &ctx);
 	if ((rc = report_items(report, relpath, items, m.entries.n, true)) < 0)
 		goto done;
+	for (size_t i = 0; i < m.entries.n; i++)
+		dv_progress_expect(plan_writes(items[i].plan), 0);
 	dv_parallel_for(m.entries.n, m.entries.n < 64 ? 1 : 0, write_item, &ctx);
 	if ((rc = report_items(report, relpath, items, m.entries.n, false)) < 0)
 		goto done;

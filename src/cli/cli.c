@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dv/progress.h"
+#include "dv/remote.h"
 #include "dv/error.h"
 #include "dv/lock.h"
 #include "dv/recover.h"
@@ -26,6 +28,7 @@ int cli_exit_code(int rc)
 int cli_fail(int rc)
 {
 	const char *msg = dv_error_last();
+	cli_progress_clear();
 	fprintf(stderr, "dv: error: %s\n", msg && *msg ? msg : "unknown failure");
 	return cli_exit_code(rc);
 }
@@ -33,6 +36,7 @@ int cli_fail(int rc)
 int cli_error(const char *fmt, ...)
 {
 	va_list ap;
+	cli_progress_clear();
 	fputs("dv: error: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -66,6 +70,7 @@ void cli_info(const char *fmt, ...)
 	va_list ap;
 	if (cli_quiet)
 		return;
+	cli_progress_clear();
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
@@ -214,4 +219,29 @@ int cli_print_checkout_report(size_t *restored, dv_repo *repo, const dv_vec *rep
 	if (restored)
 		*restored = written;
 	return failed;
+}
+
+struct dv_progress *cli_progress_begin(const char *what)
+{
+	dv_progress *p;
+	if (cli_quiet)
+		return NULL;
+	p = dv_progress_new(what, 0, 0);
+	dv_progress_set_unit(p, "files");
+	dv_progress_set_active(p);
+	return p;
+}
+
+void cli_progress_clear(void)
+{
+	dv_progress_clear(dv_progress_active());
+}
+
+void cli_progress_end(struct dv_progress *p)
+{
+	if (!p)
+		return;
+	dv_progress_set_active(NULL);
+	dv_progress_clear(p);
+	dv_progress_done(p);
 }

@@ -114,6 +114,7 @@ static int add_one(dv_repo *repo, const dv_vec *stages, const char *path, bool f
 		goto done;
 	if (!cli_quiet) {
 		char *shown = dv_repo_display_path(repo, rel);
+		cli_progress_clear();
 		printf("added %s%s (%s)\n", shown, out->is_dir ? "/" : "", stage_path);
 		free(shown);
 	}
@@ -130,6 +131,7 @@ int cmd_add(int argc, char **argv, dv_repo *repo)
 	dv_strvec to_stage = DV_STRVEC_INIT, resolving = DV_STRVEC_INIT;
 	dv_vec stages = DV_VEC_INIT(dv_stage *);
 	struct dv_lock *lock = NULL;
+	struct dv_progress *progress;
 	static const struct option longopts[] = {
 		{ "force", no_argument, NULL, 'f' },
 		{ 0, 0, 0, 0 },
@@ -165,10 +167,12 @@ int cmd_add(int argc, char **argv, dv_repo *repo)
 		failed = cli_fail(rc);
 		goto done;
 	}
+	progress = cli_progress_begin("Adding");
 	for (int i = optind; i < argc; i++) {
 		if ((rc = add_one(repo, &stages, argv[i], force, &to_stage)) < 0)
 			failed = cli_fail(rc);
 	}
+	cli_progress_end(progress);
 	if ((rc = dv_stage_git_add(repo, &to_stage)) < 0)
 		failed = cli_fail(rc);
 done:
