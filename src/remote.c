@@ -101,6 +101,12 @@ static int net_open(const char *symbol, dv_remote **out, const dv_config *cfg, c
 	return fn(out, cfg, name, url);
 }
 
+void dv_remote_file_info_free(dv_remote_file_info *fi)
+{
+	free(fi->etag);
+	fi->etag = NULL;
+}
+
 int dv_remote_module_versions(dv_strvec *out)
 {
 	int (*fn)(dv_strvec *);
@@ -189,9 +195,8 @@ void dv_remote_release_base(dv_remote *r)
 
 int dv_remote_open(dv_remote **out, const dv_config *cfg, const char *name, const char *repo_root)
 {
-	const char *url, *kind, *jobs;
+	const char *url, *jobs;
 	dv_remote *r = NULL;
-	char *path = NULL;
 	int rc;
 
 	*out = NULL;
@@ -208,7 +213,31 @@ int dv_remote_open(dv_remote **out, const dv_config *cfg, const char *name, cons
 	url = dv_remote_config(cfg, name, "url");
 	if (!url)
 		return dv_error(DV_ENOTFOUND, "no remote named '%s': see 'dv remote list'", name);
-	kind = dv_remote_url_kind(url);
+	if ((rc = dv_remote_open_url(&r, cfg, name, url, repo_root)) < 0)
+		return rc;
+	jobs = dv_remote_config(cfg, name, "jobs");
+	if (jobs) {
+		char *what = dv_asprintf("remote.%s.jobs", name);
+		rc = dv_parse_jobs(&r->jobs, jobs, what);
+		free(what);
+		if (rc < 0) {
+			dv_remote_free(r);
+			return rc;
+		}
+	}
+	*out = r;
+	return 0;
+}
+
+int dv_remote_open_url(dv_remote **out, const dv_config *cfg, const char *name, const char *url,
+		       const char *repo_root)
+{
+	const char *kind = dv_remote_url_kind(url);
+	dv_remote *r = NULL;
+	char *path = NULL;
+	int rc;
+
+	*out = NULL;
 	if (!kind)
 		return dv_error(DV_EUSAGE, "remote '%s': cannot use URL '%s': expected a directory, "
 				"ssh://, [user@]host:path, s3:// or http(s)://", name, url);
@@ -224,20 +253,9 @@ int dv_remote_open(dv_remote **out, const dv_config *cfg, const char *name, cons
 	} else {
 		rc = net_open("dv_remote_s3_open", &r, cfg, name, url);
 	}
-	if (rc < 0)
-		return rc;
-	jobs = dv_remote_config(cfg, name, "jobs");
-	if (jobs) {
-		char *what = dv_asprintf("remote.%s.jobs", name);
-		rc = dv_parse_jobs(&r->jobs, jobs, what);
-		free(what);
-		if (rc < 0) {
-			dv_remote_free(r);
-			return rc;
-		}
-	}
-	*out = r;
-	return 0;
+	if (rc == 0)
+		*out = r;
+	return rc;
 }
 
 void dv_remote_free(dv_remote *r)

@@ -87,6 +87,14 @@ struct dv_progress *cli_progress_begin(const char *what);
 void cli_progress_clear(void);
 void cli_progress_end(struct dv_progress *p);
 
+/* Imports (dv import, dv import-url): the new output OUT (as typed)
+ * becomes `rel` (repo-relative) tracked by `stage_path`; neither may exist
+ * yet. */
+int cli_import_target(char **rel, char **stage_path, dv_repo *repo, const char *out);
+/* Check out the one out of an import's stage `st` (at repo-relative
+ * `rel`), turning what the checkout reports into one error. */
+int cli_import_checkout(dv_repo *repo, const dv_stage *st, const char *rel);
+
 /* Exit code for a library status: 0, 2 for DV_EUSAGE, 1 otherwise. */
 int cli_exit_code(int rc);
 
