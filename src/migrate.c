@@ -559,6 +559,38 @@ typedef struct {
 	vars_set *vars;
 } stage_src;
 
+/* DVC's plot properties on an out (x, y, template, title, x_label,
+ * y_label) are dv's [out] plot keys; a template dv does not draw is left
+ * to dv's default (DVC's "simple" is dv's linear). */
+static void plot_props_from(dv_stage_file *f, json_t *opts)
+{
+	static const char *const keys[] = { "x", "title", "x_label", "y_label" };
+	dv_plot_props *pp = dv_plot_props_new();
+	const char *tmpl = json_string_value(json_object_get(opts, "template"));
+	json_t *y = json_object_get(opts, "y"), *v;
+	size_t i;
+
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		const char *val = json_string_value(json_object_get(opts, keys[k]));
+		char **field = k == 0 ? &pp->x : k == 1 ? &pp->title : k == 2 ? &pp->x_label : &pp->y_label;
+		if (val)
+			*field = dv_strdup(val);
+	}
+	if (tmpl && !strcmp(tmpl, "simple"))
+		tmpl = "linear";
+	if (tmpl && dv_plot_template_index(tmpl) >= 0)
+		pp->template = dv_strdup(tmpl);
+	if (json_is_string(y))
+		dv_strvec_push(&pp->y, json_string_value(y));
+	json_array_foreach(y, i, v) if (json_is_string(v)) dv_strvec_push(&pp->y, json_string_value(v));
+	if (dv_plot_props_any(pp)) {
+		dv_plot_props_free(f->plot_props);
+		f->plot_props = pp;
+	} else {
+		dv_plot_props_free(pp);
+	}
+}
+
 static int add_files(stage_src *s, dv_stage *st, json_t *list, bool is_out, bool metric, bool plot, dv_buf *tmp)
 {
 	size_t i;
@@ -590,6 +622,8 @@ static int add_files(stage_src *s, dv_stage *st, json_t *list, bool is_out, bool
 			f->persist = p && json_is_true(p);
 			f->metric = metric;
 			f->plot = plot;
+			if (plot)
+				plot_props_from(f, opts);
 		}
 	}
 	free(where);

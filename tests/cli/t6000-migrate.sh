@@ -34,6 +34,8 @@ test_case 'stages keep params, metrics, plots, cache:false, foreach and the lock
 	grep -x "key = prepare.split" prepare.stage && grep -x "value = 0.25" prepare.stage &&
 	grep -x "cmd = ./src/prepare.sh \${prepare.split}" prepare.stage &&
 	grep -x "metric = true" evaluate.stage && grep -x "plot = true" evaluate.stage &&
+	grep -x "template = linear" evaluate.stage && grep -x "x = step" evaluate.stage &&
+	grep -x "y = acc" evaluate.stage && grep -x "title = Accuracy" evaluate.stage &&
 	test "$(grep -c "cache = false" evaluate.stage)" = 2 &&
 	grep -x "foreach = us, eu" split.stage &&
 	grep -x "model = cnn, xgb" mat.stage && grep -x "n = 1, 2" mat.stage &&

@@ -114,6 +114,10 @@ w("dvc.yaml", """stages:
     plots:
     - plot.csv:
         cache: false
+        x: step
+        y: acc
+        template: simple
+        title: Accuracy
   split:
     foreach: ${regions}
     do:
