@@ -51,7 +51,8 @@ if command -v script >/dev/null; then
 		DV_TEST_PROGRESS_DELAY_MS=0 script -qec "\"$DV\" add tty.bin" /dev/null >tty.out &&
 		tr "\r" "\n" <tty.out | sed "s/\x1b\[K//g" >lines &&
 		grep -E "^Adding: +[0-9]+% [01]/1 files, .*B/s" lines &&
-		grep -x "added tty.bin (tty.bin.stage)" lines && ! grep -E "^Adding: 100%" lines
+		grep -x "added tty.bin (tty.bin.stage)" lines &&
+		grep -F "$(printf "\r\033[Kadded tty.bin")" tty.out
 	'
 else
 	test_skip 'on a terminal the bar is drawn by itself, then erased' 'no script(1)'
