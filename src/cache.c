@@ -22,6 +22,7 @@
 
 #include "dv/bgwrite.h"
 #include "dv/cache.h"
+#include "dv/progress.h"
 #include "dv/error.h"
 #include "dv/fs.h"
 
@@ -243,6 +244,7 @@ static int add_small(dv_hash *out, uint64_t *size_out, dv_cache *c, int in, cons
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		dv_progress_io((uint64_t)n);
 		if (len > DV_IO_CHUNK) /* grew while we read: let the caller stream it */
 			return 1;
 		/* A regular file reads short only at its end: no second read. */
@@ -283,6 +285,7 @@ static int add_by_copy(dv_hash *out, uint64_t *size_out, dv_cache *c, const char
 	in = dv_open_read(path);
 	if (in < 0)
 		return dv_error_errno(DV_ERROR, "cannot open '%s'", path);
+	dv_progress_expect(0, expect_size);
 	if (expect_size <= DV_IO_CHUNK) {
 		rc = add_small(out, size_out, c, in, path, expect_size);
 		if (rc <= 0) {
@@ -314,6 +317,7 @@ static int add_by_copy(dv_hash *out, uint64_t *size_out, dv_cache *c, const char
 		if (n == 0)
 			break;
 		dv_hasher_update(hs, b, (size_t)n);
+		dv_progress_io((uint64_t)n);
 		if ((bw ? dv_bgwriter_submit(bw, b, (size_t)n) : dv_write_all(no.fd, b, (size_t)n)) < 0) {
 			rc = dv_error_errno(DV_ERROR, "cannot store '%s' in the cache '%s'", path, c->dir);
 			goto fail;

@@ -26,6 +26,7 @@
 
 #include "dv/error.h"
 #include "dv/fs.h"
+#include "dv/progress.h"
 
 #define TMP_SLOTS 256
 static char tmp_registry[TMP_SLOTS][PATH_MAX];
@@ -503,6 +504,12 @@ int dv_copy_fd(int dst, int src, uint64_t expect, uint64_t *copied)
 	char *buf;
 	enum { BUFSZ = 1 << 20 };
 
+	if (dv_progress_active()) {
+		if (expect)
+			dv_progress_expect(0, expect);
+		else
+			dv_progress_io_expect_fd(src);
+	}
 	/* A file known to fit the buffer goes through memory: for a few KiB
 	 * that is cheaper than copy_file_range's in-kernel set-up (a checkout
 	 * of 20,000 small files measured 20-50% faster). */
@@ -510,7 +517,8 @@ int dv_copy_fd(int dst, int src, uint64_t expect, uint64_t *copied)
 		ssize_t n;
 		if (expect && total == expect)
 			goto out;
-		n = copy_file_range(src, NULL, dst, NULL, 1 << 30, 0);
+		/* Smaller steps while a bar shows how far a big copy got. */
+		n = copy_file_range(src, NULL, dst, NULL, dv_progress_active() ? 1 << 26 : 1 << 30, 0);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -521,6 +529,7 @@ int dv_copy_fd(int dst, int src, uint64_t expect, uint64_t *copied)
 		}
 		if (n == 0)
 			goto out;
+		dv_progress_io((uint64_t)n);
 		total += (uint64_t)n;
 	}
 	buf = dv_io_buffer();
@@ -541,6 +550,7 @@ int dv_copy_fd(int dst, int src, uint64_t expect, uint64_t *copied)
 			break;
 		if (dv_write_all(dst, buf, (size_t)n) < 0)
 			return -1;
+		dv_progress_io((uint64_t)n);
 		total += (uint64_t)n;
 	}
 out:

@@ -40,6 +40,7 @@ struct dv_source {
 	char commit[41];
 	dv_remote *cache_remote; /* a local source's cache */
 	dv_remote *remote;       /* its default remote, opened on first need */
+	dv_cache *scratch;       /* manifests fetched for a listing (dv ls) */
 };
 
 static dv_repo *source_repo(dv_source *s)
@@ -68,6 +69,7 @@ void dv_source_free(dv_source *s)
 		return;
 	dv_remote_free(s->remote);
 	dv_remote_free(s->cache_remote);
+	dv_cache_free(s->scratch);
 	if (s->local) {
 		dv_repo_free(s->local);
 	} else {
@@ -484,6 +486,39 @@ done:
 	dv_manifest_free(&part);
 	dv_buf_free(&bytes);
 	return rc;
+}
+
+dv_repo *dv_source_repo(dv_source *s)
+{
+	return source_repo(s);
+}
+
+const char *dv_source_url(const dv_source *s)
+{
+	return s->url;
+}
+
+int dv_source_manifest(dv_manifest *out, dv_source *s, const dv_hash *h)
+{
+	dv_source_stats stats;
+	dv_buf dir = DV_BUF_INIT;
+	int rc;
+
+	if (s->local && dv_cache_has(s->local->cache, h, true))
+		return read_manifest(out, s->local->cache, h);
+	if (!s->scratch) {
+		if (!s->tmpdir && (rc = make_tmpdir(&s->tmpdir, NULL)) < 0)
+			return rc;
+		dv_path_join(&dir, s->tmpdir, "cache");
+		rc = dv_cache_open(&s->scratch, dir.ptr, "copy");
+		dv_buf_free(&dir);
+		if (rc < 0)
+			return rc;
+	}
+	memset(&stats, 0, sizeof(stats));
+	if ((rc = bring_one(&stats, s, s->scratch, h, true, 0)) < 0)
+		return rc;
+	return read_manifest(out, s->scratch, h);
 }
 
 /* --- writing it out --------------------------------------------------------- */

@@ -256,6 +256,67 @@ int dv_git_list_tree(dv_strvec *out, dv_repo *repo, const char *rev, const char 
 	return rc;
 }
 
+struct files_ctx {
+	dv_vec *out;
+	git_odb *odb;
+	int rc;
+};
+
+static int collect_file(const char *root, const git_tree_entry *entry, void *payload)
+{
+	struct files_ctx *ctx = payload;
+	git_object_t type;
+	dv_git_file *f;
+	size_t len;
+
+	if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB)
+		return 0;
+	if (git_odb_read_header(&len, &type, ctx->odb, git_tree_entry_id(entry)) < 0) {
+		ctx->rc = dv_git_error("cannot read a git object");
+		return -1;
+	}
+	f = dv_vec_push(ctx->out);
+	f->path = dv_asprintf("%s%s", root, git_tree_entry_name(entry));
+	f->size = len;
+	f->exec = git_tree_entry_filemode(entry) == GIT_FILEMODE_BLOB_EXECUTABLE;
+	return 0;
+}
+
+static int cmp_git_file(const void *a, const void *b)
+{
+	return strcmp(((const dv_git_file *)a)->path, ((const dv_git_file *)b)->path);
+}
+
+int dv_git_list_files(dv_vec *out, dv_repo *repo, const char *rev)
+{
+	git_tree *tree = NULL;
+	struct files_ctx ctx = { out, NULL, 0 };
+	int rc;
+
+	out->size = sizeof(dv_git_file);
+	if ((rc = tree_at(&tree, repo, rev)) < 0)
+		return rc;
+	if (git_repository_odb(&ctx.odb, dv_repo_git(repo)) < 0) {
+		rc = dv_git_error("cannot open the git object database");
+		goto done;
+	}
+	if (git_tree_walk(tree, GIT_TREEWALK_PRE, collect_file, &ctx) < 0)
+		rc = ctx.rc < 0 ? ctx.rc : dv_git_error("cannot walk the git tree");
+	if (out->n > 1)
+		qsort(out->items, out->n, sizeof(dv_git_file), cmp_git_file);
+done:
+	git_odb_free(ctx.odb);
+	git_tree_free(tree);
+	return rc;
+}
+
+void dv_git_files_free(dv_vec *files)
+{
+	for (size_t i = 0; i < files->n; i++)
+		free(dv_vec_at(files, dv_git_file, i)->path);
+	dv_vec_free(files);
+}
+
 int dv_git_resolve(char out[41], dv_repo *repo, const char *rev)
 {
 	git_repository *git = dv_repo_git(repo);

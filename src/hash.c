@@ -26,6 +26,7 @@
 #include "dv/error.h"
 #include "dv/fs.h"
 #include "dv/hash.h"
+#include "dv/progress.h"
 
 struct dv_hasher {
 	XXH3_state_t *state;
@@ -75,6 +76,8 @@ static int hash_fd_upto(dv_hash *out, uint64_t *size_out, int fd, const char *na
 	char *io_buf = dv_io_buffer();
 
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (limit == UINT64_MAX)
+		dv_progress_io_expect_fd(fd);
 	while (total < limit) {
 		size_t want = limit - total < DV_IO_CHUNK ? (size_t)(limit - total) : DV_IO_CHUNK;
 		ssize_t n = read(fd, io_buf, want);
@@ -87,6 +90,7 @@ static int hash_fd_upto(dv_hash *out, uint64_t *size_out, int fd, const char *na
 		if (n == 0)
 			break;
 		dv_hasher_update(hs, io_buf, (size_t)n);
+		dv_progress_io((uint64_t)n);
 		total += (uint64_t)n;
 	}
 	dv_hasher_final(out, hs);

@@ -78,7 +78,8 @@ static bool source_eq(const dv_stage_source *a, const dv_stage_source *b)
 	if (!a || !b)
 		return a == b;
 	return str_eq(a->url, b->url) && str_eq(a->rev, b->rev) && str_eq(a->rev_lock, b->rev_lock) &&
-	       str_eq(a->path, b->path);
+	       str_eq(a->path, b->path) && str_eq(a->etag, b->etag) && a->has_size == b->has_size &&
+	       a->size == b->size && a->has_mtime == b->has_mtime && a->mtime == b->mtime;
 }
 
 /* Everything but the outs: the block one side changes as a whole. */

@@ -559,6 +559,38 @@ typedef struct {
 	vars_set *vars;
 } stage_src;
 
+/* DVC's plot properties on an out (x, y, template, title, x_label,
+ * y_label) are dv's [out] plot keys; a template dv does not draw is left
+ * to dv's default (DVC's "simple" is dv's linear). */
+static void plot_props_from(dv_stage_file *f, json_t *opts)
+{
+	static const char *const keys[] = { "x", "title", "x_label", "y_label" };
+	dv_plot_props *pp = dv_plot_props_new();
+	const char *tmpl = json_string_value(json_object_get(opts, "template"));
+	json_t *y = json_object_get(opts, "y"), *v;
+	size_t i;
+
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		const char *val = json_string_value(json_object_get(opts, keys[k]));
+		char **field = k == 0 ? &pp->x : k == 1 ? &pp->title : k == 2 ? &pp->x_label : &pp->y_label;
+		if (val)
+			*field = dv_strdup(val);
+	}
+	if (tmpl && !strcmp(tmpl, "simple"))
+		tmpl = "linear";
+	if (tmpl && dv_plot_template_index(tmpl) >= 0)
+		pp->template = dv_strdup(tmpl);
+	if (json_is_string(y))
+		dv_strvec_push(&pp->y, json_string_value(y));
+	json_array_foreach(y, i, v) if (json_is_string(v)) dv_strvec_push(&pp->y, json_string_value(v));
+	if (dv_plot_props_any(pp)) {
+		dv_plot_props_free(f->plot_props);
+		f->plot_props = pp;
+	} else {
+		dv_plot_props_free(pp);
+	}
+}
+
 static int add_files(stage_src *s, dv_stage *st, json_t *list, bool is_out, bool metric, bool plot, dv_buf *tmp)
 {
 	size_t i;
@@ -590,6 +622,8 @@ static int add_files(stage_src *s, dv_stage *st, json_t *list, bool is_out, bool
 			f->persist = p && json_is_true(p);
 			f->metric = metric;
 			f->plot = plot;
+			if (plot)
+				plot_props_from(f, opts);
 		}
 	}
 	free(where);
@@ -838,6 +872,113 @@ static void list_text(dv_buf *out, json_t *list, const char *prefix)
 	dv_buf_putc(out, '\n');
 }
 
+/* ${key}, ${item} and ${item.a.b} of a foreach over a mapping, written
+ * into every string of `def` (a copy) for the entry `key` -> `item`. */
+static void substitute_entry(json_t *def, const char *key, json_t *item)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (json_is_object(def)) {
+		/* Keys too: an out with options is `{"fit-${key}.txt": {...}}`. */
+		json_t *rebuilt = json_object();
+		json_object_foreach(def, k, v) {
+			json_t *name = json_string(k);
+			substitute_entry(name, key, item);
+			if (json_is_string(v)) {
+				json_t *n = json_string(json_string_value(v));
+				substitute_entry(n, key, item);
+				json_object_set_new(rebuilt, json_string_value(name), n);
+			} else {
+				substitute_entry(v, key, item);
+				json_object_set(rebuilt, json_string_value(name), v);
+			}
+			json_decref(name);
+		}
+		json_object_clear(def);
+		json_object_update(def, rebuilt);
+		json_decref(rebuilt);
+	} else if (json_is_array(def)) {
+		json_array_foreach(def, i, v) {
+			if (json_is_string(v)) {
+				json_t *n = json_string(json_string_value(v));
+				substitute_entry(n, key, item);
+				json_array_set_new(def, i, n);
+			} else {
+				substitute_entry(v, key, item);
+			}
+		}
+	} else if (json_is_string(def)) {
+		dv_buf out = DV_BUF_INIT;
+		const char *p = json_string_value(def), *open;
+		while ((open = strstr(p, "${")) != NULL) {
+			const char *close = strchr(open, '}');
+			char *name = close ? dv_strndup(open + 2, (size_t)(close - open - 2)) : NULL;
+			json_t *val = NULL;
+			dv_buf_add(&out, p, (size_t)(open - p));
+			if (name && !strcmp(name, "key")) {
+				dv_buf_puts(&out, key);
+			} else if (name && (!strcmp(name, "item") || !strncmp(name, "item.", 5))) {
+				vars_set one = { DV_VEC_INIT(json_t *), NULL };
+				json_t *wrap = json_pack("{s:O}", "item", item);
+				*(json_t **)dv_vec_push(&one.roots) = wrap;
+				if ((val = vars_lookup(&one, name)) != NULL)
+					dv_params_value_text(&out, val, false);
+				dv_vec_free(&one.roots);
+				json_decref(wrap);
+			}
+			if (!val && !(name && !strcmp(name, "key")))
+				dv_buf_add(&out, open, close ? (size_t)(close - open + 1) : strlen(open));
+			free(name);
+			p = close ? close + 1 : open + strlen(open);
+		}
+		dv_buf_puts(&out, p);
+		json_string_set(def, out.ptr);
+		dv_buf_free(&out);
+	}
+}
+
+/* foreach over a mapping (`foreach: {uk: {epochs: 3}, us: ...}`): dv's
+ * templates take lists, so each entry becomes a stage of its own, named
+ * NAME@KEY as DVC names it, with ${key} and ${item...} written in. */
+static int migrate_foreach_mapping(stage_src *s, json_t *foreach, json_t *def, const char *stage_path)
+{
+	size_t base = strlen(stage_path) - strlen(DV_STAGE_SUFFIX);
+	const char *key;
+	json_t *item;
+	int rc = 0;
+
+	json_object_foreach(foreach, key, item) {
+		json_t *copy;
+		dv_stage *st = NULL;
+		char *path;
+		if (!*key || strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") != strlen(key)) {
+			char *what = dv_asprintf("'%s' stage '%s'", s->yaml_path, s->name);
+			skip(s->m, "%s: foreach key '%s' is not converted (dv stage names take letters, digits "
+			     "and ._+-)", what, key);
+			free(what);
+			continue;
+		}
+		path = dv_asprintf("%.*s@%s%s", (int)base, stage_path, key, DV_STAGE_SUFFIX);
+		copy = json_deep_copy(def);
+		substitute_entry(copy, key, item);
+		rc = build_definition(&st, s, copy, path);
+		json_decref(copy);
+		free(path);
+		if (rc < 0)
+			return rc;
+		if (!claim_name(s->m, st->name, s->yaml_path)) {
+			dv_stage_free(st);
+			continue;
+		}
+		fill_state(s, st, st->name);
+		*(dv_stage **)dv_vec_push(&s->m->stages) = st;
+		s->m->rep->stages++;
+	}
+	return 0;
+}
+
 /* foreach/matrix: a dv template, and an instance file per lock entry. */
 static int migrate_template(stage_src *s, json_t *foreach, json_t *matrix, json_t *def, const char *stage_path)
 {
@@ -851,8 +992,10 @@ static int migrate_template(stage_src *s, json_t *foreach, json_t *matrix, json_
 		foreach = vars_lookup(s->vars, name);
 		free(name);
 	}
+	if (json_is_object(foreach))
+		return migrate_foreach_mapping(s, foreach, def, stage_path);
 	if (foreach && !json_is_array(foreach)) {
-		skip(s->m, "'%s' stage '%s': foreach over a mapping is not converted (dv templates take lists)",
+		skip(s->m, "'%s' stage '%s': foreach over neither a list nor a mapping is not converted",
 		     s->yaml_path, s->name);
 		return 0;
 	}

@@ -14,10 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dv/error.h"
 #include "dv/fs.h"
+#include "dv/progress.h"
 #include "dv/remote.h"
 
 #define FIRST_DRAW_NS 500000000LL
@@ -25,9 +27,11 @@
 
 struct dv_progress {
 	char *what;
-	uint64_t total_objects, total_bytes;
+	const char *unit; /* "objects", "files" */
+	_Atomic uint64_t total_objects, total_bytes;
 	_Atomic uint64_t objects, bytes;
 	int64_t start_ns;
+	int64_t first_draw_ns; /* quiet this long (tests shorten it) */
 	_Atomic int64_t last_draw_ns;
 	atomic_flag drawing;
 	bool draw;
@@ -56,11 +60,14 @@ dv_progress *dv_progress_new(const char *what, uint64_t total_objects, uint64_t 
 {
 	dv_progress *p = dv_calloc(1, sizeof(*p));
 	const char *kill_after = getenv("DV_TEST_KILL_AFTER");
+	const char *delay = getenv("DV_TEST_PROGRESS_DELAY_MS");
 
 	p->what = dv_strdup(what);
+	p->unit = "objects";
 	p->total_objects = total_objects;
 	p->total_bytes = total_bytes;
 	p->start_ns = dv_now_ns();
+	p->first_draw_ns = delay && *delay ? strtoll(delay, NULL, 10) * 1000000LL : FIRST_DRAW_NS;
 	p->draw = want_drawing(&p->forced);
 	atomic_flag_clear(&p->drawing);
 	if (kill_after && *kill_after)
@@ -68,7 +75,7 @@ dv_progress *dv_progress_new(const char *what, uint64_t total_objects, uint64_t 
 	return p;
 }
 
-static void human_bytes(char *out, size_t n, double b)
+void dv_format_bytes(char *out, size_t n, double b)
 {
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 	int u = 0;
@@ -82,24 +89,31 @@ static void human_bytes(char *out, size_t n, double b)
 static void draw(dv_progress *p, int64_t now, bool final)
 {
 	uint64_t objects = p->objects, bytes = p->bytes;
+	uint64_t total_objects = p->total_objects, total_bytes = p->total_bytes;
 	double secs = (double)(now - p->start_ns) / 1e9;
 	char done[32], total[32], rate[32], eta[32] = "";
 	double bps = secs > 0 ? (double)bytes / secs : 0;
 	char line[256];
+	unsigned percent = 100;
 
-	human_bytes(done, sizeof(done), (double)bytes);
-	human_bytes(total, sizeof(total), (double)p->total_bytes);
-	human_bytes(rate, sizeof(rate), bps);
-	if (!final && bps > 0 && p->total_bytes > bytes) {
-		uint64_t left = (uint64_t)((double)(p->total_bytes - bytes) / bps);
+	dv_format_bytes(done, sizeof(done), (double)bytes);
+	dv_format_bytes(total, sizeof(total), (double)total_bytes);
+	dv_format_bytes(rate, sizeof(rate), bps);
+	if (!final && bps > 0 && total_bytes > bytes) {
+		uint64_t left = (uint64_t)((double)(total_bytes - bytes) / bps);
 		snprintf(eta, sizeof(eta), ", ETA %u:%02u", (unsigned)(left / 60), (unsigned)(left % 60));
-	} else if (!final && objects > 0 && p->total_objects > objects) {
-		uint64_t left = (uint64_t)(secs * (double)(p->total_objects - objects) / (double)objects);
+	} else if (!final && objects > 0 && total_objects > objects) {
+		uint64_t left = (uint64_t)(secs * (double)(total_objects - objects) / (double)objects);
 		snprintf(eta, sizeof(eta), ", ETA %u:%02u", (unsigned)(left / 60), (unsigned)(left % 60));
 	}
-	snprintf(line, sizeof(line), "\r%s: %3u%% %llu/%llu objects, %s/%s, %s/s%s\033[K%s", p->what,
-		 p->total_objects ? (unsigned)(100 * objects / p->total_objects) : 100,
-		 (unsigned long long)objects, (unsigned long long)p->total_objects, done, total,
+	/* Byte counts say more than object counts when there are bytes to
+	 * move (one 10 GiB file); either is capped, totals may grow late. */
+	if (total_bytes && bytes < total_bytes)
+		percent = (unsigned)(100 * (double)bytes / (double)total_bytes);
+	else if (total_objects && objects < total_objects)
+		percent = (unsigned)(100 * objects / total_objects);
+	snprintf(line, sizeof(line), "\r%s: %3u%% %llu/%llu %s, %s/%s, %s/s%s\033[K%s", p->what, percent,
+		 (unsigned long long)objects, (unsigned long long)total_objects, p->unit, done, total,
 		 rate, eta, final ? "\n" : "");
 	/* One write per line, so lines from other output never interleave
 	 * inside it. */
@@ -122,12 +136,24 @@ void dv_progress_add(dv_progress *p, uint64_t objects, uint64_t bytes)
 	if (!p->draw)
 		return;
 	now = dv_now_ns();
-	if ((!p->forced && now - p->start_ns < FIRST_DRAW_NS) || now - p->last_draw_ns < REDRAW_NS)
+	if ((!p->forced && now - p->start_ns < p->first_draw_ns) || now - p->last_draw_ns < REDRAW_NS)
 		return;
 	if (atomic_flag_test_and_set(&p->drawing))
 		return; /* another thread is drawing */
 	p->last_draw_ns = now;
 	draw(p, now, false);
+	atomic_flag_clear(&p->drawing);
+}
+
+void dv_progress_clear(dv_progress *p)
+{
+	/* Not while another thread draws: that line is gone at its next redraw. */
+	if (!p || !p->drawn || atomic_flag_test_and_set(&p->drawing))
+		return;
+	if (write(STDERR_FILENO, "\r\033[K", 4) < 0) {
+		/* A line not cleared is cosmetic. */
+	}
+	p->drawn = false;
 	atomic_flag_clear(&p->drawing);
 }
 
@@ -140,4 +166,61 @@ void dv_progress_done(dv_progress *p)
 		draw(p, dv_now_ns(), true);
 	free(p->what);
 	free(p);
+}
+
+/* ---- the bar that local file work reports to ------------------------------- */
+
+/* One bar at a time is fed by the read and copy loops of hashing, adding
+ * to the cache and checking out (dv_progress_io); NULL, the usual case
+ * when nothing is drawn, costs those loops one atomic load per chunk. */
+static _Atomic(dv_progress *) active;
+
+void dv_progress_set_unit(dv_progress *p, const char *unit)
+{
+	if (p)
+		p->unit = unit;
+}
+
+void dv_progress_set_active(dv_progress *p)
+{
+	/* A bar that will never be drawn is not worth a stat per file. */
+	active = p && p->draw ? p : NULL;
+}
+
+dv_progress *dv_progress_active(void)
+{
+	return active;
+}
+
+void dv_progress_expect(uint64_t objects, uint64_t bytes)
+{
+	dv_progress *p = active;
+	if (!p)
+		return;
+	atomic_fetch_add(&p->total_objects, objects);
+	atomic_fetch_add(&p->total_bytes, bytes);
+}
+
+void dv_progress_io(uint64_t bytes)
+{
+	dv_progress *p = active;
+	if (p)
+		dv_progress_add(p, 0, bytes);
+}
+
+void dv_progress_io_expect_fd(int fd)
+{
+	struct stat st;
+	off_t at;
+	if (!active || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	at = lseek(fd, 0, SEEK_CUR);
+	dv_progress_expect(0, (uint64_t)st.st_size - (at > 0 && at <= st.st_size ? (uint64_t)at : 0));
+}
+
+void dv_progress_file_done(void)
+{
+	dv_progress *p = active;
+	if (p)
+		dv_progress_add(p, 1, 0);
 }

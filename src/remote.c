@@ -101,6 +101,27 @@ static int net_open(const char *symbol, dv_remote **out, const dv_config *cfg, c
 	return fn(out, cfg, name, url);
 }
 
+void dv_remote_file_info_free(dv_remote_file_info *fi)
+{
+	free(fi->etag);
+	fi->etag = NULL;
+}
+
+int dv_remote_module_versions(dv_strvec *out)
+{
+	int (*fn)(dv_strvec *);
+
+	pthread_once(&net_module.once, load_net_module);
+	if (!net_module.handle)
+		return dv_error(DV_ERROR, "cannot load dv's network remotes (dv-remote.so): %s; "
+				"reinstall dv with 'cmake --install'", net_module.error);
+	*(void **)&fn = dlsym(net_module.handle, "dv_net_library_versions");
+	if (!fn)
+		return dv_error(DV_ERROR, "dv-remote.so lacks dv_net_library_versions: it belongs to another "
+				"dv version; reinstall dv with 'cmake --install'");
+	return fn(out);
+}
+
 int dv_parse_jobs(int *out, const char *text, const char *what)
 {
 	char *end;
@@ -175,9 +196,8 @@ void dv_remote_release_base(dv_remote *r)
 
 int dv_remote_open(dv_remote **out, const dv_config *cfg, const char *name, const char *repo_root)
 {
-	const char *url, *kind, *jobs;
+	const char *url, *jobs;
 	dv_remote *r = NULL;
-	char *path = NULL;
 	int rc;
 
 	*out = NULL;
@@ -194,7 +214,31 @@ int dv_remote_open(dv_remote **out, const dv_config *cfg, const char *name, cons
 	url = dv_remote_config(cfg, name, "url");
 	if (!url)
 		return dv_error(DV_ENOTFOUND, "no remote named '%s': see 'dv remote list'", name);
-	kind = dv_remote_url_kind(url);
+	if ((rc = dv_remote_open_url(&r, cfg, name, url, repo_root)) < 0)
+		return rc;
+	jobs = dv_remote_config(cfg, name, "jobs");
+	if (jobs) {
+		char *what = dv_asprintf("remote.%s.jobs", name);
+		rc = dv_parse_jobs(&r->jobs, jobs, what);
+		free(what);
+		if (rc < 0) {
+			dv_remote_free(r);
+			return rc;
+		}
+	}
+	*out = r;
+	return 0;
+}
+
+int dv_remote_open_url(dv_remote **out, const dv_config *cfg, const char *name, const char *url,
+		       const char *repo_root)
+{
+	const char *kind = dv_remote_url_kind(url);
+	dv_remote *r = NULL;
+	char *path = NULL;
+	int rc;
+
+	*out = NULL;
 	if (!kind)
 		return dv_error(DV_EUSAGE, "remote '%s': cannot use URL '%s': expected a directory, "
 				"ssh://, [user@]host:path, s3:// or http(s)://", name, url);
@@ -218,16 +262,6 @@ int dv_remote_open(dv_remote **out, const dv_config *cfg, const char *name, cons
 		dv_buf dir = DV_BUF_INIT;
 		dv_path_join(&dir, repo_root, ".dv/packs");
 		r->pack_dir = dv_buf_detach(&dir);
-	}
-	jobs = dv_remote_config(cfg, name, "jobs");
-	if (jobs) {
-		char *what = dv_asprintf("remote.%s.jobs", name);
-		rc = dv_parse_jobs(&r->jobs, jobs, what);
-		free(what);
-		if (rc < 0) {
-			dv_remote_free(r);
-			return rc;
-		}
 	}
 	*out = r;
 	return 0;

@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "dv/error.h"
@@ -479,12 +480,90 @@ static void http_free(dv_remote *r)
 	free(hr);
 }
 
+/* --- single files (dv import-url) ---------------------------------------- */
+
+static size_t keep_etag(char *line, size_t size, size_t n, void *ctx)
+{
+	dv_buf *etag = ctx;
+	size_t len = size * n;
+	if (len > 5 && !strncasecmp(line, "ETag:", 5)) {
+		const char *v = line + 5;
+		size_t vl = len - 5;
+		while (vl && (*v == ' ' || *v == '\t'))
+			v++, vl--;
+		while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+			vl--;
+		dv_buf_reset(etag);
+		dv_buf_add(etag, v, vl);
+	}
+	return len;
+}
+
+static int http_stat_file(dv_remote *r, const char *relpath, dv_remote_file_info *out)
+{
+	http_remote *hr = (http_remote *)r;
+	char errbuf[CURL_ERROR_SIZE];
+	dv_buf etag = DV_BUF_INIT;
+	curl_off_t len = -1, mtime = -1;
+	CURL *h;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	pthread_once(&curl_once, curl_init_once);
+	if (!(h = new_handle(hr, relpath, errbuf)))
+		return dv_error(DV_ERROR, "cannot start an HTTP request");
+	curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	curl_easy_setopt(h, CURLOPT_FILETIME, 1L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, keep_etag);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, &etag);
+	if ((rc = request_status(hr, h, curl_easy_perform(h), errbuf, relpath)) == 0) {
+		curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+		curl_easy_getinfo(h, CURLINFO_FILETIME_T, &mtime);
+		out->size = len > 0 ? (uint64_t)len : 0;
+		out->mtime = mtime > 0 ? (int64_t)mtime : 0;
+		out->etag = etag.len ? dv_buf_detach(&etag) : NULL;
+	}
+	curl_easy_cleanup(h);
+	dv_buf_free(&etag);
+	return rc;
+}
+
+static int http_download(dv_remote *r, const char *relpath, int fd, dv_progress *p)
+{
+	http_remote *hr = (http_remote *)r;
+	download d;
+	CURLcode cc;
+	int rc;
+
+	pthread_once(&curl_once, curl_init_once);
+	memset(&d, 0, sizeof(d));
+	d.fd = fd;
+	if (!(d.h = new_handle(hr, relpath, d.errbuf)))
+		return dv_error(DV_ERROR, "cannot start an HTTP request");
+	curl_easy_setopt(d.h, CURLOPT_WRITEFUNCTION, write_body);
+	curl_easy_setopt(d.h, CURLOPT_WRITEDATA, &d);
+	cc = curl_easy_perform(d.h);
+	if (d.write_errno) {
+		errno = d.write_errno;
+		rc = dv_error_errno(DV_ERROR, "cannot write the download of '%s'", relpath);
+	} else {
+		rc = request_status(hr, d.h, cc, d.errbuf, relpath);
+	}
+	if (rc == 0)
+		dv_progress_add(p, 1, d.bytes);
+	curl_easy_cleanup(d.h);
+	return rc;
+}
+
 static const dv_remote_ops http_ops = {
 	.kind = "http",
 	.list = http_list,
 	.exists = http_exists,
 	.push = http_push,
 	.fetch = http_fetch,
+	.stat_file = http_stat_file,
+	.download = http_download,
 	.remove = http_remove,
 	.free = http_free,
 };

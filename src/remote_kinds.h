@@ -49,6 +49,13 @@ int dv_s3_parse_url(char **bucket, char **prefix, const char *url);
  * empty. */
 int dv_list_files_below(dv_strvec *out, const char *root, const char *prefix);
 
+/* The versions of the libraries the network module (dv-remote.so) runs
+ * with, "libcurl 7.88.1 (OpenSSL/3.0.11)" and so on, for dv doctor; an
+ * error says why the module cannot be loaded. */
+int dv_remote_module_versions(dv_strvec *out);
+/* The module's side of it (exported by dv-remote.so). */
+int dv_net_library_versions(dv_strvec *out);
+
 /* Parse a positive job count; errors name `what`. */
 int dv_parse_jobs(int *out, const char *text, const char *what);
 

@@ -434,7 +434,7 @@ static void setup_easy(s3_conn *c, const s3_req *req, s3_xfer *x, const char *ur
 		curl_easy_setopt(e, CURLOPT_RANGE, req->range);
 	if (!strcmp(req->method, "HEAD")) {
 		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-		curl_easy_setopt(e, CURLOPT_FILETIME, 1L);
+		curl_easy_setopt(e, CURLOPT_FILETIME, 1L); /* Last-Modified, for import-url */
 	} else if (!strcmp(req->method, "PUT")) {
 		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 2L * 1024 * 1024);
@@ -747,6 +747,53 @@ static int s3_exists(dv_remote *base, const char *relpath, bool *out)
 	if (rc < 0 && resp.status == 404)
 		rc = 0;
 	s3_resp_free(&resp);
+	free(key);
+	return rc;
+}
+
+/* --- single files (dv import-url) ---------------------------------------- */
+
+static int s3_stat_file(dv_remote *base, const char *relpath, dv_remote_file_info *out)
+{
+	s3_remote *r = (s3_remote *)base;
+	char *key = object_key(r, relpath);
+	s3_resp resp = S3_RESP_INIT;
+	s3_req req = { "HEAD", key, NULL, -1, 0, 0, NULL, -1, NULL, "look up a file", NULL };
+	curl_off_t len = -1, mtime = -1;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	begin_op(r);
+	rc = s3_perform(&r->conns[0], &req, &resp);
+	if (rc < 0 && resp.status == 404) {
+		rc = dv_error(DV_ENOTFOUND, "there is no object '%s' in bucket '%s'", key, r->bucket);
+	} else if (rc == 0) {
+		/* The handle keeps what the answer said until its next request. */
+		curl_easy_getinfo(r->conns[0].easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+		curl_easy_getinfo(r->conns[0].easy, CURLINFO_FILETIME_T, &mtime);
+		out->size = len > 0 ? (uint64_t)len : 0;
+		out->mtime = mtime > 0 ? (int64_t)mtime : 0;
+		out->etag = resp.etag.len ? dv_strdup(resp.etag.ptr) : NULL;
+	}
+	s3_resp_free(&resp);
+	free(key);
+	return rc;
+}
+
+static int s3_download(dv_remote *base, const char *relpath, int fd, dv_progress *p)
+{
+	s3_remote *r = (s3_remote *)base;
+	char *key = object_key(r, relpath), *what = dv_asprintf("download '%s'", relpath);
+	s3_resp resp = S3_RESP_INIT;
+	s3_req req = { "GET", key, NULL, -1, 0, 0, NULL, fd, p, what, NULL };
+	int rc;
+
+	begin_op(r);
+	rc = s3_perform(&r->conns[0], &req, &resp);
+	if (rc < 0 && resp.status == 404)
+		rc = dv_error(DV_ENOTFOUND, "there is no object '%s' in bucket '%s'", key, r->bucket);
+	s3_resp_free(&resp);
+	free(what);
 	free(key);
 	return rc;
 }
@@ -2149,6 +2196,8 @@ static const dv_remote_ops s3_ops = {
 	.exists = s3_exists,
 	.push = s3_push,
 	.fetch = s3_fetch,
+	.stat_file = s3_stat_file,
+	.download = s3_download,
 	.remove = s3_remove,
 	.repack = s3_repack,
 	.free = s3_free,

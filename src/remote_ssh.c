@@ -38,6 +38,7 @@
  */
 #include <archive.h>
 #include <archive_entry.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -116,6 +117,11 @@ static const char REMOTE_SCRIPT[] =
 	"		echo '<dv:end>' ;;\n"
 	"	'exists '*)\n"
 	"		if [ -f \"$R/${c#exists }\" ]; then echo yes; else echo no; fi ;;\n"
+	"	'stat '*)\n"
+	"		f=\"$R/${c#stat }\"\n"
+	"		if [ -f \"$f\" ]; then echo \"<dv:stat> $(wc -c <\"$f\") $(date -r \"$f\" +%s)\"; else echo '<dv:none>'; fi ;;\n"
+	"	'cat '*)\n"
+	"		exec cat \"$R/${c#cat }\" ;;\n"
 	"	'get '*)\n"
 	"		(cd \"$R\" 2>/dev/null || exec tar cf - -T /dev/null\n"
 	"		 exec tar cf - ${c#get }) 2>/dev/null\n"
@@ -536,6 +542,88 @@ static int ssh_exists(dv_remote *r, const char *relpath, bool *out)
 done:
 	dv_buf_free(&req);
 	dv_buf_free(&line);
+	return rc;
+}
+
+/* --- single files (dv import-url) ---------------------------------------- */
+
+static int check_file_relpath(const ssh_remote *sr, const char *relpath)
+{
+	if (strchr(relpath, '\n') || !*relpath)
+		return dv_error(DV_EUSAGE, "cannot fetch '%s' from '%s': a path with a newline (or none)", relpath,
+				sr->base.url);
+	return 0;
+}
+
+static int ssh_stat_file(dv_remote *r, const char *relpath, dv_remote_file_info *out)
+{
+	ssh_remote *sr = (ssh_remote *)r;
+	dv_buf req = DV_BUF_INIT, line = DV_BUF_INIT;
+	unsigned long long size;
+	long long mtime;
+	ssh_session *s;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = check_file_relpath(sr, relpath)) < 0 || (rc = session_get(&s, sr)) < 0)
+		goto done;
+	dv_buf_printf(&req, "stat %s\n", relpath);
+	if ((rc = session_send(sr, s, req.ptr, req.len, "query")) < 0)
+		goto done;
+	if (session_read_line(s, &line) < 0) {
+		rc = session_error(sr, s, "query");
+		goto done;
+	}
+	if (!strcmp(line.ptr, "<dv:none>"))
+		rc = dv_error(DV_ENOTFOUND, "there is no file '%s' under '%s' on %s", relpath, sr->root, sr->u.host);
+	else if (sscanf(line.ptr, "<dv:stat> %llu %lld", &size, &mtime) != 2)
+		rc = dv_error(DV_ERROR, "cannot read the size and time of '%s' on %s: '%s'", relpath, sr->u.host,
+			      line.ptr);
+	else {
+		out->size = size;
+		out->mtime = mtime;
+	}
+done:
+	dv_buf_free(&req);
+	dv_buf_free(&line);
+	return rc;
+}
+
+/* `cat` is a last request: the connection carries the bytes, then ends. */
+static int ssh_download(dv_remote *r, const char *relpath, int fd, dv_progress *p)
+{
+	ssh_remote *sr = (ssh_remote *)r;
+	dv_buf req = DV_BUF_INIT;
+	ssh_session *s;
+	ssize_t n;
+	int rc;
+
+	if ((rc = check_file_relpath(sr, relpath)) < 0 || (rc = session_get(&s, sr)) < 0)
+		goto done;
+	dv_buf_printf(&req, "cat %s\n", relpath);
+	if ((rc = session_send(sr, s, req.ptr, req.len, "download from")) < 0)
+		goto done;
+	s->final = true;
+	session_close_input(s);
+	while ((n = session_fill(s)) > 0) {
+		if (dv_write_all(fd, s->buf + s->pos, (size_t)n) < 0) {
+			rc = dv_error_errno(DV_ERROR, "cannot write the download of '%s'", relpath);
+			goto done;
+		}
+		s->pos += (size_t)n;
+		dv_progress_add(p, 0, (uint64_t)n);
+	}
+	session_wait(s);
+	if (n < 0 || !WIFEXITED(s->wstatus) || WEXITSTATUS(s->wstatus) != 0) {
+		char *why = session_stderr(s);
+		rc = dv_error(DV_ERROR, "cannot download '%s' from %s: %s", relpath, sr->u.host,
+			      why ? why : "the connection failed");
+		free(why);
+	} else {
+		dv_progress_add(p, 1, 0);
+	}
+done:
+	dv_buf_free(&req);
 	return rc;
 }
 
@@ -1220,6 +1308,8 @@ static const dv_remote_ops ssh_ops = {
 	.push = ssh_push,
 	.fetch = ssh_fetch,
 	.remove = ssh_remove,
+	.stat_file = ssh_stat_file,
+	.download = ssh_download,
 	.stale_tmp = ssh_stale_tmp,
 	.remove_tmp = ssh_remove_tmp,
 	.free = ssh_free,
@@ -1256,4 +1346,14 @@ int dv_remote_ssh_open(dv_remote **out, const dv_config *cfg, const char *name, 
 fail:
 	ssh_free(&sr->base);
 	return rc;
+}
+
+/* For dv doctor (dv_remote_module_versions): the module's own libraries,
+ * asked here because only the module links them. */
+int dv_net_library_versions(dv_strvec *out)
+{
+	curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+	dv_strvec_push_take(out, dv_asprintf("libcurl %s (%s)", v->version, v->ssl_version ? v->ssl_version : "no TLS"));
+	dv_strvec_push(out, archive_version_string());
+	return 0;
 }

@@ -21,6 +21,7 @@
 #include "dv/git.h"
 #include "dv/repo.h"
 #include "dv/statcache.h"
+#include "dv/dvignore.h"
 #include "dv/workspace.h"
 
 static const char dv_gitignore_text[] =
@@ -389,6 +390,7 @@ void dv_repo_free(dv_repo *repo)
 		dv_statcache_save(repo->statcache);
 		dv_statcache_free(repo->statcache);
 	}
+	dv_dvignore_free(repo->dvignore);
 	dv_cache_free(repo->cache);
 	dv_config_free(repo->config);
 	if (repo->git_open) {

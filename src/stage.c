@@ -152,6 +152,7 @@ void dv_stage_set_source(dv_stage *st, const char *url, const char *rev, const c
 		free(st->source->rev);
 		free(st->source->rev_lock);
 		free(st->source->path);
+		free(st->source->etag);
 		free(st->source);
 		st->source = NULL;
 	}
@@ -242,7 +243,7 @@ static const char *const param_keys[] = { "file", "key", "value", NULL };
 static const char *const out_keys[] = { "path", "cache", "persist", "metric", "plot",
 					"template", "x", "y", "title", "x_label", "y_label",
 					"hash", "size", "files", NULL };
-static const char *const source_keys[] = { "url", "rev", "rev_lock", "path", NULL };
+static const char *const source_keys[] = { "url", "rev", "rev_lock", "path", "etag", "size", "mtime", NULL };
 static const char *const slurm_keys[] = { "partition", "cpus", "mem", "time", "gres", "args", NULL };
 const char *const dv_stage_slurm_keys[DV_SLURM_KEYS] = { "partition", "cpus", "mem", "time", "gres", "args" };
 static const char *const *const section_keys[] = { NULL, stage_keys, dep_keys, param_keys, out_keys,
@@ -534,6 +535,24 @@ static int set_source_key(dv_stage *st, int idx, const char *v)
 		return 0;
 	}
 	src = st->source;
+	if (idx == 4) {
+		free(src->etag);
+		src->etag = dv_strdup(v);
+		return 0;
+	}
+	if (idx == 5) {
+		src->has_size = true;
+		return parse_u64(&src->size, "size", v);
+	}
+	if (idx == 6) {
+		char *end;
+		errno = 0;
+		src->mtime = strtoll(v, &end, 10);
+		src->has_mtime = true;
+		if (errno || end == v || *end)
+			return dv_error(DV_ERROR, "'mtime = %s' in [source] is not a time in seconds", v);
+		return 0;
+	}
 	field = idx == 1 ? &src->rev : idx == 2 ? &src->rev_lock : &src->path;
 	if (idx == 2 && (strlen(v) != 40 || strspn(v, "0123456789abcdef") != 40))
 		return dv_error(DV_ERROR, "'rev_lock = %s' is not a git commit id (40 hex digits)", v);
@@ -681,7 +700,9 @@ static int finish_parse(parse_ctx *c, const char *stage_path)
 			      "not to a command stage", stage_path, c->source_line);
 		goto done;
 	}
-	if (st->source && !st->source->path) {
+	/* Without a path the source is a URL (dv import-url), never a
+	 * repository on this disk. */
+	if (st->source && !st->source->path && !strstr(st->source->url, "://")) {
 		rc = dv_error(DV_ERROR, "cannot read '%s' line %d: [source] has no 'path = ...'",
 			      stage_path, c->source_line);
 		goto done;
@@ -987,11 +1008,18 @@ static int put_source(dv_buf *out, const dv_stage *st)
 	const dv_stage_source *src = st->source;
 	int rc;
 
-	if (!src->path)
-		return dv_error(DV_ERROR, "cannot write '%s': [source] needs a path", st->path);
 	put_section(out, "source");
 	if ((rc = put_value(out, st, "url", src->url)) < 0)
 		return rc;
+	if (!src->path) { /* a URL */
+		if (src->etag && (rc = put_value(out, st, "etag", src->etag)) < 0)
+			return rc;
+		if (src->has_size)
+			dv_buf_printf(out, "size = %llu\n", (unsigned long long)src->size);
+		if (src->has_mtime)
+			dv_buf_printf(out, "mtime = %lld\n", (long long)src->mtime);
+		return 0;
+	}
 	if (src->rev && (rc = put_value(out, st, "rev", src->rev)) < 0)
 		return rc;
 	if (src->rev_lock && (rc = put_value(out, st, "rev_lock", src->rev_lock)) < 0)

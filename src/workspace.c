@@ -17,9 +17,11 @@
 #include <unistd.h>
 
 #include "dv/cache.h"
+#include "dv/dvignore.h"
 #include "dv/error.h"
 #include "dv/fs.h"
 #include "dv/pool.h"
+#include "dv/progress.h"
 #include "dv/statcache.h"
 #include "dv/targets.h"
 #include "dv/template.h"
@@ -47,6 +49,7 @@ static int cmp_walk_file(const void *a, const void *b)
  * the kernel does not walk the whole path again for each file. */
 typedef struct {
 	const dv_repo *repo;
+	dv_dvignore *ignore; /* .dvignore rules: what the walk leaves out */
 	char *abs;
 	char *rel;
 	dv_vec files;      /* walk_file */
@@ -101,6 +104,7 @@ static void scan_dir(walk_dir_job *j)
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	struct dirent *e;
 	dv_buf childrel = DV_BUF_INIT;
+	const dv_dvignore_dir *ignore;
 
 	if (!d) {
 		if (fd >= 0)
@@ -109,14 +113,20 @@ static void scan_dir(walk_dir_job *j)
 		j->error = dv_strdup(dv_error_last());
 		return;
 	}
+	/* The walk's directories are all <root>/<repo-relative path>. */
+	ignore = dv_dvignore_rules_for(j->ignore, j->abs + strlen(j->repo->root) + (j->abs[strlen(j->repo->root)] == '/'));
 	while ((e = readdir(d)) != NULL) {
 		struct stat st;
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		if (e->d_type == DT_DIR) {
-			dv_strvec_push(&j->subdirs, e->d_name);
+			if (!dv_dvignore_dir_ignores(ignore, e->d_name, true))
+				dv_strvec_push(&j->subdirs, e->d_name);
 			continue;
 		}
+		/* Left out by name before anything is followed. */
+		if (dv_dvignore_dir_ignores(ignore, e->d_name, false))
+			continue;
 		if (e->d_type == DT_LNK || e->d_type == DT_UNKNOWN) {
 			bool link = e->d_type == DT_LNK;
 			if (!link && fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
@@ -138,7 +148,8 @@ static void scan_dir(walk_dir_job *j)
 			break;
 		}
 		if (S_ISDIR(st.st_mode)) {
-			dv_strvec_push(&j->subdirs, e->d_name);
+			if (!dv_dvignore_dir_ignores(ignore, e->d_name, true))
+				dv_strvec_push(&j->subdirs, e->d_name);
 		} else if (S_ISREG(st.st_mode)) {
 			walk_file *f = dv_vec_push(&j->files);
 			dv_path_join(&childrel, j->rel, e->d_name);
@@ -155,10 +166,11 @@ static void scan_one(void *ctx, size_t i)
 	scan_dir(dv_vec_at((dv_vec *)ctx, walk_dir_job, i));
 }
 
-static void walk_job_push(dv_vec *level, const dv_repo *repo, const char *abs, const char *rel)
+static void walk_job_push(dv_vec *level, dv_repo *repo, const char *abs, const char *rel)
 {
 	walk_dir_job *j = dv_vec_push(level);
 	j->repo = repo;
+	j->ignore = dv_repo_dvignore(repo);
 	j->abs = dv_strdup(abs);
 	j->rel = dv_strdup(rel);
 	j->files = (dv_vec)DV_VEC_INIT(walk_file);
@@ -177,7 +189,7 @@ static void walk_job_free(walk_dir_job *j)
  * limits check_walk_link sets), in no set order.
  * The tree is read a level at a time, the directories of a level shared
  * among all cores: stat is most of the work, and it is the kernel's. */
-static int walk_dir(dv_vec *files, const dv_repo *repo, const char *abs, const char *rel)
+static int walk_dir(dv_vec *files, dv_repo *repo, const char *abs, const char *rel)
 {
 	dv_vec level = DV_VEC_INIT(walk_dir_job), next = DV_VEC_INIT(walk_dir_job);
 	dv_buf cabs = DV_BUF_INIT, crel = DV_BUF_INIT;
@@ -283,6 +295,7 @@ static void hash_job(dv_repo *repo, const char *dirabs, walk_file *f)
 	rc = dv_statcache_hash_file(&f->hash, dv_repo_statcache(repo), abs.ptr, NULL, NULL);
 	if (rc < 0)
 		record_file_error(f, rc);
+	dv_progress_file_done();
 	dv_buf_free(&abs);
 }
 
@@ -312,7 +325,9 @@ int dv_workspace_hash(dv_ws_state *out, dv_repo *repo, const char *relpath, dv_m
 	}
 	out->exists = true;
 	if (!S_ISDIR(st.st_mode)) {
+		dv_progress_expect(1, 0);
 		rc = dv_statcache_hash_file(&out->hash, dv_repo_statcache(repo), abs.ptr, &st, NULL);
+		dv_progress_file_done();
 		out->size = (uint64_t)st.st_size;
 		goto done;
 	}
@@ -325,6 +340,7 @@ int dv_workspace_hash(dv_ws_state *out, dv_repo *repo, const char *relpath, dv_m
 		walk_file *f = dv_vec_at(&files, walk_file, i);
 		f->known = dv_statcache_lookup(dv_repo_statcache(repo), &f->st, &f->hash);
 		out->size += (uint64_t)f->st.st_size;
+		dv_progress_expect(!f->known, 0); /* only the files that will be read */
 	}
 	run_parallel(repo, abs.ptr, &files, hash_job);
 	if ((rc = first_file_error(&files)) < 0)
@@ -404,6 +420,7 @@ static void commit_job(dv_repo *repo, const char *dirabs, walk_file *f)
 	rc = commit_file(repo, abs.ptr, f->known ? &f->hash : NULL, &f->hash, &f->size, &f->st);
 	if (rc < 0)
 		record_file_error(f, rc);
+	dv_progress_file_done();
 	dv_buf_free(&abs);
 }
 
@@ -448,8 +465,10 @@ int dv_workspace_commit_entry(dv_repo *repo, dv_stage_file *entry, const char *r
 	if (!S_ISDIR(st.st_mode)) {
 		dv_hash known;
 		bool have = dv_statcache_lookup(dv_repo_statcache(repo), &st, &known);
+		dv_progress_expect(1, 0);
 		if ((rc = commit_file(repo, abs.ptr, have ? &known : NULL, &h, &size, &st)) == 0)
 			set_entry(entry, &h, false, size, false, 0);
+		dv_progress_file_done();
 		goto done;
 	}
 	if ((rc = walk_dir(&files, repo, abs.ptr, "")) < 0)
@@ -461,6 +480,7 @@ int dv_workspace_commit_entry(dv_repo *repo, dv_stage_file *entry, const char *r
 		f->known = dv_statcache_lookup(dv_repo_statcache(repo), &f->st, &f->hash);
 		size += (uint64_t)f->st.st_size;
 	}
+	dv_progress_expect(files.n, 0);
 	run_parallel(repo, abs.ptr, &files, commit_job);
 	if ((rc = first_file_error(&files)) < 0)
 		goto done;
@@ -707,9 +727,12 @@ static int checkout_file(dv_repo *repo, const dv_hash *h, const char *relpath,
 		report_add(report, relpath, DV_CO_KEPT);
 		goto done;
 	}
-	if ((rc = verify_object(repo, h, relpath, &size)) < 0)
-		goto fail;
-	if ((rc = write_file(repo, h, abs.ptr, 0644, plan, size)) < 0)
+	dv_progress_expect(1, 0);
+	rc = verify_object(repo, h, relpath, &size);
+	if (rc == 0)
+		rc = write_file(repo, h, abs.ptr, 0644, plan, size);
+	dv_progress_file_done();
+	if (rc < 0)
 		goto fail;
 	report_add(report, relpath, plan == PLAN_RELINK ? DV_CO_RELINKED : DV_CO_RESTORED);
 	goto done;
@@ -781,6 +804,7 @@ static void write_item(void *arg, size_t i)
 	dv_path_join(&fileabs, ctx->abs, it->me->path);
 	if ((rc = write_file(ctx->repo, &it->me->hash, fileabs.ptr, it->me->mode, it->plan, it->size)) < 0)
 		item_fail(it, rc);
+	dv_progress_file_done();
 	dv_buf_free(&fileabs);
 }
 
@@ -898,6 +922,8 @@ static int checkout_dir(dv_repo *repo, const dv_stage_file *entry, const char *r
 	dv_parallel_for(m.entries.n, m.entries.n < 64 ? 1 : 0, plan_item, &ctx);
 	if ((rc = report_items(report, relpath, items, m.entries.n, true)) < 0)
 		goto done;
+	for (size_t i = 0; i < m.entries.n; i++)
+		dv_progress_expect(plan_writes(items[i].plan), 0);
 	dv_parallel_for(m.entries.n, m.entries.n < 64 ? 1 : 0, write_item, &ctx);
 	if ((rc = report_items(report, relpath, items, m.entries.n, false)) < 0)
 		goto done;
@@ -991,8 +1017,9 @@ static void ignored_names(dv_strvec *out, const char *abs)
 	dv_buf_free(&text);
 }
 
-static int find_stages_in(dv_strvec *out, const char *abs, const char *rel)
+static int find_stages_in(dv_strvec *out, dv_dvignore *ig, const char *abs, const char *rel)
 {
+	const dv_dvignore_dir *ignore = dv_dvignore_rules_for(ig, rel);
 	DIR *d = opendir(abs);
 	struct dirent *e;
 	dv_buf child = DV_BUF_INIT, childrel = DV_BUF_INIT;
@@ -1022,11 +1049,14 @@ static int find_stages_in(dv_strvec *out, const char *abs, const char *rel)
 		} else {
 			is_dir = false;
 		}
+		/* As in DVC, a .dvignore hides stage files too. */
+		if (dv_dvignore_dir_ignores(ignore, name, is_dir))
+			continue;
 		if (is_dir) {
 			if (dv_strvec_contains(&skip, name))
 				continue;
 			dv_path_join(&child, abs, name);
-			find_stages_in(out, child.ptr, childrel.ptr);
+			find_stages_in(out, ig, child.ptr, childrel.ptr);
 		} else if (n > sl && !strcmp(name + n - sl, DV_STAGE_SUFFIX) && e->d_type != DT_LNK) {
 			dv_strvec_push(out, childrel.ptr);
 		}
@@ -1040,7 +1070,7 @@ static int find_stages_in(dv_strvec *out, const char *abs, const char *rel)
 
 int dv_workspace_find_stages(dv_strvec *out, dv_repo *repo)
 {
-	int rc = find_stages_in(out, repo->root, "");
+	int rc = find_stages_in(out, dv_repo_dvignore(repo), repo->root, "");
 	dv_strvec_sort(out);
 	return rc;
 }

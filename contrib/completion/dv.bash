@@ -10,7 +10,7 @@
 
 _dv_commands="init add status commit checkout remove move unprotect config stage dag
 repro params metrics plots remote push fetch pull gc diff fsck install uninstall merge-driver
-get import update migrate freeze unfreeze root destroy help version"
+get import update migrate freeze unfreeze root destroy check-ignore ls doctor import-url get-url help version"
 
 # _dv_opts CMD [SUB]: the options of a command (and subcommand)
 _dv_opts() {
@@ -64,8 +64,11 @@ _dv_opts() {
 	get | import) echo "-o --out --rev -j --jobs" ;;
 	update) echo "--rev -j --jobs" ;;
 	migrate) echo "--from --no-commit -j --jobs" ;;
-	freeze | unfreeze | root) echo "" ;;
+	freeze | unfreeze | root | doctor) echo "" ;;
 	destroy) echo "-f --force" ;;
+	check-ignore) echo "-d --details -n --non-matching" ;;
+	ls) echo "--rev -R --recursive --dv-only --json" ;;
+	import-url | get-url) echo "" ;;
 	esac
 }
 

@@ -23,6 +23,8 @@
 #include "dv/buf.h"
 #include "dv/cache.h"
 #include "dv/hash.h"
+#include "dv/manifest.h"
+#include "dv/repo.h"
 
 typedef struct dv_source dv_source;
 
@@ -37,6 +39,15 @@ void dv_source_free(dv_source *s);
 const char *dv_source_commit(const dv_source *s);
 /* Is `url` a path on this machine (not file://, https://, ssh://, host:path)? */
 bool dv_source_url_is_local(const char *url);
+
+/* The source's git side, for reading its tree at dv_source_commit(). */
+dv_repo *dv_source_repo(dv_source *s);
+/* The URL or path the source was opened from, for messages. */
+const char *dv_source_url(const dv_source *s);
+/* The directory manifest `h` of the source, read from its cache or, when
+ * not there, fetched alone (re-hashed) from its default remote into a
+ * scratch cache: listing a directory costs one small object, no data. */
+int dv_source_manifest(dv_manifest *out, dv_source *s, const dv_hash *h);
 
 /* What PATH is at the source's commit, once its objects are in a cache. */
 typedef struct {

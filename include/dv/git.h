@@ -10,6 +10,8 @@
 
 #include <stdbool.h>
 
+#include <stdint.h>
+
 #include "dv/buf.h"
 #include "dv/repo.h"
 
@@ -42,6 +44,17 @@ int dv_git_refuse_tracked(dv_repo *repo, const char *relpath, const char *then);
 int dv_git_read_blob(dv_buf *out, dv_repo *repo, const char *rev, const char *path);
 /* Every path in the tree of `rev` whose name ends with `suffix`, sorted. */
 int dv_git_list_tree(dv_strvec *out, dv_repo *repo, const char *rev, const char *suffix);
+/* A file in a git tree, with its size read from the object's header (the
+ * bytes are not read). */
+typedef struct {
+	char *path;
+	uint64_t size;
+	bool exec;
+} dv_git_file;
+/* Every file (blob: regular, executable or symlink) in the tree of `rev`,
+ * sorted by path; free with dv_git_files_free. */
+int dv_git_list_files(dv_vec *out /* dv_git_file */, dv_repo *repo, const char *rev);
+void dv_git_files_free(dv_vec *files);
 /* Every commit reachable from HEAD, a branch or a tag (40-hex ids, newest
  * first): what --all-commits means. */
 int dv_git_list_commits(dv_strvec *out, dv_repo *repo);

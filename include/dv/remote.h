@@ -53,6 +53,14 @@ void dv_progress_enable(bool on);
 
 typedef struct dv_remote dv_remote;
 
+/* One file's state on a store, for `dv import-url` and `dv update`. */
+typedef struct {
+	uint64_t size;
+	int64_t mtime; /* seconds since the epoch; 0 when the store does not say */
+	char *etag;    /* as the store gives it; NULL when it gives none */
+} dv_remote_file_info;
+void dv_remote_file_info_free(dv_remote_file_info *fi);
+
 typedef struct {
 	const char *kind; /* "local", "ssh", "s3", "http" */
 	/* Every object path present under `prefix` ("files/" or "runs/"),
@@ -82,6 +90,11 @@ typedef struct {
 	int (*push)(dv_remote *r, dv_cache *cache, dv_transfer *items, size_t n, dv_progress *p);
 	/* Download items into the cache (through dv_transfer_adopt). */
 	int (*fetch)(dv_remote *r, dv_cache *cache, dv_transfer *items, size_t n, dv_progress *p);
+	/* Any file below the root, not an object (dv import-url): its state,
+	 * DV_ENOTFOUND when it is not there; and its bytes into `fd`, an
+	 * empty file, reported to `p`.  NULL for a directory remote. */
+	int (*stat_file)(dv_remote *r, const char *relpath, dv_remote_file_info *out);
+	int (*download)(dv_remote *r, const char *relpath, int fd, dv_progress *p);
 	/* Delete objects (gc -c).  A packed remote drops whole packs or
 	 * repacks mostly-garbage ones, and counts the objects it had to leave
 	 * inside packs in r->left_in_packs. */
@@ -113,6 +126,11 @@ struct dv_remote {
  * set, overrides the kind's default r->jobs; callers may set r->jobs after
  * opening (-j). */
 int dv_remote_open(dv_remote **out, const dv_config *cfg, const char *name, const char *repo_root);
+/* Open `url` as a remote of its kind with the settings (endpoint,
+ * credentials, port, user...) of remote `name`, which need not exist
+ * (then the kind's defaults and the environment apply). */
+int dv_remote_open_url(dv_remote **out, const dv_config *cfg, const char *name, const char *url,
+		       const char *repo_root);
 /* Calls r->ops->free, which releases everything (name and url included). */
 void dv_remote_free(dv_remote *r);
 

@@ -74,7 +74,14 @@ typedef struct {
 	char *url;      /* the source repository, as given to dv import */
 	char *rev;      /* the revision asked for; NULL: the default branch */
 	char *rev_lock; /* the commit it resolved to (40 hex) */
-	char *path;     /* the path in the source repository */
+	char *path;     /* the path in the source repository; NULL for a URL
+			 * (`dv import-url`: s3://, http(s)://, ssh://) */
+	/* A URL's state when fetched, what `dv update` compares: the
+	 * store's ETag (when it gives one), size and mtime (seconds). */
+	char *etag;
+	bool has_size, has_mtime;
+	uint64_t size;
+	int64_t mtime;
 } dv_stage_source;
 
 /* [slurm]: what a command stage asks of the cluster when `dv repro

@@ -10,7 +10,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dv/progress.h"
+#include "dv/remote.h"
 #include "dv/error.h"
+#include "dv/fs.h"
 #include "dv/lock.h"
 #include "dv/recover.h"
 #include "dv/staleness.h"
@@ -26,6 +29,7 @@ int cli_exit_code(int rc)
 int cli_fail(int rc)
 {
 	const char *msg = dv_error_last();
+	cli_progress_clear();
 	fprintf(stderr, "dv: error: %s\n", msg && *msg ? msg : "unknown failure");
 	return cli_exit_code(rc);
 }
@@ -33,6 +37,7 @@ int cli_fail(int rc)
 int cli_error(const char *fmt, ...)
 {
 	va_list ap;
+	cli_progress_clear();
 	fputs("dv: error: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -66,6 +71,7 @@ void cli_info(const char *fmt, ...)
 	va_list ap;
 	if (cli_quiet)
 		return;
+	cli_progress_clear();
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
@@ -225,4 +231,70 @@ int cli_print_checkout_report(size_t *restored, dv_repo *repo, const dv_vec *rep
 	if (restored)
 		*restored = written;
 	return failed;
+}
+
+struct dv_progress *cli_progress_begin(const char *what)
+{
+	dv_progress *p;
+	if (cli_quiet)
+		return NULL;
+	p = dv_progress_new(what, 0, 0);
+	dv_progress_set_unit(p, "files");
+	dv_progress_set_active(p);
+	return p;
+}
+
+void cli_progress_clear(void)
+{
+	dv_progress_clear(dv_progress_active());
+}
+
+void cli_progress_end(struct dv_progress *p)
+{
+	if (!p)
+		return;
+	dv_progress_set_active(NULL);
+	dv_progress_clear(p);
+	dv_progress_done(p);
+}
+
+int cli_import_target(char **rel, char **stage_path, dv_repo *repo, const char *out)
+{
+	dv_buf abs = DV_BUF_INIT;
+	int rc;
+
+	*stage_path = NULL;
+	if ((rc = dv_repo_relpath(rel, repo, out)) < 0)
+		return rc;
+	*stage_path = dv_asprintf("%s%s", *rel, DV_STAGE_SUFFIX);
+	dv_repo_abspath(&abs, repo, *stage_path);
+	if (dv_path_exists(abs.ptr)) {
+		rc = dv_error(DV_EEXISTS, "'%s' exists already: 'dv update %s' follows its source, "
+			      "'dv remove %s' untracks it", *stage_path, *stage_path, *stage_path);
+	} else {
+		dv_repo_abspath(&abs, repo, *rel);
+		if (dv_path_exists(abs.ptr))
+			rc = dv_error(DV_EEXISTS, "'%s' exists already: remove it or name another output", *rel);
+	}
+	dv_buf_free(&abs);
+	return rc;
+}
+
+int cli_import_checkout(dv_repo *repo, const dv_stage *st, const char *rel)
+{
+	dv_vec report = DV_VEC_INIT(dv_checkout_item);
+	dv_checkout_opts opts = { false, false };
+	int rc = 0;
+
+	dv_workspace_checkout_entry(repo, dv_stage_out((dv_stage *)st, 0), rel, &opts, &report);
+	for (size_t i = 0; i < report.n && rc == 0; i++) {
+		dv_checkout_item *it = dv_vec_at(&report, dv_checkout_item, i);
+		if (it->result == DV_CO_KEPT)
+			rc = dv_error(DV_ECHANGED, "'%s' has changes that are not in the cache: kept it; "
+				      "'dv checkout -f %s' discards them first", it->path, st->path);
+		else if (it->result == DV_CO_FAILED || it->result == DV_CO_MISSING)
+			rc = dv_error(DV_ERROR, "%s", it->message ? it->message : it->path);
+	}
+	dv_checkout_report_free(&report);
+	return rc;
 }

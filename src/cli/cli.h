@@ -78,6 +78,23 @@ typedef struct {
 int cli_print_checkout_report(size_t *restored, dv_repo *repo, const dv_vec *report,
 			      const cli_checkout_print_opts *o);
 
+/* The bar of local work (add, commit, checkout, status): files and bytes
+ * hashed, stored or written, rate and time left, on stderr when it is a
+ * terminal (never with -q), after half a second.  _clear erases it before
+ * a line of output; _end erases it for good (DV_PROGRESS=1 keeps the last
+ * state, for tests). */
+struct dv_progress *cli_progress_begin(const char *what);
+void cli_progress_clear(void);
+void cli_progress_end(struct dv_progress *p);
+
+/* Imports (dv import, dv import-url): the new output OUT (as typed)
+ * becomes `rel` (repo-relative) tracked by `stage_path`; neither may exist
+ * yet. */
+int cli_import_target(char **rel, char **stage_path, dv_repo *repo, const char *out);
+/* Check out the one out of an import's stage `st` (at repo-relative
+ * `rel`), turning what the checkout reports into one error. */
+int cli_import_checkout(dv_repo *repo, const dv_stage *st, const char *rel);
+
 /* Exit code for a library status: 0, 2 for DV_EUSAGE, 1 otherwise. */
 int cli_exit_code(int rc);
 

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "dv/dvignore.h"
 #include "dv/error.h"
 #include "dv/fs.h"
 #include "dv/git.h"
@@ -60,6 +61,19 @@ check_inside:
 	return 0;
 }
 
+/* A path a .dvignore leaves out is not data to track (as in DVC). */
+static int refuse_dvignored(dv_repo *repo, const char *rel, const char *path, bool is_dir)
+{
+	dv_dvignore_why why;
+	bool ignored;
+	int rc;
+
+	if ((rc = dv_dvignore_check(&ignored, &why, dv_repo_dvignore(repo), rel, is_dir)) < 0 || !ignored)
+		return rc;
+	return dv_error(DV_ERROR, "cannot add '%s': it is ignored by '%s' line %u ('%s'); change that file to track it",
+			path, why.file, why.line, why.pattern);
+}
+
 static int add_one(dv_repo *repo, const dv_vec *stages, const char *path, bool force, dv_strvec *to_stage)
 {
 	dv_buf abs = DV_BUF_INIT;
@@ -79,6 +93,8 @@ static int add_one(dv_repo *repo, const dv_vec *stages, const char *path, bool f
 		rc = dv_error(DV_EUSAGE, "cannot add '%s': .stage files are dv's own metadata, tracked by git", path);
 		goto done;
 	}
+	if ((rc = refuse_dvignored(repo, rel, path, dv_is_dir(abs.ptr))) < 0)
+		goto done;
 	stage_path = dv_asprintf("%s%s", rel, DV_STAGE_SUFFIX);
 	then = dv_asprintf("dv add %s", path);
 	rc = dv_git_refuse_tracked(repo, rel, then);
@@ -98,6 +114,7 @@ static int add_one(dv_repo *repo, const dv_vec *stages, const char *path, bool f
 		goto done;
 	if (!cli_quiet) {
 		char *shown = dv_repo_display_path(repo, rel);
+		cli_progress_clear();
 		printf("added %s%s (%s)\n", shown, out->is_dir ? "/" : "", stage_path);
 		free(shown);
 	}
@@ -114,6 +131,7 @@ int cmd_add(int argc, char **argv, dv_repo *repo)
 	dv_strvec to_stage = DV_STRVEC_INIT, resolving = DV_STRVEC_INIT;
 	dv_vec stages = DV_VEC_INIT(dv_stage *);
 	struct dv_lock *lock = NULL;
+	struct dv_progress *progress;
 	static const struct option longopts[] = {
 		{ "force", no_argument, NULL, 'f' },
 		{ 0, 0, 0, 0 },
@@ -149,10 +167,12 @@ int cmd_add(int argc, char **argv, dv_repo *repo)
 		failed = cli_fail(rc);
 		goto done;
 	}
+	progress = cli_progress_begin("Adding");
 	for (int i = optind; i < argc; i++) {
 		if ((rc = add_one(repo, &stages, argv[i], force, &to_stage)) < 0)
 			failed = cli_fail(rc);
 	}
+	cli_progress_end(progress);
 	if ((rc = dv_stage_git_add(repo, &to_stage)) < 0)
 		failed = cli_fail(rc);
 done:

@@ -27,6 +27,7 @@ int cmd_checkout(int argc, char **argv, dv_repo *repo)
 	dv_vec report = DV_VEC_INIT(dv_checkout_item);
 	cli_checkout_print_opts print_opts = { "checkout", false, false };
 	struct dv_lock *lock;
+	struct dv_progress *p;
 	size_t restored = 0;
 	int c, rc, failed = 0;
 
@@ -50,7 +51,9 @@ int cmd_checkout(int argc, char **argv, dv_repo *repo)
 		failed = cli_fail(rc);
 		goto done;
 	}
+	p = cli_progress_begin("Checking out");
 	dv_workspace_checkout_stages(repo, &stages, &opts, &report);
+	cli_progress_end(p);
 	failed = cli_print_checkout_report(&restored, repo, &report, &print_opts);
 	if (!failed && !restored && cli_verbose)
 		cli_info("Everything is up to date.\n");

@@ -44,8 +44,9 @@ int cmd_commit(int argc, char **argv, dv_repo *repo)
 		{ "force", no_argument, NULL, 'f' },
 		{ 0, 0, 0, 0 },
 	};
+	struct dv_progress *p;
 	bool force = false;
-	int c;
+	int c, rc;
 
 	while ((c = cli_getopt(argc, argv, "f", longopts)) != -1) {
 		switch (c) {
@@ -58,5 +59,8 @@ int cmd_commit(int argc, char **argv, dv_repo *repo)
 			return 2; /* cli_getopt named the option */
 		}
 	}
-	return cli_change_stages(repo, argv + optind, (size_t)(argc - optind), commit_stage, &force, "committed");
+	p = cli_progress_begin("Committing");
+	rc = cli_change_stages(repo, argv + optind, (size_t)(argc - optind), commit_stage, &force, "committed");
+	cli_progress_end(p);
+	return rc;
 }

@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "url_cli.h"
 #include "dv/cache.h"
 #include "dv/error.h"
 #include "dv/fs.h"
@@ -224,8 +225,6 @@ static int import_into(dv_repo *repo, dv_stage *st, dv_source *src, const char *
 		       const get_args *a, dv_strvec *to_stage)
 {
 	dv_stage_file *out = dv_stage_out(st, 0);
-	dv_vec report = DV_VEC_INIT(dv_checkout_item);
-	dv_checkout_opts opts = { false, false };
 	dv_source_item item;
 	dv_source_stats stats;
 	char *rel = dv_stage_entry_relpath(st, out->path);
@@ -247,22 +246,13 @@ static int import_into(dv_repo *repo, dv_stage *st, dv_source *src, const char *
 		free(url);
 		free(path);
 	}
-	dv_workspace_checkout_entry(repo, out, rel, &opts, &report);
-	for (size_t i = 0; i < report.n && rc == 0; i++) {
-		dv_checkout_item *it = dv_vec_at(&report, dv_checkout_item, i);
-		if (it->result == DV_CO_KEPT)
-			rc = dv_error(DV_ECHANGED, "'%s' has changes that are not in the cache: kept it; "
-				      "'dv checkout -f %s' discards them first", it->path, st->path);
-		else if (it->result == DV_CO_FAILED || it->result == DV_CO_MISSING)
-			rc = dv_error(DV_ERROR, "%s", it->message ? it->message : it->path);
-	}
+	rc = cli_import_checkout(repo, st, rel);
 	if (rc == 0 && (rc = dv_stage_store(repo, st, to_stage)) == 0) {
 		char *shown = dv_repo_display_path(repo, rel);
 		report_fetch("imported", src, &stats, st->source->path, shown);
 		free(shown);
 	}
 done:
-	dv_checkout_report_free(&report);
 	free(rel);
 	return rc;
 }
@@ -285,7 +275,6 @@ int cmd_import(int argc, char **argv, dv_repo *repo)
 	struct dv_lock *lock = NULL;
 	dv_stage *st = NULL;
 	dv_source *src = NULL;
-	dv_buf abs = DV_BUF_INIT;
 	get_args a;
 	char *rel = NULL, *stage_path = NULL, *url = NULL, *src_path = NULL;
 	const char *user_url, *out_arg;
@@ -297,20 +286,8 @@ int cmd_import(int argc, char **argv, dv_repo *repo)
 		return cli_usage_error(import_usage, "import needs a repository URL and a PATH in it");
 	user_url = argv[optind];
 	out_arg = output_path(a.out, argv[optind + 1]);
-	if ((rc = dv_repo_relpath(&rel, repo, out_arg)) < 0)
+	if ((rc = cli_import_target(&rel, &stage_path, repo, out_arg)) < 0)
 		goto done;
-	stage_path = dv_asprintf("%s%s", rel, DV_STAGE_SUFFIX);
-	dv_repo_abspath(&abs, repo, stage_path);
-	if (dv_path_exists(abs.ptr)) {
-		rc = dv_error(DV_EEXISTS, "'%s' exists already: 'dv update %s' follows its source, "
-			      "'dv remove %s' untracks it", stage_path, stage_path, stage_path);
-		goto done;
-	}
-	dv_repo_abspath(&abs, repo, rel);
-	if (dv_path_exists(abs.ptr)) {
-		rc = dv_error(DV_EEXISTS, "'%s' exists already: remove it or name another output with -o", rel);
-		goto done;
-	}
 	if (dv_source_url_is_local(user_url) && user_url[0] != '/' &&
 	    user_url[0] != '~') {
 		char *target = absolute(user_url);
@@ -337,7 +314,6 @@ done:
 	dv_source_free(src);
 	dv_stage_free(st);
 	dv_strvec_free(&to_stage);
-	dv_buf_free(&abs);
 	free(rel);
 	free(stage_path);
 	free(url);
@@ -362,8 +338,15 @@ static int update_one(dv_repo *repo, const char *target, const get_args *a, dv_s
 	if ((rc = dv_stage_load(&st, repo->root, stage_path)) < 0)
 		goto done;
 	if (!st->source || st->outs.n != 1) {
-		rc = dv_error(DV_EUSAGE, "'%s' was not written by 'dv import': there is no source to follow",
+		rc = dv_error(DV_EUSAGE, "'%s' was not written by 'dv import' or 'dv import-url': there is no source to follow",
 			      stage_path);
+		goto done;
+	}
+	if (!st->source->path) { /* dv import-url */
+		if (a->rev)
+			rc = dv_error(DV_EUSAGE, "'%s' follows a URL, which has no revisions: drop --rev", stage_path);
+		else
+			rc = cli_update_url(repo, st, to_stage);
 		goto done;
 	}
 	rev = a->rev ? a->rev : st->source->rev;

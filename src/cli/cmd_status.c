@@ -267,6 +267,7 @@ int cmd_status(int argc, char **argv, dv_repo *repo)
 	dv_vec stages = DV_VEC_INIT(dv_stage *);
 	dv_transfer_opts topts = { 0 };
 	json_t *json = NULL;
+	struct dv_progress *progress = NULL;
 	bool as_json = false, exit_code = false, cloud = false;
 	size_t changed = 0;
 	int c, rc;
@@ -307,6 +308,7 @@ int cmd_status(int argc, char **argv, dv_repo *repo)
 		return cli_fail(rc);
 	if (as_json)
 		json = json_object();
+	progress = cli_progress_begin("Hashing");
 	for (size_t i = 0; i < stages.n; i++) {
 		dv_stage *st = *dv_vec_at(&stages, dv_stage *, i);
 		dv_vec lines = DV_VEC_INIT(change_line);
@@ -331,6 +333,7 @@ int cmd_status(int argc, char **argv, dv_repo *repo)
 				json_object_set_new(json, st->path, arr);
 			} else if (!cli_quiet) {
 				char *shown = dv_repo_display_path(repo, st->path);
+				cli_progress_clear();
 				printf("%s:%s\n", shown, st->frozen ? " (frozen)" : "");
 				free(shown);
 				for (size_t j = 0; j < lines.n; j++) {
@@ -349,6 +352,8 @@ int cmd_status(int argc, char **argv, dv_repo *repo)
 		}
 		lines_free(&lines);
 	}
+	cli_progress_end(progress);
+	progress = NULL;
 	if (json) {
 		char *text = json_dumps(json, JSON_INDENT(2) | JSON_SORT_KEYS);
 		printf("%s\n", text);
@@ -362,6 +367,7 @@ int cmd_status(int argc, char **argv, dv_repo *repo)
 	}
 	rc = exit_code && changed ? 1 : 0;
 done:
+	cli_progress_end(progress);
 	json_decref(json);
 	dv_stages_free(&stages);
 	dv_repo_save_statcache(repo);

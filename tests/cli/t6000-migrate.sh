@@ -12,12 +12,12 @@ cp -a work pristine
 test_case 'dv migrate converts everything and commits once' '
 	cd work/repo && find .dvc/cache -type f | sort >../cache-before &&
 	dv migrate >out 2>err &&
-	grep -F "Migrated 10 stages and 2 data files" out &&
+	grep -F "Migrated 13 stages and 2 data files" out &&
 	grep -F "dv: warning: remote '"'"'gcs'"'"' (gs://bucket/path): dv has no remote of that kind" err &&
 	test "$(git log --format=%s -1)" = "Migrate from DVC (dv migrate)" &&
 	test "$(git rev-list --count HEAD)" = 2 &&
 	for f in data/raw.csv.stage images.stage prepare.stage train.stage evaluate.stage split.stage \
-		split@us.stage split@eu.stage .dv/config; do
+		split@us.stage split@eu.stage fit@uk.stage fit@us.stage score.stage .dv/config; do
 		git ls-files --error-unmatch "$f" >/dev/null || return 1
 	done &&
 	test -z "$(git status --porcelain -- "*.stage" .dv)"
@@ -34,6 +34,8 @@ test_case 'stages keep params, metrics, plots, cache:false, foreach and the lock
 	grep -x "key = prepare.split" prepare.stage && grep -x "value = 0.25" prepare.stage &&
 	grep -x "cmd = ./src/prepare.sh \${prepare.split}" prepare.stage &&
 	grep -x "metric = true" evaluate.stage && grep -x "plot = true" evaluate.stage &&
+	grep -x "template = linear" evaluate.stage && grep -x "x = step" evaluate.stage &&
+	grep -x "y = acc" evaluate.stage && grep -x "title = Accuracy" evaluate.stage &&
 	test "$(grep -c "cache = false" evaluate.stage)" = 2 &&
 	grep -x "foreach = us, eu" split.stage &&
 	grep -x "model = cnn, xgb" mat.stage && grep -x "n = 1, 2" mat.stage &&
@@ -44,6 +46,22 @@ test_case 'stages keep params, metrics, plots, cache:false, foreach and the lock
 	grep -x "hash = $(xxh128 data/raw.csv)" data/raw.csv.stage &&
 	grep -x "files = 6" images.stage &&
 	dv metrics show >m && grep -E "^metrics.json +acc +0.75$" m
+'
+
+test_case 'foreach over a mapping: one stage per key, ${key} and ${item.x} written in' '
+	cd work/repo &&
+	grep -x "cmd = echo uk 3 > fit-uk.txt" "fit@uk.stage" && grep -x "cmd = echo us 5 > fit-us.txt" "fit@us.stage" &&
+	grep -x "path = fit-us.txt" "fit@us.stage" && grep -x "hash = $(xxh128 fit-us.txt)" "fit@us.stage" &&
+	dv repro "fit@us" >rp && ! grep -F Running rp && dv repro -f "fit@us" >rp && grep -F "Running stage '"'"'fit@us'"'"'" rp &&
+	test "$(cat fit-us.txt)" = "us 5"
+'
+
+test_case 'metrics in YAML: show and diff read them' '
+	cd work/repo && grep -x "metric = true" score.stage &&
+	dv metrics show >m && grep -E "^scores.yaml +auc +0.9$" m && grep -E "^scores.yaml +loss.val +0.25$" m &&
+	cp scores.yaml ../scores.keep && printf "auc: 0.95\nloss:\n  val: 0.2\n" >scores.yaml &&
+	dv metrics diff >d && grep -E "^scores.yaml +auc +0.9 +0.95 +\+0.05$" d &&
+	cp ../scores.keep scores.yaml
 '
 
 test_case 'the data is in dv'"'"'s cache: checkout restores it; DVC'"'"'s cache is untouched' '

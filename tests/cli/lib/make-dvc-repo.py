@@ -114,6 +114,10 @@ w("dvc.yaml", """stages:
     plots:
     - plot.csv:
         cache: false
+        x: step
+        y: acc
+        template: simple
+        title: Accuracy
   split:
     foreach: ${regions}
     do:
@@ -137,6 +141,22 @@ w("dvc.yaml", """stages:
     - in.txt
     outs:
     - out.txt
+  fit:
+    foreach:
+      uk:
+        epochs: 3
+      us:
+        epochs: 5
+    do:
+      cmd: echo ${key} ${item.epochs} > fit-${key}.txt
+      outs:
+      - fit-${key}.txt:
+          cache: false
+  score:
+    cmd: "echo 'auc: 0.9' > scores.yaml && echo 'loss:' >> scores.yaml && echo '  val: 0.25' >> scores.yaml"
+    metrics:
+    - scores.yaml:
+        cache: false
 """)
 w("sub/in.txt", "sub input\n")
 cmds = {
@@ -152,6 +172,10 @@ for mdl in ("cnn", "xgb"):
     for n in (1, 2):
         subprocess.run(f"echo {mdl} {n} > mat-{mdl}-{n}.txt", shell=True, check=True)
 subprocess.run("cd sub && cat in.txt in.txt > out.txt", shell=True, check=True)
+for key, epochs in (("uk", 3), ("us", 5)):
+    subprocess.run(f"echo {key} {epochs} > fit-{key}.txt", shell=True, check=True)
+score_cmd = "echo 'auc: 0.9' > scores.yaml && echo 'loss:' >> scores.yaml && echo '  val: 0.25' >> scores.yaml"
+subprocess.run(score_cmd, shell=True, check=True)
 
 lock = "schema: '2.0'\nstages:\n"
 lock += "  prepare:\n    cmd: ./src/prepare.sh 0.25\n    deps:\n"
@@ -175,6 +199,11 @@ for mdl in ("cnn", "xgb"):
         lock += yaml_entry(entry(f"mat-{mdl}-{n}.txt", cache=False), f"mat-{mdl}-{n}.txt", 4)
 lock += "  sub:\n    cmd: cat in.txt in.txt > out.txt\n    deps:\n" + yaml_entry(entry("sub/in.txt"), "in.txt", 4)
 lock += "    outs:\n" + yaml_entry(entry("sub/out.txt"), "out.txt", 4)
+for key, epochs in (("uk", 3), ("us", 5)):
+    lock += f"  fit@{key}:\n    cmd: echo {key} {epochs} > fit-{key}.txt\n    outs:\n"
+    lock += yaml_entry(entry(f"fit-{key}.txt", cache=False), f"fit-{key}.txt", 4)
+lock += f"  score:\n    cmd: {json.dumps(score_cmd)}\n    outs:\n"
+lock += yaml_entry(entry("scores.yaml", cache=False), "scores.yaml", 4)
 w("dvc.lock", lock)
 w(".gitignore", "/images\n/model.bin\n/split-us.csv\n/split-eu.csv\n")
 w("sub/.gitignore", "/out.txt\n")
