@@ -758,7 +758,7 @@ static int s3_stat_file(dv_remote *base, const char *relpath, dv_remote_file_inf
 	s3_remote *r = (s3_remote *)base;
 	char *key = object_key(r, relpath);
 	s3_resp resp = S3_RESP_INIT;
-	s3_req req = { "HEAD", key, NULL, -1, 0, 0, NULL, -1, NULL, "look up a file", NULL };
+	s3_req req = { "HEAD", key, NULL, -1, 0, 0, NULL, -1, NULL, "look up a file", NULL, NULL };
 	curl_off_t len = -1, mtime = -1;
 	int rc;
 
@@ -785,7 +785,7 @@ static int s3_download(dv_remote *base, const char *relpath, int fd, dv_progress
 	s3_remote *r = (s3_remote *)base;
 	char *key = object_key(r, relpath), *what = dv_asprintf("download '%s'", relpath);
 	s3_resp resp = S3_RESP_INIT;
-	s3_req req = { "GET", key, NULL, -1, 0, 0, NULL, fd, p, what, NULL };
+	s3_req req = { "GET", key, NULL, -1, 0, 0, NULL, fd, p, what, NULL, NULL };
 	int rc;
 
 	begin_op(r);
