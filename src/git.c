@@ -6,6 +6,7 @@
 #include <git2.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -54,8 +55,10 @@ int dv_git_stage_paths(dv_repo *repo, const dv_strvec *paths)
 {
 	git_index *index = NULL;
 	git_repository *git;
-	dv_buf abs = DV_BUF_INIT;
-	int rc = 0;
+	dv_buf abs = DV_BUF_INIT, note = DV_BUF_INIT;
+	char pid[32];
+	bool noted;
+	int rc = 0, wrc;
 
 	if (!paths->n)
 		return 0;
@@ -77,7 +80,18 @@ int dv_git_stage_paths(dv_repo *repo, const dv_strvec *paths)
 			goto done;
 		}
 	}
-	if (git_index_write(index) < 0) {
+	/* A SIGKILL inside git_index_write leaves .git/index.lock, which
+	 * stops every git command; this note tells the next dv that the lock
+	 * is its dead predecessor's (dv_recover_git_index_lock). */
+	dv_path_join(&note, repo->dvdir, DV_GIT_INDEX_NOTE);
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	noted = dv_write_file_atomic(note.ptr, pid, strlen(pid), 0644) == 0;
+	if (!noted)
+		dv_error_clear();
+	wrc = git_index_write(index);
+	if (noted)
+		unlink(note.ptr);
+	if (wrc < 0) {
 		/* Usually a running git (or a crashed one's index.lock): the
 		 * data is safe, only the staging is left to do. */
 		const git_error *e = git_error_last();
@@ -93,6 +107,7 @@ int dv_git_stage_paths(dv_repo *repo, const dv_strvec *paths)
 done:
 	git_index_free(index);
 	dv_buf_free(&abs);
+	dv_buf_free(&note);
 	return rc;
 }
 

@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +24,6 @@
 struct dv_lock {
 	int fd;
 	long killed_holder; /* pid found in the file on taking it; 0: none */
-	struct timespec killed_since; /* when it wrote its pid: took the lock */
 };
 
 int dv_lock_acquire(dv_lock **out, const char *dvdir, int timeout_ms)
@@ -65,11 +63,8 @@ int dv_lock_acquire(dv_lock **out, const char *dvdir, int timeout_ms)
 	}
 	*out = dv_calloc(1, sizeof(**out));
 	{
-		struct stat st;
 		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
 		pid[n > 0 ? n : 0] = '\0';
-		if (fstat(fd, &st) == 0)
-			(*out)->killed_since = st.st_mtim;
 	}
 	(*out)->fd = fd;
 	(*out)->killed_holder = atol(pid);
@@ -83,11 +78,6 @@ int dv_lock_acquire(dv_lock **out, const char *dvdir, int timeout_ms)
 long dv_lock_killed_holder(const dv_lock *lock)
 {
 	return lock->killed_holder;
-}
-
-struct timespec dv_lock_killed_since(const dv_lock *lock)
-{
-	return lock->killed_since;
 }
 
 void dv_lock_release(dv_lock *lock)

@@ -154,31 +154,40 @@ static bool open_by_any_process(const char *path)
 	return found;
 }
 
-int dv_recover_git_index_lock(bool *removed, dv_repo *repo, struct timespec since)
+int dv_recover_git_index_lock(bool *removed, dv_repo *repo, long dead_pid)
 {
-	git_repository *git = dv_repo_git(repo);
-	dv_buf path = DV_BUF_INIT;
+	git_repository *git;
+	dv_buf path = DV_BUF_INIT, note = DV_BUF_INIT, text = DV_BUF_INIT;
 	char *real = NULL;
 	struct stat st;
 	int rc = 0;
 
 	*removed = false;
-	if (!git)
-		return DV_ERROR;
+	dv_path_join(&note, repo->dvdir, DV_GIT_INDEX_NOTE);
+	if (dv_read_file(&text, note.ptr) < 0) {
+		dv_error_clear();
+		goto done; /* the dead dv was not writing git's index */
+	}
+	if (atol(text.ptr) != dead_pid)
+		goto done; /* a live writer's (or a stale note: removed below) */
+	if (!(git = dv_repo_git(repo))) {
+		rc = DV_ERROR;
+		goto done;
+	}
 	dv_path_join(&path, git_repository_path(git), "index.lock");
-	if (lstat(path.ptr, &st) < 0 || !S_ISREG(st.st_mode))
-		goto done;
-	if (st.st_mtim.tv_sec < since.tv_sec ||
-	    (st.st_mtim.tv_sec == since.tv_sec && st.st_mtim.tv_nsec < since.tv_nsec))
-		goto done; /* older than the dead dv: some git's, not ours to judge */
-	if (!(real = realpath(path.ptr, NULL)) || open_by_any_process(real))
-		goto done;
-	if (unlink(path.ptr) < 0)
-		rc = dv_error_errno(DV_ERROR, "cannot remove '%s'", path.ptr);
-	else
-		*removed = true;
+	if (lstat(path.ptr, &st) == 0 && S_ISREG(st.st_mode) && (real = realpath(path.ptr, NULL)) &&
+	    !open_by_any_process(real)) {
+		if (unlink(path.ptr) < 0)
+			rc = dv_error_errno(DV_ERROR, "cannot remove '%s'", path.ptr);
+		else
+			*removed = true;
+	}
+	if (rc == 0)
+		unlink(note.ptr);
 done:
 	free(real);
 	dv_buf_free(&path);
+	dv_buf_free(&note);
+	dv_buf_free(&text);
 	return rc;
 }

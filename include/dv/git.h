@@ -25,6 +25,8 @@ int dv_git_error(const char *what);
 
 /* Stage repo-relative paths in the index (core.autostage): a path that
  * exists is added, one that no longer exists is removed. */
+/* In .dv/, while dv_git_stage_paths writes git's index: the writer's pid. */
+#define DV_GIT_INDEX_NOTE "git-index-writer"
 int dv_git_stage_paths(dv_repo *repo, const dv_strvec *paths);
 
 /* Which of `paths` (repo-relative) differ between the work tree and the

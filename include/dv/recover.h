@@ -15,7 +15,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <time.h>
 
 #include "dv/repo.h"
 
@@ -35,8 +34,9 @@ int dv_recover_restage(size_t *staged, dv_repo *repo);
 
 /* A dv killed while libgit2 wrote the index leaves .git/index.lock, and
  * every git command then refuses to run.  Remove it (*removed = true) only
- * when it is the killed holder's: made after it took dv's lock (`since`)
- * and held open by no live process (a running git keeps its lock open). */
-int dv_recover_git_index_lock(bool *removed, dv_repo *repo, struct timespec since);
+ * when it is the killed holder's: `dead_pid` left the note that it was
+ * writing the index (DV_GIT_INDEX_NOTE), and no live process has the lock
+ * open.  A lock without that note is some git's: left alone. */
+int dv_recover_git_index_lock(bool *removed, dv_repo *repo, long dead_pid);
 
 #endif

@@ -145,7 +145,7 @@ struct dv_lock *cli_lock(dv_repo *repo)
 		else if (removed && !cli_quiet)
 			fprintf(stderr, "dv: an earlier dv (pid %ld) was killed while writing: removed %zu temp file%s it left\n",
 				dv_lock_killed_holder(lock), removed, removed == 1 ? "" : "s");
-		if (dv_recover_git_index_lock(&index_lock, repo, dv_lock_killed_since(lock)) < 0)
+		if (dv_recover_git_index_lock(&index_lock, repo, dv_lock_killed_holder(lock)) < 0)
 			dv_error_clear();
 		else if (index_lock && !cli_quiet)
 			fprintf(stderr, "dv: an earlier dv (pid %ld) was killed while writing git's index: removed the "

@@ -103,18 +103,17 @@ test_case 'a .stage saved but not staged by a killed repro is staged by the next
 	git commit -q -m copied && rm err
 '
 
-test_case 'a .git/index.lock left by a killed dv is removed; an older or open one is left to git' '
+test_case 'a .git/index.lock left by a dv killed writing the index is removed; any other is left to git' '
 	cd repo &&
-	echo "$(gone_pid)" >.dv/lock && touch -d "1 minute ago" .dv/lock &&
-	: >.git/index.lock &&
+	dead=$(gone_pid) &&
+	echo "$dead" >.dv/lock && echo "$dead" >.dv/git-index-writer && : >.git/index.lock &&
 	dv checkout 2>err &&
 	assert_contains err "removed the .git/index.lock it left" &&
-	test ! -e .git/index.lock && git status --porcelain >/dev/null &&
-	echo "$(gone_pid)" >.dv/lock && touch -d "1 minute ago" .dv/lock &&
-	: >.git/index.lock && touch -d "2 minutes ago" .git/index.lock &&
+	test ! -e .git/index.lock && test ! -e .dv/git-index-writer && git status --porcelain >/dev/null &&
+	echo "$(gone_pid)" >.dv/lock && : >.git/index.lock &&
 	dv checkout 2>err && test -e .git/index.lock &&
-	echo "$(gone_pid)" >.dv/lock && touch -d "1 minute ago" .dv/lock &&
-	touch .git/index.lock &&
+	dead=$(gone_pid) &&
+	echo "$dead" >.dv/lock && echo "$dead" >.dv/git-index-writer &&
 	(exec 3<.git/index.lock; sleep 5) &
 	holder=$!
 	sleep 0.5 &&
