@@ -279,3 +279,13 @@ int dv_statcache_hash_file(dv_hash *out, dv_statcache *sc, const char *path,
 	close(fd);
 	return rc;
 }
+
+int dv_statcache_hash_stat(dv_hash *out, dv_statcache *sc, const char *path, const struct stat *st,
+			   bool *read_it)
+{
+	if (read_it)
+		*read_it = false;
+	if (sc && dv_statcache_lookup(sc, st, out))
+		return 0;
+	return dv_statcache_hash_file(out, sc, path, NULL, read_it);
+}

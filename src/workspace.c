@@ -33,6 +33,7 @@ typedef struct {
 	dv_hash hash;
 	uint64_t size;
 	bool known;     /* hash from the stat cache */
+	bool plain;     /* a regular file itself, not a symlink to one */
 	int rc;
 	char *error;
 } walk_file;
@@ -118,8 +119,8 @@ static void scan_dir(walk_dir_job *j)
 			dv_strvec_push(&j->subdirs, e->d_name);
 			continue;
 		}
+		bool link = e->d_type == DT_LNK;
 		if (e->d_type == DT_LNK || e->d_type == DT_UNKNOWN) {
-			bool link = e->d_type == DT_LNK;
 			if (!link && fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 				link = S_ISLNK(st.st_mode);
 			if (link) {
@@ -145,6 +146,7 @@ static void scan_dir(walk_dir_job *j)
 			dv_path_join(&childrel, j->rel, e->d_name);
 			f->rel = dv_strdup(childrel.ptr);
 			f->st = st;
+			f->plain = !link;
 		}
 	}
 	closedir(d);
@@ -301,6 +303,7 @@ int dv_workspace_hash(dv_ws_state *out, dv_repo *repo, const char *relpath, dv_m
 	dv_vec files = DV_VEC_INIT(walk_file);
 	dv_manifest local = DV_MANIFEST_INIT;
 	dv_manifest *m = manifest ? manifest : &local;
+	dv_statcache *sc;
 	struct stat st;
 	int rc = 0;
 
@@ -313,7 +316,7 @@ int dv_workspace_hash(dv_ws_state *out, dv_repo *repo, const char *relpath, dv_m
 	}
 	out->exists = true;
 	if (!S_ISDIR(st.st_mode)) {
-		rc = dv_statcache_hash_file(&out->hash, dv_repo_statcache(repo), abs.ptr, &st, NULL);
+		rc = dv_statcache_hash_stat(&out->hash, dv_repo_statcache(repo), abs.ptr, &st, NULL);
 		out->size = (uint64_t)st.st_size;
 		goto done;
 	}
@@ -322,9 +325,10 @@ int dv_workspace_hash(dv_ws_state *out, dv_repo *repo, const char *relpath, dv_m
 		goto done;
 	if (files.n > 1)
 		qsort(files.items, files.n, sizeof(walk_file), cmp_walk_file);
+	sc = dv_repo_statcache(repo);
 	for (size_t i = 0; i < files.n; i++) {
 		walk_file *f = dv_vec_at(&files, walk_file, i);
-		f->known = dv_statcache_lookup(dv_repo_statcache(repo), &f->st, &f->hash);
+		f->known = dv_statcache_lookup(sc, &f->st, &f->hash);
 		out->size += (uint64_t)f->st.st_size;
 	}
 	run_parallel(repo, abs.ptr, &files, hash_job);
@@ -364,9 +368,10 @@ static bool is_linked(dv_link_type type, const char *abs, const char *obj)
 
 /* Put one workspace file into the cache and leave the work tree holding
  * the configured kind of link to it.  `before` is the file's stat when the
- * caller has it (NULL: stat here). */
+ * caller has it (NULL: stat here); `plain`: it is a regular file, not a
+ * symlink (then hardlink and symlink modes take the fast path). */
 static int commit_file(dv_repo *repo, const char *abs, const dv_hash *known, dv_hash *hash,
-		       uint64_t *size, const struct stat *before)
+		       uint64_t *size, const struct stat *before, bool plain)
 {
 	dv_cache *c = repo->cache;
 	dv_buf obj = DV_BUF_INIT;
@@ -374,6 +379,16 @@ static int commit_file(dv_repo *repo, const char *abs, const dv_hash *known, dv_
 	struct stat st;
 	int rc;
 
+	if (before && plain) {
+		if ((rc = dv_cache_add_by_link(hash, &st, c, abs, before, known)) < 0)
+			return rc;
+		if (rc == 0) {
+			*size = (uint64_t)before->st_size;
+			if (st.st_ino || stat(abs, &st) == 0)
+				dv_statcache_put(dv_repo_statcache(repo), &st, hash);
+			return 0;
+		}
+	}
 	if ((rc = dv_cache_add_file(hash, size, &linked, c, abs, known, before)) < 0)
 		goto done;
 	if (!linked) {
@@ -402,7 +417,7 @@ static void commit_job(dv_repo *repo, const char *dirabs, walk_file *f)
 	dv_buf abs = DV_BUF_INIT;
 	int rc;
 	dv_path_join(&abs, dirabs, f->rel);
-	rc = commit_file(repo, abs.ptr, f->known ? &f->hash : NULL, &f->hash, &f->size, &f->st);
+	rc = commit_file(repo, abs.ptr, f->known ? &f->hash : NULL, &f->hash, &f->size, &f->st, f->plain);
 	if (rc < 0)
 		record_file_error(f, rc);
 	dv_buf_free(&abs);
@@ -447,9 +462,11 @@ int dv_workspace_commit_entry(dv_repo *repo, dv_stage_file *entry, const char *r
 		goto done;
 	}
 	if (!S_ISDIR(st.st_mode)) {
+		struct stat lst;
 		dv_hash known;
 		bool have = dv_statcache_lookup(dv_repo_statcache(repo), &st, &known);
-		if ((rc = commit_file(repo, abs.ptr, have ? &known : NULL, &h, &size, &st)) == 0)
+		bool plain = lstat(abs.ptr, &lst) == 0 && S_ISREG(lst.st_mode);
+		if ((rc = commit_file(repo, abs.ptr, have ? &known : NULL, &h, &size, &st, plain)) == 0)
 			set_entry(entry, &h, false, size, false, 0);
 		goto done;
 	}
@@ -662,7 +679,9 @@ static int plan_file(file_plan *plan, dv_repo *repo, const dv_hash *want, const 
 		*plan = opts->force ? PLAN_WRITE : PLAN_KEEP;
 		return 0;
 	}
-	rc = dv_statcache_hash_file(&cur, dv_repo_statcache(repo), abs, &st, NULL);
+	/* A regular file's lstat is its stat: no second one to hash it. */
+	rc = S_ISREG(st.st_mode) ? dv_statcache_hash_stat(&cur, dv_repo_statcache(repo), abs, &st, NULL)
+				 : dv_statcache_hash_file(&cur, dv_repo_statcache(repo), abs, &st, NULL);
 	if (rc == DV_ENOTFOUND) { /* dangling symlink */
 		*plan = PLAN_WRITE;
 		return 0;
