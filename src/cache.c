@@ -458,8 +458,10 @@ int dv_cache_add_file(dv_hash *out, uint64_t *size_out, bool *linked, dv_cache *
 			break;
 		case DV_LINK_SYMLINK:
 			/* The workspace file will become a symlink: move it in;
-			 * a symlink itself never goes in (it would be the object). */
-			if (lstat(path, &lst) == 0 && S_ISREG(lst.st_mode) && rename(path, obj.ptr) == 0) {
+			 * a symlink itself never goes in (it would be the object),
+			 * nor an executable (the object's 0444 would be its mode). */
+			if (!(st.st_mode & 0111) && lstat(path, &lst) == 0 && S_ISREG(lst.st_mode) &&
+			    rename(path, obj.ptr) == 0) {
 				chmod(obj.ptr, OBJECT_MODE);
 				goto done;
 			}
@@ -523,8 +525,9 @@ int dv_cache_add_by_link(dv_hash *out, struct stat *st_out, dv_cache *c, const c
 	int in = -1, rc = 1;
 
 	st_out->st_ino = 0;
-	if ((type != DV_LINK_HARDLINK && type != DV_LINK_SYMLINK) || !S_ISREG(st->st_mode) ||
-	    (type == DV_LINK_HARDLINK && (st->st_mode & 0111)))
+	/* An executable's mode cannot live on a shared read-only object
+	 * (status would see 0444 through the link): it is copied in. */
+	if ((type != DV_LINK_HARDLINK && type != DV_LINK_SYMLINK) || !S_ISREG(st->st_mode) || (st->st_mode & 0111))
 		return 1;
 	if (known) {
 		*out = *known;
@@ -801,10 +804,10 @@ static int link_one(dv_link_type type, const char *obj, const char *dest, const 
 	const char *at = dest;
 	int fd, rc = 0;
 
-	/* A hardlink shares the object's read-only mode: it cannot carry an
-	 * executable bit the object lacks. */
-	if (type == DV_LINK_HARDLINK && (mode & 0111))
-		return dv_error(DV_ERROR, "cannot hardlink executable '%s'", dest);
+	/* A hard or symbolic link shows the object's read-only mode: it
+	 * cannot carry an executable bit the object lacks. */
+	if ((type == DV_LINK_HARDLINK || type == DV_LINK_SYMLINK) && (mode & 0111))
+		return dv_error(DV_ERROR, "cannot link executable '%s' to the cache", dest);
 	if (!fresh) {
 		dv_tmpfile_name(&tmp, dest);
 		at = tmp.ptr;

@@ -92,14 +92,17 @@ test_case 'symlink add: a file already hard-linked into the cache (killed after 
 	linked_ok symlink data && dv status --exit-code && dv fsck -q
 '
 
-test_case 'hardlink add: an executable is copied in, keeping its mode' '
-	git init -q ex && cd ex && dv init -q && dv config cache.type hardlink &&
-	mkdir d && make_file d/run.sh 300 r && chmod 755 d/run.sh && make_file d/plain 300 p &&
-	dv add -q d &&
-	test -x d/run.sh && test "$(stat -c %h d/run.sh)" = 1 &&
-	test "$(stat -c %h d/plain)" = 2 &&
-	dv status --exit-code
-'
+for type in symlink hardlink; do
+	test_case "$type add: an executable is copied in, keeping its mode; checkout leaves it" "
+		git init -q ex-$type && cd ex-$type && dv init -q && dv config cache.type $type &&
+		mkdir d && make_file d/run.sh 300 r && chmod 755 d/run.sh && make_file d/plain 300 p &&
+		dv add -q d &&
+		test -x d/run.sh && test ! -L d/run.sh && test \"\$(stat -c %h d/run.sh)\" = 1 &&
+		dv status --exit-code &&
+		rm -rf d && dv checkout -q d && test -x d/run.sh && test ! -L d/run.sh &&
+		dv status --exit-code && dv fsck -q
+	"
+done
 
 test_case 'symlink add: a link to another file of the tree keeps both, no symlink object' '
 	for first in alias real; do
