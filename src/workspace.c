@@ -656,18 +656,17 @@ static int corrupt_object(dv_repo *repo, const dv_hash *h, const char *obj, cons
 	return rc;
 }
 
-static int verify_object(dv_repo *repo, const dv_hash *h, const char *relpath, uint64_t *size)
+/* `obj_st`: the object's stat (st_ino 0 on failure). */
+static int verify_object(dv_repo *repo, const dv_hash *h, const char *relpath, struct stat *obj_st)
 {
 	dv_buf obj = DV_BUF_INIT;
-	struct stat st;
 	dv_hash got;
 	int rc;
 
-	*size = 0;
 	dv_cache_object_path(&obj, repo->cache, h, false);
-	rc = dv_statcache_hash_file(&got, dv_repo_statcache(repo), obj.ptr, &st, NULL);
-	if (rc == 0)
-		*size = (uint64_t)st.st_size;
+	rc = dv_statcache_hash_file(&got, dv_repo_statcache(repo), obj.ptr, obj_st, NULL);
+	if (rc < 0)
+		obj_st->st_ino = 0;
 	if (rc == DV_ENOTFOUND) {
 		char text[64];
 		dv_hash_format(text, sizeof(text), h, false);
@@ -806,13 +805,13 @@ static int plan_file(file_plan *plan, dv_repo *repo, const dv_hash *want, const 
  * status does not read a freshly pulled dataset again, yet a rewrite right
  * after the checkout is still seen. */
 static int write_file(dv_repo *repo, const dv_hash *h, const char *abs, unsigned mode,
-		      file_plan plan, uint64_t size)
+		      file_plan plan, const struct stat *obj_st)
 {
 	struct stat st;
 	int rc;
 
 	if (plan == PLAN_CREATE) {
-		rc = dv_cache_link_new(repo->cache, h, abs, mode, size, &st);
+		rc = dv_cache_link_new(repo->cache, h, abs, mode, obj_st, &st);
 	} else {
 		if (lstat(abs, &st) == 0 && S_ISDIR(st.st_mode) && (rc = dv_remove_tree(abs)) < 0)
 			return rc;
@@ -828,7 +827,7 @@ static int checkout_file(dv_repo *repo, const dv_hash *h, const char *relpath,
 {
 	dv_buf abs = DV_BUF_INIT;
 	file_plan plan;
-	uint64_t size;
+	struct stat obj_st;
 	int rc;
 
 	dv_repo_abspath(&abs, repo, relpath);
@@ -840,9 +839,9 @@ static int checkout_file(dv_repo *repo, const dv_hash *h, const char *relpath,
 		report_add(report, relpath, DV_CO_KEPT);
 		goto done;
 	}
-	if ((rc = verify_object(repo, h, relpath, &size)) < 0)
+	if ((rc = verify_object(repo, h, relpath, &obj_st)) < 0)
 		goto fail;
-	if ((rc = write_file(repo, h, abs.ptr, 0644, plan, size)) < 0)
+	if ((rc = write_file(repo, h, abs.ptr, 0644, plan, &obj_st)) < 0)
 		goto fail;
 	report_add(report, relpath, plan == PLAN_RELINK ? DV_CO_RELINKED : DV_CO_RESTORED);
 	goto done;
@@ -856,7 +855,7 @@ done:
 typedef struct {
 	const dv_manifest_entry *me;
 	file_plan plan;
-	uint64_t size; /* the object's, once verified */
+	file_stat obj; /* the object's stat, once verified */
 	int rc;
 	char *error;
 } dir_item;
@@ -894,7 +893,9 @@ static void plan_item(void *arg, size_t i)
 	}
 	if (rc == 0 && plan_writes(it->plan)) {
 		dv_path_join(&filerel, ctx->relpath, it->me->path);
-		rc = verify_object(ctx->repo, &it->me->hash, filerel.ptr, &it->size);
+		struct stat obj_st;
+		rc = verify_object(ctx->repo, &it->me->hash, filerel.ptr, &obj_st);
+		file_stat_keep(&it->obj, &obj_st);
 	}
 	if (rc < 0)
 		item_fail(it, rc);
@@ -907,12 +908,14 @@ static void write_item(void *arg, size_t i)
 	dir_ctx *ctx = arg;
 	dir_item *it = &ctx->items[i];
 	dv_buf fileabs = DV_BUF_INIT;
+	struct stat obj_st;
 	int rc;
 
 	if (!plan_writes(it->plan))
 		return;
 	dv_path_join(&fileabs, ctx->abs, it->me->path);
-	if ((rc = write_file(ctx->repo, &it->me->hash, fileabs.ptr, it->me->mode, it->plan, it->size)) < 0)
+	file_stat_expand(&obj_st, &it->obj);
+	if ((rc = write_file(ctx->repo, &it->me->hash, fileabs.ptr, it->me->mode, it->plan, &obj_st)) < 0)
 		item_fail(it, rc);
 	dv_buf_free(&fileabs);
 }

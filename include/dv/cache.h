@@ -98,10 +98,10 @@ int dv_cache_tmp_open(int *fd_out, dv_buf *path_out, dv_cache *c);
 int dv_cache_link_out(dv_cache *c, const dv_hash *h, const char *dest, unsigned mode,
 		      dv_link_type *used, struct stat *st_out);
 /* The same for a `dest` that did not exist a moment ago: made in place (a
- * signal removes it half-made), with no temp name and rename.  `size` is
- * the object's size as just stat'ed (0: unknown). */
+ * signal removes it half-made), with no temp name and rename.  `obj_st` is
+ * the object's stat as just taken (NULL: unknown). */
 int dv_cache_link_new(dv_cache *c, const dv_hash *h, const char *dest, unsigned mode,
-		      uint64_t size, struct stat *st_out);
+		      const struct stat *obj_st, struct stat *st_out);
 /* Re-hash an object; DV_ECORRUPT if its bytes do not match its name. */
 int dv_cache_verify(const dv_cache *c, const dv_hash *h, bool is_dir);
 /* Remove an object (gc). */
