@@ -9,6 +9,35 @@
  * of a directory); they are named by their content and verified through the
  * stat cache before use, so a torn object after a crash is detected, never
  * trusted.
+ *
+ * Link-mode add (dv_cache_add_by_link), and why it survives kill -9 at any
+ * instant.  Per regular file, after the walk's one stat:
+ *     open, read (one, for a file under 1 MiB), fchmod 0444, link(file, obj),
+ *     [symlink only: symlink(obj, tmp), rename(tmp, file)], fstat, close
+ * The workspace name is never without the bytes: before link() it is the
+ * file; between link() and the rename it is the same inode under two names
+ * (workspace and cache); the rename swaps in, in one step, a symlink to
+ * that inode's cache name.  So a crash leaves each file either as it was
+ * (perhaps already read-only), or also in the cache, or done; plus at most
+ * a temp symlink ".NAME.tmp-<pid>-<n>" that the next locking command
+ * removes (recover.c: its writer is dead).  The rerun of `dv add` finishes:
+ * a file still plain is linked (when link() finds the name taken by this
+ * same inode, there is nothing to redo), a file already a symlink into the
+ * cache is taken as the object it names.  A name taken by another inode
+ * (the same bytes added before, or a corrupt object) is replaced by the
+ * file just hashed to it (link to a temp name, rename over): the user's
+ * copy is never dropped in favour of an object nobody checked.  The cheaper-looking rename(file, obj) + symlink(obj,
+ * file) (one syscall fewer) leaves, between its two calls, a workspace
+ * without the file and no record of it outside this process: it would
+ * need a journal of (path, object) written and fsynced before the first
+ * rename, read back before every command; one link per file costs less
+ * than that machinery and cannot lose a file if the journal is lost.
+ * The object is read-only before it has its name, so no crash leaves a
+ * writable object.  The final fstat is needed because link counts move
+ * the ctime the stat cache keys on; it also shows (mtime, size) whether
+ * the bytes changed after the walk, and then the object name is taken
+ * back.  Nothing is fsynced: this is about a killed process (the page
+ * cache survives it), as for every other object (see above).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -355,7 +384,7 @@ int dv_cache_add_file(dv_hash *out, uint64_t *size_out, bool *linked, dv_cache *
 		      const char *path, const dv_hash *known, const struct stat *given)
 {
 	dv_buf obj = DV_BUF_INIT, tmp = DV_BUF_INIT;
-	struct stat st;
+	struct stat st, lst;
 	dv_link_type first = c->types[0];
 	int rc = 0;
 
@@ -433,8 +462,11 @@ int dv_cache_add_file(dv_hash *out, uint64_t *size_out, bool *linked, dv_cache *
 			dv_tmpfile_unregister(tmp.ptr);
 			break;
 		case DV_LINK_SYMLINK:
-			/* The workspace file will become a symlink: move it in. */
-			if (rename(path, obj.ptr) == 0) {
+			/* The workspace file will become a symlink: move it in;
+			 * a symlink itself never goes in (it would be the object),
+			 * nor an executable (the object's 0444 would be its mode). */
+			if (!(st.st_mode & 0111) && lstat(path, &lst) == 0 && S_ISREG(lst.st_mode) &&
+			    rename(path, obj.ptr) == 0) {
 				chmod(obj.ptr, OBJECT_MODE);
 				goto done;
 			}
@@ -449,6 +481,148 @@ int dv_cache_add_file(dv_hash *out, uint64_t *size_out, bool *linked, dv_cache *
 	*linked = true;
 	rc = add_by_copy(out, size_out, c, path, (uint64_t)st.st_size);
 done:
+	dv_buf_free(&obj);
+	dv_buf_free(&tmp);
+	return rc;
+}
+
+/* The bytes under `path` changed between the walk's stat and the moment
+ * they got their object name (`obj`; NULL: not yet): take the name back
+ * and say so.  In symlink mode the workspace name already holds the
+ * symlink: the inode goes back under it first. */
+static int changed_while_added(dv_link_type type, const char *path, const char *obj)
+{
+	dv_buf tmp = DV_BUF_INIT;
+
+	if (type == DV_LINK_SYMLINK && obj) {
+		dv_tmpfile_name(&tmp, path);
+		if (link(obj, tmp.ptr) < 0 || rename(tmp.ptr, path) < 0)
+			unlink(tmp.ptr);
+	}
+	if (obj)
+		unlink(obj);
+	dv_buf_free(&tmp);
+	return dv_error(DV_ECHANGED, "'%s' changed while it was being added: run 'dv add' again", path);
+}
+
+/* Replace `path` by a symlink to `obj` in one step (a temp symlink
+ * renamed over it). */
+static int symlink_over(const char *path, const char *obj, dv_buf *tmp)
+{
+	dv_tmpfile_name(tmp, path);
+	dv_tmpfile_register(tmp->ptr);
+	if (symlink(obj, tmp->ptr) < 0 || rename(tmp->ptr, path) < 0) {
+		int rc = dv_error_errno(DV_ERROR, "cannot link '%s' to the cache", path);
+		unlink(tmp->ptr);
+		dv_tmpfile_unregister(tmp->ptr);
+		return rc;
+	}
+	dv_tmpfile_unregister(tmp->ptr);
+	return 0;
+}
+
+int dv_cache_add_by_link(dv_hash *out, struct stat *st_out, dv_cache *c, const char *path,
+			 const struct stat *st, const dv_hash *known)
+{
+	dv_link_type type = c->types[0];
+	dv_buf obj = DV_BUF_INIT, tmp = DV_BUF_INIT;
+	struct stat have;
+	int in = -1, rc = 1;
+
+	st_out->st_ino = 0;
+	/* An executable's mode cannot live on a shared read-only object
+	 * (status would see 0444 through the link): it is copied in. */
+	if ((type != DV_LINK_HARDLINK && type != DV_LINK_SYMLINK) || !S_ISREG(st->st_mode) || (st->st_mode & 0111))
+		return 1;
+	if (known) {
+		*out = *known;
+		dv_cache_object_path(&obj, c, out, false);
+		/* A hardlink mode re-add: the file is the object already. */
+		if (type == DV_LINK_HARDLINK && st->st_nlink > 1 && stat(obj.ptr, &have) == 0 &&
+		    have.st_ino == st->st_ino && have.st_dev == st->st_dev) {
+			*st_out = *st;
+			rc = 0;
+			goto done;
+		}
+	}
+	if ((in = dv_open_read(path)) < 0) {
+		rc = dv_error_errno(errno == ENOENT ? DV_ENOTFOUND : DV_ERROR, "cannot add '%s'", path);
+		goto done;
+	}
+	if (!known) {
+		uint64_t size;
+		if ((rc = dv_hash_fd_sized(out, &size, in, path, (uint64_t)st->st_size)) < 0)
+			goto done;
+		if (size != (uint64_t)st->st_size) {
+			rc = changed_while_added(type, path, NULL);
+			goto done;
+		}
+		dv_cache_object_path(&obj, c, out, false);
+	}
+	if ((rc = ensure_prefix_dir(c, out, obj.ptr)) < 0)
+		goto done;
+	/* Read-only before it carries the object's name: never a writable
+	 * object, even for an instant a crash could freeze. */
+	if ((st->st_mode & 07777) != OBJECT_MODE && fchmod(in, OBJECT_MODE) < 0) {
+		rc = 1; /* not ours to chmod: the general path copies it */
+		goto done;
+	}
+	if (link(path, obj.ptr) < 0) {
+		if (errno != EEXIST) {
+			/* Another file system, or no hard links there. */
+			fchmod(in, st->st_mode & 07777);
+			rc = 1;
+			goto done;
+		}
+		/* The name is taken: by this very inode (a run killed after its
+		 * link: nothing to redo), or by an earlier copy of these bytes,
+		 * which is checked before the workspace file gives way to it;
+		 * anything else under the name (a corrupt object) is replaced
+		 * by the file just hashed to it: the user's copy is never
+		 * dropped for an object nobody checked. */
+		bool seen = lstat(obj.ptr, &have) == 0;
+		if (!seen || have.st_ino != st->st_ino || have.st_dev != st->st_dev) {
+			dv_hash got;
+			if (seen && S_ISREG(have.st_mode) && have.st_size == st->st_size &&
+			    dv_hash_file(&got, NULL, obj.ptr) == 0 && dv_hash_equal(&got, out)) {
+				close(in);
+				in = -1;
+				if (type == DV_LINK_HARDLINK) /* the file becomes that object */
+					rc = dv_cache_link_out(c, out, path, 0644, NULL, st_out);
+				else
+					rc = symlink_over(path, obj.ptr, &tmp);
+				goto done;
+			}
+			dv_error_clear();
+			dv_tmpfile_name(&tmp, obj.ptr);
+			dv_tmpfile_register(tmp.ptr);
+			if (link(path, tmp.ptr) < 0 || rename(tmp.ptr, obj.ptr) < 0) {
+				rc = dv_error_errno(DV_ERROR, "cannot store '%s' in the cache '%s'", path, c->dir);
+				unlink(tmp.ptr);
+				dv_tmpfile_unregister(tmp.ptr);
+				fchmod(in, st->st_mode & 07777);
+				goto done;
+			}
+			dv_tmpfile_unregister(tmp.ptr);
+		}
+	}
+	if (type == DV_LINK_SYMLINK && (rc = symlink_over(path, obj.ptr, &tmp)) < 0) {
+		fchmod(in, st->st_mode & 07777);
+		goto done;
+	}
+	/* The last link count change set the ctime the stat cache keys on;
+	 * mtime and size tell whether anyone wrote since the walk. */
+	rc = 0;
+	if (fstat(in, st_out) < 0) {
+		st_out->st_ino = 0;
+	} else if (st_out->st_size != st->st_size || dv_stat_mtime_ns(st_out) != dv_stat_mtime_ns(st)) {
+		st_out->st_ino = 0;
+		rc = changed_while_added(type, path, obj.ptr);
+		fchmod(in, st->st_mode & 07777);
+	}
+done:
+	if (in >= 0)
+		close(in);
 	dv_buf_free(&obj);
 	dv_buf_free(&tmp);
 	return rc;
@@ -624,6 +798,7 @@ typedef struct {
 	bool fresh;      /* dest is known absent: make it in place */
 	uint64_t size;   /* the object's size (0: unknown) */
 	struct stat *st; /* if set: dest's stat once made (st_ino 0: unknown) */
+	const struct stat *obj_st; /* the object's, when known: what a symlink shows */
 } link_req;
 
 static int link_one(dv_link_type type, const char *obj, const char *dest, const link_req *rq)
@@ -634,10 +809,10 @@ static int link_one(dv_link_type type, const char *obj, const char *dest, const 
 	const char *at = dest;
 	int fd, rc = 0;
 
-	/* A hardlink shares the object's read-only mode: it cannot carry an
-	 * executable bit the object lacks. */
-	if (type == DV_LINK_HARDLINK && (mode & 0111))
-		return dv_error(DV_ERROR, "cannot hardlink executable '%s'", dest);
+	/* A hard or symbolic link shows the object's read-only mode: it
+	 * cannot carry an executable bit the object lacks. */
+	if ((type == DV_LINK_HARDLINK || type == DV_LINK_SYMLINK) && (mode & 0111))
+		return dv_error(DV_ERROR, "cannot link executable '%s' to the cache", dest);
 	if (!fresh) {
 		dv_tmpfile_name(&tmp, dest);
 		at = tmp.ptr;
@@ -692,8 +867,12 @@ static int link_one(dv_link_type type, const char *obj, const char *dest, const 
 		unlink(at);
 	}
 	dv_tmpfile_unregister(at);
-	if (rc == 0 && rq->st && (!fresh || type == DV_LINK_HARDLINK || type == DV_LINK_SYMLINK) &&
-	    stat(dest, rq->st) < 0)
+	/* A symlink shows its object, which making the link leaves as it
+	 * was: a checkout of 20,000 symlinks pays no stat to learn that. */
+	if (rc == 0 && rq->st && type == DV_LINK_SYMLINK && rq->obj_st)
+		*rq->st = *rq->obj_st;
+	else if (rc == 0 && rq->st && (!fresh || type == DV_LINK_HARDLINK || type == DV_LINK_SYMLINK) &&
+		 stat(dest, rq->st) < 0)
 		rq->st->st_ino = 0;
 done:
 	dv_buf_free(&tmp);
@@ -758,16 +937,16 @@ done:
 int dv_cache_link_out(dv_cache *c, const dv_hash *h, const char *dest, unsigned mode,
 		      dv_link_type *used, struct stat *st_out)
 {
-	link_req rq = { mode, false, 0, st_out };
+	link_req rq = { mode, false, 0, st_out, NULL };
 	if (st_out)
 		st_out->st_ino = 0;
 	return link_out(c, h, dest, &rq, used);
 }
 
 int dv_cache_link_new(dv_cache *c, const dv_hash *h, const char *dest, unsigned mode,
-		      uint64_t size, struct stat *st_out)
+		      const struct stat *obj_st, struct stat *st_out)
 {
-	link_req rq = { mode, true, size, st_out };
+	link_req rq = { mode, true, obj_st ? (uint64_t)obj_st->st_size : 0, st_out, obj_st };
 	if (st_out)
 		st_out->st_ino = 0;
 	return link_out(c, h, dest, &rq, NULL);

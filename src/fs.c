@@ -392,13 +392,16 @@ int dv_read_file(dv_buf *out, const char *path)
 	/* Room for the whole file and one byte more, so the read that sees
 	 * the end needs no second, larger buffer (a 64 KiB step for every
 	 * small .stage file read was most of the time spent reading them). */
-	if (fstat(fd, &st) == 0 && st.st_size > 0)
+	bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	if (regular && st.st_size > 0)
 		dv_buf_grow(out, (size_t)st.st_size + 1);
 	for (;;) {
 		ssize_t n;
+		size_t want;
 		if (out->len + 1 >= out->cap)
 			dv_buf_grow(out, 4096); /* doubles the buffer as it fills */
-		n = read(fd, out->ptr + out->len, out->cap - out->len - 1);
+		want = out->cap - out->len - 1;
+		n = read(fd, out->ptr + out->len, want);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -408,6 +411,9 @@ int dv_read_file(dv_buf *out, const char *path)
 		if (n == 0)
 			break;
 		out->len += (size_t)n;
+		/* A regular file reads short only at its end: no read to see it. */
+		if (regular && (size_t)n < want)
+			break;
 	}
 	out->ptr[out->len] = '\0';
 	close(fd);

@@ -68,10 +68,9 @@ void dv_hasher_free(dv_hasher *hs)
 	free(hs);
 }
 
-/* Hash at most `limit` bytes of fd from its offset. */
-static int hash_fd_upto(dv_hash *out, uint64_t *size_out, int fd, const char *name, uint64_t limit)
+/* Feed at most `limit` bytes of fd, from its offset, into `hs`. */
+static int hash_fd_into(dv_hasher *hs, uint64_t *size_out, int fd, const char *name, uint64_t limit)
 {
-	dv_hasher *hs = dv_hasher_new();
 	uint64_t total = 0;
 	char *io_buf = dv_io_buffer();
 
@@ -84,7 +83,6 @@ static int hash_fd_upto(dv_hash *out, uint64_t *size_out, int fd, const char *na
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			dv_hasher_free(hs);
 			return dv_error_errno(DV_ERROR, "cannot read '%s'", name);
 		}
 		if (n == 0)
@@ -93,16 +91,69 @@ static int hash_fd_upto(dv_hash *out, uint64_t *size_out, int fd, const char *na
 		dv_progress_io((uint64_t)n);
 		total += (uint64_t)n;
 	}
-	dv_hasher_final(out, hs);
-	dv_hasher_free(hs);
-	if (size_out)
-		*size_out = total;
+	*size_out = total;
 	return 0;
+}
+
+/* Hash at most `limit` bytes of fd from its offset. */
+static int hash_fd_upto(dv_hash *out, uint64_t *size_out, int fd, const char *name, uint64_t limit)
+{
+	dv_hasher *hs = dv_hasher_new();
+	uint64_t total = 0;
+	int rc = hash_fd_into(hs, &total, fd, name, limit);
+
+	if (rc == 0)
+		dv_hasher_final(out, hs);
+	dv_hasher_free(hs);
+	if (rc == 0 && size_out)
+		*size_out = total;
+	return rc;
 }
 
 int dv_hash_fd(dv_hash *out, uint64_t *size_out, int fd, const char *name)
 {
 	return hash_fd_upto(out, size_out, fd, name, UINT64_MAX);
+}
+
+/* A file whose stat gave `expect` bytes, when they fit the I/O buffer, is
+ * read asking for one byte more: a regular file reads short only at its
+ * end, so the short read is the end, and no second read (nor fadvise) is
+ * paid for it.  A file that grew meanwhile is streamed on. */
+int dv_hash_fd_sized(dv_hash *out, uint64_t *size_out, int fd, const char *name, uint64_t expect)
+{
+	char *buf;
+	size_t len = 0;
+
+	if (expect >= DV_IO_CHUNK)
+		return dv_hash_fd(out, size_out, fd, name);
+	buf = dv_io_buffer();
+	for (;;) {
+		ssize_t n = read(fd, buf + len, (size_t)expect + 1 - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return dv_error_errno(DV_ERROR, "cannot read '%s'", name);
+		}
+		if (n == 0 || (len += (size_t)n) == expect)
+			break;
+		if (len > expect) { /* grew since its stat: hash it all */
+			dv_hasher *hs = dv_hasher_new();
+			uint64_t rest = 0;
+			int rc;
+			dv_hasher_update(hs, buf, len);
+			rc = hash_fd_into(hs, &rest, fd, name, UINT64_MAX);
+			if (rc == 0)
+				dv_hasher_final(out, hs);
+			dv_hasher_free(hs);
+			if (rc == 0 && size_out)
+				*size_out = len + rest;
+			return rc;
+		}
+	}
+	dv_hash_buffer(out, buf, len);
+	if (size_out)
+		*size_out = len;
+	return 0;
 }
 
 static int hash_path_upto(dv_hash *out, uint64_t *size_out, const char *path, uint64_t limit)

@@ -129,18 +129,32 @@ int dv_unquote_path(dv_buf *out, const char *quoted, size_t len)
 	return 0;
 }
 
-void dv_manifest_serialize(dv_buf *out, dv_manifest *m)
+/* Formatted by hand: printf per line was a tenth of a 20,000-file status. */
+void dv_manifest_line(dv_buf *out, const char *path, const dv_hash *h, uint64_t size, unsigned mode)
 {
+	char num[24], *p = num + sizeof(num);
 	char hex[DV_HASH_HEXLEN + 1];
 
+	dv_hash_to_hex(hex, h);
+	dv_buf_add(out, hex, DV_HASH_HEXLEN);
+	dv_buf_putc(out, ' ');
+	do {
+		*--p = (char)('0' + size % 10);
+		size /= 10;
+	} while (size);
+	dv_buf_add(out, p, (size_t)(num + sizeof(num) - p));
+	dv_buf_add(out, (mode & 0100) ? " 755 " : " 644 ", 5);
+	dv_quote_path(out, path);
+	dv_buf_putc(out, '\n');
+}
+
+void dv_manifest_serialize(dv_buf *out, dv_manifest *m)
+{
 	dv_buf_reset(out);
 	dv_manifest_sort(m);
 	for (size_t i = 0; i < m->entries.n; i++) {
 		const dv_manifest_entry *e = dv_vec_at(&m->entries, dv_manifest_entry, i);
-		dv_hash_to_hex(hex, &e->hash);
-		dv_buf_printf(out, "%s %" PRIu64 " %s ", hex, e->size, (e->mode & 0100) ? "755" : "644");
-		dv_quote_path(out, e->path);
-		dv_buf_putc(out, '\n');
+		dv_manifest_line(out, e->path, &e->hash, e->size, e->mode);
 	}
 }
 

@@ -899,7 +899,8 @@ static char *blocked_reason(run *r, size_t x)
 	for (size_t j = 0; j < st->deps.n && !why; j++) {
 		char *rel = dv_stage_entry_relpath(st, dv_stage_dep(st, j)->path);
 		dv_repo_abspath(&abs, r->repo, rel);
-		if (!dv_path_exists(abs.ptr) && !dv_graph_dep_has_producer(r->g, rel))
+		/* The graph answers first: a dep some stage makes needs no stat. */
+		if (!dv_graph_dep_has_producer(r->g, rel) && !dv_path_exists(abs.ptr))
 			why = dv_asprintf("missing dep: '%s' does not exist and no stage produces it", rel);
 		free(rel);
 	}

@@ -29,20 +29,48 @@
 
 /* ---- walking a directory -------------------------------------------- */
 
+/* The stat fields a walk keeps, 64 bytes where a struct stat takes 144:
+ * a walk holds one per file, and a 20,000-file status spent more time
+ * moving and faulting in those records than in its own code. */
+typedef struct {
+	uint64_t dev, ino, size;
+	struct timespec mtim, ctim;
+	uint32_t mode, nlink;
+} file_stat;
+
+static void file_stat_keep(file_stat *o, const struct stat *st)
+{
+	o->dev = (uint64_t)st->st_dev;
+	o->ino = (uint64_t)st->st_ino;
+	o->size = (uint64_t)st->st_size;
+	o->mtim = st->st_mtim;
+	o->ctim = st->st_ctim;
+	o->mode = (uint32_t)st->st_mode;
+	o->nlink = (uint32_t)st->st_nlink;
+}
+
+static void file_stat_expand(struct stat *st, const file_stat *o)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_dev = (dev_t)o->dev;
+	st->st_ino = (ino_t)o->ino;
+	st->st_size = (off_t)o->size;
+	st->st_mtim = o->mtim;
+	st->st_ctim = o->ctim;
+	st->st_mode = (mode_t)o->mode;
+	st->st_nlink = (nlink_t)o->nlink;
+}
+
 typedef struct {
 	char *rel;      /* relative to the walked directory */
-	struct stat st; /* stat (links followed) */
+	file_stat st;   /* stat (links followed) */
 	dv_hash hash;
 	uint64_t size;
 	bool known;     /* hash from the stat cache */
+	bool plain;     /* a regular file itself, not a symlink to one */
 	int rc;
 	char *error;
 } walk_file;
-
-static int cmp_walk_file(const void *a, const void *b)
-{
-	return strcmp(((const walk_file *)a)->rel, ((const walk_file *)b)->rel);
-}
 
 /* One directory of a walk: its files, and its subdirectories for the next
  * level.  Entries are stat'ed relative to the directory's descriptor, so
@@ -127,8 +155,8 @@ static void scan_dir(walk_dir_job *j)
 		/* Left out by name before anything is followed. */
 		if (dv_dvignore_dir_ignores(ignore, e->d_name, false))
 			continue;
+		bool link = e->d_type == DT_LNK;
 		if (e->d_type == DT_LNK || e->d_type == DT_UNKNOWN) {
-			bool link = e->d_type == DT_LNK;
 			if (!link && fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 				link = S_ISLNK(st.st_mode);
 			if (link) {
@@ -154,7 +182,8 @@ static void scan_dir(walk_dir_job *j)
 			walk_file *f = dv_vec_push(&j->files);
 			dv_path_join(&childrel, j->rel, e->d_name);
 			f->rel = dv_strdup(childrel.ptr);
-			f->st = st;
+			file_stat_keep(&f->st, &st);
+			f->plain = !link;
 		}
 	}
 	closedir(d);
@@ -185,14 +214,45 @@ static void walk_job_free(walk_dir_job *j)
 	dv_strvec_free(&j->subdirs);
 }
 
+static int cmp_walk_ptr(const void *a, const void *b)
+{
+	return strcmp((*(walk_file *const *)a)->rel, (*(walk_file *const *)b)->rel);
+}
+
+/* Hand the directories' files over as one vector sorted by path: the
+ * sort moves pointers, and each file is copied once, into its place
+ * (sorting the 200-byte records themselves, and gathering them first,
+ * cost a 20,000-file status more than its stats). */
+static void gather_sorted(dv_vec *files, dv_vec *chunks, size_t total)
+{
+	walk_file **order = dv_malloc((total ? total : 1) * sizeof(*order));
+	size_t k = 0;
+
+	for (size_t c = 0; c < chunks->n; c++) {
+		dv_vec *v = dv_vec_at(chunks, dv_vec, c);
+		for (size_t i = 0; i < v->n; i++)
+			order[k++] = dv_vec_at(v, walk_file, i);
+	}
+	if (total > 1)
+		qsort(order, total, sizeof(*order), cmp_walk_ptr);
+	files->items = dv_realloc(files->items, (total ? total : 1) * sizeof(walk_file));
+	files->cap = total ? total : 1;
+	for (size_t i = 0; i < total; i++)
+		memcpy(dv_vec_at(files, walk_file, files->n + i), order[i], sizeof(walk_file));
+	files->n = total;
+	free(order);
+}
+
 /* Every regular file below `abs` (symlinks to files followed, within the
- * limits check_walk_link sets), in no set order.
+ * limits check_walk_link sets), sorted by path into `files` (empty).
  * The tree is read a level at a time, the directories of a level shared
  * among all cores: stat is most of the work, and it is the kernel's. */
 static int walk_dir(dv_vec *files, dv_repo *repo, const char *abs, const char *rel)
 {
 	dv_vec level = DV_VEC_INIT(walk_dir_job), next = DV_VEC_INIT(walk_dir_job);
+	dv_vec chunks = DV_VEC_INIT(dv_vec); /* the jobs' files, taken over */
 	dv_buf cabs = DV_BUF_INIT, crel = DV_BUF_INIT;
+	size_t total = 0;
 	int rc = 0;
 
 	walk_job_push(&level, repo, abs, rel);
@@ -202,8 +262,11 @@ static int walk_dir(dv_vec *files, dv_repo *repo, const char *abs, const char *r
 			walk_dir_job *j = dv_vec_at(&level, walk_dir_job, i);
 			if (rc == 0 && j->rc < 0)
 				rc = dv_error(j->rc, "%s", j->error);
-			for (size_t k = 0; rc == 0 && k < j->files.n; k++)
-				*(walk_file *)dv_vec_push(files) = *dv_vec_at(&j->files, walk_file, k);
+			if (rc == 0 && j->files.n) {
+				*(dv_vec *)dv_vec_push(&chunks) = j->files;
+				total += j->files.n;
+				j->files = (dv_vec)DV_VEC_INIT(walk_file);
+			}
 			if (rc < 0) /* the files not handed over are this job's */
 				for (size_t k = 0; k < j->files.n; k++)
 					free(dv_vec_at(&j->files, walk_file, k)->rel);
@@ -222,6 +285,15 @@ static int walk_dir(dv_vec *files, dv_repo *repo, const char *abs, const char *r
 		walk_dir_job *j = dv_vec_at(&level, walk_dir_job, i);
 		walk_job_free(j);
 	}
+	if (rc == 0)
+		gather_sorted(files, &chunks, total);
+	for (size_t c = 0; c < chunks.n; c++) {
+		dv_vec *v = dv_vec_at(&chunks, dv_vec, c);
+		for (size_t i = 0; rc < 0 && i < v->n; i++)
+			free(dv_vec_at(v, walk_file, i)->rel);
+		dv_vec_free(v);
+	}
+	dv_vec_free(&chunks);
 	dv_vec_free(&level);
 	dv_buf_free(&cabs);
 	dv_buf_free(&crel);
@@ -303,7 +375,7 @@ static void build_manifest(dv_manifest *m, dv_vec *files)
 {
 	for (size_t i = 0; i < files->n; i++) {
 		walk_file *f = dv_vec_at(files, walk_file, i);
-		dv_manifest_add(m, f->rel, &f->hash, (uint64_t)f->st.st_size, mode_of(&f->st));
+		dv_manifest_add(m, f->rel, &f->hash, f->st.size, (f->st.mode & S_IXUSR) ? 0755 : 0644);
 	}
 }
 
@@ -313,6 +385,8 @@ int dv_workspace_hash(dv_ws_state *out, dv_repo *repo, const char *relpath, dv_m
 	dv_vec files = DV_VEC_INIT(walk_file);
 	dv_manifest local = DV_MANIFEST_INIT;
 	dv_manifest *m = manifest ? manifest : &local;
+	dv_statcache *sc;
+	size_t unknown = 0;
 	struct stat st;
 	int rc = 0;
 
@@ -326,7 +400,7 @@ int dv_workspace_hash(dv_ws_state *out, dv_repo *repo, const char *relpath, dv_m
 	out->exists = true;
 	if (!S_ISDIR(st.st_mode)) {
 		dv_progress_expect(1, 0);
-		rc = dv_statcache_hash_file(&out->hash, dv_repo_statcache(repo), abs.ptr, &st, NULL);
+		rc = dv_statcache_hash_stat(&out->hash, dv_repo_statcache(repo), abs.ptr, &st, NULL);
 		dv_progress_file_done();
 		out->size = (uint64_t)st.st_size;
 		goto done;
@@ -334,20 +408,38 @@ int dv_workspace_hash(dv_ws_state *out, dv_repo *repo, const char *relpath, dv_m
 	out->is_dir = true;
 	if ((rc = walk_dir(&files, repo, abs.ptr, "")) < 0)
 		goto done;
-	if (files.n > 1)
-		qsort(files.items, files.n, sizeof(walk_file), cmp_walk_file);
+	sc = dv_repo_statcache(repo);
 	for (size_t i = 0; i < files.n; i++) {
 		walk_file *f = dv_vec_at(&files, walk_file, i);
-		f->known = dv_statcache_lookup(dv_repo_statcache(repo), &f->st, &f->hash);
-		out->size += (uint64_t)f->st.st_size;
+		file_stat_expand(&st, &f->st);
+		f->known = dv_statcache_lookup(sc, &st, &f->hash);
+		out->size += f->st.size;
+		unknown += !f->known;
 		dv_progress_expect(!f->known, 0); /* only the files that will be read */
 	}
-	run_parallel(repo, abs.ptr, &files, hash_job);
+	if (unknown) /* no threads started only to find nothing to read */
+		run_parallel(repo, abs.ptr, &files, hash_job);
 	if ((rc = first_file_error(&files)) < 0)
 		goto done;
-	build_manifest(m, &files);
-	dv_manifest_serialize(&text, m);
-	dv_hash_buffer(&out->hash, text.ptr, text.len);
+	if (manifest) {
+		build_manifest(m, &files);
+		dv_manifest_serialize(&text, m);
+		dv_hash_buffer(&out->hash, text.ptr, text.len);
+	} else {
+		/* Only the hash is wanted: the lines go straight into the
+		 * hasher (walk_dir sorted the files as a manifest sorts). */
+		dv_hasher *hs = dv_hasher_new();
+		for (size_t i = 0; i < files.n; i++) {
+			walk_file *f = dv_vec_at(&files, walk_file, i);
+			dv_manifest_line(&text, f->rel, &f->hash, f->st.size, f->st.mode);
+			if (text.len >= 65536 || i + 1 == files.n) {
+				dv_hasher_update(hs, text.ptr, text.len);
+				dv_buf_reset(&text);
+			}
+		}
+		dv_hasher_final(&out->hash, hs);
+		dv_hasher_free(hs);
+	}
 	out->nfiles = files.n;
 done:
 	walk_files_free(&files);
@@ -379,9 +471,10 @@ static bool is_linked(dv_link_type type, const char *abs, const char *obj)
 
 /* Put one workspace file into the cache and leave the work tree holding
  * the configured kind of link to it.  `before` is the file's stat when the
- * caller has it (NULL: stat here). */
+ * caller has it (NULL: stat here); `plain`: it is a regular file, not a
+ * symlink (then hardlink and symlink modes take the fast path). */
 static int commit_file(dv_repo *repo, const char *abs, const dv_hash *known, dv_hash *hash,
-		       uint64_t *size, const struct stat *before)
+		       uint64_t *size, const struct stat *before, bool plain)
 {
 	dv_cache *c = repo->cache;
 	dv_buf obj = DV_BUF_INIT;
@@ -389,6 +482,16 @@ static int commit_file(dv_repo *repo, const char *abs, const dv_hash *known, dv_
 	struct stat st;
 	int rc;
 
+	if (before && plain) {
+		if ((rc = dv_cache_add_by_link(hash, &st, c, abs, before, known)) < 0)
+			return rc;
+		if (rc == 0) {
+			*size = (uint64_t)before->st_size;
+			if (st.st_ino || stat(abs, &st) == 0)
+				dv_statcache_put(dv_repo_statcache(repo), &st, hash);
+			return 0;
+		}
+	}
 	if ((rc = dv_cache_add_file(hash, size, &linked, c, abs, known, before)) < 0)
 		goto done;
 	if (!linked) {
@@ -415,9 +518,12 @@ done:
 static void commit_job(dv_repo *repo, const char *dirabs, walk_file *f)
 {
 	dv_buf abs = DV_BUF_INIT;
+	struct stat st;
 	int rc;
+
 	dv_path_join(&abs, dirabs, f->rel);
-	rc = commit_file(repo, abs.ptr, f->known ? &f->hash : NULL, &f->hash, &f->size, &f->st);
+	file_stat_expand(&st, &f->st);
+	rc = commit_file(repo, abs.ptr, f->known ? &f->hash : NULL, &f->hash, &f->size, &st, f->plain);
 	if (rc < 0)
 		record_file_error(f, rc);
 	dv_progress_file_done();
@@ -463,22 +569,24 @@ int dv_workspace_commit_entry(dv_repo *repo, dv_stage_file *entry, const char *r
 		goto done;
 	}
 	if (!S_ISDIR(st.st_mode)) {
+		struct stat lst;
 		dv_hash known;
 		bool have = dv_statcache_lookup(dv_repo_statcache(repo), &st, &known);
+		bool plain = lstat(abs.ptr, &lst) == 0 && S_ISREG(lst.st_mode);
 		dv_progress_expect(1, 0);
-		if ((rc = commit_file(repo, abs.ptr, have ? &known : NULL, &h, &size, &st)) == 0)
+		if ((rc = commit_file(repo, abs.ptr, have ? &known : NULL, &h, &size, &st, plain)) == 0)
 			set_entry(entry, &h, false, size, false, 0);
 		dv_progress_file_done();
 		goto done;
 	}
 	if ((rc = walk_dir(&files, repo, abs.ptr, "")) < 0)
 		goto done;
-	if (files.n > 1)
-		qsort(files.items, files.n, sizeof(walk_file), cmp_walk_file);
 	for (size_t i = 0; i < files.n; i++) {
 		walk_file *f = dv_vec_at(&files, walk_file, i);
-		f->known = dv_statcache_lookup(dv_repo_statcache(repo), &f->st, &f->hash);
-		size += (uint64_t)f->st.st_size;
+		struct stat fst;
+		file_stat_expand(&fst, &f->st);
+		f->known = dv_statcache_lookup(dv_repo_statcache(repo), &fst, &f->hash);
+		size += f->st.size;
 	}
 	dv_progress_expect(files.n, 0);
 	run_parallel(repo, abs.ptr, &files, commit_job);
@@ -547,18 +655,17 @@ void dv_checkout_report_free(dv_vec *report)
 
 /* Check an object's bytes before they reach the work tree; the stat cache
  * makes this one read per object, ever. */
-static int verify_object(dv_repo *repo, const dv_hash *h, const char *relpath, uint64_t *size)
+/* `obj_st`: the object's stat (st_ino 0 on failure). */
+static int verify_object(dv_repo *repo, const dv_hash *h, const char *relpath, struct stat *obj_st)
 {
 	dv_buf obj = DV_BUF_INIT;
-	struct stat st;
 	dv_hash got;
 	int rc;
 
-	*size = 0;
 	dv_cache_object_path(&obj, repo->cache, h, false);
-	rc = dv_statcache_hash_file(&got, dv_repo_statcache(repo), obj.ptr, &st, NULL);
-	if (rc == 0)
-		*size = (uint64_t)st.st_size;
+	rc = dv_statcache_hash_file(&got, dv_repo_statcache(repo), obj.ptr, obj_st, NULL);
+	if (rc < 0)
+		obj_st->st_ino = 0;
 	if (rc == DV_ENOTFOUND) {
 		char text[64];
 		dv_hash_format(text, sizeof(text), h, false);
@@ -661,7 +768,9 @@ static int plan_file(file_plan *plan, dv_repo *repo, const dv_hash *want, const 
 		*plan = opts->force ? PLAN_WRITE : PLAN_KEEP;
 		return 0;
 	}
-	rc = dv_statcache_hash_file(&cur, dv_repo_statcache(repo), abs, &st, NULL);
+	/* A regular file's lstat is its stat: no second one to hash it. */
+	rc = S_ISREG(st.st_mode) ? dv_statcache_hash_stat(&cur, dv_repo_statcache(repo), abs, &st, NULL)
+				 : dv_statcache_hash_file(&cur, dv_repo_statcache(repo), abs, &st, NULL);
 	if (rc == DV_ENOTFOUND) { /* dangling symlink */
 		*plan = PLAN_WRITE;
 		return 0;
@@ -672,9 +781,11 @@ static int plan_file(file_plan *plan, dv_repo *repo, const dv_hash *want, const 
 		dv_buf obj = DV_BUF_INIT;
 		dv_cache_object_path(&obj, repo->cache, want, false);
 		*plan = opts->relink || !is_linked(repo->cache->types[0], abs, obj.ptr) ? PLAN_RELINK : PLAN_NOTHING;
-		/* A copy with the right bytes is fine unless --relink asks. */
-		if (!opts->relink && repo->cache->types[0] != DV_LINK_HARDLINK &&
-		    repo->cache->types[0] != DV_LINK_SYMLINK)
+		/* A copy with the right bytes is fine unless --relink asks; so
+		 * is an executable's copy, which is all links leave for it. */
+		if (!opts->relink && ((repo->cache->types[0] != DV_LINK_HARDLINK &&
+				       repo->cache->types[0] != DV_LINK_SYMLINK) ||
+				      (S_ISREG(st.st_mode) && (st.st_mode & 0111))))
 			*plan = PLAN_NOTHING;
 		dv_buf_free(&obj);
 		return 0;
@@ -693,13 +804,13 @@ static int plan_file(file_plan *plan, dv_repo *repo, const dv_hash *want, const 
  * status does not read a freshly pulled dataset again, yet a rewrite right
  * after the checkout is still seen. */
 static int write_file(dv_repo *repo, const dv_hash *h, const char *abs, unsigned mode,
-		      file_plan plan, uint64_t size)
+		      file_plan plan, const struct stat *obj_st)
 {
 	struct stat st;
 	int rc;
 
 	if (plan == PLAN_CREATE) {
-		rc = dv_cache_link_new(repo->cache, h, abs, mode, size, &st);
+		rc = dv_cache_link_new(repo->cache, h, abs, mode, obj_st, &st);
 	} else {
 		if (lstat(abs, &st) == 0 && S_ISDIR(st.st_mode) && (rc = dv_remove_tree(abs)) < 0)
 			return rc;
@@ -715,7 +826,7 @@ static int checkout_file(dv_repo *repo, const dv_hash *h, const char *relpath,
 {
 	dv_buf abs = DV_BUF_INIT;
 	file_plan plan;
-	uint64_t size;
+	struct stat obj_st;
 	int rc;
 
 	dv_repo_abspath(&abs, repo, relpath);
@@ -728,9 +839,9 @@ static int checkout_file(dv_repo *repo, const dv_hash *h, const char *relpath,
 		goto done;
 	}
 	dv_progress_expect(1, 0);
-	rc = verify_object(repo, h, relpath, &size);
+	rc = verify_object(repo, h, relpath, &obj_st);
 	if (rc == 0)
-		rc = write_file(repo, h, abs.ptr, 0644, plan, size);
+		rc = write_file(repo, h, abs.ptr, 0644, plan, &obj_st);
 	dv_progress_file_done();
 	if (rc < 0)
 		goto fail;
@@ -746,7 +857,7 @@ done:
 typedef struct {
 	const dv_manifest_entry *me;
 	file_plan plan;
-	uint64_t size; /* the object's, once verified */
+	file_stat obj; /* the object's stat, once verified */
 	int rc;
 	char *error;
 } dir_item;
@@ -784,7 +895,9 @@ static void plan_item(void *arg, size_t i)
 	}
 	if (rc == 0 && plan_writes(it->plan)) {
 		dv_path_join(&filerel, ctx->relpath, it->me->path);
-		rc = verify_object(ctx->repo, &it->me->hash, filerel.ptr, &it->size);
+		struct stat obj_st;
+		rc = verify_object(ctx->repo, &it->me->hash, filerel.ptr, &obj_st);
+		file_stat_keep(&it->obj, &obj_st);
 	}
 	if (rc < 0)
 		item_fail(it, rc);
@@ -797,12 +910,14 @@ static void write_item(void *arg, size_t i)
 	dir_ctx *ctx = arg;
 	dir_item *it = &ctx->items[i];
 	dv_buf fileabs = DV_BUF_INIT;
+	struct stat obj_st;
 	int rc;
 
 	if (!plan_writes(it->plan))
 		return;
 	dv_path_join(&fileabs, ctx->abs, it->me->path);
-	if ((rc = write_file(ctx->repo, &it->me->hash, fileabs.ptr, it->me->mode, it->plan, it->size)) < 0)
+	file_stat_expand(&obj_st, &it->obj);
+	if ((rc = write_file(ctx->repo, &it->me->hash, fileabs.ptr, it->me->mode, it->plan, &obj_st)) < 0)
 		item_fail(it, rc);
 	dv_progress_file_done();
 	dv_buf_free(&fileabs);

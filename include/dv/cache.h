@@ -63,6 +63,17 @@ bool dv_cache_has(const dv_cache *c, const dv_hash *h, bool is_dir);
  * `st` is the file's stat when the caller has one (NULL: stat here). */
 int dv_cache_add_file(dv_hash *out, uint64_t *size_out, bool *linked, dv_cache *c,
 		      const char *path, const dv_hash *known, const struct stat *st);
+/* The link-mode fast path of adding a regular workspace file (not a
+ * symlink) that the caller has stat'ed (`st`, from its walk), with
+ * hardlink or symlink first in cache.type: read once to hash it (not at
+ * all when `known`), made read-only, hard-linked in as its object and, for
+ * symlink, replaced by a symlink to it (see the crash argument at the top
+ * of cache.c).  0: done, `*st_out` is the stat the stat cache wants
+ * (st_ino 0: stat the path); 1: not handled here (an executable under
+ * hardlink, another file system, not ours to chmod), use
+ * dv_cache_add_file; negative: an error. */
+int dv_cache_add_by_link(dv_hash *out, struct stat *st_out, dv_cache *c, const char *path,
+			 const struct stat *st, const dv_hash *known);
 /* Put bytes (a manifest) into the cache. */
 int dv_cache_add_buffer(dv_hash *out, dv_cache *c, const void *data, size_t len, bool is_dir);
 /* Read an object whole (manifests). */
@@ -89,10 +100,10 @@ int dv_cache_tmp_open(int *fd_out, dv_buf *path_out, dv_cache *c);
 int dv_cache_link_out(dv_cache *c, const dv_hash *h, const char *dest, unsigned mode,
 		      dv_link_type *used, struct stat *st_out);
 /* The same for a `dest` that did not exist a moment ago: made in place (a
- * signal removes it half-made), with no temp name and rename.  `size` is
- * the object's size as just stat'ed (0: unknown). */
+ * signal removes it half-made), with no temp name and rename.  `obj_st` is
+ * the object's stat as just taken (NULL: unknown). */
 int dv_cache_link_new(dv_cache *c, const dv_hash *h, const char *dest, unsigned mode,
-		      uint64_t size, struct stat *st_out);
+		      const struct stat *obj_st, struct stat *st_out);
 /* Re-hash an object; DV_ECORRUPT if its bytes do not match its name. */
 int dv_cache_verify(const dv_cache *c, const dv_hash *h, bool is_dir);
 /* Remove an object (gc). */

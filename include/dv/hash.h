@@ -21,6 +21,10 @@ typedef struct {
 /* Hash an open file descriptor from its current offset to EOF. */
 int dv_hash_fd(dv_hash *out, uint64_t *size_out, int fd, const char *name_for_errors);
 int dv_hash_file(dv_hash *out, uint64_t *size_out, const char *path);
+/* Hash an open file whose stat said `expect` bytes: one read when it is
+ * smaller than DV_IO_CHUNK. */
+int dv_hash_fd_sized(dv_hash *out, uint64_t *size_out, int fd, const char *name_for_errors,
+		     uint64_t expect);
 void dv_hash_buffer(dv_hash *out, const void *data, size_t len);
 /* The hash of the first `len` bytes of a file (an error if it is shorter):
  * is a workspace file a cut-off copy of an object? */

@@ -36,6 +36,9 @@ dv_manifest_entry *dv_manifest_add(dv_manifest *m, const char *path, const dv_ha
 void dv_manifest_sort(dv_manifest *m);
 /* Serialise (sorting first); the bytes whose hash is the directory hash. */
 void dv_manifest_serialize(dv_buf *out, dv_manifest *m);
+/* Append one entry's line as dv_manifest_serialize writes it (entries
+ * must come sorted by path, as there, for the same bytes). */
+void dv_manifest_line(dv_buf *out, const char *path, const dv_hash *h, uint64_t size, unsigned mode);
 /* Parse; errors name `name` (e.g. the object path) and the line. */
 int dv_manifest_parse(dv_manifest *out, const char *text, size_t len, const char *name);
 /* Binary search in a sorted manifest. */

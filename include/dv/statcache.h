@@ -38,5 +38,9 @@ void dv_statcache_free(dv_statcache *sc);
  * (may be NULL) receives the stat; `read_it` tells whether bytes were read. */
 int dv_statcache_hash_file(dv_hash *out, dv_statcache *sc, const char *path,
 			   struct stat *st_out, bool *read_it);
+/* The same for a caller that has just stat'ed `path` (`st`: a regular
+ * file, links followed): a hit costs no syscall. */
+int dv_statcache_hash_stat(dv_hash *out, dv_statcache *sc, const char *path, const struct stat *st,
+			   bool *read_it);
 
 #endif

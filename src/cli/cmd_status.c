@@ -16,6 +16,7 @@
 #include "dv/config.h"
 #include "dv/fs.h"
 #include "dv/manifest.h"
+#include "dv/pool.h"
 #include "dv/staleness.h"
 #include "dv/transfer.h"
 #include "dv/workspace.h"
@@ -165,6 +166,32 @@ static int command_stage_changes(dv_vec *lines, dv_repo *repo, const dv_stage *s
 	return rc;
 }
 
+/* One stage's report, worked out on any thread. */
+typedef struct {
+	dv_vec lines; /* change_line */
+	int rc;
+	char *error;
+} stage_found;
+
+typedef struct {
+	dv_repo *repo;
+	const dv_vec *stages;
+	stage_found *found;
+} changes_ctx;
+
+static void stage_changes_one(void *arg, size_t i)
+{
+	changes_ctx *ctx = arg;
+	const dv_stage *st = *dv_vec_at(ctx->stages, dv_stage *, i);
+	stage_found *f = &ctx->found[i];
+
+	f->lines = (dv_vec)DV_VEC_INIT(change_line);
+	f->rc = st->is_command ? command_stage_changes(&f->lines, ctx->repo, st)
+			       : data_stage_changes(&f->lines, ctx->repo, st);
+	if (f->rc < 0)
+		f->error = dv_strdup(dv_error_last());
+}
+
 static void add_candidate(dv_strvec *v, char *path_owned)
 {
 	if (dv_strvec_contains(v, path_owned))
@@ -268,6 +295,7 @@ int cmd_status(int argc, char **argv, dv_repo *repo)
 	dv_transfer_opts topts = { 0 };
 	json_t *json = NULL;
 	struct dv_progress *progress = NULL;
+	stage_found *found = NULL;
 	bool as_json = false, exit_code = false, cloud = false;
 	size_t changed = 0;
 	int c, rc;
@@ -309,13 +337,21 @@ int cmd_status(int argc, char **argv, dv_repo *repo)
 	if (as_json)
 		json = json_object();
 	progress = cli_progress_begin("Hashing");
+	found = dv_calloc(stages.n ? stages.n : 1, sizeof(*found));
+	{
+		changes_ctx ctx = { repo, &stages, found };
+		/* Each stage's stats are its own: the stages are shared among
+		 * the cores (2,000 stages are 4,000 stats and 2,000 files to
+		 * read); the report keeps their order. */
+		dv_parallel_for(stages.n, stages.n < 16 ? 1 : 0, stage_changes_one, &ctx);
+	}
 	for (size_t i = 0; i < stages.n; i++) {
 		dv_stage *st = *dv_vec_at(&stages, dv_stage *, i);
-		dv_vec lines = DV_VEC_INIT(change_line);
-		rc = st->is_command ? command_stage_changes(&lines, repo, st) : data_stage_changes(&lines, repo, st);
-		if (rc < 0) {
+		dv_vec lines = found[i].lines;
+		found[i].lines = (dv_vec)DV_VEC_INIT(change_line);
+		if ((rc = found[i].rc) < 0) {
 			lines_free(&lines);
-			rc = cli_fail(rc);
+			rc = cli_fail(dv_error(rc, "%s", found[i].error));
 			goto done;
 		}
 		if (lines.n) {
@@ -368,6 +404,11 @@ int cmd_status(int argc, char **argv, dv_repo *repo)
 	rc = exit_code && changed ? 1 : 0;
 done:
 	cli_progress_end(progress);
+	for (size_t i = 0; found && i < stages.n; i++) {
+		lines_free(&found[i].lines);
+		free(found[i].error);
+	}
+	free(found);
 	json_decref(json);
 	dv_stages_free(&stages);
 	dv_repo_save_statcache(repo);

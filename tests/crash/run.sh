@@ -15,7 +15,8 @@
 # passing trials' directories too).
 #
 # Operations: add-big (one large file), add-dir (a directory of many small
-# files), checkout-big, checkout-dir, pull, push (a directory remote),
+# files), add-dir-symlink and add-dir-hardlink (the same with cache.type
+# symlink / hardlink: each file linked into the cache), checkout-big, checkout-dir, pull, push (a directory remote),
 # pull-ssh, push-ssh (tests/servers/sshd.sh; skipped without sshd), repro
 # (a three-stage pipeline), gc (local, -w), gc-remote (gc -w -c on a
 # directory remote).
@@ -51,7 +52,7 @@ usage() {
 	exit 2
 }
 
-all_ops="add-big add-dir checkout-big checkout-dir pull push pull-ssh push-ssh repro gc gc-remote"
+all_ops="add-big add-dir add-dir-symlink add-dir-hardlink checkout-big checkout-dir pull push pull-ssh push-ssh repro gc gc-remote"
 ops=$all_ops
 trials=
 per_op=
@@ -236,6 +237,11 @@ prepare_base() {
 	add-dir)
 		mkdir -p "$base/add-dir" && new_repo "$base/add-dir/repo" &&
 		cp -a "$orig/dir" "$base/add-dir/repo/dir" ;;
+	add-dir-symlink|add-dir-hardlink)
+		mkdir -p "$base/$1" && new_repo "$base/$1/repo" &&
+		(cd "$base/$1/repo" && dv config cache.type "${1#add-dir-}" && git add .dv/config &&
+		 git commit -q -m "cache.type ${1#add-dir-}") &&
+		cp -a "$orig/dir" "$base/$1/repo/dir" ;;
 	checkout-big)
 		[ -d "$base/full" ] || make_full
 		cp -a "$base/full" "$base/checkout-big" && rm "$base/checkout-big/repo/big.bin" ;;
@@ -279,7 +285,7 @@ copy_state() {
 op_cmd() {
 	case $1 in
 	add-big) echo "add big.bin" ;;
-	add-dir) echo "add dir" ;;
+	add-dir|add-dir-symlink|add-dir-hardlink) echo "add dir" ;;
 	checkout-big) echo "checkout big.bin" ;;
 	checkout-dir) echo "checkout dir" ;;
 	pull|pull-ssh) echo "pull" ;;
@@ -336,12 +342,13 @@ temp_files() {
 }
 
 # same_bytes SUMS DIR [PATH...]: the files under PATHs in DIR are exactly
-# those SUMS lists for them (no more, no fewer), with the same bytes.
+# those SUMS lists for them (no more, no fewer), with the same bytes
+# (a symlink into the cache counts as the file it shows).
 same_bytes() {
 	sums=$1 dir=$2
 	shift 2
 	(cd "$dir" && for p in "$@"; do grep " $p\(/\|\$\)" "$sums"; done | sort -k2 >"$T/want.sums"
-	 find "$@" -type f 2>/dev/null | sort | xargs -r xxhsum -H2 2>/dev/null | sort -k2 >"$T/got.sums")
+	 find -L "$@" -type f 2>/dev/null | sort | xargs -r xxhsum -H2 2>/dev/null | sort -k2 >"$T/got.sums")
 	if ! cmp -s "$T/want.sums" "$T/got.sums"; then
 		echo "workspace bytes differ from the originals:"
 		diff "$T/want.sums" "$T/got.sums" | head -n 10
@@ -369,7 +376,7 @@ check_trial() {
 	esac
 	case $op in
 	add-big|checkout-big) same_bytes "$work/orig.sums" . big.bin ;;
-	add-dir|checkout-dir) same_bytes "$work/orig.sums" . dir ;;
+	add-dir|add-dir-*|checkout-dir) same_bytes "$work/orig.sums" . dir ;;
 	pull|push) same_bytes "$work/orig.sums" . big.bin dir ;;
 	pull-ssh|push-ssh) same_bytes "$work/orig.sums" . mid.bin sdir ;;
 	repro) same_bytes "$work/orig.sums" . mid.bin; same_bytes "$work/repro.sums" . part.bin chunks sums.txt ;;
@@ -388,7 +395,7 @@ check_trial() {
 	done <"$T/staged"
 	case $op in
 	add-big) grep -qx big.bin.stage "$T/staged" || echo "big.bin.stage is not staged" ;;
-	add-dir) grep -qx dir.stage "$T/staged" || echo "dir.stage is not staged" ;;
+	add-dir|add-dir-*) grep -qx dir.stage "$T/staged" || echo "dir.stage is not staged" ;;
 	esac
 }
 
@@ -398,7 +405,7 @@ pick() { "$CRASH_KILL" pick "$1" "$2"; }
 
 # The syscalls whose interruption matters: what creates, fills, renames or
 # removes files.
-kill_syscalls="openat write pwrite64 copy_file_range fsync rename renameat2 unlink unlinkat close linkat"
+kill_syscalls="openat write pwrite64 copy_file_range fsync rename renameat2 unlink unlinkat close linkat link symlink fchmod"
 
 # kill_point OP TRIAL_SEED: "US" (a delay) or "SYSCALL:N".
 kill_point() {

@@ -1,0 +1,195 @@
+#!/bin/sh
+# bench-floors.sh - dud's workload (20,000 files of 100 KB, 2 GB) with a
+# symlink and a hardlink cache, each dv operation beside its floor: the
+# cheapest tool that does the same unavoidable work on the same files.
+#
+#   contrib/bench/bench-floors.sh [-n RUNS] [-N FILES] [--dv PATH] [--workdir DIR]
+#
+# Targets (issue 18, "Down to the floor"):
+#   add, symlink cache                         <= 1.5x xxhsum -H2 of the files
+#   add, hardlink cache                        <= 1.5x xxhsum -H2 of the files
+#   status, 20,000 unchanged files             <= 1.0x git status (same tree)
+#   checkout after rm -rf data, symlink cache  <= 1.5x cp -rs
+#   repro no-op, 200-stage chain               <= 10 ms
+#   status with 2,000 stages                   <= 50 ms
+# Also printed (info): checkout with hardlinks beside cp -rl, push to a
+# directory remote beside cp -r of the cache's objects.
+#
+# Every case runs RUNS times (default 3), dv and its floor alternating so
+# background load hits both alike, each after `sync` (writeback settled)
+# on a warm page cache; the table shows medians.  A work tree for each add
+# run is a `cp -al` of the generated files (their mode restored), so no
+# run pays for creating or freeing 20,000 inodes just before it (see the
+# README's Performance section); checkout runs do delete first, and so do
+# their floors.  Then each case runs once more under `strace -f -c`: the
+# syscalls per file, so that a regression shows as a number.
+# git status runs on the hardlink repository's work tree, its 20,000 files
+# put in git's index with `update-index --info-only` and committed with
+# `write-tree --missing-ok` (git stats them exactly as for a real commit,
+# without 2 GB of blobs to write).
+# Exits 1 if a target is missed.
+set -eu
+
+nfiles=20000
+bench_usage='[-N FILES]'
+bench_option() { case $1 in -N) nfiles=$2; return 1 ;; esac; return 2; }
+. "$(dirname "$0")/bench-lib.sh"
+bench_init floors 3 "$@"
+trap 'cd /; rm -rf "$work"' EXIT
+trap 'exit 1' HUP INT TERM
+command -v strace >/dev/null || { echo "bench: strace is needed (apt-get install strace)" >&2; exit 2; }
+command -v xxhsum >/dev/null || { echo "bench: xxhsum is needed (apt-get install xxhash)" >&2; exit 2; }
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+echo "generating $nfiles files of 100 KB in $work/orig ..." >&2
+python3 - "$nfiles" <<'PY'
+import os, sys
+n = int(sys.argv[1])
+block = os.urandom(100000)
+for i in range(n):
+    d = "orig/d%02d" % (i // 1000)
+    if i % 1000 == 0:
+        os.makedirs(d, exist_ok=True)
+    head = b"%08d" % i
+    with open("%s/f%05d.bin" % (d, i), "wb") as f:
+        f.write(head + block[len(head):])
+PY
+
+new_repo() { # new_repo DIR TYPE
+    git init -q "$1" && (cd "$1" && "$dv" init -q && "$dv" config cache.type "$2" &&
+                         git add -A && git commit -q -m init)
+}
+# A fresh copy of the files to add: hard links to the generated ones, with
+# the write bit an earlier add took away given back.
+fresh_data() { echo "cp -al '$work/orig' '$1/data' && chmod -R u+w '$1/data'"; }
+
+# strace_per_file SETUP CMD: total syscalls / files, and the main ones.
+strace_per_file() {
+    sh -c "$1" >/dev/null 2>&1 || { echo "bench: setup '$1' failed" >&2; exit 1; }
+    sync
+    strace -f -c -o "$work/.strace" sh -c "$2" >/dev/null 2>&1 ||
+        { echo "bench: '$2' failed under strace" >&2; exit 1; }
+    awk -v n="$nfiles" '
+        $1 ~ /^[0-9.]+$/ && NF >= 5 { if ($NF == "total") total = $4; else c[$NF] = $4 }
+        END {
+            s = sprintf("%.1f", total / n)
+            for (k in c) if (c[k] / n >= 0.5) s = s sprintf(" %s %.1f", k, c[k] / n)
+            print s
+        }' "$work/.strace"
+}
+syscalls="" # accumulated lines "case: per-file breakdown"
+count() { syscalls="$syscalls$1: $(strace_per_file "$2" "$3")
+"; }
+
+# --- add ------------------------------------------------------------------
+echo "add (symlink, hardlink) ..." >&2
+i=0
+while [ $i -le "$runs" ]; do
+    new_repo "$work/sym$i" symlink
+    new_repo "$work/hard$i" hardlink
+    i=$((i + 1))
+done
+xxh_setup() { echo true; }
+xxh_cmd() { echo "cd '$work/orig' && find . -type f -print0 | xargs -0 xxhsum -H2"; }
+asym_setup() { fresh_data "$work/sym$1"; }
+asym_cmd() { echo "cd '$work/sym$1' && '$dv' add -q data"; }
+ahard_setup() { fresh_data "$work/hard$1"; }
+ahard_cmd() { echo "cd '$work/hard$1' && '$dv' add -q data"; }
+rounds xxh asym ahard
+t_xxh=$m1 t_asym=$m2 t_ahard=$m3
+# The last repositories (index $runs) are added under strace.
+count "add, symlink" "$(asym_setup "$runs")" "$(asym_cmd "$runs")"
+count "add, hardlink" "$(ahard_setup "$runs")" "$(ahard_cmd "$runs")"
+count "xxhsum -H2" true "$(xxh_cmd 0)"
+r=$(ratio "$t_asym" "$t_xxh"); row "add, symlink cache" "$(fmt "$t_asym")" "xxhsum -H2 $(fmt "$t_xxh")" "${r}x" "<= 1.5x" "$(check "$r" 1.5)"
+r=$(ratio "$t_ahard" "$t_xxh"); row "add, hardlink cache" "$(fmt "$t_ahard")" "xxhsum -H2 $(fmt "$t_xxh")" "${r}x" "<= 1.5x" "$(check "$r" 1.5)"
+
+# --- status ---------------------------------------------------------------
+echo "status ..." >&2
+(cd "$work/hard0" && git add -A && git commit -q -m data &&
+ find data -type f | sort | git update-index --add --info-only --stdin &&
+ tree=$(git write-tree --missing-ok) &&
+ git update-ref HEAD "$(git commit-tree -p HEAD -m data "$tree")" &&
+ git status --porcelain >/dev/null && "$dv" status >/dev/null &&
+ (cd "$work/sym0" && git add -A && git commit -q -m data && "$dv" status >/dev/null))
+[ -z "$(cd "$work/hard0" && git status --porcelain)" ] || { echo "bench: git status of the tree is not clean" >&2; exit 1; }
+gst_setup() { echo true; }
+gst_cmd() { echo "cd '$work/hard0' && git status"; }
+shard_setup() { echo true; }
+shard_cmd() { echo "cd '$work/hard0' && '$dv' status --exit-code"; }
+ssym_setup() { echo true; }
+ssym_cmd() { echo "cd '$work/sym0' && '$dv' status --exit-code"; }
+rounds gst shard ssym
+t_gst=$m1
+count "status, hardlink" true "$(shard_cmd)"
+count "status, symlink" true "$(ssym_cmd)"
+count "git status" true "$(gst_cmd)"
+r=$(ratio "$m2" "$t_gst"); row "status, hardlink cache" "$(fmt "$m2")" "git status $(fmt "$t_gst")" "${r}x" "<= 1.0x" "$(check "$r" 1.0)"
+r=$(ratio "$m3" "$t_gst"); row "status, symlink cache" "$(fmt "$m3")" "git status $(fmt "$t_gst")" "${r}x" "<= 1.0x" "$(check "$r" 1.0)"
+
+# --- checkout after rm -rf data ---------------------------------------------
+echo "checkout ..." >&2
+# The add runs share inodes (cp -al), so later adds moved the ctime of
+# sym1's objects; one status gives its stat cache what the user's own add
+# would have left (a checkout then verifies objects without reading them).
+(cd "$work/sym1" && "$dv" status >/dev/null)
+cosym_setup() { echo "rm -rf '$work/sym1/data'"; }
+cosym_cmd() { echo "cd '$work/sym1' && '$dv' checkout -q data"; }
+cprs_setup() { echo "rm -rf '$work/cprs'"; }
+cprs_cmd() { echo "cp -rs '$work/orig' '$work/cprs'"; }
+cohard_setup() { echo "rm -rf '$work/hard1/data'"; }
+cohard_cmd() { echo "cd '$work/hard1' && '$dv' checkout -q data"; }
+cprl_setup() { echo "rm -rf '$work/cprl'"; }
+cprl_cmd() { echo "cp -rl '$work/orig' '$work/cprl'"; }
+rounds cosym cprs cohard cprl
+count "checkout, symlink" "$(cosym_setup)" "$(cosym_cmd)"
+count "cp -rs" "$(cprs_setup)" "$(cprs_cmd)"
+count "checkout, hardlink" "$(cohard_setup)" "$(cohard_cmd)"
+r=$(ratio "$m1" "$m2"); row "checkout after rm -rf, symlink" "$(fmt "$m1")" "cp -rs $(fmt "$m2")" "${r}x" "<= 1.5x" "$(check "$r" 1.5)"
+r=$(ratio "$m3" "$m4"); row "checkout after rm -rf, hardlink" "$(fmt "$m3")" "cp -rl $(fmt "$m4")" "${r}x" "" "info"
+
+# --- push to a directory remote ----------------------------------------------
+echo "push ..." >&2
+(cd "$work/sym0" && "$dv" remote add -d store "$work/store" >/dev/null)
+push_setup() { echo "cd '$work/sym0' && '$dv' remote modify store url '$work/store$1'"; }
+push_cmd() { echo "cd '$work/sym0' && '$dv' push -q"; }
+cpr_setup() { echo true; }
+cpr_cmd() { echo "cp -r '$work/sym0/.dv/cache/files' '$work/cpr$1'"; }
+rounds push cpr
+count "push" "$(push_setup "$runs")" "$(push_cmd)"
+count "cp -r" true "$(cpr_cmd "$runs")"
+r=$(ratio "$m1" "$m2"); row "push to a directory remote" "$(fmt "$m1")" "cp -r $(fmt "$m2")" "${r}x" "" "info"
+
+# --- pipelines: no-op repro of a 200-stage chain, status with 2,000 stages ---
+echo "pipelines ..." >&2
+git init -q chain
+(cd chain && "$dv" init -q && echo 0 >s000.txt && "$dv" add -q s000.txt && i=1 &&
+ while [ $i -le 200 ]; do
+     prev=$(printf 's%03d.txt' $((i - 1))); cur=$(printf 's%03d.txt' $i)
+     "$dv" stage add -q -n "$(printf 's%03d' $i)" -d "$prev" -o "$cur" "cp $prev $cur && echo $i >>$cur"
+     i=$((i + 1))
+ done && "$dv" repro -q && git add -A && git commit -q -m chain)
+git init -q wide
+(cd wide && "$dv" init -q && p=0 &&
+ while [ $p -lt 20 ]; do
+     mkdir -p "p$p" && i=0
+     while [ $i -lt 100 ]; do
+         if [ $i -gt 0 ]; then dep=in$((i - 1)).txt; else dep=seed.txt; fi
+         { echo "[stage]"; echo "cmd = cp $dep in$i.txt"; printf '\n[dep]\npath = %s\n' "$dep"
+           printf '\n[out]\npath = in%d.txt\n' $i
+         } >"p$p/st$p-$i.stage"
+         i=$((i + 1))
+     done
+     echo seed >"p$p/seed.txt"
+     p=$((p + 1))
+ done && "$dv" repro -q && git add -A && git commit -q -m wide && "$dv" status --exit-code >/dev/null)
+repro_t=$(med true "cd '$work/chain' && '$dv' repro -q")
+wide_t=$(med true "cd '$work/wide' && '$dv' status --exit-code")
+row "repro no-op, 200-stage chain" "$(fmt "$repro_t")" "" "" "<= 0.010 s" "$(check "$repro_t" 0.010)"
+row "status, 2,000 stages" "$(fmt "$wide_t")" "" "" "<= 0.050 s" "$(check "$wide_t" 0.050)"
+
+table "dv at the floor: $nfiles files of 100 KB, medians of $runs runs (seconds); $(nproc) cores, $cpu; load $(cut -d' ' -f1-3 /proc/loadavg)" case dv floor ratio target result
+echo
+echo "syscalls per file (strace -f -c: all calls / $nfiles, then each call made at least 0.5 times a file):"
+printf '%s' "$syscalls"
+[ "$missed" = 0 ]
