@@ -611,8 +611,13 @@ static int exp_remove(int argc, char **argv, dv_repo *repo)
 		if (!strncmp(n, DV_EXP_REF_PREFIX, strlen(DV_EXP_REF_PREFIX)))
 			n += strlen(DV_EXP_REF_PREFIX);
 		rc = dv_exp_delete(repo, n);
-		if (rc == DV_ENOTFOUND && dv_queue_remove(repo, n) == 0)
-			rc = 0;
+		if (rc == DV_ENOTFOUND) {
+			char *msg = dv_strdup(dv_error_last());
+			rc = dv_queue_remove(repo, n);
+			if (rc == DV_ENOTFOUND)
+				rc = dv_error(DV_ENOTFOUND, "%s", msg);
+			free(msg);
+		}
 		if (rc < 0) {
 			ret = cli_fail(rc);
 			continue;

@@ -194,6 +194,20 @@ static json_t *entry_values(json_t *base, const dv_exp_entry *e)
 	return v;
 }
 
+/* A failed run's metrics files are whatever its base left: not its own. */
+static void drop_metrics(row *r)
+{
+	json_t *v = json_object();
+	const char *k;
+	json_t *x;
+
+	json_object_foreach(r->values, k, x)
+		if (k[0] != 'M')
+			json_object_set(v, k, x);
+	json_decref(r->values);
+	r->values = v;
+}
+
 static char *branch_label(dv_repo *repo)
 {
 	git_repository *git = dv_repo_git(repo);
@@ -235,7 +249,8 @@ static int build_rows(dv_vec *rows, dv_repo *repo, bool all_branches, int max_co
 		size_t crow = rows->n;
 		row *r;
 		snprintf(shortid, sizeof(shortid), "%.7s", id);
-		r = push_row(rows, !strcmp(id, head) && branch ? branch : shortid, shortid);
+		r = push_row(rows, !strcmp(id, head) && branch ? branch : shortid,
+			     !strcmp(id, head) && branch ? branch : shortid);
 		memcpy(r->rev, id, 41);
 		commit_time(repo, id, &r->time);
 		r->values = values_at(&cache, repo, id);
@@ -254,6 +269,8 @@ static int build_rows(dv_vec *rows, dv_repo *repo, bool all_branches, int max_co
 			r->is_exp = true;
 			r->parent_row = (int)crow;
 			r->values = values_at(&cache, repo, e->commit);
+			if (e->failed)
+				drop_metrics(r);
 		}
 		for (size_t k = 0; k < queued.n; k++) {
 			dv_exp_entry *q = dv_vec_at(&queued, dv_exp_entry, k);
@@ -340,12 +357,17 @@ static void collect_columns(dv_vec *cols, const dv_vec *rows)
 			clash = j != i && !strcmp(strchr(o, '\t') + 1, key);
 		}
 		c->title = clash ? dv_asprintf("%.*s:%s", (int)(key - 1 - file), file, key) : dv_strdup(key);
-		for (size_t r = 1; r < rows->n && !c->changed; r++) {
-			json_t *a = json_object_get(dv_vec_at(rows, row, 0)->values, c->id);
-			json_t *b = json_object_get(dv_vec_at(rows, row, r)->values, c->id);
-			const char *ta = a ? json_string_value(json_object_get(a, "t")) : "";
-			const char *tb = b ? json_string_value(json_object_get(b, "t")) : "";
-			c->changed = strcmp(ta ? ta : "", tb ? tb : "") != 0;
+		/* Unchanged: the same wherever it is set (a commit before the
+		 * param existed does not make it change). */
+		const char *first = NULL;
+		for (size_t r = 0; r < rows->n && !c->changed; r++) {
+			json_t *v = json_object_get(dv_vec_at(rows, row, r)->values, c->id);
+			const char *t = v ? json_string_value(json_object_get(v, "t")) : NULL;
+			if (!t)
+				continue;
+			if (!first)
+				first = t;
+			c->changed = strcmp(first, t) != 0;
 		}
 	}
 }
