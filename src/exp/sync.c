@@ -102,8 +102,12 @@ int dv_exp_push_refs(dv_repo *repo, const char *remote, const dv_strvec *names, 
 	arr.strings = specs.v;
 	arr.count = specs.n;
 	if (git_remote_push(r, &arr, &po) < 0) {
-		rc = dv_git_error("cannot push experiments");
-		dv_error_wrap(rc, "to '%s'", remote);
+		char *what = dv_asprintf("cannot push experiments to '%s'", remote);
+		rc = dv_git_error(what);
+		free(what);
+		if (strstr(dv_error_last(), "non-fastforward"))
+			rc = dv_error(DV_ERROR, "the git remote '%s' refused an experiment: one of that name differs "
+				      "there (rename yours with 'dv exp branch', or push with -f to replace it)", remote);
 	} else if (ctx.rejected) {
 		rc = dv_error(DV_ERROR, "the remote '%s' refused %s (an experiment of that name differs there: "
 			      "rename yours, or push with -f)", remote, ctx.rejected);
@@ -142,8 +146,9 @@ int dv_exp_fetch_refs(dv_strvec *fetched, dv_repo *repo, const char *remote, con
 	arr.strings = specs.v;
 	arr.count = specs.n;
 	if (git_remote_fetch(r, &arr, &fo, "dv exp pull") < 0) {
-		rc = dv_git_error("cannot fetch experiments");
-		dv_error_wrap(rc, "from '%s'", remote);
+		char *what = dv_asprintf("cannot fetch experiments from '%s'", remote);
+		rc = dv_git_error(what);
+		free(what);
 		goto done;
 	}
 	for (size_t i = 0; i < names->n; i++) {
