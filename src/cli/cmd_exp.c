@@ -356,6 +356,8 @@ static int exp_run(int argc, char **argv, dv_repo *repo)
 	}
 	if (!executor)
 		executor = dv_config_get(repo->config, "exec.executor");
+	/* What a killed run left (its worktree, its entry) goes first. */
+	dv_queue_recover(repo, NULL);
 	dflt_file = dv_params_default_file(root_dir);
 	for (size_t i = 0; i < sets.n; i++) {
 		dv_exp_sweep *s = dv_vec_push(&sweeps);
