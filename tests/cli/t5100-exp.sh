@@ -144,6 +144,16 @@ test_case 'exp save records the workspace; exp diff compares with the base' '
 	git checkout -q -- params.ini
 '
 
+test_case 'plots: metrics across the experiments of HEAD, diff of an experiment against its base' '
+	cd repo && dv plots metrics --exp --json >pm &&
+	jq -e ".plots[] | select(.title == \"r2\") | .x_categories | index(\"exps/saved\") != null" pm &&
+	jq -e ".plots[] | select(.title == \"r2\") | .series[0].y | length > 3" pm &&
+	dv exp run -q --temp -S train.lambda=3 -n forplot &&
+	dv plots diff --exp forplot -o ../pd >/dev/null 2>&1 || true &&
+	grep -q "exps/forplot" ../pd/index.html &&
+	expect_error 1 "no experiment" dv plots diff --exp nosuch
+'
+
 test_case 'Ctrl-C stops a sweep and leaves no ref, worktree or entry behind' '
 	cd repo && rm -f $RUNS && n0=$(git for-each-ref refs/exps | wc -l) &&
 	dv stage add -q -f -n train -d prep.txt -p train.lambda,train.epochs -o model.bin -m metrics.json \
