@@ -94,7 +94,7 @@ echo "(each runs in its own git worktree under .dv/tmp/exps, sharing the cache:"
 echo " prepare and data are up to date there, so only train and evaluate run;"
 echo " the workspace and the branch stay as they are)"
 show dv exp run -S train.lambda=0.01,0.1,1,10 -j 2
-show dv exp show --sort-by r2 --sort-order desc -n 1 --drop 'topics|seed|rows|fraction'
+show dv exp show --sort-by r2 --sort-order desc -n 1 --only-changed
 best=$(dv exp show --csv --sort-by r2 --sort-order desc -n 1 | awk -F, '$3 == "done" { print $1; exit }')
 echo "The best experiment by r2 is '$best': bring its params, .stage files and data in"
 show dv exp apply "$best"
