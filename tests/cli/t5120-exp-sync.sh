@@ -53,4 +53,25 @@ test_case 'exp push refuses a different experiment of the same name unless -f' '
 	test "$(git -C ../origin.git rev-parse refs/exps/eight)" = "$(git rev-parse refs/exps/eight)"
 '
 
+if ! command -v ssh >/dev/null || ! test -x /usr/sbin/sshd; then
+	test_skip 'exp push/pull over ssh:// with libgit2' 'no OpenSSH'
+else
+SSHD_DIR=$TEST_ROOT/sshd
+trap 'sh "$DV_SOURCE_DIR/tests/servers/sshd.sh" stop "$SSHD_DIR"' EXIT
+env=$(sh "$DV_SOURCE_DIR/tests/servers/sshd.sh" start "$SSHD_DIR") || { echo "Bail out! sshd did not start"; exit 1; }
+eval "$env"
+git init -q --bare "$TRASH/ssh-origin.git"
+url="ssh://$DV_TEST_SSH_USER@127.0.0.1:$DV_TEST_SSH_PORT$TRASH/ssh-origin.git"
+export DV_GIT_SSH_KEY=$SSHD_DIR/user_key
+
+test_case 'exp push/pull over ssh:// (libgit2) with the host key pinned in known_hosts' '
+	cd repo && expect_error 1 "hostkey" dv exp push --no-data "$url" seven &&
+	mkdir -p "$HOME/.ssh" && cp "$SSHD_DIR/known_hosts" "$HOME/.ssh/known_hosts" &&
+	dv exp push --no-data "$url" seven &&
+	test "$(git -C ../ssh-origin.git rev-parse refs/exps/seven)" = "$(git rev-parse refs/exps/seven)" &&
+	cd ../clone && dv exp remove seven && dv exp pull "$url" seven &&
+	test "$(git rev-parse refs/exps/seven)" = "$(git -C ../repo rev-parse refs/exps/seven)"
+'
+fi
+
 test_done
