@@ -67,6 +67,15 @@ static int push_update_cb(const char *refname, const char *status, void *payload
 	return 0;
 }
 
+/* refs/exps/NAME:refs/exps/NAME for each name ('+' first with force). */
+static void add_refspecs(dv_strvec *specs, const dv_strvec *names, bool force)
+{
+	for (size_t i = 0; i < names->n; i++)
+		dv_strvec_push_take(specs, dv_asprintf("%s" DV_EXP_REF_PREFIX "%s:" DV_EXP_REF_PREFIX "%s",
+						       force ? "+" : "", names->v[i], names->v[i]));
+}
+
+/* A configured remote by name, else the text as a URL. */
 static int open_remote(git_remote **out, git_repository *git, const char *remote)
 {
 	if (git_remote_lookup(out, git, remote) == 0)
@@ -92,9 +101,7 @@ int dv_exp_push_refs(dv_repo *repo, const char *remote, const dv_strvec *names, 
 		return DV_ERROR;
 	if ((rc = open_remote(&r, git, remote)) < 0)
 		return rc;
-	for (size_t i = 0; i < names->n; i++)
-		dv_strvec_push_take(&specs, dv_asprintf("%s" DV_EXP_REF_PREFIX "%s:" DV_EXP_REF_PREFIX "%s",
-							force ? "+" : "", names->v[i], names->v[i]));
+	add_refspecs(&specs, names, force);
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
 	po.callbacks.credentials = credentials_cb;
 	po.callbacks.push_update_reference = push_update_cb;
@@ -135,9 +142,7 @@ int dv_exp_fetch_refs(dv_strvec *fetched, dv_repo *repo, const char *remote, con
 	if (names->n == 0)
 		dv_strvec_push(&specs, force ? "+" DV_EXP_REF_PREFIX "*:" DV_EXP_REF_PREFIX "*"
 					     : DV_EXP_REF_PREFIX "*:" DV_EXP_REF_PREFIX "*");
-	for (size_t i = 0; i < names->n; i++)
-		dv_strvec_push_take(&specs, dv_asprintf("%s" DV_EXP_REF_PREFIX "%s:" DV_EXP_REF_PREFIX "%s",
-							force ? "+" : "", names->v[i], names->v[i]));
+	add_refspecs(&specs, names, force);
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	fo.callbacks.credentials = credentials_cb;
 	fo.callbacks.payload = &ctx;
