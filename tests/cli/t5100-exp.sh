@@ -128,6 +128,13 @@ test_case 'exp apply brings params, .stage files and data; refuses over changes 
 	dv status --exit-code >/dev/null
 '
 
+test_case 'dv gc keeps the data of every experiment' '
+	cd repo && git show refs/exps/again:train.stage >st &&
+	h=$(sed -n "/path = model.bin/,/^\$/p" st | sed -n "s/^hash = xxh128://p") && test -n "$h" &&
+	dv gc -w -f >/dev/null &&
+	test -f .dv/cache/files/xxh128/$(echo $h | cut -c1-2)/$(echo $h | cut -c3-)
+'
+
 test_case 'exp branch makes a branch at the experiment; exp remove deletes refs' '
 	cd repo && dv exp branch first from-first &&
 	test "$(git rev-parse from-first)" = "$(git rev-parse refs/exps/first)" &&
