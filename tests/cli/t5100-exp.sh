@@ -120,6 +120,15 @@ test_case 'exp show fits the width by dropping unchanged columns first; --only-c
 	dv exp show --csv --only-changed --keep "seed" >k && assert_contains k data.seed
 '
 
+if command -v script >/dev/null; then
+test_case 'on a terminal, exp show highlights the cells an experiment changed and fits 80 columns' '
+	cd repo && COLUMNS= script -qec "\"$DV\" exp show -n 1" /dev/null | tr -d "\r" >tty &&
+	grep "^  first " tty | grep -q "$(printf "\033")\[1;33m2$(printf "\033")\[0m" &&
+	grep "^  first " tty | grep -v -q "$(printf "\033")\[1;33m3" &&
+	sed "s/$(printf "\033")\[[0-9;]*m//g" tty | grep -v "^(" | awk "length > 80 { exit 1 }"
+'
+fi
+
 test_case 'exp apply brings params, .stage files and data; refuses over changes unless -f' '
 	cd repo && echo "# note" >>params.ini &&
 	expect_error 1 "uncommitted changes" dv exp apply first &&
