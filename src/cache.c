@@ -88,6 +88,7 @@ void dv_cache_free(dv_cache *c)
 		return;
 	free(c->dir);
 	free(c->tmpdir);
+	free(c->dvdir);
 	free(c);
 }
 
@@ -480,8 +481,7 @@ int dv_cache_read(dv_buf *out, const dv_cache *c, const dv_hash *h, bool is_dir)
 	if (rc == 0) {
 		dv_hash_buffer(&got, out->ptr, out->len);
 		if (!dv_hash_equal(&got, h))
-			rc = dv_error(DV_ECORRUPT, "cache object '%s' is corrupt: its bytes no longer match its name; remove it and run 'dv fetch'",
-				      obj.ptr);
+			rc = dv_cache_corrupt(c, h, is_dir, NULL);
 	}
 	dv_buf_free(&obj);
 	return rc;
@@ -778,8 +778,7 @@ int dv_cache_verify(const dv_cache *c, const dv_hash *h, bool is_dir)
 	dv_cache_object_path(&obj, c, h, is_dir);
 	rc = dv_hash_file(&got, NULL, obj.ptr);
 	if (rc == 0 && !dv_hash_equal(&got, h))
-		rc = dv_error(DV_ECORRUPT, "cache object '%s' is corrupt: its bytes no longer match its name; remove it and run 'dv fetch'",
-			      obj.ptr);
+		rc = dv_cache_corrupt(c, h, is_dir, NULL);
 	dv_buf_free(&obj);
 	return rc;
 }
@@ -792,6 +791,32 @@ int dv_cache_remove(dv_cache *c, const dv_hash *h, bool is_dir)
 	if (unlink(obj.ptr) < 0 && errno != ENOENT)
 		rc = dv_error_errno(DV_ERROR, "cannot remove '%s'", obj.ptr);
 	dv_buf_free(&obj);
+	return rc;
+}
+
+int dv_cache_corrupt(const dv_cache *c, const dv_hash *h, bool is_dir, const char *what)
+{
+	dv_buf obj = DV_BUF_INIT, fr = DV_BUF_INIT;
+	char *moved = NULL;
+	int rc;
+
+	dv_cache_object_path(&obj, c, h, is_dir);
+	if (what)
+		dv_buf_printf(&fr, " for '%s'", what);
+	if (!c->dvdir)
+		rc = dv_error(DV_ECORRUPT, "cache object '%s'%s is corrupt (its bytes no longer match its name): "
+			      "remove it and run 'dv fetch'", obj.ptr, fr.ptr);
+	else if (dv_cache_quarantine(&moved, c, h, is_dir, c->dvdir) < 0)
+		rc = dv_error_wrap(DV_ECORRUPT, "cache object '%s'%s is corrupt (its bytes no longer match its name) "
+				   "and could not be moved aside: remove it and run 'dv fetch'", obj.ptr,
+				   fr.ptr);
+	else
+		rc = dv_error(DV_ECORRUPT, "cache object '%s'%s was corrupt (its bytes no longer match its name): "
+			      "moved it to quarantine ('%s'); 'dv fetch' or 'dv pull' brings a good copy",
+			      obj.ptr, fr.ptr, moved ? moved : "moved aside already");
+	free(moved);
+	dv_buf_free(&obj);
+	dv_buf_free(&fr);
 	return rc;
 }
 

@@ -67,26 +67,6 @@ static void verify_one(void *arg, size_t i)
 		job->problems[i] = dv_strdup(dv_error_last());
 }
 
-/* Bytes that do not match their name go to quarantine (after the
- * parallel pass: moving is cheap, and one thread does it). */
-static char *quarantine(dv_repo *repo, const dv_cached_object *o, char *problem)
-{
-	char *moved = NULL, *shown, *line;
-
-	if (dv_cache_quarantine(&moved, repo->cache, &o->hash, o->is_dir, repo->dvdir) < 0) {
-		line = dv_asprintf("%s (could not move it to quarantine: %s)", problem, dv_error_last());
-		dv_error_clear();
-	} else {
-		shown = moved ? dv_path_relative_to(moved, repo->root) : NULL;
-		line = dv_asprintf("%s; moved it to quarantine ('%s'): 'dv fetch' or 'dv pull' brings a good copy",
-				   problem, shown ? shown : moved ? moved : "gone already");
-		free(shown);
-	}
-	free(moved);
-	free(problem);
-	return line;
-}
-
 static int verify_cache(dv_fsck_report *out, dv_repo *repo, int jobs)
 {
 	const dv_cache *cache = repo->cache;
@@ -118,8 +98,6 @@ static int verify_cache(dv_fsck_report *out, dv_repo *repo, int jobs)
 	for (size_t i = 0; i < objs.n; i++) {
 		out->objects++;
 		out->bytes += job.objs[i].size;
-		if (job.problems[i] && job.codes[i] == DV_ECORRUPT)
-			job.problems[i] = quarantine(repo, &job.objs[i], job.problems[i]);
 		if (job.problems[i])
 			dv_strvec_push_take(&out->corrupt, job.problems[i]);
 	}

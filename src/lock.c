@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 struct dv_lock {
 	int fd;
 	long killed_holder; /* pid found in the file on taking it; 0: none */
+	struct timespec killed_since; /* when it wrote its pid: took the lock */
 };
 
 int dv_lock_acquire(dv_lock **out, const char *dvdir, int timeout_ms)
@@ -61,11 +63,14 @@ int dv_lock_acquire(dv_lock **out, const char *dvdir, int timeout_ms)
 		nanosleep(&ts, NULL);
 		waited += 50;
 	}
+	*out = dv_calloc(1, sizeof(**out));
 	{
+		struct stat st;
 		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
 		pid[n > 0 ? n : 0] = '\0';
+		if (fstat(fd, &st) == 0)
+			(*out)->killed_since = st.st_mtim;
 	}
-	*out = dv_malloc(sizeof(**out));
 	(*out)->fd = fd;
 	(*out)->killed_holder = atol(pid);
 	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
@@ -78,6 +83,11 @@ int dv_lock_acquire(dv_lock **out, const char *dvdir, int timeout_ms)
 long dv_lock_killed_holder(const dv_lock *lock)
 {
 	return lock->killed_holder;
+}
+
+struct timespec dv_lock_killed_since(const dv_lock *lock)
+{
+	return lock->killed_since;
 }
 
 void dv_lock_release(dv_lock *lock)

@@ -10,6 +10,9 @@
  * lock, and a cache may be shared with other repositories' processes.
  */
 #include <dirent.h>
+#include <git2.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -20,7 +23,11 @@
 #include "dv/cache.h"
 #include "dv/error.h"
 #include "dv/fs.h"
+#include "dv/config.h"
+#include "dv/git.h"
 #include "dv/recover.h"
+#include "dv/staleness.h"
+#include "dv/workspace.h"
 
 /* Below `dfd` (consumed), depth first, without following symlinks; at
  * the `top` (the work tree's root) .dv is skipped: its cache is swept by
@@ -83,5 +90,91 @@ int dv_recover_tmpfiles(size_t *removed, dv_repo *repo)
 	sweep_tree(removed, fd, true);
 done:
 	dv_buf_free(&p);
+	return rc;
+}
+
+int dv_recover_restage(size_t *staged, dv_repo *repo)
+{
+	dv_vec stages = DV_VEC_INIT(dv_stage *);
+	dv_strvec written = DV_STRVEC_INIT, unstaged = DV_STRVEC_INIT;
+	bool autostage = true;
+	int rc;
+
+	*staged = 0;
+	if ((rc = dv_config_get_bool(repo->config, "core.autostage", true, &autostage)) < 0 || !autostage)
+		return rc;
+	if ((rc = dv_workspace_load_stages(&stages, repo)) < 0)
+		goto done;
+	dv_stage_written_paths(&written, &stages);
+	if ((rc = dv_git_unstaged(&unstaged, repo, &written)) < 0)
+		goto done;
+	if ((rc = dv_git_stage_paths(repo, &unstaged)) == 0)
+		*staged = unstaged.n;
+done:
+	dv_stages_free(&stages);
+	dv_strvec_free(&written);
+	dv_strvec_free(&unstaged);
+	return rc;
+}
+
+/* Whether any process has `path` open, by /proc/PID/fd. */
+static bool open_by_any_process(const char *path)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *p;
+	bool found = false;
+	char fdpath[300], target[PATH_MAX];
+
+	if (!proc)
+		return true; /* cannot tell: assume a live git holds it */
+	while (!found && (p = readdir(proc)) != NULL) {
+		DIR *fds;
+		struct dirent *f;
+		if (p->d_name[0] < '0' || p->d_name[0] > '9')
+			continue;
+		snprintf(fdpath, sizeof(fdpath), "/proc/%s/fd", p->d_name);
+		if (!(fds = opendir(fdpath)))
+			continue;
+		while (!found && (f = readdir(fds)) != NULL) {
+			char link[600];
+			ssize_t n;
+			snprintf(link, sizeof(link), "/proc/%s/fd/%s", p->d_name, f->d_name);
+			if ((n = readlink(link, target, sizeof(target) - 1)) > 0) {
+				target[n] = '\0';
+				found = !strcmp(target, path);
+			}
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return found;
+}
+
+int dv_recover_git_index_lock(bool *removed, dv_repo *repo, struct timespec since)
+{
+	git_repository *git = dv_repo_git(repo);
+	dv_buf path = DV_BUF_INIT;
+	char *real = NULL;
+	struct stat st;
+	int rc = 0;
+
+	*removed = false;
+	if (!git)
+		return DV_ERROR;
+	dv_path_join(&path, git_repository_path(git), "index.lock");
+	if (lstat(path.ptr, &st) < 0 || !S_ISREG(st.st_mode))
+		goto done;
+	if (st.st_mtim.tv_sec < since.tv_sec ||
+	    (st.st_mtim.tv_sec == since.tv_sec && st.st_mtim.tv_nsec < since.tv_nsec))
+		goto done; /* older than the dead dv: some git's, not ours to judge */
+	if (!(real = realpath(path.ptr, NULL)) || open_by_any_process(real))
+		goto done;
+	if (unlink(path.ptr) < 0)
+		rc = dv_error_errno(DV_ERROR, "cannot remove '%s'", path.ptr);
+	else
+		*removed = true;
+done:
+	free(real);
+	dv_buf_free(&path);
 	return rc;
 }

@@ -302,6 +302,8 @@ static int open_cache(dv_repo *repo)
 	rc = dv_cache_open(&repo->cache, path.ptr, types);
 	if (rc < 0)
 		dv_error_wrap(rc, "cannot use the cache");
+	else
+		repo->cache->dvdir = dv_strdup(repo->dvdir);
 	dv_buf_free(&path);
 	return rc;
 }
@@ -322,21 +324,16 @@ int dv_repo_reload_config(dv_repo *repo)
 static int check_dvdir(const dv_repo *repo)
 {
 	struct stat st;
-	char *real, *realroot, *inside;
+	char *real = NULL;
 	int rc = 0;
 
 	if (lstat(repo->dvdir, &st) < 0 || !S_ISLNK(st.st_mode))
 		return 0;
-	real = realpath(repo->dvdir, NULL);
-	realroot = realpath(repo->root, NULL);
-	inside = real && realroot ? dv_path_relative_to(real, realroot) : NULL;
-	if (!inside || !*inside || dv_path_has_git_component(inside))
+	if (dv_repo_link_place(repo, repo->dvdir, &real, NULL) != DV_LINK_INSIDE)
 		rc = dv_error(DV_ERROR, "'%s/.dv' is a symlink to '%s', outside the work tree or into .git: dv does not "
 			      "use it (remove the link and run 'dv init'; cache.dir moves the cache)",
 			      repo->root, real ? real : "?");
 	free(real);
-	free(realroot);
-	free(inside);
 	return rc;
 }
 
@@ -494,38 +491,66 @@ void dv_repo_abspath(dv_buf *out, const dv_repo *repo, const char *relpath)
 		dv_path_join(out, repo->root, relpath);
 }
 
+dv_link_place dv_repo_link_place(const dv_repo *repo, const char *abs, char **real_out, char **inside_out)
+{
+	char *real = realpath(abs, NULL), *realroot, *inside = NULL;
+	dv_link_place place;
+
+	if (!real) {
+		place = DV_LINK_DANGLING;
+		goto out;
+	}
+	/* The root itself may lie behind a symlink (/tmp -> /private/tmp). */
+	realroot = realpath(repo->root, NULL);
+	inside = dv_path_relative_to(real, realroot ? realroot : repo->root);
+	free(realroot);
+	if (!inside)
+		place = DV_LINK_OUTSIDE;
+	else if (!*inside || dv_path_has_git_component(inside) || dv_path_is_within(inside, ".dv"))
+		place = DV_LINK_PROTECTED;
+	else
+		place = DV_LINK_INSIDE;
+out:
+	if (real_out)
+		*real_out = real;
+	else
+		free(real);
+	if (inside_out)
+		*inside_out = inside;
+	else
+		free(inside);
+	return place;
+}
+
 /* `abs` is the symlink at `rel` (a prefix of `path`); `final`: it is the
  * last component. */
 static int check_link(const dv_repo *repo, const char *path, const char *rel, const char *abs, bool final)
 {
-	char *real = realpath(abs, NULL), *realroot = NULL, *inside = NULL, *in_cache = NULL;
+	char *real = NULL, *inside = NULL, *in_cache = NULL;
+	dv_link_place place = dv_repo_link_place(repo, abs, &real, &inside);
 	int rc = 0;
 
-	if (!real) {
+	if (place == DV_LINK_DANGLING) {
 		/* Nothing behind a final link: there is nothing to read. */
 		if (final && errno == ENOENT)
 			return 0;
 		return dv_error_errno(DV_ERROR, "'%s' leads through the symlink '%s', which cannot be resolved; "
 				      "replace it with a directory", path, rel);
 	}
-	realroot = realpath(repo->root, NULL);
-	inside = dv_path_relative_to(real, realroot ? realroot : repo->root);
-	if (final && repo->cache) {
+	if (final && repo->cache && place != DV_LINK_INSIDE) {
 		char *realcache = realpath(repo->cache->dir, NULL);
 		in_cache = realcache ? dv_path_relative_to(real, realcache) : NULL;
 		free(realcache);
+		if (in_cache && *in_cache)
+			place = DV_LINK_INSIDE; /* dv's own link (cache.type symlink) */
 	}
-	if (in_cache && *in_cache)
-		goto done;
-	if (!inside)
+	if (place == DV_LINK_OUTSIDE)
 		rc = dv_error(DV_ERROR, "'%s' leads through the symlink '%s' to '%s', outside the repository: "
 			      "dv does not follow it (replace the link with a directory or remove it)", path, rel, real);
-	else if (!*inside || dv_path_has_git_component(inside) || dv_path_is_within(inside, ".dv"))
+	else if (place == DV_LINK_PROTECTED)
 		rc = dv_error(DV_ERROR, "'%s' leads through the symlink '%s' into '%s', which dv never writes: "
 			      "remove the link", path, rel, *inside ? inside : ".");
-done:
 	free(real);
-	free(realroot);
 	free(inside);
 	free(in_cache);
 	return rc;

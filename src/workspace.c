@@ -67,7 +67,8 @@ static int check_walk_link(const dv_repo *repo, const char *abs)
 {
 	const char *cache = repo->cache ? repo->cache->dir : NULL;
 	const char *shown = abs + strlen(repo->root) + 1;
-	char target[4096], *real = NULL, *realroot = NULL, *inside = NULL;
+	char target[4096], *real = NULL, *inside = NULL;
+	dv_link_place place;
 	struct stat st;
 	ssize_t n = readlink(abs, target, sizeof(target) - 1);
 	int rc = 0;
@@ -80,18 +81,16 @@ static int check_walk_link(const dv_repo *repo, const char *abs)
 		if (!strncmp(target, cache, len) && target[len] == '/')
 			return 0;
 	}
-	if (!(real = realpath(abs, NULL)))
-		return 0; /* dangling: nothing to track, the caller skips it */
-	realroot = realpath(repo->root, NULL);
-	inside = dv_path_relative_to(real, realroot ? realroot : repo->root);
-	if (!inside || !*inside || dv_path_has_git_component(inside) || dv_path_is_within(inside, ".dv"))
+	place = dv_repo_link_place(repo, abs, &real, &inside);
+	if (place == DV_LINK_DANGLING)
+		return 0; /* nothing to track, the caller skips it */
+	if (place != DV_LINK_INSIDE)
 		rc = dv_error(DV_ERROR, "'%s' is a symlink to '%s', outside the work tree: dv does not follow it "
 			      "(copy the file in, or remove the link)", shown, real);
 	else if (stat(real, &st) == 0 && S_ISDIR(st.st_mode))
 		rc = dv_error(DV_ERROR, "'%s' is a symlink to the directory '%s': dv tracks files, not links to "
 			      "directories (replace it with the directory, or remove it)", shown, inside);
 	free(real);
-	free(realroot);
 	free(inside);
 	return rc;
 }
@@ -528,26 +527,6 @@ void dv_checkout_report_free(dv_vec *report)
 
 /* Check an object's bytes before they reach the work tree; the stat cache
  * makes this one read per object, ever. */
-/* Move a corrupt object aside (dv_cache_quarantine), so the next fetch
- * brings a good copy instead of finding it "up to date". */
-static int corrupt_object(dv_repo *repo, const dv_hash *h, const char *obj, const char *relpath)
-{
-	char *moved = NULL, *shown;
-	int rc;
-
-	if (dv_cache_quarantine(&moved, repo->cache, h, false, repo->dvdir) < 0)
-		return dv_error_wrap(DV_ECORRUPT, "cache object '%s' for '%s' is corrupt (its bytes no longer "
-				     "match its name) and could not be moved aside: remove it and run 'dv pull'",
-				     obj, relpath);
-	shown = moved ? dv_path_relative_to(moved, repo->root) : NULL;
-	rc = dv_error(DV_ECORRUPT, "cache object for '%s' was corrupt (its bytes no longer match its name): "
-		      "moved it to quarantine ('%s'); 'dv pull' (or 'dv fetch') brings a good copy",
-		      relpath, shown ? shown : moved ? moved : obj);
-	free(moved);
-	free(shown);
-	return rc;
-}
-
 static int verify_object(dv_repo *repo, const dv_hash *h, const char *relpath, uint64_t *size)
 {
 	dv_buf obj = DV_BUF_INIT;
@@ -566,7 +545,7 @@ static int verify_object(dv_repo *repo, const dv_hash *h, const char *relpath, u
 		rc = dv_error(DV_ENOTFOUND, "object '%s' for '%s' is not in the cache: run 'dv pull' (or 'dv fetch')",
 			      text, relpath);
 	} else if (rc == 0 && !dv_hash_equal(&got, h)) {
-		rc = corrupt_object(repo, h, obj.ptr, relpath);
+		rc = dv_cache_corrupt(repo->cache, h, false, relpath);
 	}
 	dv_buf_free(&obj);
 	return rc;

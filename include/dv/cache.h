@@ -30,6 +30,8 @@ typedef enum {
 typedef struct dv_cache {
 	char *dir;       /* absolute */
 	char *tmpdir;    /* <dir>/tmp... scratch on the same file system */
+	char *dvdir;     /* the repository's .dv, whose quarantine/ takes corrupt
+			  * objects; NULL for a scratch cache (they stay put) */
 	dv_link_type types[4];
 	int ntypes;
 	/* Learnt at run time and shared by worker threads; a thread that
@@ -103,6 +105,12 @@ int dv_cache_remove(dv_cache *c, const dv_hash *h, bool is_dir);
 #define DV_QUARANTINE_DIR "quarantine"
 /* Move the object `h` aside into <dvdir>/quarantine; `*moved_to` (may be
  * NULL) receives the new path (NULL if the object had gone already). */
+/* An object's bytes were found not to match its name: move it to
+ * quarantine (when c->dvdir is set), so that the next fetch brings a good
+ * copy instead of finding it "up to date", and return DV_ECORRUPT with a
+ * message naming the object, `what` uses it (may be NULL), where it went
+ * and the way out. */
+int dv_cache_corrupt(const dv_cache *c, const dv_hash *h, bool is_dir, const char *what);
 int dv_cache_quarantine(char **moved_to, const dv_cache *c, const dv_hash *h, bool is_dir,
 			const char *dvdir);
 

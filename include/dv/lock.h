@@ -8,6 +8,8 @@
 #ifndef DV_LOCK_H
 #define DV_LOCK_H
 
+#include <time.h>
+
 typedef struct dv_lock dv_lock;
 
 /* Wait up to `timeout_ms` for the lock, then fail with DV_ELOCKED naming
@@ -17,6 +19,8 @@ void dv_lock_release(dv_lock *lock);
 /* The pid of a holder that died holding the lock (killed, crashed) before
  * we took it, or 0: then its half-done writes may be lying about. */
 long dv_lock_killed_holder(const dv_lock *lock);
+/* When that killed holder took the lock (the lock file's mtime then). */
+struct timespec dv_lock_killed_since(const dv_lock *lock);
 
 #define DV_LOCK_TIMEOUT_MS 3000
 

@@ -65,6 +65,19 @@ int dv_repo_relpath(char **out, const dv_repo *repo, const char *user_path);
  * exist are fine: dv creates them as real directories.  Every write dv
  * makes to a path a .stage file, manifest or user names passes here. */
 int dv_repo_check_path(const dv_repo *repo, const char *relpath, unsigned flags);
+/* Where the symlink at `abs` leads, seen from the work tree.  One rule
+ * for every place that meets a link (check_path, the walk of tracked
+ * directories, .dv itself), so they cannot drift apart. */
+typedef enum {
+	DV_LINK_INSIDE,    /* an ordinary path of the work tree */
+	DV_LINK_OUTSIDE,   /* out of the work tree */
+	DV_LINK_PROTECTED, /* the work tree's root, a .git directory or .dv */
+	DV_LINK_DANGLING   /* nothing behind it (errno set by realpath) */
+} dv_link_place;
+/* `*real` (the resolved target, or NULL when dangling) and `*inside` (it
+ * relative to the work tree, or NULL outside) belong to the caller; either
+ * pointer may be NULL when not wanted. */
+dv_link_place dv_repo_link_place(const dv_repo *repo, const char *abs, char **real, char **inside);
 /* <root>/<relpath> */
 void dv_repo_abspath(dv_buf *out, const dv_repo *repo, const char *relpath);
 /* Path relative to the user's cwd, for messages. */

@@ -124,7 +124,8 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
 struct dv_lock *cli_lock(dv_repo *repo)
 {
 	struct dv_lock *lock = NULL;
-	size_t removed = 0;
+	size_t removed = 0, staged = 0;
+	bool index_lock = false;
 	int rc = dv_lock_acquire(&lock, repo->dvdir, DV_LOCK_TIMEOUT_MS);
 	if (rc < 0) {
 		cli_fail(rc);
@@ -138,6 +139,16 @@ struct dv_lock *cli_lock(dv_repo *repo)
 		else if (removed && !cli_quiet)
 			fprintf(stderr, "dv: an earlier dv (pid %ld) was killed while writing: removed %zu temp file%s it left\n",
 				dv_lock_killed_holder(lock), removed, removed == 1 ? "" : "s");
+		if (dv_recover_git_index_lock(&index_lock, repo, dv_lock_killed_since(lock)) < 0)
+			dv_error_clear();
+		else if (index_lock && !cli_quiet)
+			fprintf(stderr, "dv: an earlier dv (pid %ld) was killed while writing git's index: removed the "
+				".git/index.lock it left\n", dv_lock_killed_holder(lock));
+		if (dv_recover_restage(&staged, repo) < 0)
+			dv_error_clear();
+		else if (staged && !cli_quiet)
+			fprintf(stderr, "dv: an earlier dv (pid %ld) was killed before staging in git: staged %zu file%s it "
+				"had written\n", dv_lock_killed_holder(lock), staged, staged == 1 ? "" : "s");
 	}
 	return lock;
 }

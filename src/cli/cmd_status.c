@@ -189,18 +189,7 @@ static int print_unstaged(dv_repo *repo, const dv_vec *stages)
 	add_candidate(&cand, dv_strdup(".dv/config"));
 	add_candidate(&cand, dv_strdup(".gitattributes"));
 	add_candidate(&cand, dv_strdup(".gitignore"));
-	for (size_t i = 0; i < stages->n; i++) {
-		const dv_stage *st = *dv_vec_at(stages, dv_stage *, i);
-		add_candidate(&cand, dv_strdup(st->path));
-		for (size_t j = 0; j < st->outs.n; j++) {
-			char *rel = dv_stage_entry_relpath(st, dv_stage_out(st, j)->path);
-			char *dir = dv_path_dirname(rel);
-			add_candidate(&cand, strcmp(dir, ".") ? dv_asprintf("%s/.gitignore", dir)
-							      : dv_strdup(".gitignore"));
-			free(dir);
-			free(rel);
-		}
-	}
+	dv_stage_written_paths(&cand, stages);
 	if ((rc = dv_git_unstaged(&unstaged, repo, &cand)) == 0 && unstaged.n) {
 		for (size_t i = 0; i < unstaged.n; i++) {
 			char *shown = dv_repo_display_path(repo, unstaged.v[i]);

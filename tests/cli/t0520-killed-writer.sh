@@ -85,4 +85,41 @@ else
 	test_skip 'add killed with SIGKILL at its first rename' 'no working strace'
 fi
 
+test_case 'a .stage saved but not staged by a killed repro is staged by the next locking command' '
+	cd repo &&
+	printf "#!/bin/sh\ncat big.bin >copy.bin\n" >mk.sh &&
+	dv stage add -q -n copy -d big.bin -d mk.sh -o copy.bin sh mk.sh &&
+	git add mk.sh && git commit -q -m "copy stage" &&
+	git config -f .dv/config core.autostage false &&
+	dv repro -q copy &&
+	git config -f .dv/config core.autostage true &&
+	! git diff --quiet -- copy.stage &&
+	echo "$(gone_pid)" >.dv/lock &&
+	dv checkout 2>err &&
+	assert_contains err "killed before staging in git: staged 2 files" &&
+	git diff --quiet -- copy.stage .gitignore &&
+	git cat-file -e :copy.stage &&
+	dv repro -q && dv status --exit-code &&
+	git commit -q -m copied && rm err
+'
+
+test_case 'a .git/index.lock left by a killed dv is removed; an older or open one is left to git' '
+	cd repo &&
+	echo "$(gone_pid)" >.dv/lock && touch -d "1 minute ago" .dv/lock &&
+	: >.git/index.lock &&
+	dv checkout 2>err &&
+	assert_contains err "removed the .git/index.lock it left" &&
+	test ! -e .git/index.lock && git status --porcelain >/dev/null &&
+	echo "$(gone_pid)" >.dv/lock && touch -d "1 minute ago" .dv/lock &&
+	: >.git/index.lock && touch -d "2 minutes ago" .git/index.lock &&
+	dv checkout 2>err && test -e .git/index.lock &&
+	echo "$(gone_pid)" >.dv/lock && touch -d "1 minute ago" .dv/lock &&
+	touch .git/index.lock &&
+	(exec 3<.git/index.lock; sleep 5) &
+	holder=$!
+	sleep 0.5 &&
+	dv checkout 2>err && test -e .git/index.lock &&
+	kill $holder; wait $holder 2>/dev/null; rm -f .git/index.lock err
+'
+
 test_done

@@ -58,4 +58,17 @@ test_case 'fsck quarantines a corrupt object it finds; fetch restores it' '
 	dv fsck -q
 '
 
+test_case 'a corrupt directory manifest is quarantined by checkout too; pull restores the directory' '
+	cd repo &&
+	mkdir d && echo one >d/1 && echo two >d/2 &&
+	dv add -q d && dv push -q && git commit -q -m dir &&
+	h=$(sed -n "s/^hash = xxh128:\(.*\)\.dir$/\1/p" d.stage) &&
+	m=.dv/cache/files/xxh128/$(echo "$h" | cut -c1-2)/$(echo "$h" | cut -c3-).dir &&
+	test -f $m && chmod u+w $m && echo garbage >$m &&
+	rm -rf d &&
+	expect_error 1 "quarantine" dv checkout d &&
+	test ! -e $m && test -f .dv/quarantine/files/xxh128/$(echo "$h" | cut -c1-2)/$(echo "$h" | cut -c3-).dir &&
+	dv pull -q && test "$(cat d/1)" = one && test "$(cat d/2)" = two && test -f $m
+'
+
 test_done
