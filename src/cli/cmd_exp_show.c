@@ -90,6 +90,8 @@ static json_t *read_values(dv_repo *repo, const char *rev)
 
 typedef struct {
 	json_t *memo;     /* commit id -> values */
+	json_t *used;     /* what this table read: what is written back, so
+			   * removed experiments do not pile up */
 	bool dirty;
 	char *path;
 } show_cache;
@@ -102,19 +104,21 @@ static void cache_open(show_cache *c, dv_repo *repo)
 		json_decref(c->memo);
 		c->memo = json_object();
 	}
+	c->used = json_object();
 	c->dirty = false;
 }
 
 static void cache_close(show_cache *c)
 {
-	if (c->dirty) {
-		char *text = json_dumps(c->memo, JSON_COMPACT);
+	if (c->dirty || json_object_size(c->used) != json_object_size(c->memo)) {
+		char *text = json_dumps(c->used, JSON_COMPACT);
 		/* Losing it only costs a re-read: no fsync. */
 		if (text && dv_mkdir_parent(c->path) == 0)
 			dv_write_file_atomic_nosync(c->path, text, strlen(text), 0644);
 		free(text);
 	}
 	json_decref(c->memo);
+	json_decref(c->used);
 	free(c->path);
 }
 
@@ -124,10 +128,13 @@ static json_t *values_at(show_cache *c, dv_repo *repo, const char *rev)
 
 	if (!*rev)
 		return read_values(repo, NULL);
-	if ((v = json_object_get(c->memo, rev)))
+	if ((v = json_object_get(c->memo, rev))) {
+		json_object_set(c->used, rev, v);
 		return json_incref(v);
+	}
 	v = read_values(repo, rev);
 	json_object_set(c->memo, rev, v);
+	json_object_set(c->used, rev, v);
 	c->dirty = true;
 	return v;
 }
