@@ -173,7 +173,7 @@ test_case 'plots: metrics across the experiments of HEAD, diff of an experiment 
 test_case 'Ctrl-C stops a sweep and leaves no ref, worktree or entry behind' '
 	cd repo && rm -f $RUNS && n0=$(git for-each-ref refs/exps | wc -l) &&
 	dv stage add -q -f -n train -d prep.txt -p train.lambda,train.epochs -o model.bin -m metrics.json \
-		"echo train >>$RUNS; sleep 30; echo x >model.bin; echo {} >metrics.json" &&
+		"echo train >>$RUNS; sleep 31; echo x >model.bin; echo {} >metrics.json" &&
 	git commit -q -am slow
 	"$DV" exp run -S train.lambda=31,32,33 -j 2 >out 2>&1 &
 	pid=$!
@@ -181,7 +181,7 @@ test_case 'Ctrl-C stops a sweep and leaves no ref, worktree or entry behind' '
 	test "$(runs train)" = 2 && kill -INT $pid && expect_code 130 wait $pid &&
 	test "$(git for-each-ref refs/exps | wc -l)" = $n0 &&
 	cd .. && no_leftovers && test -z "$(ls repo/.dv/exps/queue)" &&
-	! pgrep -f "sleep 30" >/dev/null
+	! pgrep -f "sleep 31" >/dev/null
 '
 
 test_case 'two sweeps started at once never collide' '
