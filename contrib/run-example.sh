@@ -89,6 +89,18 @@ rm -rf "$plots"
 dv plots diff HEAD~2 HEAD -o "$plots/diff" >/dev/null
 dv plots metrics -o "$plots/metrics" >/dev/null
 show dv plots show -o "$plots"
+step "7. A sweep: train.lambda over four values, two experiments at a time"
+echo "(each runs in its own git worktree under .dv/tmp/exps, sharing the cache:"
+echo " prepare and data are up to date there, so only train and evaluate run;"
+echo " the workspace and the branch stay as they are)"
+show dv exp run -S train.lambda=0.01,0.1,1,10 -j 2
+show dv exp show --sort-by r2 --sort-order desc -n 1 --only-changed
+best=$(dv exp show --csv --sort-by r2 --sort-order desc -n 1 | awk -F, '$3 == "done" { print $1; exit }')
+echo "The best experiment by r2 is '$best': bring its params, .stage files and data in"
+show dv exp apply "$best"
+show dv params diff
+git add -A && git commit -q -m "lambda from experiment $best"
+
 echo
 echo "Done: every stage ran once, then only what its inputs required."
 echo "The plots page (it opens offline in any browser): $plots/index.html"

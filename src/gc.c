@@ -109,7 +109,9 @@ int dv_gc_plan_make(dv_gc_plan *plan, dv_repo *repo, unsigned scope, dv_remote *
 	if (!(scope & (DV_SCOPE_BRANCHES | DV_SCOPE_TAGS | DV_SCOPE_COMMITS | DV_SCOPE_WORKSPACE)))
 		return dv_error(DV_EUSAGE, "gc needs a scope: name what to keep with -w, "
 				"--all-branches, --all-tags or --all-commits");
-	if ((rc = dv_objects_collect(&plan->used, repo, scope | DV_SCOPE_WORKSPACE)) < 0)
+	/* Experiments are kept like branches: 'dv exp remove' lets their
+	 * data go (dv-exp(1)). */
+	if ((rc = dv_objects_collect(&plan->used, repo, scope | DV_SCOPE_WORKSPACE | DV_SCOPE_EXPERIMENTS)) < 0)
 		goto done;
 	if (remote && (rc = fetch_missing_manifests(plan, repo, remote)) < 0)
 		goto done;

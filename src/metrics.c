@@ -617,13 +617,18 @@ static void format_table(dv_buf *out, const dv_strvec *cells, size_t ncols, cons
  * the trailing zeros dropped ("0.72", "1", never "0.720"). */
 static void format_value(dv_buf *out, const dv_metric *m, const dv_metrics_render_opts *o)
 {
+	dv_metric_format_value(out, m, o->precision);
+}
+
+void dv_metric_format_value(dv_buf *out, const dv_metric *m, int precision)
+{
 	size_t start = out->len;
 
-	if (!m->is_number || o->precision < 0 || m->num == floor(m->num)) {
+	if (!m->is_number || precision < 0 || m->num == floor(m->num)) {
 		dv_buf_puts(out, m->text);
 		return;
 	}
-	dv_buf_printf(out, "%.*f", o->precision, m->num);
+	dv_buf_printf(out, "%.*f", precision, m->num);
 	if (strchr(out->ptr + start, '.')) {
 		while (out->ptr[out->len - 1] == '0')
 			dv_buf_truncate(out, out->len - 1);

@@ -404,6 +404,9 @@ int dv_objects_collect(dv_used_objects *u, dv_repo *repo, unsigned scope)
 		if ((scope & DV_SCOPE_TAGS) && (rc = walk_refs(&h, "refs/tags/*")) < 0)
 			goto done;
 	}
+	/* An experiment's tip only: its base is a commit of a branch. */
+	if ((scope & DV_SCOPE_EXPERIMENTS) && !(scope & DV_SCOPE_COMMITS) && (rc = walk_refs(&h, "refs/exps/*")) < 0)
+		goto done;
 	rc = dv_objects_expand_manifests(u, repo->cache);
 done:
 	oidset_free(&h.commits);

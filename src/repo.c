@@ -233,6 +233,52 @@ static int compute_prefix(dv_repo *repo)
 	return 0;
 }
 
+/* In a linked git worktree (`git worktree add`, or an experiment's
+ * temporary one) <root>/.git is a file naming the worktree's git
+ * directory, whose `commondir` leads back to the main repository's .git.
+ * The main work tree's cache is then the one to use: starting an empty
+ * cache there would fetch or rebuild everything the main tree has.  NULL
+ * when `root` is no linked worktree, or its main tree has no .dv. */
+static char *linked_worktree_cache(const char *root)
+{
+	dv_buf p = DV_BUF_INIT, text = DV_BUF_INIT;
+	char *gitdir = NULL, *common = NULL, *out = NULL;
+	size_t n;
+
+	dv_path_join(&p, root, ".git");
+	if (!dv_is_dir(p.ptr) && dv_read_file(&text, p.ptr) == 0 && !strncmp(text.ptr, "gitdir: ", 8)) {
+		n = strcspn(text.ptr + 8, "\r\n");
+		gitdir = dv_strndup(text.ptr + 8, n);
+		if (gitdir[0] != '/') {
+			char *abs = dv_asprintf("%s/%s", root, gitdir);
+			free(gitdir);
+			gitdir = abs;
+		}
+		dv_path_join(&p, gitdir, "commondir");
+		dv_buf_reset(&text);
+		if (dv_read_file(&text, p.ptr) == 0) {
+			text.ptr[strcspn(text.ptr, "\r\n")] = '\0';
+			if (text.ptr[0] == '/')
+				dv_buf_set(&p, text.ptr);
+			else
+				dv_path_join(&p, gitdir, text.ptr);
+			common = realpath(p.ptr, NULL);
+		}
+	}
+	if (common && !strcmp(dv_path_basename(common), ".git")) {
+		char *main_root = dv_path_dirname(common);
+		dv_path_join(&p, main_root, ".dv/cache");
+		if (strcmp(main_root, root) && dv_is_dir(p.ptr))
+			out = dv_buf_detach(&p);
+		free(main_root);
+	}
+	free(common);
+	free(gitdir);
+	dv_buf_free(&text);
+	dv_buf_free(&p);
+	return out;
+}
+
 static int open_cache(dv_repo *repo)
 {
 	const char *dir = dv_config_get(repo->config, "cache.dir");
@@ -247,7 +293,12 @@ static int open_cache(dv_repo *repo)
 		else
 			dv_path_join(&path, repo->dvdir, dir);
 	} else {
-		dv_path_join(&path, repo->dvdir, "cache");
+		char *shared = linked_worktree_cache(repo->root);
+		if (shared)
+			dv_buf_set(&path, shared);
+		else
+			dv_path_join(&path, repo->dvdir, "cache");
+		free(shared);
 	}
 	rc = dv_cache_open(&repo->cache, path.ptr, types);
 	if (rc < 0)

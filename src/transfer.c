@@ -25,6 +25,7 @@
 
 #include "dv/cache.h"
 #include "dv/error.h"
+#include "dv/git.h"
 #include "dv/fs.h"
 #include "dv/manifest.h"
 #include "dv/objects.h"
@@ -297,6 +298,31 @@ static void add_run_objects(objset *s, const dv_cache *c, const char *relpath)
 	dv_buf_free(&text);
 }
 
+/* The cached outs of every .stage file in the trees of opts->revs. */
+static int collect_revs(objset *s, dv_repo *repo, const dv_transfer_opts *opts)
+{
+	dv_buf text = DV_BUF_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; i < opts->nrevs && rc == 0; i++) {
+		dv_strvec paths = DV_STRVEC_INIT;
+		rc = dv_git_list_tree(&paths, repo, opts->revs[i], ".stage");
+		for (size_t k = 0; k < paths.n && rc == 0; k++) {
+			dv_stage *st = NULL;
+			dv_buf_reset(&text);
+			if ((rc = dv_git_read_blob(&text, repo, opts->revs[i], paths.v[k])) < 0)
+				break;
+			/* A .stage an old commit got wrong moves nothing. */
+			if (dv_stage_parse(&st, paths.v[k], text.ptr, text.len) == 0)
+				add_stage(s, st, false);
+			dv_stage_free(st);
+		}
+		dv_strvec_free(&paths);
+	}
+	dv_buf_free(&text);
+	return rc;
+}
+
 /* The objects the options ask for, before manifests are expanded. */
 static int collect(objset *s, dv_repo *repo, const dv_transfer_opts *opts)
 {
@@ -318,6 +344,8 @@ static int collect(objset *s, dv_repo *repo, const dv_transfer_opts *opts)
 		dv_used_objects_free(&u);
 		return rc;
 	}
+	if (opts->nrevs)
+		return collect_revs(s, repo, opts);
 	if ((rc = dv_workspace_load_targets(&stages, repo, opts->targets, opts->ntargets)) < 0)
 		goto done;
 	for (size_t i = 0; i < stages.n; i++)

@@ -10,7 +10,7 @@
 
 _dv_commands="init add status commit checkout remove move unprotect config stage dag
 repro params metrics plots remote push fetch pull gc diff fsck install uninstall merge-driver
-get import update migrate freeze unfreeze root destroy check-ignore ls doctor import-url get-url help version"
+get import update migrate freeze unfreeze root destroy check-ignore ls doctor import-url get-url exp queue help version"
 
 # _dv_opts CMD [SUB]: the options of a command (and subcommand)
 _dv_opts() {
@@ -69,6 +69,24 @@ _dv_opts() {
 	check-ignore) echo "-d --details -n --non-matching" ;;
 	ls) echo "--rev -R --recursive --dv-only --json" ;;
 	import-url | get-url) echo "" ;;
+	exp)
+		case $2 in
+		run) echo "-S --set-param -n --name -m --message -j --jobs --temp --queue -k --keep-going
+			--random --seed --executor" ;;
+		show) echo "--md --csv --json --sort-by --sort-order --only-changed --precision -A
+			--all-branches -n --num --keep --drop" ;;
+		list) echo "--names-only" ;;
+		apply) echo "-f --force" ;;
+		remove) echo "--all --queued" ;;
+		save) echo "-n --name -m --message" ;;
+		push | pull) echo "-f --force -r --remote --no-data" ;;
+		esac ;;
+	queue)
+		case $2 in
+		start) echo "-j --jobs" ;;
+		remove) echo "--all" ;;
+		stop) echo "--kill" ;;
+		esac ;;
 	esac
 }
 
@@ -79,6 +97,8 @@ _dv_subcommands() {
 	metrics) echo "show diff" ;;
 	plots) echo "show diff modify metrics" ;;
 	remote) echo "add list modify rename remove default" ;;
+	exp) echo "run show diff list apply branch remove save push pull" ;;
+	queue) echo "start status logs remove stop" ;;
 	esac
 }
 

@@ -84,6 +84,9 @@ void dv_metrics_diff(dv_vec *out /* dv_metric_diff */, const dv_vec *a, const dv
 /* A number as dv shows it: the shortest of "%.15g" to "%.17g" that
  * reads back as `v` (integers without a fraction). */
 void dv_metrics_format_number(dv_buf *out, double v);
+/* A value for a table: as read, or a number rounded to `precision`
+ * decimal places (-1: as read) with trailing zeros dropped. */
+void dv_metric_format_value(dv_buf *out, const dv_metric *m, int precision);
 /* Render rows as an aligned text table with a header line. */
 void dv_table_format(dv_buf *out, const dv_strvec *cells, size_t ncols);
 /* The same rows as a Markdown table ('|' in cells escaped). */

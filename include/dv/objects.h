@@ -58,6 +58,7 @@ enum {
 	DV_SCOPE_BRANCHES = 1u << 1,  /* HEAD and the tip of every local branch */
 	DV_SCOPE_TAGS = 1u << 2,      /* HEAD and every tag */
 	DV_SCOPE_COMMITS = 1u << 3,   /* every commit reachable from any ref */
+	DV_SCOPE_EXPERIMENTS = 1u << 4, /* the commit of every experiment (refs/exps/ *) */
 };
 
 typedef struct {

@@ -31,6 +31,8 @@ typedef struct {
 	bool run_cache;
 	bool verify_remote;         /* push: re-hash the remote's copies, replace bad ones */
 	bool repack;                /* push: pack the remote's loose small objects too */
+	const char *const *revs;    /* else: the stages of these git revisions */
+	size_t nrevs;               /* (dv exp push/pull: experiments' commits) */
 } dv_transfer_opts;
 
 typedef struct {

@@ -298,3 +298,26 @@ int cli_import_checkout(dv_repo *repo, const dv_stage *st, const char *rel)
 	dv_checkout_report_free(&report);
 	return rc;
 }
+
+int cli_run_subcommand(int argc, char **argv, dv_repo *repo, const cli_subcommand *subs, size_t nsubs,
+		       const char *const *usage, const char *what)
+{
+	char *sub_argv0;
+	int ret;
+
+	if (argc < 2 || !strcmp(argv[1], "-h"))
+		return argc < 2 ? cli_usage_error(usage, "'dv %s' needs a subcommand: %s", argv[0], what)
+				: cli_usage(usage);
+	for (size_t i = 0; i < nsubs; i++) {
+		if (strcmp(argv[1], subs[i].name))
+			continue;
+		if (!repo) /* main.c saw -h */
+			return cli_usage(usage);
+		sub_argv0 = dv_asprintf("%s %s", argv[0], argv[1]);
+		argv[1] = sub_argv0;
+		ret = subs[i].fn(argc - 1, argv + 1, repo);
+		free(sub_argv0);
+		return ret;
+	}
+	return cli_usage_error(usage, "unknown subcommand '%s %s'; see 'dv %s -h'", argv[0], argv[1], argv[0]);
+}

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 
 #include "dv/repo.h"
+#include "dv/repro.h"
 #include "dv/stage.h"
 
 typedef int (*dv_cmd_fn)(int argc, char **argv, dv_repo *repo);
@@ -94,6 +95,25 @@ int cli_import_target(char **rel, char **stage_path, dv_repo *repo, const char *
 /* Check out the one out of an import's stage `st` (at repo-relative
  * `rel`), turning what the checkout reports into one error. */
 int cli_import_checkout(dv_repo *repo, const dv_stage *st, const char *rel);
+
+/* How `dv repro` words its progress (cmd_repro.c); `dv exp run` prints
+ * an experiment's stages the same way. */
+typedef struct {
+	bool prefix;      /* "[stage] " before the output of parallel stages */
+	bool keep_going;
+	bool slurm;
+} cli_repro_print_ctx;
+void cli_repro_print_event(void *ctx, const dv_repro_event *ev);
+
+/* A command made of subcommands (`dv exp run`, `dv queue start`): find
+ * argv[1] in `subs` and call it with argv[0] "CMD SUB", so its messages
+ * name both.  `what` lists the subcommands for the error without one. */
+typedef struct {
+	const char *name;
+	dv_cmd_fn fn;
+} cli_subcommand;
+int cli_run_subcommand(int argc, char **argv, dv_repo *repo, const cli_subcommand *subs, size_t nsubs,
+		       const char *const *usage, const char *what);
 
 /* Exit code for a library status: 0, 2 for DV_EUSAGE, 1 otherwise. */
 int cli_exit_code(int rc);

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "dv/error.h"
+#include "dv/exp.h"
 #include "dv/fs.h"
 #include "dv/git.h"
 #include "dv/metrics.h"
@@ -25,10 +26,10 @@
 
 static const char *const usage[] = {
 	"dv plots show [TARGET...] [-o DIR] [--json]",
-	"dv plots diff [REV...] [--target PATH]... [-o DIR] [--json]",
+	"dv plots diff [REV...] [--exp NAME]... [--target PATH]... [-o DIR] [--json]",
 	"dv plots modify PATH [-x FIELD] [-y FIELD]... [-t TEMPLATE] [--title TEXT]\n"
 	"                     [--x-label TEXT] [--y-label TEXT] [--unset PROPERTY]...",
-	"dv plots metrics [-A | --all-commits] [-o DIR] [--json]",
+	"dv plots metrics [-A | --all-commits | --exp] [-o DIR] [--json]",
 	NULL,
 };
 
@@ -40,23 +41,36 @@ typedef struct {
 	bool all_commits;
 	dv_strvec targets; /* repo-relative */
 	dv_strvec args;    /* positional: targets (show) or revisions (diff) */
+	dv_strvec exps;    /* diff --exp NAME: experiments (dv-exp(1)) */
+	bool exp;          /* metrics --exp: HEAD's experiments, not history */
 } plots_opts;
 
 static int parse_opts(plots_opts *o, int argc, char **argv, const char *sub)
 {
-	enum { OPT_TARGET = 256, OPT_JSON };
-	static const struct option longopts[] = {
+	enum { OPT_TARGET = 256, OPT_JSON, OPT_EXP };
+	/* --exp names an experiment for diff, and is a flag for metrics. */
+	bool metrics = !strcmp(sub, "metrics");
+	const struct option longopts[] = {
 		{ "out", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "targets", required_argument, NULL, OPT_TARGET },
 		{ "all-commits", no_argument, NULL, 'A' },
+		{ "exp", metrics ? no_argument : required_argument, NULL, OPT_EXP },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
 
 	while ((c = cli_getopt(argc, argv, "o:A", longopts)) != -1) {
 		switch (c) {
+		case OPT_EXP:
+			if (metrics)
+				o->exp = true;
+			else if (!strcmp(sub, "diff"))
+				dv_strvec_push(&o->exps, optarg);
+			else
+				return cli_usage_error(usage, "--exp is for 'dv plots diff' and 'dv plots metrics'");
+			break;
 		case 'o':
 			o->dir = optarg;
 			break;
@@ -84,6 +98,8 @@ static int parse_opts(plots_opts *o, int argc, char **argv, const char *sub)
 		dv_strvec_push(&o->args, argv[i]);
 	if (!strcmp(sub, "metrics") && o->args.n)
 		return cli_usage_error(usage, "'dv plots metrics' takes no arguments (-A: every commit)");
+	if (o->exp && o->all_commits)
+		return cli_usage_error(usage, "--exp and -A do not go together");
 	return -1;
 }
 
@@ -135,6 +151,7 @@ static int plots_show_or_diff(dv_repo *repo, plots_opts *o, bool diff)
 	dv_strvec warnings = DV_STRVEC_INIT, targets = DV_STRVEC_INIT, heading = DV_STRVEC_INIT;
 	const char **revs = NULL;
 	size_t nrevs = 0;
+	dv_strvec exp_revs = DV_STRVEC_INIT;
 	dv_buf title = DV_BUF_INIT;
 	int rc, ret = 0;
 
@@ -142,9 +159,27 @@ static int plots_show_or_diff(dv_repo *repo, plots_opts *o, bool diff)
 		ret = cli_fail(rc);
 		goto done;
 	}
-	revs = dv_calloc(o->args.n + 2, sizeof(*revs));
+	revs = dv_calloc(o->args.n + o->exps.n + 3, sizeof(*revs));
 	if (!diff) {
 		revs[nrevs++] = NULL;
+	} else if (o->exps.n) {
+		/* Experiments: beside the REVs named, or else beside the
+		 * commit the first one started from. */
+		for (size_t i = 0; i < o->exps.n; i++) {
+			dv_exp_info e;
+			if ((rc = dv_exp_lookup(&e, repo, o->exps.v[i])) < 0) {
+				ret = cli_fail(rc);
+				goto done;
+			}
+			if (i == 0 && !o->args.n)
+				dv_strvec_push_take(&exp_revs, dv_strndup(e.base, 7));
+			dv_strvec_push_take(&exp_revs, dv_asprintf("exps/%s", e.name));
+			dv_exp_info_clear(&e);
+		}
+		for (size_t i = 0; i < o->args.n; i++)
+			revs[nrevs++] = o->args.v[i];
+		for (size_t i = 0; i < exp_revs.n; i++)
+			revs[nrevs++] = exp_revs.v[i];
 	} else {
 		/* as DVC: the work tree against HEAD; one REV against the
 		 * work tree; two or more: just those */
@@ -173,6 +208,7 @@ static int plots_show_or_diff(dv_repo *repo, plots_opts *o, bool diff)
 	ret = finish(o, &plots, &warnings, title.ptr);
 done:
 	free(revs);
+	dv_strvec_free(&exp_revs);
 	dv_plots_vec_free(&plots);
 	dv_strvec_free(&warnings);
 	dv_strvec_free(&targets);
@@ -187,21 +223,40 @@ static int plots_metrics(dv_repo *repo, plots_opts *o)
 	dv_strvec warnings = DV_STRVEC_INIT, commits = DV_STRVEC_INIT, revs = DV_STRVEC_INIT;
 	int rc, ret = 0;
 
-	if (!dv_git_rev_is_unborn(repo, "HEAD") &&
-	    (rc = o->all_commits ? dv_git_list_commits(&commits, repo) : dv_git_list_history(&commits, repo)) < 0) {
-		ret = cli_fail(rc);
-		goto done;
+	if (o->exp) {
+		/* HEAD, then its experiments, oldest first */
+		dv_vec exps;
+		char head[41];
+		if ((rc = dv_git_resolve(head, repo, "HEAD")) < 0 || (rc = dv_exp_list(&exps, repo)) < 0) {
+			ret = cli_fail(rc);
+			goto done;
+		}
+		dv_strvec_push(&revs, head);
+		for (size_t i = 0; i < exps.n; i++) {
+			dv_exp_info *e = dv_vec_at(&exps, dv_exp_info, i);
+			if (!strcmp(e->base, head) && !e->failed)
+				dv_strvec_push_take(&revs, dv_asprintf("exps/%s", e->name));
+		}
+		dv_exp_list_free(&exps);
+	} else {
+		if (!dv_git_rev_is_unborn(repo, "HEAD") &&
+		    (rc = o->all_commits ? dv_git_list_commits(&commits, repo)
+					 : dv_git_list_history(&commits, repo)) < 0) {
+			ret = cli_fail(rc);
+			goto done;
+		}
+		/* oldest first, then the work tree */
+		for (size_t i = commits.n; i-- > 0;)
+			dv_strvec_push(&revs, commits.v[i]);
+		dv_strvec_push_take(&revs, NULL);
 	}
-	/* oldest first, then the work tree */
-	for (size_t i = commits.n; i-- > 0;)
-		dv_strvec_push(&revs, commits.v[i]);
-	dv_strvec_push_take(&revs, NULL);
 	if ((rc = dv_plots_metric_trends(&plots, &warnings, repo, &revs)) < 0) {
 		ret = cli_fail(rc);
 		goto done;
 	}
-	ret = finish(o, &plots, &warnings, o->all_commits ? "dv metrics across every commit"
-							  : "dv metrics across the history of HEAD");
+	ret = finish(o, &plots, &warnings, o->exp ? "dv metrics across the experiments of HEAD"
+						  : o->all_commits ? "dv metrics across every commit"
+								   : "dv metrics across the history of HEAD");
 done:
 	dv_plots_vec_free(&plots);
 	dv_strvec_free(&warnings);
@@ -331,7 +386,7 @@ done:
 int cmd_plots(int argc, char **argv, dv_repo *repo)
 {
 	static const char *const subs[] = { "show", "diff", "modify", "metrics", NULL };
-	plots_opts o = { NULL, false, false, DV_STRVEC_INIT, DV_STRVEC_INIT };
+	plots_opts o = { NULL, false, false, DV_STRVEC_INIT, DV_STRVEC_INIT, DV_STRVEC_INIT, false };
 	char *sub_argv0;
 	int ret, which = -1;
 
@@ -355,6 +410,7 @@ int cmd_plots(int argc, char **argv, dv_repo *repo)
 	}
 	dv_strvec_free(&o.targets);
 	dv_strvec_free(&o.args);
+	dv_strvec_free(&o.exps);
 	free(sub_argv0);
 	return ret;
 }

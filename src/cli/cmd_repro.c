@@ -28,12 +28,6 @@ static const char *const usage[] = {
 	NULL,
 };
 
-typedef struct {
-	bool prefix;
-	bool keep_going;
-	bool slurm;
-} print_ctx;
-
 static void print_changes(const dv_vec *changes)
 {
 	for (size_t i = 0; i < changes->n; i++) {
@@ -42,9 +36,9 @@ static void print_changes(const dv_vec *changes)
 	}
 }
 
-static void on_event(void *vctx, const dv_repro_event *ev)
+void cli_repro_print_event(void *vctx, const dv_repro_event *ev)
 {
-	print_ctx *ctx = vctx;
+	cli_repro_print_ctx *ctx = vctx;
 	const char *name = ev->stage ? ev->stage->name : NULL;
 
 	if (ev->kind == DV_REPRO_PULLED) {
@@ -138,7 +132,7 @@ int cmd_repro(int argc, char **argv, dv_repo *repo)
 	};
 	dv_repro_opts opts = { .jobs = 1 };
 	dv_repro_summary sum;
-	print_ctx ctx = { false, false, false };
+	cli_repro_print_ctx ctx = { false, false, false };
 	struct dv_lock *lock = NULL;
 	bool all_pipelines = false;
 	const char *executor = NULL;
@@ -204,7 +198,7 @@ int cmd_repro(int argc, char **argv, dv_repo *repo)
 		return cli_usage_error(usage, "%s needs a TARGET", opts.single ? "-s" : "--downstream");
 	opts.targets = (const char *const *)argv + optind;
 	opts.ntargets = (size_t)(argc - optind);
-	opts.callback = on_event;
+	opts.callback = cli_repro_print_event;
 	opts.ctx = &ctx;
 	ctx.prefix = opts.jobs > 1;
 	ctx.keep_going = opts.keep_going;

@@ -307,8 +307,10 @@ int dv_plots_metric_trends(dv_vec *out, dv_strvec *warnings, dv_repo *repo, cons
 				if (!strcmp(m->file, file))
 					it = dv_metrics_get(m, key);
 			}
-			dv_strvec_push_take(&p->x_categories, revs->v[r] ? dv_asprintf("%.7s", revs->v[r])
-							       : dv_strdup(DV_REV_WORKSPACE));
+			/* commit ids short, names (exps/NAME) whole */
+			dv_strvec_push_take(&p->x_categories, !revs->v[r] ? dv_strdup(DV_REV_WORKSPACE)
+							       : strlen(revs->v[r]) == 40 ? dv_asprintf("%.7s", revs->v[r])
+							       : dv_strdup(revs->v[r]));
 			x[r] = (double)r;
 			y[r] = it && it->is_number ? it->num : NAN;
 		}

@@ -157,4 +157,15 @@ test_case 'exec.executor = slurm in config is the default; --executor local over
 	expect_error 2 "unknown executor" dv repro --executor pbs
 '
 
+test_case 'dv exp run --executor slurm: every experiment runs its stages as Slurm jobs' '
+	git init -q exps && cd exps && dv init -q && printf "[p]\nx = 1\n" >params.ini &&
+	printf "printf \"{\\\"v\\\": %%d}\\\\n\" \$((\$1 * \$1)) >m.json\n" >sq.sh && sh sq.sh 2 && grep -q "\"v\": 4" m.json &&
+	dv stage add -q -n sq -p p.x -m m.json "sh sq.sh \${p.x}" &&
+	git add -A && git commit -q -m sq &&
+	dv exp run --executor slurm -S p.x=3,4 -j 2 >out 2>err; cat out err &&
+	assert_contains out "queued as Slurm job" &&
+	for n in $(dv exp list --names-only); do git show refs/exps/$n:m.json; done >all &&
+	grep -q "\"v\": 9" all && grep -q "\"v\": 16" all && test -z "$(dv_jobs)"
+'
+
 test_done
