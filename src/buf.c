@@ -136,6 +136,14 @@ void dv_strvec_push_take(dv_strvec *sv, char *s)
 	sv->v[sv->n++] = s;
 }
 
+void dv_strvec_push_take_once(dv_strvec *sv, char *s)
+{
+	if (dv_strvec_contains(sv, s))
+		free(s);
+	else
+		dv_strvec_push_take(sv, s);
+}
+
 void dv_strvec_push(dv_strvec *sv, const char *s)
 {
 	dv_strvec_push_take(sv, dv_strdup(s));

@@ -592,10 +592,7 @@ void dv_config_remote_names(dv_strvec *out, const dv_config *cfg)
 		if (strncmp(key, "remote.", 7) || last <= key + 7)
 			continue;
 		name = dv_strndup(key + 7, (size_t)(last - key - 7));
-		if (dv_strvec_contains(out, name))
-			free(name);
-		else
-			dv_strvec_push_take(out, name);
+		dv_strvec_push_take_once(out, name);
 	}
 	dv_strvec_sort(out);
 }

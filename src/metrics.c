@@ -465,10 +465,7 @@ int dv_params_collect(dv_vec *out, dv_repo *repo, const char *rev)
 		dv_stage *st = *dv_vec_at(&stages, dv_stage *, i);
 		for (size_t j = 0; j < st->params.n; j++) {
 			char *rel = dv_stage_entry_relpath(st, dv_stage_param_at(st, j)->file);
-			if (dv_strvec_contains(&files, rel))
-				free(rel);
-			else
-				dv_strvec_push_take(&files, rel);
+			dv_strvec_push_take_once(&files, rel);
 		}
 	}
 	dv_strvec_sort(&files);

@@ -291,23 +291,15 @@ int dv_stage_store(dv_repo *repo, const dv_stage *st, dv_strvec *to_stage)
 	return 0;
 }
 
-static void add_once(dv_strvec *v, char *path_owned)
-{
-	if (dv_strvec_contains(v, path_owned))
-		free(path_owned);
-	else
-		dv_strvec_push_take(v, path_owned);
-}
-
 void dv_stage_written_paths(dv_strvec *out, const dv_vec *stages)
 {
 	for (size_t i = 0; i < stages->n; i++) {
 		const dv_stage *st = *dv_vec_at(stages, dv_stage *, i);
-		add_once(out, dv_strdup(st->path));
+		dv_strvec_push_take_once(out, dv_strdup(st->path));
 		for (size_t j = 0; j < st->outs.n; j++) {
 			char *rel = dv_stage_entry_relpath(st, dv_stage_out(st, j)->path);
 			char *dir = dv_path_dirname(rel);
-			add_once(out, strcmp(dir, ".") ? dv_asprintf("%s/.gitignore", dir) : dv_strdup(".gitignore"));
+			dv_strvec_push_take_once(out, strcmp(dir, ".") ? dv_asprintf("%s/.gitignore", dir) : dv_strdup(".gitignore"));
 			free(dir);
 			free(rel);
 		}

@@ -46,6 +46,8 @@ typedef struct {
 
 void dv_strvec_push(dv_strvec *sv, const char *s);   /* copies s */
 void dv_strvec_push_take(dv_strvec *sv, char *s);     /* takes ownership */
+/* Takes ownership; frees `s` instead when an equal string is there. */
+void dv_strvec_push_take_once(dv_strvec *sv, char *s);
 void dv_strvec_sort(dv_strvec *sv);                   /* bytewise */
 int dv_strvec_contains(const dv_strvec *sv, const char *s);
 bool dv_strvec_sorted_has(const dv_strvec *sv, const char *s); /* after dv_strvec_sort */

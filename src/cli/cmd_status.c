@@ -192,14 +192,6 @@ static void stage_changes_one(void *arg, size_t i)
 		f->error = dv_strdup(dv_error_last());
 }
 
-static void add_candidate(dv_strvec *v, char *path_owned)
-{
-	if (dv_strvec_contains(v, path_owned))
-		free(path_owned);
-	else
-		dv_strvec_push_take(v, path_owned);
-}
-
 /* With core.autostage = false nothing dv writes is staged: name what a
  * 'git add' still has to record (.stage files, the .gitignore files next
  * to the data, .dv/config, .gitattributes).  One line, no colon at the
@@ -213,9 +205,9 @@ static int print_unstaged(dv_repo *repo, const dv_vec *stages)
 
 	if ((rc = dv_config_get_bool(repo->config, "core.autostage", true, &autostage)) < 0 || autostage)
 		return rc;
-	add_candidate(&cand, dv_strdup(".dv/config"));
-	add_candidate(&cand, dv_strdup(".gitattributes"));
-	add_candidate(&cand, dv_strdup(".gitignore"));
+	dv_strvec_push_take_once(&cand, dv_strdup(".dv/config"));
+	dv_strvec_push_take_once(&cand, dv_strdup(".gitattributes"));
+	dv_strvec_push_take_once(&cand, dv_strdup(".gitignore"));
 	dv_stage_written_paths(&cand, stages);
 	if ((rc = dv_git_unstaged(&unstaged, repo, &cand)) == 0 && unstaged.n) {
 		for (size_t i = 0; i < unstaged.n; i++) {

@@ -276,10 +276,7 @@ int dv_plots_metric_trends(dv_vec *out, dv_strvec *warnings, dv_repo *repo, cons
 				if (!it->is_number)
 					continue;
 				k = dv_asprintf("%s\n%s", m->file, it->key);
-				if (dv_strvec_contains(&keys, k))
-					free(k);
-				else
-					dv_strvec_push_take(&keys, k);
+				dv_strvec_push_take_once(&keys, k);
 			}
 		}
 	}
