@@ -21,11 +21,7 @@ cd ..
 
 runs() { cat "$RUNS" 2>/dev/null | grep -c "^$1\$"; }
 nexps() { git for-each-ref refs/exps | wc -l; }
-no_leftovers() {
-	test -z "$(ls repo/.dv/tmp/exps 2>/dev/null)" &&
-	test -z "$(ls repo/.git/worktrees 2>/dev/null)" &&
-	test -z "$(ls repo/.dv/exps/running 2>/dev/null)"
-}
+no_leftovers() { exp_no_leftovers repo; }
 
 test_case 'exp run in the workspace records a commit on refs/exps/NAME whose parent is HEAD' '
 	cd repo && head=$(git rev-parse HEAD) && rm -f $RUNS &&
