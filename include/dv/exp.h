@@ -90,16 +90,17 @@ typedef struct {
 } dv_exp_slot;
 
 /* Take the first free worktree of the pool and bring it to commit
- * `base`: git's files reset (hard, untracked files removed), the main
+ * `base`: HEAD, index and git's files reset (hard), the main
  * tree's .dv/config.local copied (remotes, secrets).  One that is
  * missing, half made (no ready mark: a process killed while making it)
  * or cannot be reset is made anew.  Data outs come after, from the
  * caller's dv checkout and dv_exp_slot_prune. */
 int dv_exp_slot_acquire(dv_exp_slot *out, dv_repo *repo, const char *base);
 /* Remove what the base's stages do not account for from the worktree at
- * `wrepo`: git-ignored files and directories that are neither a recorded
- * out (with a hash), inside one, nor a directory holding one, so nothing
- * an earlier experiment made reaches this one.  .dv/ is left alone. */
+ * `wrepo`: untracked files, and git-ignored files and directories that
+ * are neither a recorded out (with a hash), inside one, nor a directory
+ * holding one, so nothing an earlier experiment made reaches this one.
+ * .dv/ is left alone. */
 int dv_exp_slot_prune(dv_repo *wrepo, const dv_vec *stages);
 /* Let the worktree go: kept for the next experiment, or, with `discard`
  * (an interrupted run), removed with its git administrative directory. */

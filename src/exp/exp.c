@@ -558,8 +558,8 @@ done:
 	return rc;
 }
 
-/* Bring a kept worktree to `base`: HEAD, index and git's files, with the
- * untracked files an earlier experiment left removed (ignored ones are
+/* Bring a kept worktree to `base`: HEAD, index and git's files (the
+ * untracked and ignored files an earlier experiment left are
  * dv_exp_slot_prune's). */
 static int slot_reset(const char *wt, const char *admin, const char *base)
 {
@@ -577,7 +577,7 @@ static int slot_reset(const char *wt, const char *admin, const char *base)
 		goto done;
 	}
 	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
-	co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED;
+	co.checkout_strategy = GIT_CHECKOUT_FORCE;
 	if (git_repository_open(&wgit, wt) < 0 || git_oid_fromstr(&oid, base) < 0 ||
 	    git_object_lookup(&target, wgit, &oid, GIT_OBJECT_COMMIT) < 0 ||
 	    git_reset(wgit, target, GIT_RESET_HARD, &co) < 0)
@@ -723,20 +723,21 @@ int dv_exp_slot_prune(dv_repo *wrepo, const dv_vec *stages)
 		return DV_ERROR;
 	git_status_options_init(&so, GIT_STATUS_OPTIONS_VERSION);
 	so.show = GIT_STATUS_SHOW_WORKDIR_ONLY;
-	so.flags = GIT_STATUS_OPT_INCLUDE_IGNORED | GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
+	so.flags = GIT_STATUS_OPT_INCLUDE_IGNORED | GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
 	if (git_status_list_new(&list, git, &so) < 0)
-		return dv_git_error("cannot list the experiment worktree's ignored files");
+		return dv_git_error("cannot list the experiment worktree's untracked files");
 	for (size_t i = 0; i < git_status_list_entrycount(list) && rc == 0; i++) {
 		const git_status_entry *s = git_status_byindex(list, i);
 		char *path;
 		size_t n;
-		if (!(s->status & GIT_STATUS_IGNORED) || !s->index_to_workdir)
+		if (!(s->status & (GIT_STATUS_IGNORED | GIT_STATUS_WT_NEW)) || !s->index_to_workdir)
 			continue;
 		path = dv_strdup(s->index_to_workdir->old_file.path);
 		n = strlen(path);
 		if (n && path[n - 1] == '/')
 			path[n - 1] = '\0';
-		if (strcmp(path, ".dv") && strncmp(path, ".dv/", 4) && !slot_keeps(stages, path)) {
+		if (strcmp(path, ".dv") && strncmp(path, ".dv/", 4) &&
+		    ((s->status & GIT_STATUS_WT_NEW) || !slot_keeps(stages, path))) {
 			dv_repo_abspath(&abs, wrepo, path);
 			rc = dv_remove_tree(abs.ptr);
 		}
