@@ -87,6 +87,10 @@ typedef struct {
 	int slot;   /* K */
 	int lock_fd;
 	bool reused; /* false: made new for this experiment */
+	/* "HASH\tPATH" of each out the worktree held, linked and untouched,
+	 * when the experiment before let it go cleanly (pool/K.outs). */
+	dv_strvec held;
+	bool whole; /* every recorded out of the base is in place */
 } dv_exp_slot;
 
 /* Take the first free worktree of the pool and bring it to commit
@@ -102,6 +106,16 @@ int dv_exp_slot_acquire(dv_exp_slot *out, dv_repo *repo, const char *base);
  * holding one, so nothing an earlier experiment made reaches this one.
  * .dv/ is left alone. */
 int dv_exp_slot_prune(dv_repo *wrepo, const dv_vec *stages);
+/* Check out the cached outs of `stages` (the base's) into the worktree
+ * at `wrepo`, forced, leaving alone those it held as they are; sets
+ * slot->whole.  Items go to `report` as dv_workspace_checkout_entry's;
+ * DV_ERROR when an out could not be put in place. */
+int dv_exp_slot_checkout(dv_exp_slot *slot, dv_repo *wrepo, const dv_vec *stages, dv_vec *report);
+/* After an experiment whose every stage ran or was up to date, with
+ * `stages` as its worktree now records them: remember its outs as held
+ * for the next experiment that takes the worktree (nothing when the
+ * checkout was not whole). */
+int dv_exp_slot_save_held(dv_exp_slot *slot, dv_repo *repo, const dv_vec *stages);
 /* Let the worktree go: kept for the next experiment, or, with `discard`
  * (an interrupted run), removed with its git administrative directory. */
 void dv_exp_slot_release(dv_exp_slot *slot, dv_repo *repo, bool discard);

@@ -454,12 +454,12 @@ static int run_entry(int argc, char **argv, dv_repo *repo)
 		 * In a kept worktree the stat cache knows the links already made,
 		 * so only what differs is written. */
 		dv_vec stages = DV_VEC_INIT(dv_stage *), report = DV_VEC_INIT(dv_checkout_item);
-		dv_checkout_opts co = { .force = true };
 		rc = dv_workspace_load_stages(&stages, wrepo);
 		if (rc == 0 && slot.reused)
 			rc = dv_exp_slot_prune(wrepo, &stages);
+		/* An out that cannot be put in place is the stages' to report. */
 		if (rc == 0)
-			dv_workspace_checkout_stages(wrepo, &stages, &co, &report);
+			dv_exp_slot_checkout(&slot, wrepo, &stages, &report);
 		dv_checkout_report_free(&report);
 		dv_stages_free(&stages);
 		/* Saved now, the links just made are trusted by the repro below
@@ -502,6 +502,12 @@ static int run_entry(int argc, char **argv, dv_repo *repo)
 		goto done;
 	}
 	status = failed ? 1 : 0;
+	if (!failed) {
+		dv_vec stages = DV_VEC_INIT(dv_stage *);
+		if (dv_workspace_load_stages(&stages, wrepo) == 0)
+			dv_exp_slot_save_held(&slot, repo, &stages);
+		dv_stages_free(&stages);
+	}
 done:
 	if (status > 1 && entry_stop)
 		status = 128 + entry_stop;

@@ -30,6 +30,7 @@
 #include "dv/metrics.h"
 #include "dv/params.h"
 #include "dv/stage.h"
+#include "dv/workspace.h"
 
 /* ---- sweeps ---------------------------------------------------------- */
 
@@ -597,6 +598,9 @@ static void slot_remove(dv_repo *repo, int k)
 
 	/* The mark goes first: a removal cut short is a half-made worktree. */
 	unlink(ready);
+	free(ready);
+	ready = slot_file(repo, k, ".outs");
+	unlink(ready);
 	dv_remove_tree(wt);
 	if (admin)
 		dv_remove_tree(admin);
@@ -632,6 +636,35 @@ static int slot_config(dv_repo *repo, const char *wt)
 	return rc;
 }
 
+/* "HASH\tPATH": one out as the ".outs" file of a kept worktree lists it. */
+static char *held_line(const dv_stage *st, const dv_stage_file *o)
+{
+	char text[DV_HASH_HEXLEN + 16];
+	char *rel = dv_stage_entry_relpath(st, o->path), *line;
+
+	dv_hash_format(text, sizeof(text), &o->hash, o->is_dir);
+	line = dv_asprintf("%s\t%s", text, rel);
+	free(rel);
+	return line;
+}
+
+/* What the worktree held when it was let go cleanly, read once: the file
+ * goes at once, so an experiment killed from here on leaves no claim. */
+static void slot_load_held(dv_exp_slot *slot, dv_repo *repo)
+{
+	char *path = slot_file(repo, slot->slot, ".outs");
+	dv_buf text = DV_BUF_INIT;
+
+	if (dv_read_file(&text, path) == 0) {
+		char *save = NULL;
+		for (char *line = strtok_r(text.ptr, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			dv_strvec_push(&slot->held, line);
+	}
+	unlink(path);
+	dv_buf_free(&text);
+	free(path);
+}
+
 int dv_exp_slot_acquire(dv_exp_slot *out, dv_repo *repo, const char *base)
 {
 	int rc = 0;
@@ -656,7 +689,10 @@ int dv_exp_slot_acquire(dv_exp_slot *out, dv_repo *repo, const char *base)
 		ready = slot_file(repo, k, ".ready");
 		wt = slot_file(repo, k, "");
 		admin = slot_admin(repo, k);
+		out->slot = k;
 		out->reused = admin && dv_path_exists(ready) && slot_reset(wt, admin, base) == 0;
+		if (out->reused)
+			slot_load_held(out, repo);
 		if (!out->reused) {
 			slot_remove(repo, k);
 			rc = admin ? slot_make(wt, admin, base) : DV_ERROR;
@@ -670,6 +706,7 @@ int dv_exp_slot_acquire(dv_exp_slot *out, dv_repo *repo, const char *base)
 		free(ready);
 		free(admin);
 		if (rc < 0) {
+			dv_strvec_free(&out->held);
 			free(wt);
 			close(fd);
 			return rc;
@@ -687,28 +724,86 @@ int dv_exp_slot_acquire(dv_exp_slot *out, dv_repo *repo, const char *base)
 static bool slot_keeps(const dv_vec *stages, const char *path)
 {
 	size_t plen = strlen(path);
-	dv_buf full = DV_BUF_INIT;
 	bool keep = false;
 
 	for (size_t i = 0; i < stages->n && !keep; i++) {
 		const dv_stage *st = *dv_vec_at(stages, dv_stage *, i);
 		for (size_t j = 0; j < st->outs.n && !keep; j++) {
-			const dv_stage_file *o = dv_vec_at(&st->outs, dv_stage_file, j);
+			const dv_stage_file *o = dv_stage_out(st, j);
+			char *full;
 			size_t olen;
 			if (!o->has_hash || !o->cache)
 				continue;
-			dv_buf_reset(&full);
-			if (*st->dir)
-				dv_buf_printf(&full, "%s/", st->dir);
-			dv_buf_puts(&full, o->path);
-			olen = full.len;
-			keep = (olen == plen && !memcmp(full.ptr, path, plen)) ||
-			       (plen > olen && !memcmp(full.ptr, path, olen) && path[olen] == '/') ||
-			       (olen > plen && !memcmp(full.ptr, path, plen) && full.ptr[plen] == '/');
+			full = dv_stage_entry_relpath(st, o->path);
+			olen = strlen(full);
+			keep = (olen == plen && !memcmp(full, path, plen)) ||
+			       (plen > olen && !memcmp(full, path, olen) && path[olen] == '/') ||
+			       (olen > plen && !memcmp(full, path, plen) && full[plen] == '/');
+			free(full);
 		}
 	}
-	dv_buf_free(&full);
 	return keep;
+}
+
+int dv_exp_slot_checkout(dv_exp_slot *slot, dv_repo *wrepo, const dv_vec *stages, dv_vec *report)
+{
+	dv_checkout_opts co = { .force = true };
+	size_t before = report->n;
+	int rc = 0;
+
+	for (size_t i = 0; i < stages->n; i++) {
+		const dv_stage *st = *dv_vec_at(stages, dv_stage *, i);
+		for (size_t j = 0; j < st->outs.n; j++) {
+			dv_stage_file *o = dv_stage_out(st, j);
+			char *line, *rel;
+			bool held = false;
+			if (!o->cache || !o->has_hash)
+				continue;
+			line = held_line(st, o);
+			for (size_t k = 0; k < slot->held.n && !held; k++)
+				held = !strcmp(slot->held.v[k], line);
+			free(line);
+			if (held)
+				continue; /* the very bytes are there, linked, untouched since */
+			rel = dv_stage_entry_relpath(st, o->path);
+			dv_workspace_checkout_entry(wrepo, o, rel, &co, report);
+			free(rel);
+		}
+	}
+	for (size_t i = before; i < report->n; i++) {
+		dv_checkout_result r = dv_vec_at(report, dv_checkout_item, i)->result;
+		if (r == DV_CO_MISSING || r == DV_CO_FAILED || r == DV_CO_KEPT)
+			rc = DV_ERROR;
+	}
+	slot->whole = rc == 0;
+	return rc;
+}
+
+int dv_exp_slot_save_held(dv_exp_slot *slot, dv_repo *repo, const dv_vec *stages)
+{
+	dv_buf text = DV_BUF_INIT;
+	char *path;
+	int rc;
+
+	if (!slot->whole)
+		return 0;
+	for (size_t i = 0; i < stages->n; i++) {
+		const dv_stage *st = *dv_vec_at(stages, dv_stage *, i);
+		for (size_t j = 0; j < st->outs.n; j++) {
+			const dv_stage_file *o = dv_stage_out(st, j);
+			char *line;
+			if (!o->cache || !o->has_hash)
+				continue;
+			line = held_line(st, o);
+			dv_buf_printf(&text, "%s\n", line);
+			free(line);
+		}
+	}
+	path = slot_file(repo, slot->slot, ".outs");
+	rc = dv_write_file_atomic_nosync(path, text.ptr ? text.ptr : "", text.len, 0644);
+	free(path);
+	dv_buf_free(&text);
+	return rc;
 }
 
 int dv_exp_slot_prune(dv_repo *wrepo, const dv_vec *stages)
@@ -756,6 +851,7 @@ void dv_exp_slot_release(dv_exp_slot *slot, dv_repo *repo, bool discard)
 		close(slot->lock_fd);
 	}
 	free(slot->path);
+	dv_strvec_free(&slot->held);
 	memset(slot, 0, sizeof(*slot));
 	slot->lock_fd = -1;
 }

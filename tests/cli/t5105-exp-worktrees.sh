@@ -40,6 +40,7 @@ test_case 'a kept worktree is reset for the next experiment: no ignored or untra
 	cd repo && dv exp run -q -S p.x=2,3 -j 1 -n two && test "$(nexps)" = 2 &&
 	! dv exp list | grep -q failed &&
 	test -e .dv/tmp/exps/pool/0.ready && test ! -e .dv/tmp/exps/pool/1 &&
+	grep -q "	in.txt\$" .dv/tmp/exps/pool/0.outs &&
 	git show refs/exps/two-2:stray.txt >/dev/null && ! git show refs/exps/two-2:junk.txt 2>/dev/null &&
 	test "$(git rev-parse HEAD)" = "$(git rev-parse refs/exps/two-1^)" && git diff --quiet HEAD &&
 	cd .. && exp_no_leftovers repo
@@ -91,7 +92,7 @@ test_case 'kill -9 of a sweep and all its processes: the next run cleans up and 
 	pid=$!
 	wait_runs 2 && sleep 0.2 && dvpid=$(pgid) && all="$dvpid $(descendants $dvpid)" && kill -9 $all &&
 	expect_code 137 wait $pid &&
-	test "$(ls .dv/exps/running | wc -l)" = 2 &&
+	test "$(ls .dv/exps/running | wc -l)" = 2 && test -z "$(ls .dv/tmp/exps/pool/*.outs 2>/dev/null)" &&
 	rm -f $RUNS && dv exp run -q -S p.x=13,14 -j 2 &&
 	test "$(nexps)" = $((n0 + 2)) && test "$(sort $RUNS | tr "\n" " ")" = "13 14 " &&
 	! dv exp list | grep -q failed && test -z "$(ls .dv/exps/queue)" &&

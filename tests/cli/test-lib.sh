@@ -64,7 +64,8 @@ test_case() {
 # exp_no_leftovers REPO: no experiment is running in REPO and none left
 # anything half made: no entry under .dv/exps/running, nothing under
 # .dv/tmp/exps but the worktree pool, every pool worktree unlocked and
-# whole (its ready mark there), no other git worktree of dv's.
+# whole (its ready mark there, also for a list of the outs it holds), no
+# other git worktree of dv's.
 exp_no_leftovers() {
 	test -z "$(ls "$1/.dv/exps/running" 2>/dev/null)" || return 1
 	for d in $(ls "$1/.dv/tmp/exps" 2>/dev/null); do test "$d" = pool || return 1; done
@@ -73,6 +74,7 @@ exp_no_leftovers() {
 		*'*') ;;
 		*.lock) flock -n "$f" true || return 1 ;;
 		*.ready) test -d "${f%.ready}" || return 1 ;;
+		*.outs) test -e "${f%.outs}.ready" || return 1 ;;
 		*) test -e "$f.ready" || return 1 ;;
 		esac
 	done
