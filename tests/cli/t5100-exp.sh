@@ -116,6 +116,18 @@ test_case 'exp show fits the width by dropping unchanged columns first; --only-c
 	dv exp show --csv --only-changed --keep "seed" >k && assert_contains k data.seed
 '
 
+test_case 'exp show --md, --precision; -A adds the experiments of other branches' '
+	cd repo && dv exp show --md >md && head -1 md | grep -q "^| Experiment *| Created" &&
+	sed -n 2p md | grep -q "^|[-|: ]*|\$" && grep -q "^| first " md &&
+	echo "{\"r2\": 0.123456, \"e\": 3}" >metrics.json && dv exp save -q -n prec && git checkout -q -- metrics.json &&
+	dv exp show --csv --precision 2 >p2 && grep "^prec," p2 | grep -q ",0.12\$" &&
+	dv exp show --csv >p5 && grep "^prec," p5 | grep -q ",0.12346\$" &&
+	git checkout -q -b other && git commit -q --allow-empty -m other && dv exp save -q -n onother &&
+	git checkout -q - && dv exp show --csv >cur && ! grep -q "^onother," cur &&
+	dv exp show -A --csv >all && grep -q "^onother," all && grep -q "^first," all &&
+	dv exp remove -q prec onother && git branch -q -D other
+'
+
 if command -v script >/dev/null; then
 test_case 'on a terminal, exp show highlights the cells an experiment changed and fits 80 columns' '
 	cd repo && COLUMNS= script -qec "\"$DV\" exp show -n 1" /dev/null | tr -d "\r" >tty &&
