@@ -665,6 +665,27 @@ static void slot_load_held(dv_exp_slot *slot, dv_repo *repo)
 	free(path);
 }
 
+/* A new worktree starts with the main tree's stat cache: each entry is
+ * checked against its file's stat as ever, and the cache objects the main
+ * tree knows unchanged (its links, or objects it verified) are then not
+ * read again to verify them before they are linked. */
+static void slot_seed_statcache(dv_repo *repo, const char *wt)
+{
+	dv_buf from = DV_BUF_INIT, to = DV_BUF_INIT, data = DV_BUF_INIT;
+
+	dv_path_join(&from, repo->dvdir, "state");
+	dv_buf_printf(&to, "%s/.dv", wt);
+	if (dv_is_dir(to.ptr) && dv_read_file(&data, from.ptr) == 0) {
+		dv_buf_puts(&to, "/state");
+		if (dv_write_file_atomic_nosync(to.ptr, data.ptr, data.len, 0644) < 0) {
+			/* only slower: the objects are read to verify them */
+		}
+	}
+	dv_buf_free(&from);
+	dv_buf_free(&to);
+	dv_buf_free(&data);
+}
+
 int dv_exp_slot_acquire(dv_exp_slot *out, dv_repo *repo, const char *base)
 {
 	int rc = 0;
@@ -696,8 +717,10 @@ int dv_exp_slot_acquire(dv_exp_slot *out, dv_repo *repo, const char *base)
 		if (!out->reused) {
 			slot_remove(repo, k);
 			rc = admin ? slot_make(wt, admin, base) : DV_ERROR;
-			if (rc == 0)
+			if (rc == 0) {
+				slot_seed_statcache(repo, wt);
 				rc = dv_write_file_atomic(ready, "", 0, 0644);
+			}
 			if (rc < 0)
 				slot_remove(repo, k);
 		}
