@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dv/cache.h"
 #include "dv/config.h"
 #include "dv/error.h"
 #include "dv/exp.h"
@@ -786,8 +787,10 @@ int dv_exp_slot_checkout(dv_exp_slot *slot, dv_repo *wrepo, const dv_vec *stages
 			for (size_t k = 0; k < slot->held.n && !held; k++)
 				held = !strcmp(slot->held.v[k], line);
 			free(line);
-			if (held)
-				continue; /* the very bytes are there, linked, untouched since */
+			/* The very bytes are there, linked, untouched since; unless a
+			 * dv gc took the object since, which a checkout then reports. */
+			if (held && dv_cache_has(wrepo->cache, &o->hash, o->is_dir))
+				continue;
 			rel = dv_stage_entry_relpath(st, o->path);
 			dv_workspace_checkout_entry(wrepo, o, rel, &co, report);
 			free(rel);
