@@ -518,8 +518,8 @@ done:
 	/* Kept for the next experiment, unless this one was cut short: then
 	 * nothing half-made stays (a kill -9 leaves it for the next reset). */
 	dv_exp_slot_release(&slot, repo, status > 1);
-	/* The entry goes last: while it exists, a recovery knows the worktree
-	 * may be left.  An interrupted queued experiment waits again. */
+	/* The entry goes last: while it exists, a recovery knows this run did
+	 * not finish.  An interrupted queued experiment waits again. */
 	if (status > 1 && e.queued) {
 		char *back = dv_exp_entry_path(repo, e.name, false);
 		if (rename(path, back) < 0)
