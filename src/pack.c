@@ -10,6 +10,7 @@
  * of everything before it, so a torn or damaged index is refused instead
  * of promising objects at wrong offsets.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -245,6 +246,75 @@ void dv_pack_cache_keep(const char *dir, const char *name, const dv_buf *text)
 	if (dv_mkdir_p(dir, 0777) < 0 || dv_write_file_atomic_nosync(path.ptr, text->ptr, text->len, 0644) < 0)
 		dv_error_clear();
 	dv_buf_free(&path);
+}
+
+/* The record of what one remote listed: "remote-<hash of its URL>.list",
+ * in the packs/list format. */
+#define SEEN_PREFIX "remote-"
+#define SEEN_SUFFIX ".list"
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+	return n >= k && !strcmp(s + n - k, suffix);
+}
+
+/* Add the names `path` records to `keep` (a missing or damaged record
+ * keeps nothing: its remote downloads again what it needs). */
+static void add_seen(dv_strvec *keep, const char *path)
+{
+	dv_buf text = DV_BUF_INIT;
+	if (dv_read_file(&text, path) < 0 || dv_pack_list_parse(keep, text.ptr, text.len, path) < 0)
+		dv_error_clear();
+	dv_buf_free(&text);
+}
+
+void dv_pack_cache_prune(const char *dir, const char *remote_url, const dv_strvec *listed)
+{
+	dv_buf path = DV_BUF_INIT, text = DV_BUF_INIT;
+	dv_strvec keep = DV_STRVEC_INIT;
+	char key[64];
+	dv_hash h;
+	DIR *d;
+	struct dirent *e;
+
+	if (!dir)
+		return;
+	dv_hash_buffer(&h, remote_url, strlen(remote_url));
+	dv_hash_format(key, sizeof(key), &h, false);
+	dv_buf_printf(&path, "%s/" SEEN_PREFIX "%s" SEEN_SUFFIX, dir, strchr(key, ':') + 1);
+	dv_pack_list_format(&text, listed);
+	if (dv_mkdir_p(dir, 0777) < 0 || dv_write_file_atomic_nosync(path.ptr, text.ptr, text.len, 0644) < 0) {
+		dv_error_clear(); /* without the record, pruning could drop what this remote lists */
+		goto done;
+	}
+	if (!(d = opendir(dir)))
+		goto done;
+	/* Every remote's last listing, this one's included (just written). */
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, SEEN_PREFIX, strlen(SEEN_PREFIX)) || !has_suffix(e->d_name, SEEN_SUFFIX))
+			continue;
+		dv_buf_reset(&path);
+		dv_buf_printf(&path, "%s/%s", dir, e->d_name);
+		add_seen(&keep, path.ptr);
+	}
+	dv_strvec_sort(&keep);
+	rewinddir(d);
+	while ((e = readdir(d)) != NULL) {
+		char name[DV_HASH_HEXLEN + 1];
+		size_t n = strlen(e->d_name);
+		if (e->d_name[0] == '.' || n != DV_HASH_HEXLEN + 4 || !has_suffix(e->d_name, ".idx"))
+			continue;
+		memcpy(name, e->d_name, DV_HASH_HEXLEN);
+		name[DV_HASH_HEXLEN] = '\0';
+		if (!dv_strvec_sorted_has(&keep, name))
+			(void)unlinkat(dirfd(d), e->d_name, 0); /* a cache: a failure costs nothing */
+	}
+	closedir(d);
+done:
+	dv_strvec_free(&keep);
+	dv_buf_free(&path);
+	dv_buf_free(&text);
 }
 
 #define LIST_HEADER "dv-pack-list 1\n"

@@ -184,6 +184,7 @@ done:
 	if (rc == 0) {
 		dv_pack_set_sort(&hr->packs);
 		hr->packs_loaded = true;
+		dv_pack_cache_prune(hr->base.pack_dir, hr->base.url, &names);
 	}
 	dv_strvec_free(&names);
 	dv_buf_free(&text);

@@ -1250,6 +1250,20 @@ static int get_index(s3_conn *c, size_t i, void *arg)
 	return rc;
 }
 
+/* The listing just read names every index this remote has: the kept
+ * copies of indexes no remote lists any more go. */
+static void prune_kept_indexes(s3_remote *r, const dv_vec *states /* pack_state */)
+{
+	dv_strvec listed = DV_STRVEC_INIT;
+	for (size_t i = 0; i < states->n; i++) {
+		const pack_state *ps = dv_vec_at(states, pack_state, i);
+		if (ps->idx)
+			dv_strvec_push(&listed, ps->name);
+	}
+	dv_pack_cache_prune(r->base.pack_dir, r->base.url, &listed);
+	dv_strvec_free(&listed);
+}
+
 /* Read every index the remote lists: from <pack_dir>/<name>.idx when it is
  * there already (indexes are named by their pack and never change), else
  * downloaded and kept there.  One LIST request when nothing changed. */
@@ -1296,6 +1310,7 @@ static int load_packs(s3_remote *r, bool force)
 	}
 	dv_pack_set_sort(&r->packs);
 	r->packs_loaded = true;
+	prune_kept_indexes(r, &states);
 done:
 	for (size_t i = 0; ctx.texts && i < nfetch; i++)
 		dv_buf_free(&ctx.texts[i]);
