@@ -91,6 +91,22 @@ static int cmp_entry(const dv_pack_entry *a, const dv_pack_entry *b)
 	return (int)a->is_dir - (int)b->is_dir;
 }
 
+/* The first line is `header` with another version number after its last
+ * space ("dv-pack-index 2"). */
+static bool newer_version(const char *text, size_t len, const char *header)
+{
+	size_t stem = strlen(header) - 2; /* up to the version's digits: "dv-pack-index " */
+	return len > stem && !strncmp(text, header, stem) && strncmp(text, header, strlen(header)) != 0 &&
+	       text[stem] >= '0' && text[stem] <= '9';
+}
+
+static int first_line_len(const char *text, size_t len)
+{
+	const char *nl = memchr(text, '\n', len);
+	size_t n = nl ? (size_t)(nl - text) : len;
+	return n > 40 ? 40 : (int)n;
+}
+
 int dv_pack_set_add_index(dv_pack_set *set, const char *text, size_t len, const char *name,
 			  const char *origin)
 {
@@ -103,6 +119,11 @@ int dv_pack_set_add_index(dv_pack_set *set, const char *text, size_t len, const 
 	const char *why = NULL;
 	size_t line = 1;
 
+	/* Another version is no damage: a newer dv wrote it, and may change
+	 * anything after the first line, the checksum included. */
+	if (newer_version(text, len, INDEX_HEADER))
+		return dv_error(DV_ERROR, "pack index %s is not version 1 (first line '%.*s'): a newer dv wrote it; "
+				"upgrade dv to read this remote", origin, first_line_len(text, len), text);
 	/* The checksum line first: nothing else is trusted without it. */
 	if (len < hl + 38 || text[len - 1] != '\n') {
 		why = "it is truncated";
@@ -332,6 +353,9 @@ int dv_pack_list_parse(dv_strvec *names, const char *text, size_t len, const cha
 	size_t hl = strlen(LIST_HEADER), line = 1;
 	const char *p = text + hl, *end = text + len;
 
+	if (newer_version(text, len, LIST_HEADER))
+		return dv_error(DV_ERROR, "pack list %s is not version 1 (first line '%.*s'): a newer dv wrote it; "
+				"upgrade dv to read this remote", origin, first_line_len(text, len), text);
 	if (len < hl || strncmp(text, LIST_HEADER, hl) != 0)
 		return dv_error(DV_ECORRUPT, "pack list %s is not a version 1 list (first line 'dv-pack-list 1')",
 				origin);
