@@ -79,9 +79,10 @@ int dv_recover_tmpfiles(size_t *removed, dv_repo *repo)
 		dv_path_join(&p, repo->cache->dir, "tmp");
 		if ((rc = dv_tmpfile_sweep_dir(removed, p.ptr)) < 0)
 			goto done;
-		for (int i = 0; i < 256; i++) {
+		/* objects, and the run-cache's entries (a killed repro) */
+		for (int i = 0; i < 2 * 256; i++) {
 			char sub[32];
-			snprintf(sub, sizeof(sub), "files/xxh128/%02x", i);
+			snprintf(sub, sizeof(sub), "%s/%02x", i < 256 ? "files/xxh128" : "runs", i % 256);
 			dv_path_join(&p, repo->cache->dir, sub);
 			if ((rc = dv_tmpfile_sweep_dir(removed, p.ptr)) < 0)
 				goto done;

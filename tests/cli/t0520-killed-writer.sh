@@ -33,7 +33,8 @@ test_case 'after a killed holder, temp files of gone writers are removed everywh
 	dead=$(gone_pid) &&
 	for f in "$(tmp_name big.bin "$dead")" "d/sub/$(tmp_name b "$dead")" \
 		 "$(tmp_name big.bin.stage "$dead")" ".dv/$(tmp_name state "$dead")" \
-		 "$(obj_dir big.bin)/$(tmp_name 0123 "$dead")" ".dv/cache/tmp/$(tmp_name obj "$dead")"; do
+		 "$(obj_dir big.bin)/$(tmp_name 0123 "$dead")" ".dv/cache/tmp/$(tmp_name obj "$dead")" \
+		 ".dv/cache/runs/66/$(tmp_name 0c48a8 "$dead")"; do
 		mkdir -p "$(dirname "$f")" && echo partial >"$f" && echo "$f" >>left
 	done &&
 	mkdir -p notes && live="notes/$(tmp_name a $$)" && echo live >"$live" &&
@@ -41,7 +42,7 @@ test_case 'after a killed holder, temp files of gone writers are removed everywh
 	echo "$dead" >.dv/lock &&
 	dv checkout 2>err &&
 	cat err &&
-	assert_contains err "an earlier dv (pid $dead) was killed while writing: removed 6 temp files" &&
+	assert_contains err "an earlier dv (pid $dead) was killed while writing: removed 7 temp files" &&
 	while read -r f; do test ! -e "$f" || { echo "left: $f"; exit 1; }; done <left &&
 	test -e "$live" && test -e notes/.notes.tmp-draft &&
 	dv status --exit-code &&
