@@ -10,6 +10,7 @@
  * of everything before it, so a torn or damaged index is refused instead
  * of promising objects at wrong offsets.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -90,6 +91,22 @@ static int cmp_entry(const dv_pack_entry *a, const dv_pack_entry *b)
 	return (int)a->is_dir - (int)b->is_dir;
 }
 
+/* The first line is `header` with another version number after its last
+ * space ("dv-pack-index 2"). */
+static bool newer_version(const char *text, size_t len, const char *header)
+{
+	size_t stem = strlen(header) - 2; /* up to the version's digits: "dv-pack-index " */
+	return len > stem && !strncmp(text, header, stem) && strncmp(text, header, strlen(header)) != 0 &&
+	       text[stem] >= '0' && text[stem] <= '9';
+}
+
+static int first_line_len(const char *text, size_t len)
+{
+	const char *nl = memchr(text, '\n', len);
+	size_t n = nl ? (size_t)(nl - text) : len;
+	return n > 40 ? 40 : (int)n;
+}
+
 int dv_pack_set_add_index(dv_pack_set *set, const char *text, size_t len, const char *name,
 			  const char *origin)
 {
@@ -102,6 +119,11 @@ int dv_pack_set_add_index(dv_pack_set *set, const char *text, size_t len, const 
 	const char *why = NULL;
 	size_t line = 1;
 
+	/* Another version is no damage: a newer dv wrote it, and may change
+	 * anything after the first line, the checksum included. */
+	if (newer_version(text, len, INDEX_HEADER))
+		return dv_error(DV_ERROR, "pack index %s is not version 1 (first line '%.*s'): a newer dv wrote it; "
+				"upgrade dv to read this remote", origin, first_line_len(text, len), text);
 	/* The checksum line first: nothing else is trusted without it. */
 	if (len < hl + 38 || text[len - 1] != '\n') {
 		why = "it is truncated";
@@ -247,6 +269,75 @@ void dv_pack_cache_keep(const char *dir, const char *name, const dv_buf *text)
 	dv_buf_free(&path);
 }
 
+/* The record of what one remote listed: "remote-<hash of its URL>.list",
+ * in the packs/list format. */
+#define SEEN_PREFIX "remote-"
+#define SEEN_SUFFIX ".list"
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+	return n >= k && !strcmp(s + n - k, suffix);
+}
+
+/* Add the names `path` records to `keep` (a missing or damaged record
+ * keeps nothing: its remote downloads again what it needs). */
+static void add_seen(dv_strvec *keep, const char *path)
+{
+	dv_buf text = DV_BUF_INIT;
+	if (dv_read_file(&text, path) < 0 || dv_pack_list_parse(keep, text.ptr, text.len, path) < 0)
+		dv_error_clear();
+	dv_buf_free(&text);
+}
+
+void dv_pack_cache_prune(const char *dir, const char *remote_url, const dv_strvec *listed)
+{
+	dv_buf path = DV_BUF_INIT, text = DV_BUF_INIT;
+	dv_strvec keep = DV_STRVEC_INIT;
+	char key[64];
+	dv_hash h;
+	DIR *d;
+	struct dirent *e;
+
+	if (!dir)
+		return;
+	dv_hash_buffer(&h, remote_url, strlen(remote_url));
+	dv_hash_format(key, sizeof(key), &h, false);
+	dv_buf_printf(&path, "%s/" SEEN_PREFIX "%s" SEEN_SUFFIX, dir, strchr(key, ':') + 1);
+	dv_pack_list_format(&text, listed);
+	if (dv_mkdir_p(dir, 0777) < 0 || dv_write_file_atomic_nosync(path.ptr, text.ptr, text.len, 0644) < 0) {
+		dv_error_clear(); /* without the record, pruning could drop what this remote lists */
+		goto done;
+	}
+	if (!(d = opendir(dir)))
+		goto done;
+	/* Every remote's last listing, this one's included (just written). */
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, SEEN_PREFIX, strlen(SEEN_PREFIX)) || !has_suffix(e->d_name, SEEN_SUFFIX))
+			continue;
+		dv_buf_reset(&path);
+		dv_buf_printf(&path, "%s/%s", dir, e->d_name);
+		add_seen(&keep, path.ptr);
+	}
+	dv_strvec_sort(&keep);
+	rewinddir(d);
+	while ((e = readdir(d)) != NULL) {
+		char name[DV_HASH_HEXLEN + 1];
+		size_t n = strlen(e->d_name);
+		if (e->d_name[0] == '.' || n != DV_HASH_HEXLEN + 4 || !has_suffix(e->d_name, ".idx"))
+			continue;
+		memcpy(name, e->d_name, DV_HASH_HEXLEN);
+		name[DV_HASH_HEXLEN] = '\0';
+		if (!dv_strvec_sorted_has(&keep, name))
+			(void)unlinkat(dirfd(d), e->d_name, 0); /* a cache: a failure costs nothing */
+	}
+	closedir(d);
+done:
+	dv_strvec_free(&keep);
+	dv_buf_free(&path);
+	dv_buf_free(&text);
+}
+
 #define LIST_HEADER "dv-pack-list 1\n"
 
 void dv_pack_list_format(dv_buf *out, const dv_strvec *names)
@@ -262,6 +353,9 @@ int dv_pack_list_parse(dv_strvec *names, const char *text, size_t len, const cha
 	size_t hl = strlen(LIST_HEADER), line = 1;
 	const char *p = text + hl, *end = text + len;
 
+	if (newer_version(text, len, LIST_HEADER))
+		return dv_error(DV_ERROR, "pack list %s is not version 1 (first line '%.*s'): a newer dv wrote it; "
+				"upgrade dv to read this remote", origin, first_line_len(text, len), text);
 	if (len < hl || strncmp(text, LIST_HEADER, hl) != 0)
 		return dv_error(DV_ECORRUPT, "pack list %s is not a version 1 list (first line 'dv-pack-list 1')",
 				origin);

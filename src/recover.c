@@ -109,7 +109,8 @@ int dv_recover_restage(size_t *staged, dv_repo *repo)
 		return rc;
 	if ((rc = dv_workspace_load_stages(&stages, repo)) < 0)
 		goto done;
-	dv_stage_written_paths(&written, &stages);
+	for (size_t i = 0; i < stages.n; i++)
+		dv_stage_written_paths(&written, *dv_vec_at(&stages, dv_stage *, i));
 	if ((rc = dv_git_unstaged(&unstaged, repo, &written)) < 0)
 		goto done;
 	if ((rc = dv_git_stage_paths(repo, &unstaged)) == 0)

@@ -13,7 +13,7 @@
  * A packed S3 remote published over HTTP (dv-remote(5)) names its packs in
  * packs/list, since HTTP cannot list them: the indexes it names are read
  * once (kept in .dv/packs), and packed objects are fetched with Range
- * requests, one coalesced range at a time, each object re-hashed.  A
+ * requests, coalesced ranges on r->jobs threads, each object re-hashed.  A
  * server that ignores Range sends the whole pack, which works too.
  */
 #include <curl/curl.h>
@@ -184,6 +184,7 @@ done:
 	if (rc == 0) {
 		dv_pack_set_sort(&hr->packs);
 		hr->packs_loaded = true;
+		dv_pack_cache_prune(hr->base.pack_dir, hr->base.url, &names);
 	}
 	dv_strvec_free(&names);
 	dv_buf_free(&text);
@@ -192,13 +193,83 @@ done:
 	return rc;
 }
 
-/* Fetch the packed ones among `items`, one coalesced range at a time. */
+/* The packed objects of one fetch: ranges handed to r->jobs threads, a
+ * range at a time, so that their requests are in flight together. */
+typedef struct {
+	http_remote *hr;
+	dv_cache *cache;
+	dv_transfer *items;
+	dv_progress *p;
+	const dv_pack_want *wants;
+	const dv_pack_range *ranges;
+	size_t nranges;
+	size_t next; /* the next range to take (atomic) */
+} packed_fetch;
+
+/* GET one coalesced range and store its objects, each re-hashed. */
+static void fetch_range(packed_fetch *pf, const dv_pack_range *rg, dv_buf *body, dv_buf *rel, dv_buf *origin)
+{
+	http_remote *hr = pf->hr;
+	char *range = dv_asprintf("%llu-%llu", (unsigned long long)rg->start, (unsigned long long)rg->end - 1);
+	uint64_t base = rg->start;
+	long status = 0;
+	int rc = 0;
+
+	dv_pack_key(rel, dv_pack_set_pack(&hr->packs, rg->pack)->name, "pack");
+	dv_buf_reset(body);
+	if (rg->end > rg->start)
+		rc = get_into(body, &status, hr, rel->ptr, range);
+	if (status == 200)
+		base = 0; /* the server ignored the range */
+	if (rc == 0 && body->len < rg->end - base)
+		rc = dv_error(DV_ERROR, "remote '%s' sent %zu bytes for bytes %s of '%s': rerun the command",
+			      hr->base.name, body->len, range, rel->ptr);
+	for (size_t j = 0; j < rg->count; j++) {
+		const dv_pack_want *w = &pf->wants[rg->first + j];
+		dv_transfer *t = &pf->items[w->item];
+		int orc = rc;
+		if (orc == 0) {
+			dv_buf_reset(origin);
+			dv_buf_printf(origin, "'%s' (offset %llu) of remote '%s'", rel->ptr,
+				      (unsigned long long)w->e.offset, hr->base.name);
+			orc = dv_cache_store_verified(pf->cache, body->ptr + (w->e.offset - base), w->e.length,
+						      &w->e.hash, w->e.is_dir, origin->ptr, &t->st);
+		}
+		if (orc < 0) {
+			dv_transfer_fail(t, orc);
+		} else {
+			t->status = 0;
+			dv_progress_add(pf->p, 1, w->e.length);
+		}
+	}
+	free(range);
+}
+
+static void *packed_worker(void *arg)
+{
+	packed_fetch *pf = arg;
+	dv_buf body = DV_BUF_INIT, rel = DV_BUF_INIT, origin = DV_BUF_INIT;
+	size_t k;
+
+	while ((k = __atomic_fetch_add(&pf->next, 1, __ATOMIC_RELAXED)) < pf->nranges)
+		fetch_range(pf, &pf->ranges[k], &body, &rel, &origin);
+	dv_buf_free(&body);
+	dv_buf_free(&rel);
+	dv_buf_free(&origin);
+	return NULL;
+}
+
+/* Fetch the packed ones among `items`: ranges closer than 256 KiB merged,
+ * up to a share of the total per request (1 to 16 MiB) so that every
+ * thread has work. */
 static void fetch_packed(http_remote *hr, dv_cache *cache, dv_transfer *items, size_t n, dv_progress *p)
 {
 	dv_pack_want *wants = dv_calloc(n ? n : 1, sizeof(*wants));
 	dv_vec ranges = DV_VEC_INIT(dv_pack_range);
-	dv_buf body = DV_BUF_INIT, rel = DV_BUF_INIT, origin = DV_BUF_INIT;
-	size_t nwants = 0;
+	size_t nwants = 0, started = 0, nthreads = (size_t)(hr->base.jobs > 0 ? hr->base.jobs : HTTP_DEFAULT_JOBS);
+	uint64_t total = 0, share;
+	pthread_t *threads;
+	packed_fetch pf;
 
 	for (size_t i = 0; i < n; i++) {
 		const dv_pack_entry *e;
@@ -206,48 +277,26 @@ static void fetch_packed(http_remote *hr, dv_cache *cache, dv_transfer *items, s
 		    (e = dv_pack_set_find(&hr->packs, &items[i].hash, items[i].is_dir))) {
 			wants[nwants].e = *e;
 			wants[nwants++].item = i;
+			total += e->length;
 		}
 	}
-	dv_pack_plan_ranges(&ranges, wants, nwants, 256u << 10, 16u << 20);
-	for (size_t k = 0; k < ranges.n; k++) {
-		const dv_pack_range *rg = dv_vec_at(&ranges, dv_pack_range, k);
-		char *range = dv_asprintf("%llu-%llu", (unsigned long long)rg->start, (unsigned long long)rg->end - 1);
-		uint64_t base = rg->start;
-		long status = 0;
-		int rc = 0;
-		dv_pack_key(&rel, dv_pack_set_pack(&hr->packs, rg->pack)->name, "pack");
-		dv_buf_reset(&body);
-		if (rg->end > rg->start)
-			rc = get_into(&body, &status, hr, rel.ptr, range);
-		if (status == 200)
-			base = 0; /* the server ignored the range */
-		if (rc == 0 && body.len < rg->end - base)
-			rc = dv_error(DV_ERROR, "remote '%s' sent %zu bytes for bytes %s of '%s': rerun the command",
-				      hr->base.name, body.len, range, rel.ptr);
-		for (size_t j = 0; j < rg->count; j++) {
-			const dv_pack_want *w = &wants[rg->first + j];
-			dv_transfer *t = &items[w->item];
-			int orc = rc;
-			if (orc == 0) {
-				dv_buf_reset(&origin);
-				dv_buf_printf(&origin, "'%s' (offset %llu) of remote '%s'", rel.ptr,
-					      (unsigned long long)w->e.offset, hr->base.name);
-				orc = dv_cache_store_verified(cache, body.ptr + (w->e.offset - base), w->e.length,
-							      &w->e.hash, w->e.is_dir, origin.ptr, &t->st);
-			}
-			if (orc < 0) {
-				dv_transfer_fail(t, orc);
-			} else {
-				t->status = 0;
-				dv_progress_add(p, 1, w->e.length);
-			}
-		}
-		free(range);
-	}
+	share = total / nthreads;
+	share = share < (1u << 20) ? (1u << 20) : share > (16u << 20) ? (16u << 20) : share;
+	dv_pack_plan_ranges(&ranges, wants, nwants, 256u << 10, share);
+	pf = (packed_fetch){ hr, cache, items, p, wants, ranges.items, ranges.n, 0 };
+	if (nthreads > ranges.n)
+		nthreads = ranges.n;
+	threads = dv_calloc(nthreads ? nthreads : 1, sizeof(*threads));
+	/* This thread is one of the workers; a thread that cannot start
+	 * leaves its share to the others. */
+	for (size_t i = 1; i < nthreads; i++)
+		if (pthread_create(&threads[started], NULL, packed_worker, &pf) == 0)
+			started++;
+	packed_worker(&pf);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
 	dv_vec_free(&ranges);
-	dv_buf_free(&body);
-	dv_buf_free(&rel);
-	dv_buf_free(&origin);
 	free(wants);
 }
 

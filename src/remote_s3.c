@@ -139,6 +139,11 @@ typedef struct {
 	s3_verify *verify;  /* PUT from in_fd: hash the body; a mismatch
 			     * aborts before its last byte is sent */
 	const char *range;  /* GET: "FIRST-LAST" bytes only (packs), or NULL */
+	/* GET into resp.body: called as 2xx bytes arrive, so that a prefix
+	 * can be used while the rest is on its way (a retry starts the body
+	 * again from empty). */
+	void (*on_body)(void *ud, long status, const dv_buf *body);
+	void *on_body_ud;
 } s3_req;
 
 typedef struct {
@@ -245,6 +250,8 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
 	curl_easy_getinfo(x->c->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (x->req->out_fd < 0 || status < 200 || status > 299) {
 		dv_buf_add(&x->resp->body, data, n);
+		if (x->req->on_body && status >= 200 && status <= 299)
+			x->req->on_body(x->req->on_body_ud, status, &x->resp->body);
 		return n;
 	}
 	for (size_t done = 0; done < n;) {
@@ -706,7 +713,7 @@ static int list_keys(s3_remote *r, dv_strvec *out, const char *prefix, const int
 	while (truncated) {
 		dv_s3_param params[4] = { { "list-type", "2" }, { "max-keys", "1000" }, { "prefix", want } };
 		size_t np = 3;
-		s3_req req = { "GET", NULL, NULL, -1, 0, 0, NULL, -1, NULL, "list the bucket", NULL, NULL };
+		s3_req req = { "GET", NULL, NULL, -1, 0, 0, NULL, -1, NULL, "list the bucket", NULL, NULL, NULL, NULL };
 		if (token.len)
 			params[np++] = (dv_s3_param){ "continuation-token", token.ptr };
 		dv_s3_query_format(&query, params, np);
@@ -738,7 +745,7 @@ static int s3_exists(dv_remote *base, const char *relpath, bool *out)
 	s3_remote *r = (s3_remote *)base;
 	char *key = object_key(r, relpath);
 	s3_resp resp = S3_RESP_INIT;
-	s3_req req = { "HEAD", key, NULL, -1, 0, 0, NULL, -1, NULL, "look up an object", NULL, NULL };
+	s3_req req = { "HEAD", key, NULL, -1, 0, 0, NULL, -1, NULL, "look up an object", NULL, NULL, NULL, NULL };
 	int rc;
 
 	begin_op(r);
@@ -758,7 +765,7 @@ static int s3_stat_file(dv_remote *base, const char *relpath, dv_remote_file_inf
 	s3_remote *r = (s3_remote *)base;
 	char *key = object_key(r, relpath);
 	s3_resp resp = S3_RESP_INIT;
-	s3_req req = { "HEAD", key, NULL, -1, 0, 0, NULL, -1, NULL, "look up a file", NULL, NULL };
+	s3_req req = { "HEAD", key, NULL, -1, 0, 0, NULL, -1, NULL, "look up a file", NULL, NULL, NULL, NULL };
 	curl_off_t len = -1, mtime = -1;
 	int rc;
 
@@ -785,7 +792,7 @@ static int s3_download(dv_remote *base, const char *relpath, int fd, dv_progress
 	s3_remote *r = (s3_remote *)base;
 	char *key = object_key(r, relpath), *what = dv_asprintf("download '%s'", relpath);
 	s3_resp resp = S3_RESP_INIT;
-	s3_req req = { "GET", key, NULL, -1, 0, 0, NULL, fd, p, what, NULL, NULL };
+	s3_req req = { "GET", key, NULL, -1, 0, 0, NULL, fd, p, what, NULL, NULL, NULL, NULL };
 	int rc;
 
 	begin_op(r);
@@ -850,7 +857,7 @@ static int put_small(s3_conn *c, size_t i, void *arg)
 
 	if ((rc = open_cached(&fd, &size, ctx->cache, t)) == 0) {
 		s3_req req = { "PUT", key, NULL, fd, 0, size, NULL, -1, ctx->p, what,
-			       dv_transfer_is_object(t) ? &v : NULL, NULL };
+			       dv_transfer_is_object(t) ? &v : NULL, NULL, NULL, NULL };
 		if (size == 0 && req.verify) {
 			/* No read callback runs for an empty body. */
 			dv_hasher_final(&v.got, v.hs);
@@ -957,7 +964,7 @@ static int put_part(s3_conn *c, size_t i, void *arg)
 	snprintf(number, sizeof(number), "%zu", i + 1);
 	dv_s3_query_format(&query, params, 2);
 	if ((rc = read_part(m, i, buf, off, len)) == 0) {
-		s3_req req = { "PUT", m->key, query.ptr, -1, 0, len, buf, -1, m->p, what, NULL, NULL };
+		s3_req req = { "PUT", m->key, query.ptr, -1, 0, len, buf, -1, m->p, what, NULL, NULL, NULL, NULL };
 		rc = s3_perform(c, &req, &resp);
 	}
 	free(buf);
@@ -979,7 +986,7 @@ static int multipart_request(s3_remote *r, s3_resp *resp, const char *method, co
 {
 	dv_s3_param params[1] = { { param, value } };
 	dv_buf query = DV_BUF_INIT;
-	s3_req req = { method, key, NULL, -1, 0, body ? body->len : 0, body ? body->ptr : NULL, -1, NULL, what, NULL, NULL };
+	s3_req req = { method, key, NULL, -1, 0, body ? body->len : 0, body ? body->ptr : NULL, -1, NULL, what, NULL, NULL, NULL, NULL };
 	int rc;
 
 	dv_s3_query_format(&query, params, 1);
@@ -1107,7 +1114,7 @@ static int get_one(s3_conn *c, size_t i, void *arg)
 	int fd = -1, rc;
 
 	if ((rc = dv_cache_tmp_open(&fd, &tmp, ctx->cache)) == 0) {
-		s3_req req = { "GET", key, NULL, -1, 0, 0, NULL, fd, ctx->p, what, NULL, NULL };
+		s3_req req = { "GET", key, NULL, -1, 0, 0, NULL, fd, ctx->p, what, NULL, NULL, NULL, NULL };
 		rc = s3_perform(c, &req, &resp);
 		if (rc < 0) {
 			dv_tmpfile_abort(fd, tmp.ptr);
@@ -1236,7 +1243,7 @@ static int get_index(s3_conn *c, size_t i, void *arg)
 	char *key = pack_object_key(ctx->r, ctx->names[i], "idx");
 	char *what = dv_asprintf("download the pack index '%s'", key);
 	s3_resp resp = S3_RESP_INIT;
-	s3_req req = { "GET", key, NULL, -1, 0, 0, NULL, -1, NULL, what, NULL, NULL };
+	s3_req req = { "GET", key, NULL, -1, 0, 0, NULL, -1, NULL, what, NULL, NULL, NULL, NULL };
 	int rc = s3_perform(c, &req, &resp);
 
 	if (rc == 0) {
@@ -1248,6 +1255,20 @@ static int get_index(s3_conn *c, size_t i, void *arg)
 	free(what);
 	free(key);
 	return rc;
+}
+
+/* The listing just read names every index this remote has: the kept
+ * copies of indexes no remote lists any more go. */
+static void prune_kept_indexes(s3_remote *r, const dv_vec *states /* pack_state */)
+{
+	dv_strvec listed = DV_STRVEC_INIT;
+	for (size_t i = 0; i < states->n; i++) {
+		const pack_state *ps = dv_vec_at(states, pack_state, i);
+		if (ps->idx)
+			dv_strvec_push(&listed, ps->name);
+	}
+	dv_pack_cache_prune(r->base.pack_dir, r->base.url, &listed);
+	dv_strvec_free(&listed);
 }
 
 /* Read every index the remote lists: from <pack_dir>/<name>.idx when it is
@@ -1296,6 +1317,7 @@ static int load_packs(s3_remote *r, bool force)
 	}
 	dv_pack_set_sort(&r->packs);
 	r->packs_loaded = true;
+	prune_kept_indexes(r, &states);
 done:
 	for (size_t i = 0; ctx.texts && i < nfetch; i++)
 		dv_buf_free(&ctx.texts[i]);
@@ -1444,7 +1466,7 @@ static int put_key(s3_conn *c, const char *key, int fd, const void *mem, uint64_
 		   dv_progress *p, const char *what)
 {
 	s3_resp resp = S3_RESP_INIT;
-	s3_req req = { "PUT", key, NULL, fd, 0, len, mem, -1, p, what, NULL, NULL };
+	s3_req req = { "PUT", key, NULL, fd, 0, len, mem, -1, p, what, NULL, NULL, NULL, NULL };
 	int rc;
 
 	if (!mem && fd < 0)
@@ -1457,7 +1479,7 @@ static int put_key(s3_conn *c, const char *key, int fd, const void *mem, uint64_
 static int delete_key(s3_conn *c, const char *key, const char *what)
 {
 	s3_resp resp = S3_RESP_INIT;
-	s3_req req = { "DELETE", key, NULL, -1, 0, 0, NULL, -1, NULL, what, NULL, NULL };
+	s3_req req = { "DELETE", key, NULL, -1, 0, 0, NULL, -1, NULL, what, NULL, NULL, NULL, NULL };
 	int rc = s3_perform(c, &req, &resp);
 
 	if (rc < 0 && resp.status == 404) { /* already gone */
@@ -1686,9 +1708,67 @@ static bool is_bad_copy(const s3_remote *r, const char *pack, uint64_t offset)
 	return false;
 }
 
-/* GET one coalesced range of a pack and hand out the objects in it, each
- * re-hashed (dv_cache_store_verified / dv_pack_writer_add) before it is
- * used. */
+/* One range's objects handed out in offset order as their bytes arrive,
+ * so that storing them overlaps the download of the rest. */
+typedef struct {
+	range_ctx *ctx;
+	const dv_pack_range *rg;
+	const char *pack; /* its name */
+	const char *key;
+	size_t done;      /* objects of the range handed out */
+	int rc;           /* the first object's failure */
+	dv_buf origin;
+} range_stream;
+
+/* Hand out object `k` of the range, `rc` its transfer's outcome so far,
+ * each re-hashed (dv_cache_store_verified / dv_pack_writer_add) before it
+ * is used. */
+static void hand_out(range_stream *st, const char *bytes, int rc)
+{
+	range_ctx *ctx = st->ctx;
+	const dv_pack_want *w = &ctx->wants[st->rg->first + st->done];
+
+	if (rc == 0) {
+		dv_buf_reset(&st->origin);
+		dv_buf_printf(&st->origin, "'%s' (offset %llu) of remote '%s'", st->key,
+			      (unsigned long long)w->e.offset, ctx->r->base.name);
+		if (ctx->writer)
+			rc = dv_pack_writer_add(ctx->writer, &w->e.hash, w->e.is_dir, bytes, w->e.length);
+		else
+			rc = dv_cache_store_verified(ctx->cache, bytes, w->e.length, &w->e.hash, w->e.is_dir,
+						     st->origin.ptr, &ctx->items[w->item].st);
+		if (rc == DV_ECORRUPT && !ctx->writer)
+			note_bad_copy(ctx->r, st->pack, w->e.offset);
+		if (rc < 0 && ctx->writer)
+			dv_error_wrap(rc, "%s", st->origin.ptr);
+	}
+	if (ctx->items) {
+		item_done(&ctx->items[w->item], rc, ctx->p);
+		if (rc == 0)
+			dv_progress_add(ctx->p, 0, w->e.length);
+	}
+	if (rc < 0 && st->rc == 0)
+		st->rc = rc;
+	st->done++;
+}
+
+/* The objects whose bytes are all in `body` now (status 200: the server
+ * sent the whole pack, so offsets count from its start). */
+static void on_range_body(void *ud, long status, const dv_buf *body)
+{
+	range_stream *st = ud;
+	uint64_t base = status == 200 ? 0 : st->rg->start;
+
+	while (st->done < st->rg->count) {
+		const dv_pack_want *w = &st->ctx->wants[st->rg->first + st->done];
+		if (w->e.offset < base || body->len < w->e.offset - base + w->e.length)
+			break;
+		hand_out(st, body->ptr + (w->e.offset - base), 0);
+	}
+}
+
+/* GET one coalesced range of a pack, its objects handed out as they
+ * arrive; those the response did not bring fail with it. */
 static int get_range(s3_conn *c, size_t i, void *arg)
 {
 	range_ctx *ctx = arg;
@@ -1698,46 +1778,26 @@ static int get_range(s3_conn *c, size_t i, void *arg)
 	char *what = dv_asprintf("download bytes %llu-%llu of '%s'", (unsigned long long)rg->start,
 				 (unsigned long long)rg->end - 1, key);
 	char *range = dv_asprintf("%llu-%llu", (unsigned long long)rg->start, (unsigned long long)rg->end - 1);
+	range_stream st = { ctx, rg, pi->name, key, 0, 0, DV_BUF_INIT };
 	s3_resp resp = S3_RESP_INIT;
-	s3_req req = { "GET", key, NULL, -1, 0, 0, NULL, -1, NULL, what, NULL, range };
-	dv_buf origin = DV_BUF_INIT;
-	uint64_t base = rg->start;
-	/* Empty objects only: nothing to ask for (an empty range is invalid). */
-	int rc = rg->end > rg->start ? s3_perform(c, &req, &resp) : 0;
+	s3_req req = { "GET", key, NULL, -1, 0, 0, NULL, -1, NULL, what, NULL, range, on_range_body, &st };
+	int rc = 0;
 
-	if (rc == 0 && resp.status == 200)
-		base = 0; /* the server sent the whole pack */
-	if (rc == 0 && resp.body.len < rg->end - base)
+	if (rg->end > rg->start) {
+		dv_buf_grow(&resp.body, rg->end - rg->start); /* one allocation, not a doubling series */
+		rc = s3_perform(c, &req, &resp);
+	}
+	if (rc == 0) /* empty objects need no bytes; the rest must be there by now */
+		on_range_body(&st, resp.status ? resp.status : 206, &resp.body);
+	if (rc == 0 && st.done < rg->count)
 		rc = dv_error(DV_ERROR, "s3 remote '%s' sent %zu bytes for %s: rerun the command",
 			      ctx->r->base.name, resp.body.len, what);
-	for (size_t k = 0; k < rg->count; k++) {
-		const dv_pack_want *w = &ctx->wants[rg->first + k];
-		const char *bytes = resp.body.ptr + (w->e.offset - base);
-		int orc = rc;
-		if (orc == 0) {
-			dv_buf_reset(&origin);
-			dv_buf_printf(&origin, "'%s' (offset %llu) of remote '%s'", key,
-				      (unsigned long long)w->e.offset, ctx->r->base.name);
-			if (ctx->writer)
-				orc = dv_pack_writer_add(ctx->writer, &w->e.hash, w->e.is_dir, bytes, w->e.length);
-			else
-				orc = dv_cache_store_verified(ctx->cache, bytes, w->e.length, &w->e.hash, w->e.is_dir,
-							      origin.ptr, &ctx->items[w->item].st);
-			if (orc == DV_ECORRUPT && !ctx->writer)
-				note_bad_copy(ctx->r, pi->name, w->e.offset);
-			if (orc < 0 && ctx->writer)
-				dv_error_wrap(orc, "%s", origin.ptr);
-		}
-		if (ctx->items) {
-			item_done(&ctx->items[w->item], orc, ctx->p);
-			if (orc == 0)
-				dv_progress_add(ctx->p, 0, w->e.length);
-		}
-		if (orc < 0 && rc == 0)
-			rc = orc;
-	}
+	while (st.done < rg->count)
+		hand_out(&st, NULL, rc);
+	if (rc == 0)
+		rc = st.rc;
 	outcome_set(&ctx->done, i, rc);
-	dv_buf_free(&origin);
+	dv_buf_free(&st.origin);
 	s3_resp_free(&resp);
 	free(range);
 	free(what);
@@ -1975,8 +2035,8 @@ static int sweep_packs(s3_remote *r)
 		pack_state *ps = dv_vec_at(&states, pack_state, i);
 		char *pack = pack_object_key(r, ps->name, "pack"), *dead = pack_object_key(r, ps->name, "dead");
 		s3_resp dr = S3_RESP_INIT, pr = S3_RESP_INIT;
-		s3_req dreq = { "HEAD", dead, NULL, -1, 0, 0, NULL, -1, NULL, "look up a tombstone", NULL, NULL };
-		s3_req preq = { "HEAD", pack, NULL, -1, 0, 0, NULL, -1, NULL, "look up a pack", NULL, NULL };
+		s3_req dreq = { "HEAD", dead, NULL, -1, 0, 0, NULL, -1, NULL, "look up a tombstone", NULL, NULL, NULL, NULL };
+		s3_req preq = { "HEAD", pack, NULL, -1, 0, 0, NULL, -1, NULL, "look up a pack", NULL, NULL, NULL, NULL };
 		if (ps->idx && ps->dead) {
 			rc = delete_key(c, dead, "delete a tombstone");
 		} else if (!ps->idx && ps->pack && !ps->dead) {

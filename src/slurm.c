@@ -441,32 +441,6 @@ static void job_failed(srun *r, sjob *j, const char *state)
 	dv_buf_free(&logpath);
 }
 
-/* What a local run stages in git for a stage it ran: the .stage file and
- * the .gitignore files that keep its cached outs out of git. */
-static void stage_later(srun *r, const dv_stage *st)
-{
-	dv_buf gi = DV_BUF_INIT, abs = DV_BUF_INIT;
-
-	if (!dv_strvec_contains(&r->to_stage, st->path))
-		dv_strvec_push(&r->to_stage, st->path);
-	for (size_t i = 0; i < st->outs.n; i++) {
-		const dv_stage_file *o = dv_stage_out(st, i);
-		char *rel, *dir;
-		if (!o->cache)
-			continue;
-		rel = dv_stage_entry_relpath(st, o->path);
-		dir = dv_path_dirname(rel);
-		dv_path_join(&gi, strcmp(dir, ".") ? dir : "", ".gitignore");
-		dv_repo_abspath(&abs, r->repo, gi.ptr);
-		if (dv_path_exists(abs.ptr) && !dv_strvec_contains(&r->to_stage, gi.ptr))
-			dv_strvec_push(&r->to_stage, gi.ptr);
-		free(rel);
-		free(dir);
-	}
-	dv_buf_free(&gi);
-	dv_buf_free(&abs);
-}
-
 /* A job that ended well: did its stage run (its .stage changed), or was
  * it up to date on the node (early cutoff)? */
 static void job_done(srun *r, sjob *j)
@@ -481,7 +455,7 @@ static void job_done(srun *r, sjob *j)
 	j->state = J_DONE;
 	if (changed) {
 		r->sum->ran++;
-		stage_later(r, st);
+		dv_stage_written_paths(&r->to_stage, st);
 		emit(r, DV_REPRO_DONE, j, NULL);
 	} else {
 		r->sum->unchanged++;

@@ -291,18 +291,19 @@ int dv_stage_store(dv_repo *repo, const dv_stage *st, dv_strvec *to_stage)
 	return 0;
 }
 
-void dv_stage_written_paths(dv_strvec *out, const dv_vec *stages)
+void dv_stage_written_paths(dv_strvec *out, const dv_stage *st)
 {
-	for (size_t i = 0; i < stages->n; i++) {
-		const dv_stage *st = *dv_vec_at(stages, dv_stage *, i);
-		dv_strvec_push_take_once(out, dv_strdup(st->path));
-		for (size_t j = 0; j < st->outs.n; j++) {
-			char *rel = dv_stage_entry_relpath(st, dv_stage_out(st, j)->path);
-			char *dir = dv_path_dirname(rel);
-			dv_strvec_push_take_once(out, strcmp(dir, ".") ? dv_asprintf("%s/.gitignore", dir) : dv_strdup(".gitignore"));
-			free(dir);
-			free(rel);
-		}
+	dv_strvec_push_take_once(out, dv_strdup(st->path));
+	for (size_t j = 0; j < st->outs.n; j++) {
+		const dv_stage_file *o = dv_stage_out(st, j);
+		char *rel, *dir;
+		if (!o->cache)
+			continue;
+		rel = dv_stage_entry_relpath(st, o->path);
+		dir = dv_path_dirname(rel);
+		dv_strvec_push_take_once(out, strcmp(dir, ".") ? dv_asprintf("%s/.gitignore", dir) : dv_strdup(".gitignore"));
+		free(dir);
+		free(rel);
 	}
 }
 

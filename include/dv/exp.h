@@ -7,10 +7,10 @@
  * (metrics), so every tool that reads a revision reads an experiment.
  *
  * An experiment runs in the workspace (one, as `dvc exp run` does) or in
- * a temporary linked git worktree under .dv/tmp/exps/NAME whose dv uses
+ * a linked git worktree of a pool under .dv/tmp/exps/pool/ whose dv uses
  * the main work tree's cache (repo.c), so sweeps run side by side without
- * touching the user's files or branch.  The worktree is made by hand
- * (.git/worktrees/dv-exp-NAME) because libgit2 1.5 can only add a
+ * touching the user's files or branch.  The worktrees are made by hand
+ * (.git/worktrees/dv-exp-pool-K) because libgit2 1.5 can only add a
  * worktree on a new branch, which `git branch` would list.
  *
  * The state of an experiment: queued or running (an entry in the queue,
@@ -76,15 +76,49 @@ char *dv_exp_name_generate(dv_repo *repo);
 int dv_exp_record(char commit_out[41], dv_repo *repo, const char *base, const char *name,
 		  const char *message, bool failed);
 
-/* Make the temporary worktree of experiment `name` at commit `base`:
- * <main>/.dv/tmp/exps/NAME, files checked out by git, the main tree's
- * .dv/config.local copied (remotes, secrets).  `path_out` gets its path. */
-int dv_exp_worktree_add(char **path_out, dv_repo *repo, const char *name, const char *base);
-/* Remove it (files and git's administrative directory); a missing one is
- * fine. */
-int dv_exp_worktree_remove(dv_repo *repo, const char *name);
-/* <main>/.dv/tmp/exps/NAME */
-char *dv_exp_worktree_path(dv_repo *repo, const char *name);
+/* A worktree of the pool under <main>/.dv/tmp/exps/pool/K (git's side:
+ * .git/worktrees/dv-exp-pool-K), held for one experiment at a time by an
+ * flock on pool/K.lock that dies with its holder.  A worktree is kept
+ * after its experiment and reset for the next one, so the data it links
+ * from the cache, and the stat cache that knows those links, are not
+ * made again: the next checkout writes only what differs. */
+typedef struct {
+	char *path; /* the worktree's root */
+	int slot;   /* K */
+	int lock_fd;
+	bool reused; /* false: made new for this experiment */
+	/* "HASH\tPATH" of each out the worktree held, linked and untouched,
+	 * when the experiment before let it go cleanly (pool/K.outs). */
+	dv_strvec held;
+	bool whole; /* every recorded out of the base is in place */
+} dv_exp_slot;
+
+/* Take the first free worktree of the pool and bring it to commit
+ * `base`: HEAD, index and git's files reset (hard), the main
+ * tree's .dv/config.local copied (remotes, secrets).  One that is
+ * missing, half made (no ready mark: a process killed while making it)
+ * or cannot be reset is made anew.  Data outs come after, from the
+ * caller's dv checkout and dv_exp_slot_prune. */
+int dv_exp_slot_acquire(dv_exp_slot *out, dv_repo *repo, const char *base);
+/* Remove what the base's stages do not account for from the worktree at
+ * `wrepo`: untracked files, and git-ignored files and directories that
+ * are neither a recorded out (with a hash), inside one, nor a directory
+ * holding one, so nothing an earlier experiment made reaches this one.
+ * .dv/ is left alone. */
+int dv_exp_slot_prune(dv_repo *wrepo, const dv_vec *stages);
+/* Check out the cached outs of `stages` (the base's) into the worktree
+ * at `wrepo`, forced, leaving alone those it held as they are; sets
+ * slot->whole.  Items go to `report` as dv_workspace_checkout_entry's;
+ * DV_ERROR when an out could not be put in place. */
+int dv_exp_slot_checkout(dv_exp_slot *slot, dv_repo *wrepo, const dv_vec *stages, dv_vec *report);
+/* After an experiment whose every stage ran or was up to date, with
+ * `stages` as its worktree now records them: remember its outs as held
+ * for the next experiment that takes the worktree (nothing when the
+ * checkout was not whole). */
+int dv_exp_slot_save_held(dv_exp_slot *slot, dv_repo *repo, const dv_vec *stages);
+/* Let the worktree go: kept for the next experiment, or, with `discard`
+ * (an interrupted run), removed with its git administrative directory. */
+void dv_exp_slot_release(dv_exp_slot *slot, dv_repo *repo, bool discard);
 
 /* An experiment as exp show/list see it. */
 typedef struct {

@@ -88,6 +88,13 @@ int dv_pack_cache_load(dv_pack_set *set, const char *dir, const char *name);
 /* Keep a downloaded index in `dir`; a failure only costs a later download. */
 void dv_pack_cache_keep(const char *dir, const char *name, const dv_buf *text);
 
+/* After `remote_url` listed its indexes afresh (`listed`): remember that
+ * listing in `dir` and delete the kept indexes that no remote's last
+ * listing names (packs gc retired, or a remote's store emptied).  The
+ * directory serves every remote, so an index another remote still lists
+ * stays.  Best effort: the indexes are a cache. */
+void dv_pack_cache_prune(const char *dir, const char *remote_url, const dv_strvec *listed);
+
 /* packs/list: "dv-pack-list 1\n" then one pack name a line. */
 void dv_pack_list_format(dv_buf *out, const dv_strvec *names);
 int dv_pack_list_parse(dv_strvec *names, const char *text, size_t len, const char *origin);

@@ -1,6 +1,7 @@
 /*
  * queue.h - experiments waiting to run or running, and the runner that
- * runs them N at a time, each in its own worktree and its own process.
+ * runs them N at a time, each in a pool worktree (exp.h) and its own
+ * process.
  *
  * An entry is a small JSON file, .dv/exps/queue/NAME.json while it waits
  * and .dv/exps/running/NAME.json while it runs.  Taking an entry is a
@@ -9,7 +10,8 @@
  * running the experiment for as long as it runs, so an entry in running/
  * whose lock can be taken has lost its runner (kill -9, a reboot):
  * dv_queue_recover puts such an entry back in the queue (or drops it, for
- * a sweep's entry whose `dv exp run` is gone) and removes its worktree.
+ * a sweep's entry whose `dv exp run` is gone); the pool worktree it held
+ * is reset by the next experiment that takes it.
  * Every write is atomic (fs.h), so a killed runner loses no entry.
  *
  * The runner (dv_exp_runner_run) starts `dv exp __run-entry NAME FD` for

@@ -86,10 +86,10 @@ void dv_stage_file_set_state(dv_stage_file *f, const dv_ws_state *ws);
  * to `to_stage` (may be NULL).  Staging happens in one batch with
  * dv_stage_git_add() so 200 stages cost one index write. */
 int dv_stage_store(dv_repo *repo, const dv_stage *st, dv_strvec *to_stage);
-/* Append to `out` (once each) what dv_stage_store writes for each of
- * `stages`: its .stage file and the .gitignore beside each cached out.
- * Those are what git must be told about (autostage, or the user). */
-void dv_stage_written_paths(dv_strvec *out, const dv_vec *stages);
+/* Append to `out` (once each) what dv_stage_store writes for `st`: its
+ * .stage file and the .gitignore beside each cached out.  Those are what
+ * git must be told about (autostage, or the user). */
+void dv_stage_written_paths(dv_strvec *out, const dv_stage *st);
 /* dv_git_stage_paths(paths) when core.autostage is true (the default). */
 int dv_stage_git_add(dv_repo *repo, const dv_strvec *paths);
 

@@ -415,7 +415,8 @@ static int run_entry(int argc, char **argv, dv_repo *repo)
 {
 	dv_exp_entry e;
 	dv_repo *wrepo = NULL;
-	char *path, *wt = NULL;
+	dv_exp_slot slot = { .lock_fd = -1 };
+	char *path;
 	dv_repro_opts opts = { .jobs = 1 };
 	dv_repro_summary sum;
 	cli_repro_print_ctx pctx = { false, false, false };
@@ -442,22 +443,35 @@ static int run_entry(int argc, char **argv, dv_repo *repo)
 									 : e.overrides.v[k]);
 	printf("\n");
 	fflush(stdout);
-	dv_exp_worktree_remove(repo, e.name); /* a killed run's leftovers */
-	if ((rc = dv_exp_worktree_add(&wt, repo, e.name, e.base)) < 0 || (rc = dv_repo_open(&wrepo, wt)) < 0 ||
-	    (chdir(wt) < 0 && (rc = dv_error_errno(DV_ERROR, "cannot enter '%s'", wt)) < 0) ||
-	    (rc = dv_exp_overrides_apply(wrepo, &e.overrides)) < 0) {
+	if ((rc = dv_exp_slot_acquire(&slot, repo, e.base)) < 0 || (rc = dv_repo_open(&wrepo, slot.path)) < 0 ||
+	    (chdir(slot.path) < 0 && (rc = dv_error_errno(DV_ERROR, "cannot enter '%s'", slot.path)) < 0)) {
 		cli_fail(rc);
 		goto done;
 	}
 	{
 		/* The data recorded at the base, linked from the shared cache:
-		 * stages whose inputs the overrides leave alone stay up to date. */
+		 * stages whose inputs the overrides leave alone stay up to date.
+		 * In a kept worktree the stat cache knows the links already made,
+		 * so only what differs is written. */
 		dv_vec stages = DV_VEC_INIT(dv_stage *), report = DV_VEC_INIT(dv_checkout_item);
-		dv_checkout_opts co = { .force = true };
-		if (dv_workspace_load_stages(&stages, wrepo) == 0)
-			dv_workspace_checkout_stages(wrepo, &stages, &co, &report);
+		rc = dv_workspace_load_stages(&stages, wrepo);
+		if (rc == 0 && slot.reused)
+			rc = dv_exp_slot_prune(wrepo, &stages);
+		/* An out that cannot be put in place is the stages' to report. */
+		if (rc == 0)
+			dv_exp_slot_checkout(&slot, wrepo, &stages, &report);
 		dv_checkout_report_free(&report);
 		dv_stages_free(&stages);
+		/* Saved now, the links just made are trusted by the repro below
+		 * instead of read again. */
+		if (rc == 0)
+			dv_repo_save_statcache(wrepo);
+		if (rc == 0)
+			rc = dv_exp_overrides_apply(wrepo, &e.overrides);
+		if (rc < 0) {
+			cli_fail(rc);
+			goto done;
+		}
 	}
 	if (entry_stop)
 		goto done;
@@ -488,6 +502,12 @@ static int run_entry(int argc, char **argv, dv_repo *repo)
 		goto done;
 	}
 	status = failed ? 1 : 0;
+	if (!failed) {
+		dv_vec stages = DV_VEC_INIT(dv_stage *);
+		if (dv_workspace_load_stages(&stages, wrepo) == 0)
+			dv_exp_slot_save_held(&slot, repo, &stages);
+		dv_stages_free(&stages);
+	}
 done:
 	if (status > 1 && entry_stop)
 		status = 128 + entry_stop;
@@ -495,9 +515,11 @@ done:
 	if (chdir(repo->root) < 0) {
 		/* the removal below uses absolute paths */
 	}
-	dv_exp_worktree_remove(repo, e.name);
-	/* The entry goes last: while it exists, a recovery knows the worktree
-	 * may be left.  An interrupted queued experiment waits again. */
+	/* Kept for the next experiment, unless this one was cut short: then
+	 * nothing half-made stays (a kill -9 leaves it for the next reset). */
+	dv_exp_slot_release(&slot, repo, status > 1);
+	/* The entry goes last: while it exists, a recovery knows this run did
+	 * not finish.  An interrupted queued experiment waits again. */
 	if (status > 1 && e.queued) {
 		char *back = dv_exp_entry_path(repo, e.name, false);
 		if (rename(path, back) < 0)
@@ -509,7 +531,6 @@ done:
 	fflush(stdout);
 	dv_exp_entry_clear(&e);
 	free(path);
-	free(wt);
 	return status;
 }
 

@@ -208,7 +208,8 @@ static int print_unstaged(dv_repo *repo, const dv_vec *stages)
 	dv_strvec_push_take_once(&cand, dv_strdup(".dv/config"));
 	dv_strvec_push_take_once(&cand, dv_strdup(".gitattributes"));
 	dv_strvec_push_take_once(&cand, dv_strdup(".gitignore"));
-	dv_stage_written_paths(&cand, stages);
+	for (size_t i = 0; i < stages->n; i++)
+		dv_stage_written_paths(&cand, *dv_vec_at(stages, dv_stage *, i));
 	if ((rc = dv_git_unstaged(&unstaged, repo, &cand)) == 0 && unstaged.n) {
 		for (size_t i = 0; i < unstaged.n; i++) {
 			char *shown = dv_repo_display_path(repo, unstaged.v[i]);

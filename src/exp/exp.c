@@ -17,10 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "dv/cache.h"
 #include "dv/config.h"
 #include "dv/error.h"
 #include "dv/exp.h"
@@ -28,6 +30,8 @@
 #include "dv/git.h"
 #include "dv/metrics.h"
 #include "dv/params.h"
+#include "dv/stage.h"
+#include "dv/workspace.h"
 
 /* ---- sweeps ---------------------------------------------------------- */
 
@@ -495,17 +499,19 @@ done:
 	return rc;
 }
 
-/* ---- worktrees ------------------------------------------------------- */
+/* ---- the worktree pool ---------------------------------------------- */
 
-char *dv_exp_worktree_path(dv_repo *repo, const char *name)
+#define POOL_MAX 256
+
+static char *slot_file(dv_repo *repo, int k, const char *suffix)
 {
-	return dv_asprintf("%s/tmp/exps/%s", repo->dvdir, name);
+	return dv_asprintf("%s/tmp/exps/pool/%d%s", repo->dvdir, k, suffix);
 }
 
-static char *worktree_admin(dv_repo *repo, const char *name)
+static char *slot_admin(dv_repo *repo, int k)
 {
 	git_repository *git = dv_repo_git(repo);
-	return git ? dv_asprintf("%sworktrees/dv-exp-%s", git_repository_commondir(git), name) : NULL;
+	return git ? dv_asprintf("%sworktrees/dv-exp-pool-%d", git_repository_commondir(git), k) : NULL;
 }
 
 static int write_text(const char *dir, const char *file, const char *text)
@@ -516,27 +522,19 @@ static int write_text(const char *dir, const char *file, const char *text)
 	return rc;
 }
 
-int dv_exp_worktree_add(char **path_out, dv_repo *repo, const char *name, const char *base)
+/* A new linked worktree at `wt` (git's side at `admin`) with HEAD
+ * detached at `base` and git's files checked out. */
+static int slot_make(const char *wt, const char *admin, const char *base)
 {
-	char *wt = dv_exp_worktree_path(repo, name), *admin = worktree_admin(repo, name), *t = NULL;
 	git_repository *wgit = NULL;
 	git_checkout_options co;
-	dv_buf src = DV_BUF_INIT, conf = DV_BUF_INIT;
+	char *t = NULL;
 	int rc = 0;
 
-	*path_out = NULL;
-	if (!admin) {
-		rc = DV_ERROR;
-		goto done;
-	}
 	if ((rc = dv_mkdir_parent(admin)) < 0 || (rc = dv_mkdir_parent(wt)) < 0)
-		goto done;
-	/* mkdir is the claim: two sweeps never share a worktree. */
-	if (mkdir(admin, 0777) < 0 || mkdir(wt, 0777) < 0) {
-		rc = dv_error_errno(errno == EEXIST ? DV_EEXISTS : DV_ERROR, "cannot make the worktree of experiment '%s'",
-				    name);
-		goto done;
-	}
+		return rc;
+	if (mkdir(admin, 0777) < 0 || mkdir(wt, 0777) < 0)
+		return dv_error_errno(DV_ERROR, "cannot make the experiment worktree '%s'", wt);
 	t = dv_asprintf("%s/.git\n", wt);
 	if ((rc = write_text(admin, "gitdir", t)) < 0 || (rc = write_text(admin, "commondir", "../..\n")) < 0)
 		goto done;
@@ -554,13 +552,72 @@ int dv_exp_worktree_add(char **path_out, dv_repo *repo, const char *name, const 
 	}
 	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
 	co.checkout_strategy = GIT_CHECKOUT_FORCE;
-	if (git_checkout_head(wgit, &co) < 0) {
+	if (git_checkout_head(wgit, &co) < 0)
 		rc = dv_git_error("cannot check out the experiment's worktree");
+done:
+	git_repository_free(wgit);
+	free(t);
+	return rc;
+}
+
+/* Bring a kept worktree to `base`: HEAD, index and git's files (the
+ * untracked and ignored files an earlier experiment left are
+ * dv_exp_slot_prune's). */
+static int slot_reset(const char *wt, const char *admin, const char *base)
+{
+	git_repository *wgit = NULL;
+	git_object *target = NULL;
+	git_checkout_options co;
+	dv_buf gitfile = DV_BUF_INIT;
+	char *p = dv_asprintf("%s/.git", wt), *want = dv_asprintf("gitdir: %s\n", admin);
+	git_oid oid;
+	int rc = 0;
+
+	/* Only a worktree that is still ours: .git names its admin dir. */
+	if (dv_read_file(&gitfile, p) < 0 || strcmp(gitfile.ptr, want) || !dv_is_dir(admin)) {
+		rc = DV_ERROR;
 		goto done;
 	}
-	/* The main tree's per-clone settings (remotes, credentials) hold in
-	 * its experiments too; links into the shared cache make the
-	 * checkout cheap unless the user chose otherwise. */
+	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
+	co.checkout_strategy = GIT_CHECKOUT_FORCE;
+	if (git_repository_open(&wgit, wt) < 0 || git_oid_fromstr(&oid, base) < 0 ||
+	    git_object_lookup(&target, wgit, &oid, GIT_OBJECT_COMMIT) < 0 ||
+	    git_reset(wgit, target, GIT_RESET_HARD, &co) < 0)
+		rc = dv_git_error("cannot reset the experiment's worktree");
+done:
+	git_object_free(target);
+	git_repository_free(wgit);
+	dv_buf_free(&gitfile);
+	free(p);
+	free(want);
+	return rc;
+}
+
+static void slot_remove(dv_repo *repo, int k)
+{
+	char *wt = slot_file(repo, k, ""), *ready = slot_file(repo, k, ".ready"), *admin = slot_admin(repo, k);
+
+	/* The mark goes first: a removal cut short is a half-made worktree. */
+	unlink(ready);
+	free(ready);
+	ready = slot_file(repo, k, ".outs");
+	unlink(ready);
+	dv_remove_tree(wt);
+	if (admin)
+		dv_remove_tree(admin);
+	free(wt);
+	free(ready);
+	free(admin);
+}
+
+/* The main tree's per-clone settings (remotes, credentials) hold in its
+ * experiments too; links into the shared cache make the checkout cheap
+ * unless the user chose otherwise. */
+static int slot_config(dv_repo *repo, const char *wt)
+{
+	dv_buf src = DV_BUF_INIT, conf = DV_BUF_INIT;
+	int rc = 0;
+
 	dv_path_join(&src, repo->dvdir, "config.local");
 	if (dv_read_file(&conf, src.ptr) < 0)
 		dv_buf_reset(&conf);
@@ -568,37 +625,261 @@ int dv_exp_worktree_add(char **path_out, dv_repo *repo, const char *name, const 
 		dv_buf_puts(&conf, "\n# dv exp: the experiment links its data from the shared cache\n"
 				   "[cache]\ntype = reflink,hardlink,copy\n");
 	dv_buf_printf(&src, "%s/.dv", wt);
-	if (dv_is_dir(src.ptr) && conf.len) {
+	if (dv_is_dir(src.ptr)) {
 		dv_buf_puts(&src, "/config.local");
-		if ((rc = dv_write_file_atomic(src.ptr, conf.ptr, conf.len, 0600)) < 0)
-			goto done;
+		if (conf.len)
+			rc = dv_write_file_atomic(src.ptr, conf.ptr, conf.len, 0600);
+		else
+			unlink(src.ptr);
 	}
-	*path_out = wt;
-	wt = NULL;
-done:
-	if (rc < 0 && admin && *admin && wt) {
-		dv_remove_tree(wt);
-		dv_remove_tree(admin);
-	}
-	git_repository_free(wgit);
 	dv_buf_free(&src);
 	dv_buf_free(&conf);
-	free(t);
-	free(wt);
-	free(admin);
 	return rc;
 }
 
-int dv_exp_worktree_remove(dv_repo *repo, const char *name)
+/* "HASH\tPATH": one out as the ".outs" file of a kept worktree lists it. */
+static char *held_line(const dv_stage *st, const dv_stage_file *o)
 {
-	char *wt = dv_exp_worktree_path(repo, name), *admin = worktree_admin(repo, name);
-	int rc = dv_remove_tree(wt);
+	char text[DV_HASH_HEXLEN + 16];
+	char *rel = dv_stage_entry_relpath(st, o->path), *line;
 
-	if (admin && dv_remove_tree(admin) < 0)
-		rc = DV_ERROR;
-	free(wt);
-	free(admin);
+	dv_hash_format(text, sizeof(text), &o->hash, o->is_dir);
+	line = dv_asprintf("%s\t%s", text, rel);
+	free(rel);
+	return line;
+}
+
+/* What the worktree held when it was let go cleanly, read once: the file
+ * goes at once, so an experiment killed from here on leaves no claim. */
+static void slot_load_held(dv_exp_slot *slot, dv_repo *repo)
+{
+	char *path = slot_file(repo, slot->slot, ".outs");
+	dv_buf text = DV_BUF_INIT;
+
+	if (dv_read_file(&text, path) == 0) {
+		char *save = NULL;
+		for (char *line = strtok_r(text.ptr, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			dv_strvec_push(&slot->held, line);
+	}
+	unlink(path);
+	dv_buf_free(&text);
+	free(path);
+}
+
+/* A new worktree starts with the main tree's stat cache: each entry is
+ * checked against its file's stat as ever, and the cache objects the main
+ * tree knows unchanged (its links, or objects it verified) are then not
+ * read again to verify them before they are linked. */
+static void slot_seed_statcache(dv_repo *repo, const char *wt)
+{
+	dv_buf from = DV_BUF_INIT, to = DV_BUF_INIT, data = DV_BUF_INIT;
+
+	dv_path_join(&from, repo->dvdir, "state");
+	dv_buf_printf(&to, "%s/.dv", wt);
+	if (dv_is_dir(to.ptr) && dv_read_file(&data, from.ptr) == 0) {
+		dv_buf_puts(&to, "/state");
+		if (dv_write_file_atomic_nosync(to.ptr, data.ptr, data.len, 0644) < 0) {
+			/* only slower: the objects are read to verify them */
+		}
+	}
+	dv_buf_free(&from);
+	dv_buf_free(&to);
+	dv_buf_free(&data);
+}
+
+int dv_exp_slot_acquire(dv_exp_slot *out, dv_repo *repo, const char *base)
+{
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->lock_fd = -1;
+	for (int k = 0; k < POOL_MAX; k++) {
+		char *lock = slot_file(repo, k, ".lock"), *ready, *wt, *admin;
+		int fd;
+		if (k == 0 && (rc = dv_mkdir_parent(lock)) < 0) {
+			free(lock);
+			return rc;
+		}
+		fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		free(lock);
+		if (fd < 0)
+			return dv_error_errno(DV_ERROR, "cannot open the lock of experiment worktree %d", k);
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			close(fd);
+			continue; /* another experiment has it */
+		}
+		ready = slot_file(repo, k, ".ready");
+		wt = slot_file(repo, k, "");
+		admin = slot_admin(repo, k);
+		out->slot = k;
+		out->reused = admin && dv_path_exists(ready) && slot_reset(wt, admin, base) == 0;
+		if (out->reused)
+			slot_load_held(out, repo);
+		if (!out->reused) {
+			slot_remove(repo, k);
+			rc = admin ? slot_make(wt, admin, base) : DV_ERROR;
+			if (rc == 0) {
+				slot_seed_statcache(repo, wt);
+				rc = dv_write_file_atomic(ready, "", 0, 0644);
+			}
+			if (rc < 0)
+				slot_remove(repo, k);
+		}
+		if (rc == 0)
+			rc = slot_config(repo, wt);
+		free(ready);
+		free(admin);
+		if (rc < 0) {
+			dv_strvec_free(&out->held);
+			free(wt);
+			close(fd);
+			return rc;
+		}
+		out->path = wt;
+		out->slot = k;
+		out->lock_fd = fd;
+		return 0;
+	}
+	return dv_error(DV_ELOCKED, "all %d experiment worktrees are busy: wait for a sweep to finish", POOL_MAX);
+}
+
+/* Is `path` an out with a hash of `stages`, inside one, or a directory
+ * holding one? */
+static bool slot_keeps(const dv_vec *stages, const char *path)
+{
+	size_t plen = strlen(path);
+	bool keep = false;
+
+	for (size_t i = 0; i < stages->n && !keep; i++) {
+		const dv_stage *st = *dv_vec_at(stages, dv_stage *, i);
+		for (size_t j = 0; j < st->outs.n && !keep; j++) {
+			const dv_stage_file *o = dv_stage_out(st, j);
+			char *full;
+			size_t olen;
+			if (!o->has_hash || !o->cache)
+				continue;
+			full = dv_stage_entry_relpath(st, o->path);
+			olen = strlen(full);
+			keep = (olen == plen && !memcmp(full, path, plen)) ||
+			       (plen > olen && !memcmp(full, path, olen) && path[olen] == '/') ||
+			       (olen > plen && !memcmp(full, path, plen) && full[plen] == '/');
+			free(full);
+		}
+	}
+	return keep;
+}
+
+int dv_exp_slot_checkout(dv_exp_slot *slot, dv_repo *wrepo, const dv_vec *stages, dv_vec *report)
+{
+	dv_checkout_opts co = { .force = true };
+	size_t before = report->n;
+	int rc = 0;
+
+	for (size_t i = 0; i < stages->n; i++) {
+		const dv_stage *st = *dv_vec_at(stages, dv_stage *, i);
+		for (size_t j = 0; j < st->outs.n; j++) {
+			dv_stage_file *o = dv_stage_out(st, j);
+			char *line, *rel;
+			bool held = false;
+			if (!o->cache || !o->has_hash)
+				continue;
+			line = held_line(st, o);
+			for (size_t k = 0; k < slot->held.n && !held; k++)
+				held = !strcmp(slot->held.v[k], line);
+			free(line);
+			/* The very bytes are there, linked, untouched since; unless a
+			 * dv gc took the object since, which a checkout then reports. */
+			if (held && dv_cache_has(wrepo->cache, &o->hash, o->is_dir))
+				continue;
+			rel = dv_stage_entry_relpath(st, o->path);
+			dv_workspace_checkout_entry(wrepo, o, rel, &co, report);
+			free(rel);
+		}
+	}
+	for (size_t i = before; i < report->n; i++) {
+		dv_checkout_result r = dv_vec_at(report, dv_checkout_item, i)->result;
+		if (r == DV_CO_MISSING || r == DV_CO_FAILED || r == DV_CO_KEPT)
+			rc = DV_ERROR;
+	}
+	slot->whole = rc == 0;
 	return rc;
+}
+
+int dv_exp_slot_save_held(dv_exp_slot *slot, dv_repo *repo, const dv_vec *stages)
+{
+	dv_buf text = DV_BUF_INIT;
+	char *path;
+	int rc;
+
+	if (!slot->whole)
+		return 0;
+	for (size_t i = 0; i < stages->n; i++) {
+		const dv_stage *st = *dv_vec_at(stages, dv_stage *, i);
+		for (size_t j = 0; j < st->outs.n; j++) {
+			const dv_stage_file *o = dv_stage_out(st, j);
+			char *line;
+			if (!o->cache || !o->has_hash)
+				continue;
+			line = held_line(st, o);
+			dv_buf_printf(&text, "%s\n", line);
+			free(line);
+		}
+	}
+	path = slot_file(repo, slot->slot, ".outs");
+	rc = dv_write_file_atomic_nosync(path, text.ptr ? text.ptr : "", text.len, 0644);
+	free(path);
+	dv_buf_free(&text);
+	return rc;
+}
+
+int dv_exp_slot_prune(dv_repo *wrepo, const dv_vec *stages)
+{
+	git_repository *git = dv_repo_git(wrepo);
+	git_status_options so;
+	git_status_list *list = NULL;
+	dv_buf abs = DV_BUF_INIT;
+	int rc = 0;
+
+	if (!git)
+		return DV_ERROR;
+	git_status_options_init(&so, GIT_STATUS_OPTIONS_VERSION);
+	so.show = GIT_STATUS_SHOW_WORKDIR_ONLY;
+	so.flags = GIT_STATUS_OPT_INCLUDE_IGNORED | GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
+	if (git_status_list_new(&list, git, &so) < 0)
+		return dv_git_error("cannot list the experiment worktree's untracked files");
+	for (size_t i = 0; i < git_status_list_entrycount(list) && rc == 0; i++) {
+		const git_status_entry *s = git_status_byindex(list, i);
+		char *path;
+		size_t n;
+		if (!(s->status & (GIT_STATUS_IGNORED | GIT_STATUS_WT_NEW)) || !s->index_to_workdir)
+			continue;
+		path = dv_strdup(s->index_to_workdir->old_file.path);
+		n = strlen(path);
+		if (n && path[n - 1] == '/')
+			path[n - 1] = '\0';
+		if (strcmp(path, ".dv") && strncmp(path, ".dv/", 4) &&
+		    ((s->status & GIT_STATUS_WT_NEW) || !slot_keeps(stages, path))) {
+			dv_repo_abspath(&abs, wrepo, path);
+			rc = dv_remove_tree(abs.ptr);
+		}
+		free(path);
+	}
+	git_status_list_free(list);
+	dv_buf_free(&abs);
+	return rc;
+}
+
+void dv_exp_slot_release(dv_exp_slot *slot, dv_repo *repo, bool discard)
+{
+	if (slot->lock_fd >= 0) {
+		if (discard)
+			slot_remove(repo, slot->slot);
+		close(slot->lock_fd);
+	}
+	free(slot->path);
+	dv_strvec_free(&slot->held);
+	memset(slot, 0, sizeof(*slot));
+	slot->lock_fd = -1;
 }
 
 /* ---- refs ------------------------------------------------------------ */

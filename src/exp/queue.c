@@ -227,7 +227,7 @@ int dv_queue_recover(dv_repo *repo, size_t *n)
 			free(path);
 			continue;
 		}
-		dv_exp_worktree_remove(repo, e.name);
+		/* Its pool worktree is reset by the next experiment that takes it. */
 		if (e.queued) {
 			char *back = dv_exp_entry_path(repo, e.name, false);
 			if (rename(path, back) < 0)
@@ -461,9 +461,9 @@ static void child_finish(child *c, dv_repo *repo, const dv_exp_runner_opts *o, d
 			emit(o, DV_EXP_ERROR, c->name, why);
 		sum->errors++;
 		free(why);
-		/* Whatever the child left: its worktree, its entry (a queued one
-		 * that was interrupted waits again; recovery decides). */
-		dv_exp_worktree_remove(repo, c->name);
+		/* Whatever the child left: its entry (a queued one that was
+		 * interrupted waits again); a pool worktree it held is reset by
+		 * the next experiment that takes it. */
 		entry = dv_exp_entry_path(repo, c->name, true);
 		if (dv_path_exists(entry)) {
 			dv_exp_entry e;

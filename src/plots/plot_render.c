@@ -391,6 +391,20 @@ static void set_axes(axes *a, const dv_plot *p)
 	a->yhi = a->yticks[a->ny - 1];
 }
 
+/* The axis titles: the x label centred under the area at `xlabel_y`,
+ * the y label turned along the left edge. */
+static void put_axis_labels(dv_buf *out, const dv_plot *p, double xlabel_y)
+{
+	if (p->x_label)
+		put_text(out, (AREA_X0 + AREA_X1) / 2, xlabel_y, "middle", "class=\"xlabel\"", p->x_label, 80);
+	if (p->y_label) {
+		dv_buf_printf(out, "<text transform=\"translate(16 %.1f) rotate(-90)\" text-anchor=\"middle\" "
+			      "class=\"ylabel\">", (AREA_Y0 + AREA_Y1) / 2);
+		put_label(out, p->y_label, 40);
+		dv_buf_puts(out, "</text>\n");
+	}
+}
+
 static void draw_axes(dv_buf *out, const dv_plot *p, const axes *a)
 {
 	dv_buf num = DV_BUF_INIT;
@@ -421,15 +435,7 @@ static void draw_axes(dv_buf *out, const dv_plot *p, const axes *a)
 	}
 	dv_buf_printf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
 		      "stroke=\"#999999\"/>\n", AREA_X0, AREA_Y0, AREA_X1 - AREA_X0, AREA_Y1 - AREA_Y0);
-	if (p->x_label)
-		put_text(out, (AREA_X0 + AREA_X1) / 2, AREA_Y1 + 38, "middle", "class=\"xlabel\"",
-			 p->x_label, 80);
-	if (p->y_label) {
-		dv_buf_printf(out, "<text transform=\"translate(16 %.1f) rotate(-90)\" text-anchor=\"middle\" "
-			      "class=\"ylabel\">", (AREA_Y0 + AREA_Y1) / 2);
-		put_label(out, p->y_label, 40);
-		dv_buf_puts(out, "</text>\n");
-	}
+	put_axis_labels(out, p, AREA_Y1 + 38);
 	dv_buf_puts(out, "</g>\n");
 	dv_buf_free(&num);
 }
@@ -680,15 +686,7 @@ static void render_confusion(dv_buf *out, const dv_plot *p)
 				 "middle", "class=\"xtick\"", mx->cols.v[c], cell >= 60 ? 12 : 6);
 		dv_buf_puts(out, "</g>\n");
 	}
-	if (p->x_label)
-		put_text(out, (AREA_X0 + AREA_X1) / 2, AREA_Y1 + 50, "middle", "class=\"xlabel\"",
-			 p->x_label, 80);
-	if (p->y_label) {
-		dv_buf_printf(out, "<text transform=\"translate(16 %.1f) rotate(-90)\" text-anchor=\"middle\" "
-			      "class=\"ylabel\">", (AREA_Y0 + AREA_Y1) / 2);
-		put_label(out, p->y_label, 40);
-		dv_buf_puts(out, "</text>\n");
-	}
+	put_axis_labels(out, p, AREA_Y1 + 50);
 }
 
 void dv_plot_render_svg(dv_buf *out, const dv_plot *p)

@@ -22,6 +22,7 @@
 #include "dv/json_out.h"
 #include "dv/metrics.h"
 #include "dv/plots.h"
+#include "dv/pool.h"
 #include "dv/workspace.h"
 
 typedef struct {
@@ -102,56 +103,119 @@ static void warn(dv_strvec *warnings, const char *rev_label, bool several, const
 		dv_strvec_push(warnings, msg);
 }
 
-/* Read and chart one plot across the revisions. */
-static int chart_one(dv_vec *out, dv_strvec *warnings, dv_repo *repo, const plot_def *d,
-		     const char *const *revs, const bool *readable, size_t nrevs)
-{
-	dv_plot_source *src = dv_calloc(nrevs, sizeof(*src));
-	dv_plot_table **tables = dv_calloc(nrevs, sizeof(*tables));
-	dv_buf text = DV_BUF_INIT;
-	size_t found = 0;
-	dv_plot *p = NULL;
-	char *name = NULL;
-	int rc = 0;
+/* One plot across the revisions: its texts read (in order, on the
+ * caller's thread: libgit2 objects are not shared between threads), then
+ * parsed and charted on a worker, as parsing numbers is most of the cost. */
+typedef struct {
+	const plot_def *d;
+	dv_buf *texts;     /* per revision; .ptr NULL: no data there */
+	char **errs;       /* per revision: why it has no series (a warning) */
+	char *build_err;
+	dv_plot *plot;
+} chart_job;
 
+typedef struct {
+	chart_job *jobs;
+	const char *const *revs;
+	size_t nrevs;
+} chart_batch;
+
+static const char *rev_label(const char *rev)
+{
+	return is_workspace(rev) ? DV_REV_WORKSPACE : rev;
+}
+
+static void chart_read(chart_job *job, dv_repo *repo, const char *const *revs, const bool *readable,
+		       size_t nrevs)
+{
+	const plot_def *d = job->d;
+
+	job->texts = dv_calloc(nrevs, sizeof(*job->texts));
+	job->errs = dv_calloc(nrevs, sizeof(*job->errs));
 	for (size_t r = 0; r < nrevs; r++) {
 		const char *rev = is_workspace(revs[r]) ? NULL : revs[r];
-		src[r].label = is_workspace(revs[r]) ? DV_REV_WORKSPACE : revs[r];
-		if (!readable[r])
-			continue;
-		if (d->declared && !d->outs[r])
+		int rc;
+		if (!readable[r] || (d->declared && !d->outs[r]))
 			continue; /* not a plot at this revision */
-		dv_buf_reset(&text);
-		rc = d->outs[r] ? dv_read_out_at(&text, repo, rev, d->relpath, d->outs[r])
-				: read_plain(&text, repo, rev, d->relpath);
-		if (rc == DV_ENOTFOUND && nrevs > 1) {
-			rc = 0; /* absent at one side of a diff: no series there */
-			continue;
+		rc = d->outs[r] ? dv_read_out_at(&job->texts[r], repo, rev, d->relpath, d->outs[r])
+				: read_plain(&job->texts[r], repo, rev, d->relpath);
+		if (rc < 0) {
+			/* absent at one side of a diff: no series there */
+			if (rc != DV_ENOTFOUND || nrevs == 1)
+				job->errs[r] = dv_strdup(dv_error_last());
+			dv_buf_free(&job->texts[r]);
+		} else if (!job->texts[r].ptr) {
+			dv_buf_puts(&job->texts[r], ""); /* an empty file is data too */
 		}
-		if (rc < 0 || (rc = dv_plot_table_parse(&tables[r], d->relpath, text.ptr, text.len)) < 0) {
-			warn(warnings, src[r].label, nrevs > 1, dv_error_last());
-			rc = 0;
+	}
+}
+
+static void chart_parse(void *ctx, size_t i)
+{
+	chart_batch *b = ctx;
+	chart_job *job = &b->jobs[i];
+	dv_plot_source *src = dv_calloc(b->nrevs, sizeof(*src));
+	size_t found = 0;
+
+	for (size_t r = 0; r < b->nrevs; r++) {
+		dv_plot_table *t = NULL;
+		src[r].label = rev_label(b->revs[r]);
+		if (!job->texts[r].ptr)
 			continue;
-		}
-		src[r].table = tables[r];
-		found++;
+		if (dv_plot_table_parse(&t, job->d->relpath, job->texts[r].ptr, job->texts[r].len) < 0)
+			job->errs[r] = dv_strdup(dv_error_last());
+		else
+			found++;
+		src[r].table = t;
+		dv_buf_free(&job->texts[r]);
 	}
-	if (!found)
-		goto done;
-	name = svg_name(out, d->relpath);
-	if (dv_plot_build(&p, name, d->relpath, d->props, src, nrevs) < 0) {
-		dv_strvec_push(warnings, dv_error_last());
-		goto done;
-	}
-	*(dv_plot **)dv_vec_push(out) = p;
-done:
-	for (size_t r = 0; r < nrevs; r++)
-		dv_plot_table_free(tables[r]);
-	free(tables);
+	/* named once the order of the page is known (chart_emit) */
+	if (found && dv_plot_build(&job->plot, job->d->relpath, job->d->relpath, job->d->props, src, b->nrevs) < 0)
+		job->build_err = dv_strdup(dv_error_last());
+	for (size_t r = 0; r < b->nrevs; r++)
+		dv_plot_table_free((dv_plot_table *)src[r].table);
 	free(src);
-	free(name);
-	dv_buf_free(&text);
-	return rc;
+}
+
+static void chart_emit(dv_vec *out, dv_strvec *warnings, chart_job *job, const char *const *revs, size_t nrevs)
+{
+	for (size_t r = 0; r < nrevs; r++)
+		if (job->errs[r]) {
+			warn(warnings, rev_label(revs[r]), nrevs > 1, job->errs[r]);
+			free(job->errs[r]);
+		}
+	if (job->build_err)
+		dv_strvec_push_take(warnings, job->build_err);
+	if (job->plot) {
+		free(job->plot->name);
+		job->plot->name = svg_name(out, job->d->relpath);
+		*(dv_plot **)dv_vec_push(out) = job->plot;
+	}
+	free(job->errs);
+	free(job->texts);
+}
+
+/* Chart `n` plots: read a few at a time (bounded memory), parse and build
+ * them in parallel, and add them to `out` in order. */
+static void chart_all(dv_vec *out, dv_strvec *warnings, dv_repo *repo, const plot_def *const *defs, size_t n,
+		      const char *const *revs, const bool *readable, size_t nrevs)
+{
+	int jobs = dv_pool_default_jobs();
+	size_t batch = (size_t)jobs * 4;
+	chart_batch b = { dv_calloc(batch, sizeof(chart_job)), revs, nrevs };
+
+	for (size_t at = 0; at < n; at += batch) {
+		size_t k = n - at < batch ? n - at : batch;
+		memset(b.jobs, 0, batch * sizeof(chart_job));
+		for (size_t i = 0; i < k; i++) {
+			b.jobs[i].d = defs[at + i];
+			chart_read(&b.jobs[i], repo, revs, readable, nrevs);
+		}
+		dv_parallel_for(k, jobs, chart_parse, &b);
+		for (size_t i = 0; i < k; i++)
+			chart_emit(out, warnings, &b.jobs[i], revs, nrevs);
+	}
+	free(b.jobs);
 }
 
 static bool target_matches(const dv_strvec *targets, const char *relpath)
@@ -172,7 +236,7 @@ int dv_plots_collect(dv_vec *out, dv_strvec *warnings, dv_repo *repo, const char
 {
 	dv_vec *stages = dv_calloc(nrevs ? nrevs : 1, sizeof(*stages));
 	bool *readable = dv_calloc(nrevs ? nrevs : 1, sizeof(*readable));
-	dv_vec defs = DV_VEC_INIT(plot_def);
+	dv_vec defs = DV_VEC_INIT(plot_def), todo = DV_VEC_INIT(const plot_def *);
 	int rc = 0;
 
 	for (size_t r = 0; r < nrevs; r++) {
@@ -213,18 +277,19 @@ int dv_plots_collect(dv_vec *out, dv_strvec *warnings, dv_repo *repo, const char
 		if (!covered)
 			add_def(&defs, targets->v[i], nrevs);
 	}
-	for (size_t i = 0; i < defs.n && rc == 0; i++) {
+	for (size_t i = 0; i < defs.n; i++) {
 		const plot_def *d = dv_vec_at(&defs, plot_def, i);
 		bool dir = false;
 		for (size_t r = 0; r < nrevs; r++)
 			dir = dir || (d->outs[r] && d->outs[r]->is_dir);
-		if (dir) {
+		if (dir)
 			dv_strvec_push_take(warnings, dv_asprintf("'%s' is a directory; name the plot files "
 								  "inside it as outs to draw them", d->relpath));
-			continue;
-		}
-		rc = chart_one(out, warnings, repo, d, revs, readable, nrevs);
+		else
+			*(const plot_def **)dv_vec_push(&todo) = d;
 	}
+	chart_all(out, warnings, repo, (const plot_def *const *)todo.items, todo.n, revs, readable, nrevs);
+	dv_vec_free(&todo);
 	if (rc == 0 && targets && targets->n)
 		for (size_t i = 0; i < defs.n; i++) {
 			const plot_def *d = dv_vec_at(&defs, plot_def, i);

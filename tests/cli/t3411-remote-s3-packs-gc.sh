@@ -3,8 +3,9 @@
 # tests/servers/s3.sh: pushes killed by SIGKILL at several points then
 # rerun; gc keeping young packed objects, repacking with a reader in
 # between, and deleting retired packs in a later gc after the grace; a
-# loose remote still readable, mixed, then repacked.  The killed pushes'
-# trees live in memory (lib-s3.sh in_memory).
+# loose remote still readable, mixed, then repacked; kept indexes of
+# retired packs pruned.  The killed pushes' trees live in memory (lib-s3.sh
+# in_memory).
 . "$DV_SOURCE_DIR/tests/cli/test-lib.sh"
 
 . "$DV_SOURCE_DIR/tests/cli/lib-s3.sh"
@@ -64,6 +65,21 @@ test_case 'gc repacks a mostly-garbage pack; a reader that read the old index st
 	(cd ../reader && test $(ls g | wc -l) -eq 300 && dv status --exit-code >/dev/null) &&
 	test "$(packed_once t3411/gc)" -eq 301 &&
 	cd .. && rm -rf after && git clone -q gcw after && cd after && dv pull -q && diff -r g ../gcw/g
+'
+
+test_case 'kept indexes of retired packs go when the listing is read again; those another remote lists stay' '
+	cd reader &&
+	keys t3411/gc | grep "\.idx\$" | sed "s|.*/||" | sort >listed &&
+	ls .dv/packs | grep "\.idx\$" | sort >kept-before &&
+	test -n "$(comm -23 kept-before listed)" &&
+	dv remote add other "s3://$S3_BUCKET/t3411/other" >/dev/null &&
+	dv remote modify other endpoint "$S3_ENDPOINT" &&
+	dv status -c -r other >/dev/null &&
+	ls .dv/packs | grep "\.idx\$" | sort >kept-other &&
+	test_cmp kept-before kept-other &&
+	dv status -c >/dev/null &&
+	ls .dv/packs | grep "\.idx\$" | sort >kept-after &&
+	test_cmp listed kept-after
 '
 
 test_case 'a later gc deletes the retired packs once their tombstones are older than gc.remote_grace' '

@@ -21,11 +21,7 @@ cd ..
 
 runs() { cat "$RUNS" 2>/dev/null | grep -c "^$1\$"; }
 nexps() { git for-each-ref refs/exps | wc -l; }
-no_leftovers() {
-	test -z "$(ls repo/.dv/tmp/exps 2>/dev/null)" &&
-	test -z "$(ls repo/.git/worktrees 2>/dev/null)" &&
-	test -z "$(ls repo/.dv/exps/running 2>/dev/null)"
-}
+no_leftovers() { exp_no_leftovers repo; }
 
 test_case 'exp run in the workspace records a commit on refs/exps/NAME whose parent is HEAD' '
 	cd repo && head=$(git rev-parse HEAD) && rm -f $RUNS &&
@@ -118,6 +114,18 @@ test_case 'exp show fits the width by dropping unchanged columns first; --only-c
 	dv exp show --csv --drop "r2" >d && assert_not_contains d ",r2" &&
 	dv exp show --csv --only-changed >oc && assert_not_contains oc data.seed &&
 	dv exp show --csv --only-changed --keep "seed" >k && assert_contains k data.seed
+'
+
+test_case 'exp show --md, --precision; -A adds the experiments of other branches' '
+	cd repo && dv exp show --md >md && head -1 md | grep -q "^| Experiment *| Created" &&
+	sed -n 2p md | grep -q "^|[-|: ]*|\$" && grep -q "^| first " md &&
+	echo "{\"r2\": 0.123456, \"e\": 3}" >metrics.json && dv exp save -q -n prec && git checkout -q -- metrics.json &&
+	dv exp show --csv --precision 2 >p2 && grep "^prec," p2 | grep -q ",0.12\$" &&
+	dv exp show --csv >p5 && grep "^prec," p5 | grep -q ",0.12346\$" &&
+	git checkout -q -b other && git commit -q --allow-empty -m other && dv exp save -q -n onother &&
+	git checkout -q - && dv exp show --csv >cur && ! grep -q "^onother," cur &&
+	dv exp show -A --csv >all && grep -q "^onother," all && grep -q "^first," all &&
+	dv exp remove -q prec onother && git branch -q -D other
 '
 
 if command -v script >/dev/null; then

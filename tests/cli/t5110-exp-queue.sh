@@ -59,13 +59,13 @@ test_case 'a runner killed with kill -9 loses no queued entry; a new runner fini
 	dv queue start >/dev/null && cd .. && wait_idle && cd repo &&
 	test "$(git for-each-ref refs/exps | wc -l)" = 5 &&
 	test "$(sort $RUNS | tr "\n" " ")" = "11 12 13 " &&
-	test -z "$(ls .dv/exps/queue)$(ls .dv/exps/running)$(ls .dv/tmp/exps)" && rm $TRASH/slow
+	test -z "$(ls .dv/exps/queue)" && exp_no_leftovers . && rm $TRASH/slow
 '
 
 test_case 'an entry orphaned by a killed runner goes back to the queue' '
 	cd repo && dv exp run -q --queue -S train.lambda=21 -n orphan &&
-	mv .dv/exps/queue/orphan.json .dv/exps/running/ && mkdir -p .dv/tmp/exps/orphan &&
-	dv queue status >st && grep -q "^queued *orphan" st && test ! -e .dv/tmp/exps/orphan &&
+	mv .dv/exps/queue/orphan.json .dv/exps/running/ &&
+	dv queue status >st && grep -q "^queued *orphan" st && test ! -e .dv/exps/running/orphan.json &&
 	dv queue remove --all && test -z "$(ls .dv/exps/queue)"
 '
 

@@ -61,6 +61,30 @@ test_case() {
 	# disk is what carries over.
 }
 
+# exp_no_leftovers REPO: no experiment is running in REPO and none left
+# anything half made: no entry under .dv/exps/running, nothing under
+# .dv/tmp/exps but the worktree pool, every pool worktree unlocked and
+# whole (its ready mark there, also for a list of the outs it holds), no
+# other git worktree of dv's.
+exp_no_leftovers() {
+	test -z "$(ls "$1/.dv/exps/running" 2>/dev/null)" || return 1
+	for d in $(ls "$1/.dv/tmp/exps" 2>/dev/null); do test "$d" = pool || return 1; done
+	for f in "$1"/.dv/tmp/exps/pool/*; do
+		case $f in
+		*'*') ;;
+		*.lock) flock -n "$f" true || return 1 ;;
+		*.ready) test -d "${f%.ready}" || return 1 ;;
+		*.outs) test -e "${f%.outs}.ready" || return 1 ;;
+		*) test -e "$f.ready" || return 1 ;;
+		esac
+	done
+	for w in $(ls "$1/.git/worktrees" 2>/dev/null); do
+		case $w in
+		dv-exp-pool-*) test -e "$1/.dv/tmp/exps/pool/${w#dv-exp-pool-}.ready" || return 1 ;;
+		esac
+	done
+}
+
 # test_skip 'description' 'reason'
 test_skip() {
 	test_count=$((test_count + 1))

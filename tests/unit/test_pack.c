@@ -154,6 +154,33 @@ TEST(ranges_coalesce_near_objects_only)
 	dv_vec_free(&ranges);
 }
 
+/* A newer dv's index or list is not "damaged" (whose fix is to delete it
+ * from the remote): the error says to upgrade. */
+TEST(newer_versions_ask_for_an_upgrade)
+{
+	static const char *const texts[] = { "one\n" };
+	dv_pack_writer w;
+	dv_pack_set set;
+	dv_strvec names = DV_STRVEC_INIT;
+	dv_buf v2 = DV_BUF_INIT;
+
+	write_pack(&w, texts, 1);
+	dv_pack_set_init(&set);
+	dv_buf_puts(&v2, "dv-pack-index 2\n");
+	dv_buf_add(&v2, w.index.ptr + strlen("dv-pack-index 1\n"), w.index.len - strlen("dv-pack-index 1\n"));
+	CHECK_FAILS(dv_pack_set_add_index(&set, v2.ptr, v2.len, w.name, "'x.idx'"), "upgrade dv");
+	CHECK(strstr(dv_error_last(), "damaged") == NULL);
+	CHECK_INT(set.entries.n, 0);
+	CHECK_FAILS(dv_pack_list_parse(&names, "dv-pack-list 12\n", 16, "'list'"), "a newer dv wrote it");
+	/* Not a pack list at all: that is still damage. */
+	CHECK_FAILS(dv_pack_list_parse(&names, "<html>\n", 7, "'list'"), "not a version 1 list");
+	CHECK(strstr(dv_error_last(), "newer") == NULL);
+	dv_buf_free(&v2);
+	dv_strvec_free(&names);
+	dv_pack_set_free(&set);
+	dv_pack_writer_free(&w);
+}
+
 TEST(pack_keys)
 {
 	char name[DV_HASH_HEXLEN + 1];
@@ -169,4 +196,4 @@ TEST(pack_keys)
 
 TEST_MAIN(index_round_trip_and_lookup, same_objects_same_name_other_objects_other_name,
 	  damaged_indexes_are_refused, corrupt_source_is_not_packed, ranges_coalesce_near_objects_only,
-	  pack_keys)
+	  newer_versions_ask_for_an_upgrade, pack_keys)
