@@ -8,12 +8,17 @@
 #       when it took OPT alone, 1 when it took OPT VALUE, 2 when unknown);
 #       builds dv unless --dv names one; makes an empty work directory,
 #       cd's into it and gives git a private HOME and identity.
-#   time_cmd SETUP CMD   seconds CMD takes, after SETUP and sync (untimed)
-#   med SETUP CMD        median of $runs time_cmd runs
+#   time_cmd SETUP CMD   seconds CMD takes, after SETUP and sync (untimed);
+#                        its CPU seconds (user+sys, children included) go
+#                        to $work/.cpu, since on a shared machine the wall
+#                        time says as much about the neighbours as about dv
+#   med SETUP CMD        median of $runs time_cmd runs (the CPU median then
+#                        in $work/.med-cpu: `cpu=$(cat "$work/.med-cpu")`)
 #   rounds CASE...       $runs rounds, each timing every CASE in turn (so
 #                        background load hits all alike): CASE_setup N and
 #                        CASE_cmd N print round N's setup and command;
-#                        the medians land in $m1, $m2, ...
+#                        the medians land in $m1, $m2, ..., the CPU
+#                        medians in $c1, $c2, ...
 #   ratio A B, fmt SECONDS, check VALUE LIMIT (ok / MISSED)
 #   row FIELD...         one table row (one saying MISSED sets missed=1);
 #                        table TITLE HEADER... prints them
@@ -76,26 +81,39 @@ drop='sync; if [ -w /proc/sys/vm/drop_caches ]; then echo 1 >/proc/sys/vm/drop_c
 now_s() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
+# CPU time needs GNU time (Debian's package `time`); without it .cpu says 0.
 time_cmd() {
     sh -c "$1" >/dev/null 2>&1 || { echo "bench: setup '$1' failed" >&2; exit 1; }
     sync
     t0=$(now_s)
-    sh -c "$2" >/dev/null 2>"$work/.err" || { echo "bench: '$2' failed:" >&2; cat "$work/.err" >&2; exit 1; }
+    if [ -x /usr/bin/time ]; then
+        /usr/bin/time -f '%U %S' -o "$work/.rusage" sh -c "$2" >/dev/null 2>"$work/.err"
+    else
+        echo '0 0' >"$work/.rusage" && sh -c "$2" >/dev/null 2>"$work/.err"
+    fi || { echo "bench: '$2' failed:" >&2; cat "$work/.err" >&2; exit 1; }
     t1=$(now_s)
+    awk 'NF == 2 && $1 ~ /^[0-9.]+$/ { c = $1 + $2 } END { print c + 0 }' "$work/.rusage" >"$work/.cpu"
     echo "$t1 - $t0" | bc -l
 }
 
 med() {
+    : >"$work/.med-cpus"
     i=0
-    while [ $i -lt "$runs" ]; do time_cmd "$1" "$2"; i=$((i + 1)); done | median
+    while [ $i -lt "$runs" ]; do
+        time_cmd "$1" "$2"
+        cat "$work/.cpu" >>"$work/.med-cpus"
+        i=$((i + 1))
+    done | median
+    median <"$work/.med-cpus" >"$work/.med-cpu"
 }
 
 rounds() {
-    for c in "$@"; do : >"$work/.t-$c"; done
+    for c in "$@"; do : >"$work/.t-$c"; : >"$work/.c-$c"; done
     i=0
     while [ $i -lt "$runs" ]; do
         for c in "$@"; do
             time_cmd "$("${c}_setup" $i)" "$("${c}_cmd" $i)" >>"$work/.t-$c"
+            cat "$work/.cpu" >>"$work/.c-$c"
         done
         i=$((i + 1))
     done
@@ -103,11 +121,17 @@ rounds() {
     for c in "$@"; do
         k=$((k + 1))
         eval "m$k=\$(median <\"\$work/.t-\$c\")"
+        eval "c$k=\$(median <\"\$work/.c-\$c\")"
     done
 }
 
-ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
+# ratio A B: A/B, or "-" when B is 0 (a CPU time below the clock's tick)
+ratio() {
+    if [ "$(echo "$2 > 0" | bc -l)" = 1 ]; then printf '%.2f' "$(echo "$1 / $2" | bc -l)"; else echo -; fi
+}
 fmt() { printf '%.3f' "$1"; }
+# fmtc WALL CPU: "0.123 (cpu 0.101)"
+fmtc() { printf '%.3f (cpu %.3f)' "$1" "$2"; }
 check() {
     if [ "$(echo "$1 <= $2" | bc -l)" = 1 ]; then echo ok; else echo MISSED; fi
 }

@@ -123,4 +123,24 @@ test_case 'symlink add: an object that no longer holds its bytes is replaced, th
 	dv add -q d && cmp d/f ../f.orig && cmp $o ../f.orig && dv fsck -q
 '
 
+# reflink clones where the file system can (btrfs, XFS); where it cannot
+# (ext4, tmpfs) dv falls back to a copy, as dv-config(5) says.  Either way
+# the work-tree file is its own inode with its own bytes: never the
+# read-only object itself, so an edit cannot reach the cache.
+test_case 'cache.type reflink: clone or copy, never the object itself; an edit leaves the cache alone' '
+	git init -q reflink && cd reflink && dv init -q &&
+	dv config cache.type reflink &&
+	mkdata data && xxhsum -H2 $(find data -type f | sort) >../orig.sums &&
+	dv add -q data && dv status --exit-code &&
+	rm -rf data && dv checkout -q data &&
+	for f in $(find data -type f); do
+		test ! -L "$f" && test "$(stat -c %h "$f")" = 1 && test -w "$f" ||
+			{ echo "not an own writable file: $f"; return 1; }
+	done &&
+	xxhsum -H2 $(find data -type f | sort) >got.sums && test_cmp ../orig.sums got.sums &&
+	echo edited >>data/a/f1 &&
+	dv fsck -q &&
+	dv status >out && grep "modified: *data/a/f1$" out && test "$(grep -c modified out)" = 1
+'
+
 test_done
