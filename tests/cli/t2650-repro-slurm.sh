@@ -23,7 +23,7 @@ if [ $rc -ne 0 ]; then
 fi
 eval "$env_line"
 export SLURM_CONF
-trap 'cd / && sh "$DV_SOURCE_DIR/tests/servers/slurm.sh" stop "$SLURM_DIR"' EXIT
+test_on_exit 'cd / && sh "$DV_SOURCE_DIR/tests/servers/slurm.sh" stop "$SLURM_DIR"'
 
 # dv_jobs: dv's jobs Slurm still has pending or running (a cancelled job
 # may linger as COMPLETING while its processes are killed)

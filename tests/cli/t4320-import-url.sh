@@ -15,7 +15,7 @@ sshd_ctl() { sh "$DV_SOURCE_DIR/tests/servers/sshd.sh" "$@"; }
 http_ctl() { sh "$DV_SOURCE_DIR/tests/servers/http.sh" "$@"; }
 s3srv() { bash "$DV_SOURCE_DIR/tests/servers/s3.sh" "$@"; }
 [ -d "$S3_DIR" ] && s3srv purge >/dev/null 2>&1
-trap 'sshd_ctl stop "$SSHD_DIR"; http_ctl stop "$HTTP_DIR"; s3srv purge >/dev/null 2>&1' EXIT
+test_on_exit 'sshd_ctl stop "$SSHD_DIR"; http_ctl stop "$HTTP_DIR"; s3srv purge >/dev/null 2>&1'
 trap 'exit 1' HUP INT TERM
 env=$(sshd_ctl start "$SSHD_DIR") || { echo "Bail out! sshd did not start"; exit 1; }
 eval "$env"

@@ -67,7 +67,7 @@ if ! command -v ssh >/dev/null || ! test -x /usr/sbin/sshd; then
 	test_skip 'exp push/pull over ssh:// with libgit2' 'no OpenSSH'
 else
 SSHD_DIR=$TEST_ROOT/sshd
-trap 'sh "$DV_SOURCE_DIR/tests/servers/sshd.sh" stop "$SSHD_DIR"' EXIT
+test_on_exit 'sh "$DV_SOURCE_DIR/tests/servers/sshd.sh" stop "$SSHD_DIR"'
 env=$(sh "$DV_SOURCE_DIR/tests/servers/sshd.sh" start "$SSHD_DIR") || { echo "Bail out! sshd did not start"; exit 1; }
 eval "$env"
 git init -q --bare "$TRASH/ssh-origin.git"

@@ -97,8 +97,20 @@ test_done() {
 	if [ $test_failed -ne 0 ]; then
 		exit 1
 	fi
+	# The script's servers are stopped through pid files under $TEST_ROOT:
+	# stop them before it goes (test_on_exit), or they outlive the test.
+	if [ -n "${test_exit_cmd:-}" ]; then
+		eval "$test_exit_cmd"
+	fi
 	rm -rf "$TEST_ROOT"
 	exit 0
+}
+
+# test_on_exit CMD: run CMD when the script ends, however it ends (an EXIT
+# trap), and on success before test_done removes $TEST_ROOT.
+test_on_exit() {
+	test_exit_cmd=$1
+	trap "$1" EXIT
 }
 
 # Skip the whole script (ctest reports it as skipped).
