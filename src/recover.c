@@ -80,13 +80,15 @@ int dv_recover_tmpfiles(size_t *removed, dv_repo *repo)
 		if ((rc = dv_tmpfile_sweep_dir(removed, p.ptr)) < 0)
 			goto done;
 		/* objects, and the run-cache's entries (a killed repro) */
-		for (int i = 0; i < 2 * 256; i++) {
-			char sub[32];
-			snprintf(sub, sizeof(sub), "%s/%02x", i < 256 ? "files/xxh128" : "runs", i % 256);
-			dv_path_join(&p, repo->cache->dir, sub);
-			if ((rc = dv_tmpfile_sweep_dir(removed, p.ptr)) < 0)
-				goto done;
-		}
+		static const char *const fanned[] = { "files/xxh128", "runs" };
+		for (size_t k = 0; k < sizeof(fanned) / sizeof(*fanned); k++)
+			for (int i = 0; i < 256; i++) {
+				char sub[32];
+				snprintf(sub, sizeof(sub), "%s/%02x", fanned[k], i);
+				dv_path_join(&p, repo->cache->dir, sub);
+				if ((rc = dv_tmpfile_sweep_dir(removed, p.ptr)) < 0)
+					goto done;
+			}
 	}
 	if ((fd = open(repo->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		rc = dv_error_errno(DV_ERROR, "cannot list '%s'", repo->root);
