@@ -13,7 +13,7 @@ command -v ssh >/dev/null || skip_all "no OpenSSH client (install openssh-client
 
 SSHD_DIR=$TEST_ROOT/sshd
 sshd_ctl() { sh "$DV_SOURCE_DIR/tests/servers/sshd.sh" "$@"; }
-trap 'sshd_ctl stop "$SSHD_DIR"' EXIT
+test_on_exit 'sshd_ctl stop "$SSHD_DIR"'
 trap 'exit 1' HUP INT TERM
 start_server() {
 	env=$(sshd_ctl start "$SSHD_DIR") || { echo "Bail out! sshd did not start"; exit 1; }
@@ -266,7 +266,4 @@ test_case 'an unreachable host and a missing ssh program are clear errors' '
 	expect_error 1 "cannot run '"'"'ssh'"'"'" env -u DV_SSH_COMMAND PATH=/nonexistent "$DV" push -r down
 '
 
-# test_done removes $TEST_ROOT (and the pid file the EXIT trap needs) on
-# success: stop the server first.
-sshd_ctl stop "$SSHD_DIR"
 test_done

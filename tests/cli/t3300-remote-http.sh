@@ -9,7 +9,7 @@
 
 HTTP_DIR=$TEST_ROOT/http
 http_ctl() { sh "$DV_SOURCE_DIR/tests/servers/http.sh" "$@"; }
-trap 'http_ctl stop "$HTTP_DIR"' EXIT
+test_on_exit 'http_ctl stop "$HTTP_DIR"'
 trap 'exit 1' HUP INT TERM
 # Restarts reuse the first port, so the remotes configured keep working.
 start_server() {
@@ -114,7 +114,4 @@ test_case 'a fetch killed halfway keeps what arrived; a rerun fetches the rest' 
 	diff -r many ../repo/many
 '
 
-# test_done removes $TEST_ROOT (and the pid file the EXIT trap needs) on
-# success: stop the server first.
-http_ctl stop "$HTTP_DIR"
 test_done
