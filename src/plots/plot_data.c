@@ -3,7 +3,8 @@
  * chart one plot file makes across revisions (plots.h).
  *
  * CSV is read in one pass with RFC 4180 quoting; every cell is tried as a
- * number (strtod over the whole cell) and a column keeps its text only
+ * number (a plain decimal is converted where it lies, anything else goes
+ * through strtod over the whole cell) and a column keeps its text only
  * from the first cell that is not one, so a 1,000,000-row numeric file
  * costs two doubles a row and no string copies.  JSON goes through
  * jansson.
@@ -59,9 +60,9 @@ const dv_plot_column *dv_plot_table_column(const dv_plot_table *t, const char *n
 /* The common decimal ("12", "-0.25", "1.5e-3") without strtod: when the
  * digits fit in 53 bits and the power of ten is at most 22, both are exact
  * doubles and one multiplication or division rounds correctly (Clinger's
- * fast path), so the result is the very double strtod gives.  Anything
- * else returns false and goes to strtod. */
-static bool fast_number(double *out, const char *s, const char *end)
+ * fast path), so the result is the very double strtod gives.  Returns
+ * where the number stopped, or NULL for anything strtod must decide. */
+static const char *fast_prefix(double *out, const char *s, const char *end)
 {
 	static const double pow10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
 					1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
@@ -73,19 +74,19 @@ static bool fast_number(double *out, const char *s, const char *end)
 		neg = *s++ == '-';
 	for (; s < end && *s >= '0' && *s <= '9'; s++, digits++) {
 		if (m > (UINT64_C(1) << 53) / 10)
-			return false;
+			return NULL;
 		m = m * 10 + (uint64_t)(*s - '0');
 	}
 	if (s < end && *s == '.') {
 		for (s++; s < end && *s >= '0' && *s <= '9'; s++, digits++) {
 			if (m > (UINT64_C(1) << 53) / 10)
-				return false;
+				return NULL;
 			m = m * 10 + (uint64_t)(*s - '0');
 			exp--;
 		}
 	}
 	if (!digits)
-		return false;
+		return NULL;
 	if (s < end && (*s == 'e' || *s == 'E')) {
 		int e = 0, sign = 1, edigits = 0;
 		s++;
@@ -94,15 +95,20 @@ static bool fast_number(double *out, const char *s, const char *end)
 		for (; s < end && *s >= '0' && *s <= '9' && e < 1000; s++, edigits++)
 			e = e * 10 + (*s - '0');
 		if (!edigits)
-			return false;
+			return NULL;
 		exp += sign * e;
 	}
-	if (s != end || m > (UINT64_C(1) << 53) || exp < -22 || exp > 22)
-		return false;
+	if (m > (UINT64_C(1) << 53) || exp < -22 || exp > 22)
+		return NULL;
 	*out = exp < 0 ? (double)m / pow10[-exp] : (double)m * pow10[exp];
 	if (neg)
 		*out = -*out;
-	return true;
+	return s;
+}
+
+static bool fast_number(double *out, const char *s, const char *end)
+{
+	return fast_prefix(out, s, end) == end;
 }
 
 /* A whole cell as a number: leading/trailing blanks allowed, nothing else. */
@@ -209,6 +215,15 @@ static const char *csv_field(const char **field, size_t *flen, dv_buf *cell, con
 	return p < end ? p + 1 : p;
 }
 
+/* Whether a number that stopped at `q` filled its whole cell, as
+ * csv_field would cut it (a '\r' before the separator is dropped there). */
+static bool cell_ends(const char *q, const char *end, char sep)
+{
+	if (q < end && *q == '\r')
+		q++;
+	return q >= end || *q == sep || *q == '\n';
+}
+
 static int parse_delimited(dv_plot_table *t, const char *text, size_t len, char sep)
 {
 	const char *p = text, *end = text + len, *field;
@@ -228,14 +243,25 @@ static int parse_delimited(dv_plot_table *t, const char *text, size_t len, char 
 		goto done;
 	}
 	{
-		/* room for every row at once: no realloc copies of big columns */
-		size_t lines = 1;
-		for (const char *q = p; (q = memchr(q, '\n', (size_t)(end - q))); q++)
-			lines++;
+		/* the row count guessed from the first rows' length, so a big
+		 * column is allocated once (counting every newline first took
+		 * as long as the parse; growing copies the column) */
+		const char *q = p;
+		size_t sample = 0, guess;
+		while (sample < 64 && q < end && (q = memchr(q, '\n', (size_t)(end - q)))) {
+			q++;
+			sample++;
+		}
+		if (!q || q >= end)
+			guess = sample + 2; /* the whole file was sampled */
+		else
+			guess = (size_t)((double)(end - p) / (double)(q - p) * (double)sample * 1.05) + 16;
+		if (guess > (size_t)(end - p) / t->columns.n + 16)
+			guess = (size_t)(end - p) / t->columns.n + 16; /* a full row is a byte a cell */
 		for (size_t i = 0; i < t->columns.n; i++) {
 			dv_plot_column *c = dv_vec_at(&t->columns, dv_plot_column, i);
-			c->cap = lines;
-			c->num = dv_malloc(lines * sizeof(*c->num));
+			c->cap = guess;
+			c->num = dv_malloc(guess * sizeof(*c->num));
 		}
 	}
 	while (p < end) {
@@ -246,9 +272,23 @@ static int parse_delimited(dv_plot_table *t, const char *text, size_t len, char 
 		}
 		eol = false;
 		while (!eol) {
-			p = csv_field(&field, &flen, &cell, p, end, sep, &eol);
-			if (col < t->columns.n)
-				column_push(dv_vec_at(&t->columns, dv_plot_column, col), field, flen);
+			dv_plot_column *c = col < t->columns.n ? dv_vec_at(&t->columns, dv_plot_column, col) : NULL;
+			const char *q;
+			double v;
+			/* the usual cell, a plain number in a numeric column, is
+			 * parsed where it lies: one pass over its bytes */
+			if (c && !c->text && (q = fast_prefix(&v, p, end)) && cell_ends(q, end, sep)) {
+				column_grow(c);
+				c->num[c->n++] = v;
+				if (q < end && *q == '\r')
+					q++;
+				eol = q >= end || *q == '\n';
+				p = q < end ? q + 1 : q;
+			} else {
+				p = csv_field(&field, &flen, &cell, p, end, sep, &eol);
+				if (c)
+					column_push(c, field, flen);
+			}
 			col++;
 		}
 		t->rows++;

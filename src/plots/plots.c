@@ -81,20 +81,6 @@ static char *svg_name(const dv_vec *plots, const char *relpath)
 	return dv_buf_detach(&name);
 }
 
-/* A bare target (no plot out declares it): the file itself at `rev`. */
-static int read_plain(dv_buf *text, dv_repo *repo, const char *rev, const char *relpath)
-{
-	dv_buf path = DV_BUF_INIT;
-	int rc;
-
-	if (rev)
-		return dv_git_read_blob(text, repo, rev, relpath);
-	dv_repo_abspath(&path, repo, relpath);
-	rc = dv_read_file(text, path.ptr);
-	dv_buf_free(&path);
-	return rc;
-}
-
 static void warn(dv_strvec *warnings, const char *rev_label, bool several, const char *msg)
 {
 	if (several)
@@ -103,12 +89,14 @@ static void warn(dv_strvec *warnings, const char *rev_label, bool several, const
 		dv_strvec_push(warnings, msg);
 }
 
-/* One plot across the revisions: its texts read (in order, on the
- * caller's thread: libgit2 objects are not shared between threads), then
- * parsed and charted on a worker, as parsing numbers is most of the cost. */
+/* One plot across the revisions: its texts at git revisions read in
+ * order on the caller's thread (libgit2 objects are not shared between
+ * threads), then the workspace's file read, parsed and charted on a
+ * worker, as reading and parsing numbers is all of the cost. */
 typedef struct {
 	const plot_def *d;
 	dv_buf *texts;     /* per revision; .ptr NULL: no data there */
+	char **paths;      /* per revision: the workspace file the worker reads */
 	char **errs;       /* per revision: why it has no series (a warning) */
 	char *build_err;
 	dv_plot *plot;
@@ -125,6 +113,19 @@ static const char *rev_label(const char *rev)
 	return is_workspace(rev) ? DV_REV_WORKSPACE : rev;
 }
 
+/* After reading revision r's text: a missing file at one side of a diff
+ * has no series there; any other failure is a warning. */
+static void chart_loaded(chart_job *job, size_t r, size_t nrevs, int rc)
+{
+	if (rc < 0) {
+		if (rc != DV_ENOTFOUND || nrevs == 1)
+			job->errs[r] = dv_strdup(dv_error_last());
+		dv_buf_free(&job->texts[r]);
+	} else if (!job->texts[r].ptr) {
+		dv_buf_puts(&job->texts[r], ""); /* an empty file is data too */
+	}
+}
+
 static void chart_read(chart_job *job, dv_repo *repo, const char *const *revs, const bool *readable,
 		       size_t nrevs)
 {
@@ -132,21 +133,20 @@ static void chart_read(chart_job *job, dv_repo *repo, const char *const *revs, c
 
 	job->texts = dv_calloc(nrevs, sizeof(*job->texts));
 	job->errs = dv_calloc(nrevs, sizeof(*job->errs));
+	job->paths = dv_calloc(nrevs, sizeof(*job->paths));
 	for (size_t r = 0; r < nrevs; r++) {
-		const char *rev = is_workspace(revs[r]) ? NULL : revs[r];
-		int rc;
 		if (!readable[r] || (d->declared && !d->outs[r]))
 			continue; /* not a plot at this revision */
-		rc = d->outs[r] ? dv_read_out_at(&job->texts[r], repo, rev, d->relpath, d->outs[r])
-				: read_plain(&job->texts[r], repo, rev, d->relpath);
-		if (rc < 0) {
-			/* absent at one side of a diff: no series there */
-			if (rc != DV_ENOTFOUND || nrevs == 1)
-				job->errs[r] = dv_strdup(dv_error_last());
-			dv_buf_free(&job->texts[r]);
-		} else if (!job->texts[r].ptr) {
-			dv_buf_puts(&job->texts[r], ""); /* an empty file is data too */
+		if (is_workspace(revs[r])) {
+			dv_buf path = DV_BUF_INIT;
+			dv_repo_abspath(&path, repo, d->relpath);
+			job->paths[r] = dv_buf_detach(&path);
+			continue;
 		}
+		/* a bare target (no plot out declares it) is the file itself */
+		chart_loaded(job, r, nrevs,
+			     d->outs[r] ? dv_read_out_at(&job->texts[r], repo, revs[r], d->relpath, d->outs[r])
+					: dv_git_read_blob(&job->texts[r], repo, revs[r], d->relpath));
 	}
 }
 
@@ -160,6 +160,10 @@ static void chart_parse(void *ctx, size_t i)
 	for (size_t r = 0; r < b->nrevs; r++) {
 		dv_plot_table *t = NULL;
 		src[r].label = rev_label(b->revs[r]);
+		if (job->paths[r]) {
+			chart_loaded(job, r, b->nrevs, dv_read_file(&job->texts[r], job->paths[r]));
+			free(job->paths[r]);
+		}
 		if (!job->texts[r].ptr)
 			continue;
 		if (dv_plot_table_parse(&t, job->d->relpath, job->texts[r].ptr, job->texts[r].len) < 0)
@@ -193,6 +197,7 @@ static void chart_emit(dv_vec *out, dv_strvec *warnings, chart_job *job, const c
 	}
 	free(job->errs);
 	free(job->texts);
+	free(job->paths);
 }
 
 /* Chart `n` plots: read a few at a time (bounded memory), parse and build

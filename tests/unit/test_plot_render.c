@@ -217,6 +217,34 @@ TEST(plot_files_parse_as_tables)
 	CHECK_FAILS(dv_plot_table_parse(&t, "e.json", "[1, 2", 5), "e.json");
 }
 
+/* The in-place parse of plain numbers must give what the cell-by-cell
+ * path gives: past the row-count guess, when a column turns textual late,
+ * with signs, exponents, blanks, a lone '\r' and extra fields. */
+TEST(numeric_cells_parse_in_place_as_whole_cells)
+{
+	dv_buf text = DV_BUF_INIT;
+	dv_plot_table *t;
+	const dv_plot_column *c;
+
+	dv_buf_puts(&text, "a,b,c\n1,2,3\n");
+	for (int i = 0; i < 5000; i++)
+		dv_buf_printf(&text, "%d,-%d.5e-2,+%lld\r\n", i, i, (long long)i * 1000003);
+	dv_buf_puts(&text, "7, 8 ,1e5x,extra\n9,1\r,12345678901234567890\n");
+	t = table("g.csv", text.ptr);
+	if (t) {
+		CHECK_INT(t->rows, 5003);
+		c = dv_plot_table_column(t, "a");
+		CHECK(c && !c->text && c->n == 5003 && c->num[5000] == 4999 && c->num[5001] == 7 && c->num[5002] == 9);
+		c = dv_plot_table_column(t, "b");
+		CHECK(c && !c->text && c->num[2] == -0.015 && c->num[5001] == 8 && c->num[5002] == 1);
+		c = dv_plot_table_column(t, "c");
+		CHECK(c && c->text && !strcmp(c->text[5001], "1e5x") && !strcmp(c->text[3], "2000006"));
+		CHECK(c && c->num[5002] == 12345678901234567890.0);
+	}
+	dv_plot_table_free(t);
+	dv_buf_free(&text);
+}
+
 TEST(charts_take_the_defaults_a_user_would_guess)
 {
 	dv_plot_table *head = table("log.csv", "epoch,loss,acc,note\n1,0.9,0.5,x\n2,0.5,0.7,y\n3,0.4,0.8,z\n");
@@ -304,6 +332,6 @@ TEST(a_field_of_names_makes_bars)
 TEST_MAIN(ticks_are_round_and_cover_the_range, tick_labels_have_the_decimals_their_step_needs,
 	  scales_map_linearly_and_flip, downsampling_keeps_each_pixel_columns_extremes,
 	  names_are_escaped_in_svg_and_html, svg_holds_one_group_per_series_and_every_point,
-	  a_million_points_stay_small, plot_files_parse_as_tables,
+	  a_million_points_stay_small, plot_files_parse_as_tables, numeric_cells_parse_in_place_as_whole_cells,
 	  charts_take_the_defaults_a_user_would_guess, confusion_matrices_count_pairs_and_normalize,
 	  a_field_of_names_makes_bars)
