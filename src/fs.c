@@ -614,40 +614,48 @@ void dv_path_join(dv_buf *out, const char *a, const char *b)
 
 char *dv_path_normalize(const char *path)
 {
-	dv_strvec parts = DV_STRVEC_INIT;
-	dv_buf out = DV_BUF_INIT;
+	/* Built in place in one block (never longer than `path`, or "."):
+	 * this runs for every dep and out of every .stage loaded, and a
+	 * string per component was most of a 2,000-stage status's heap. */
+	size_t len = strlen(path), o = 0, base;
+	char *out = dv_malloc(len + 2);
 	bool absolute = path[0] == '/';
 	const char *p = path;
 
+	if (absolute)
+		out[o++] = '/';
+	base = o;
 	while (*p) {
 		const char *slash = strchr(p, '/');
 		size_t n = slash ? (size_t)(slash - p) : strlen(p);
 		if (n == 0 || (n == 1 && p[0] == '.')) {
 			/* skip */
 		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
-			if (parts.n && strcmp(parts.v[parts.n - 1], "..")) {
-				free(parts.v[--parts.n]);
+			size_t s = o; /* the start of the last component kept */
+			while (s > base && out[s - 1] != '/')
+				s--;
+			if (o > base && !(o - s == 2 && out[s] == '.' && out[s + 1] == '.')) {
+				o = s > base ? s - 1 : base; /* drop it */
 			} else if (!absolute) {
-				dv_strvec_push(&parts, "..");
+				if (o > base)
+					out[o++] = '/';
+				out[o++] = '.';
+				out[o++] = '.';
 			}
 		} else {
-			dv_strvec_push_take(&parts, dv_strndup(p, n));
+			if (o > base)
+				out[o++] = '/';
+			memcpy(out + o, p, n);
+			o += n;
 		}
 		p += n;
 		if (*p == '/')
 			p++;
 	}
-	if (absolute)
-		dv_buf_putc(&out, '/');
-	for (size_t i = 0; i < parts.n; i++) {
-		if (i)
-			dv_buf_putc(&out, '/');
-		dv_buf_puts(&out, parts.v[i]);
-	}
-	if (out.len == 0)
-		dv_buf_putc(&out, '.');
-	dv_strvec_free(&parts);
-	return dv_buf_detach(&out);
+	if (o == 0)
+		out[o++] = '.';
+	out[o] = '\0';
+	return out;
 }
 
 char *dv_path_dirname(const char *path)

@@ -180,7 +180,9 @@ TEST(normalize_paths)
 	struct { const char *in, *out; } cases[] = {
 		{ "a/b/../c", "a/c" }, { "./a//b/", "a/b" }, { "a/..", "." },
 		{ "../x", "../x" }, { "a/../../x", "../x" }, { "/a/./b/../c", "/a/c" },
-		{ "/..", "/" }, { "", "." },
+		{ "/..", "/" }, { "", "." }, { "../../a/..", "../.." }, { "a/b/../../..", ".." },
+		{ "/a/../../b", "/b" }, { ".", "." }, { "/", "/" }, { "a/./b/.", "a/b" },
+		{ "..a/b", "..a/b" }, { "a/..b/..", "a" }, { "../..", "../.." }, { "d/x.txt", "d/x.txt" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *n = dv_path_normalize(cases[i].in);
