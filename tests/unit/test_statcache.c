@@ -184,6 +184,116 @@ TEST(garbage_state_file_is_an_empty_cache)
 	dv_statcache_free(sc);
 }
 
+/* The stat cache's one record, as the format in statcache.c's header. */
+typedef struct {
+	uint64_t dev, ino, size;
+	int64_t mtime_ns, ctime_ns, hashed_at;
+	dv_hash hash;
+} raw_record;
+
+static void fake_stat(struct stat *st, int ino, int64_t mtime_ns)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = (ino_t)ino;
+	st->st_size = ino * 3;
+	st->st_mtim.tv_sec = (time_t)(mtime_ns / 1000000000);
+}
+
+/* An older dv could save one file twice: the later record wins, and the
+ * records after a dropped one move up without being lost. */
+TEST(repeated_file_later_record_wins)
+{
+	char state[4300];
+	int64_t old = dv_now_ns() - 10LL * 1000000000;
+	raw_record r[4];
+	dv_statcache *sc = NULL;
+	struct stat st;
+	dv_hash got, want[4];
+	dv_buf text = DV_BUF_INIT;
+	int inos[4] = { 1, 2, 1, 3 };
+
+	snprintf(state, sizeof(state), "%s/state6", test_tmpdir());
+	memset(r, 0, sizeof(r));
+	for (int i = 0; i < 4; i++) {
+		fake_stat(&st, inos[i], old);
+		r[i].ino = (uint64_t)inos[i];
+		r[i].size = (uint64_t)st.st_size;
+		r[i].mtime_ns = dv_stat_mtime_ns(&st);
+		r[i].hashed_at = old + 5LL * 1000000000;
+		dv_hash_buffer(&want[i], &i, sizeof(i));
+		r[i].hash = want[i];
+	}
+	dv_buf_add(&text, "DVSTATE1", 8);
+	dv_buf_add(&text, r, sizeof(r));
+	CHECK_OK(dv_write_file_atomic(state, text.ptr, text.len, 0644));
+	for (int round = 0; round < 2; round++) {
+		CHECK_OK(dv_statcache_open(&sc, state));
+		fake_stat(&st, 1, old);
+		CHECK(dv_statcache_lookup(sc, &st, &got) && dv_hash_equal(&got, &want[2]));
+		fake_stat(&st, 2, old);
+		CHECK(dv_statcache_lookup(sc, &st, &got) && dv_hash_equal(&got, &want[1]));
+		fake_stat(&st, 3, old);
+		CHECK(dv_statcache_lookup(sc, &st, &got) && dv_hash_equal(&got, &want[3]));
+		/* A put makes it save: the second round reads what it wrote. */
+		fake_stat(&st, 9, old);
+		dv_statcache_put(sc, &st, &want[0]);
+		CHECK_OK(dv_statcache_save(sc));
+		dv_statcache_free(sc);
+	}
+	dv_buf_free(&text);
+}
+
+/* Records loaded from the file and records added in the run are kept
+ * alike; changing a loaded one does not touch the file until the save
+ * replaces it. */
+TEST(loaded_and_added_records_saved_together)
+{
+	char state[4300];
+	dv_statcache *sc = NULL;
+	struct stat st;
+	dv_hash h, got;
+	dv_buf before = DV_BUF_INIT, now = DV_BUF_INIT;
+	int64_t old = dv_now_ns() - 10LL * 1000000000;
+
+	snprintf(state, sizeof(state), "%s/state7", test_tmpdir());
+	CHECK_OK(dv_statcache_open(&sc, state));
+	for (int i = 1; i <= 3000; i++) {
+		fake_stat(&st, i, old);
+		dv_hash_buffer(&h, &i, sizeof(i));
+		dv_statcache_put(sc, &st, &h);
+	}
+	CHECK_OK(dv_statcache_save(sc));
+	dv_statcache_free(sc);
+
+	CHECK_OK(dv_read_file(&before, state));
+	CHECK_OK(dv_statcache_open(&sc, state));
+	for (int i = 1; i <= 6000; i++) {
+		int v = i % 2 ? -i : i; /* odd loaded ones get a new hash */
+		if (i <= 3000 && i % 2 == 0)
+			continue;
+		fake_stat(&st, i, old);
+		dv_hash_buffer(&h, &v, sizeof(v));
+		dv_statcache_put(sc, &st, &h);
+	}
+	CHECK_OK(dv_read_file(&now, state));
+	CHECK(now.len == before.len && !memcmp(now.ptr, before.ptr, now.len));
+	CHECK_OK(dv_statcache_save(sc));
+	dv_statcache_free(sc);
+
+	CHECK_OK(dv_statcache_open(&sc, state));
+	for (int i = 1; i <= 6000; i++) {
+		int v = i % 2 ? -i : i;
+		fake_stat(&st, i, old);
+		dv_hash_buffer(&h, &v, sizeof(v));
+		CHECK(dv_statcache_lookup(sc, &st, &got));
+		CHECK(dv_hash_equal(&h, &got));
+	}
+	dv_statcache_free(sc);
+	dv_buf_free(&before);
+	dv_buf_free(&now);
+}
+
 TEST_MAIN(hit_after_put_and_reload, any_stat_change_misses, fresh_file_is_racy_and_not_trusted,
 	  made_file_is_trusted_from_the_save_on, many_entries_round_trip,
-	  garbage_state_file_is_an_empty_cache)
+	  garbage_state_file_is_an_empty_cache, repeated_file_later_record_wins,
+	  loaded_and_added_records_saved_together)
