@@ -205,6 +205,48 @@ void dv_vec_free(dv_vec *v)
 	v->n = v->cap = 0;
 }
 
+#define STRPOOL_BLOCK 16384
+
+char *dv_strpool_add(dv_strpool *p, const char *s, size_t n)
+{
+	char *out;
+	if (n + 1 > p->left) {
+		/* A string too long for a block gets one of its own; the
+		 * current block keeps its room for the next ones. */
+		size_t size = n + 1 > STRPOOL_BLOCK / 4 ? n + 1 : STRPOOL_BLOCK;
+		char *block = dv_malloc(size);
+		dv_strvec_push_take(&p->blocks, block);
+		if (size == STRPOOL_BLOCK) {
+			p->cur = block;
+			p->left = size;
+		} else {
+			memcpy(block, s, n);
+			block[n] = '\0';
+			return block;
+		}
+	}
+	out = p->cur;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	p->cur += n + 1;
+	p->left -= n + 1;
+	return out;
+}
+
+void dv_strpool_take(dv_strpool *into, dv_strpool *from)
+{
+	for (size_t i = 0; i < from->blocks.n; i++)
+		dv_strvec_push_take(&into->blocks, from->blocks.v[i]);
+	free(from->blocks.v);
+	*from = (dv_strpool)DV_STRPOOL_INIT;
+}
+
+void dv_strpool_free(dv_strpool *p)
+{
+	dv_strvec_free(&p->blocks);
+	*p = (dv_strpool)DV_STRPOOL_INIT;
+}
+
 static pthread_key_t io_key;
 static pthread_once_t io_once = PTHREAD_ONCE_INIT;
 

@@ -62,7 +62,7 @@ static void file_stat_expand(struct stat *st, const file_stat *o)
 }
 
 typedef struct {
-	char *rel;      /* relative to the walked directory */
+	char *rel;      /* relative to the walked directory (in the walk's pool) */
 	file_stat st;   /* stat (links followed) */
 	dv_hash hash;
 	uint64_t size;
@@ -81,6 +81,7 @@ typedef struct {
 	char *abs;
 	char *rel;
 	dv_vec files;      /* walk_file */
+	dv_strpool names;  /* the files' rel paths */
 	dv_strvec subdirs; /* names */
 	int rc;
 	char *error;
@@ -181,7 +182,7 @@ static void scan_dir(walk_dir_job *j)
 		} else if (S_ISREG(st.st_mode)) {
 			walk_file *f = dv_vec_push(&j->files);
 			dv_path_join(&childrel, j->rel, e->d_name);
-			f->rel = dv_strdup(childrel.ptr);
+			f->rel = dv_strpool_add(&j->names, childrel.ptr, childrel.len);
 			file_stat_keep(&f->st, &st);
 			f->plain = !link;
 		}
@@ -211,6 +212,7 @@ static void walk_job_free(walk_dir_job *j)
 	free(j->rel);
 	free(j->error);
 	dv_vec_free(&j->files);
+	dv_strpool_free(&j->names);
 	dv_strvec_free(&j->subdirs);
 }
 
@@ -219,40 +221,44 @@ static int cmp_walk_ptr(const void *a, const void *b)
 	return strcmp((*(walk_file *const *)a)->rel, (*(walk_file *const *)b)->rel);
 }
 
-/* Hand the directories' files over as one vector sorted by path: the
- * sort moves pointers, and each file is copied once, into its place
- * (sorting the 200-byte records themselves, and gathering them first,
- * cost a 20,000-file status more than its stats). */
-static void gather_sorted(dv_vec *files, dv_vec *chunks, size_t total)
-{
-	walk_file **order = dv_malloc((total ? total : 1) * sizeof(*order));
-	size_t k = 0;
+/*
+ * What walk_dir hands over: the files sorted by path, as pointers into the
+ * directories' own arrays, which it keeps with the pool of their paths.
+ * (Copying 20,000 records into one sorted array, and a string allocation
+ * per path, cost a status 700 fresh pages, more than its own work.)
+ */
+typedef struct {
+	walk_file **v;
+	size_t n;
+	dv_vec chunks;    /* dv_vec of walk_file, one per directory */
+	dv_strpool names; /* their rel paths */
+} walk_list;
 
-	for (size_t c = 0; c < chunks->n; c++) {
-		dv_vec *v = dv_vec_at(chunks, dv_vec, c);
+#define WALK_LIST_INIT { NULL, 0, DV_VEC_INIT(dv_vec), DV_STRPOOL_INIT }
+
+static void walk_list_free(walk_list *l)
+{
+	for (size_t c = 0; c < l->chunks.n; c++) {
+		dv_vec *v = dv_vec_at(&l->chunks, dv_vec, c);
 		for (size_t i = 0; i < v->n; i++)
-			order[k++] = dv_vec_at(v, walk_file, i);
+			free(dv_vec_at(v, walk_file, i)->error);
+		dv_vec_free(v);
 	}
-	if (total > 1)
-		qsort(order, total, sizeof(*order), cmp_walk_ptr);
-	files->items = dv_realloc(files->items, (total ? total : 1) * sizeof(walk_file));
-	files->cap = total ? total : 1;
-	for (size_t i = 0; i < total; i++)
-		memcpy(dv_vec_at(files, walk_file, files->n + i), order[i], sizeof(walk_file));
-	files->n = total;
-	free(order);
+	dv_vec_free(&l->chunks);
+	dv_strpool_free(&l->names);
+	free(l->v);
+	*l = (walk_list)WALK_LIST_INIT;
 }
 
 /* Every regular file below `abs` (symlinks to files followed, within the
  * limits check_walk_link sets), sorted by path into `files` (empty).
  * The tree is read a level at a time, the directories of a level shared
  * among all cores: stat is most of the work, and it is the kernel's. */
-static int walk_dir(dv_vec *files, dv_repo *repo, const char *abs, const char *rel)
+static int walk_dir(walk_list *files, dv_repo *repo, const char *abs, const char *rel)
 {
 	dv_vec level = DV_VEC_INIT(walk_dir_job), next = DV_VEC_INIT(walk_dir_job);
-	dv_vec chunks = DV_VEC_INIT(dv_vec); /* the jobs' files, taken over */
 	dv_buf cabs = DV_BUF_INIT, crel = DV_BUF_INIT;
-	size_t total = 0;
+	size_t total = 0, k = 0;
 	int rc = 0;
 
 	walk_job_push(&level, repo, abs, rel);
@@ -263,16 +269,14 @@ static int walk_dir(dv_vec *files, dv_repo *repo, const char *abs, const char *r
 			if (rc == 0 && j->rc < 0)
 				rc = dv_error(j->rc, "%s", j->error);
 			if (rc == 0 && j->files.n) {
-				*(dv_vec *)dv_vec_push(&chunks) = j->files;
+				*(dv_vec *)dv_vec_push(&files->chunks) = j->files;
+				dv_strpool_take(&files->names, &j->names);
 				total += j->files.n;
 				j->files = (dv_vec)DV_VEC_INIT(walk_file);
 			}
-			if (rc < 0) /* the files not handed over are this job's */
-				for (size_t k = 0; k < j->files.n; k++)
-					free(dv_vec_at(&j->files, walk_file, k)->rel);
-			for (size_t k = 0; rc == 0 && k < j->subdirs.n; k++) {
-				dv_path_join(&cabs, j->abs, j->subdirs.v[k]);
-				dv_path_join(&crel, j->rel, j->subdirs.v[k]);
+			for (size_t d = 0; rc == 0 && d < j->subdirs.n; d++) {
+				dv_path_join(&cabs, j->abs, j->subdirs.v[d]);
+				dv_path_join(&crel, j->rel, j->subdirs.v[d]);
 				walk_job_push(&next, repo, cabs.ptr, crel.ptr);
 			}
 			walk_job_free(j);
@@ -281,33 +285,26 @@ static int walk_dir(dv_vec *files, dv_repo *repo, const char *abs, const char *r
 		level = next;
 		next = (dv_vec)DV_VEC_INIT(walk_dir_job);
 	}
-	for (size_t i = 0; i < level.n; i++) {
-		walk_dir_job *j = dv_vec_at(&level, walk_dir_job, i);
-		walk_job_free(j);
-	}
-	if (rc == 0)
-		gather_sorted(files, &chunks, total);
-	for (size_t c = 0; c < chunks.n; c++) {
-		dv_vec *v = dv_vec_at(&chunks, dv_vec, c);
-		for (size_t i = 0; rc < 0 && i < v->n; i++)
-			free(dv_vec_at(v, walk_file, i)->rel);
-		dv_vec_free(v);
-	}
-	dv_vec_free(&chunks);
+	for (size_t i = 0; i < level.n; i++)
+		walk_job_free(dv_vec_at(&level, walk_dir_job, i));
 	dv_vec_free(&level);
 	dv_buf_free(&cabs);
 	dv_buf_free(&crel);
-	return rc;
-}
-
-static void walk_files_free(dv_vec *files)
-{
-	for (size_t i = 0; i < files->n; i++) {
-		walk_file *f = dv_vec_at(files, walk_file, i);
-		free(f->rel);
-		free(f->error);
+	if (rc < 0) {
+		walk_list_free(files);
+		return rc;
 	}
-	dv_vec_free(files);
+	/* The sort moves pointers; the records stay where the scan put them. */
+	files->v = dv_malloc((total ? total : 1) * sizeof(*files->v));
+	for (size_t c = 0; c < files->chunks.n; c++) {
+		dv_vec *v = dv_vec_at(&files->chunks, dv_vec, c);
+		for (size_t i = 0; i < v->n; i++)
+			files->v[k++] = dv_vec_at(v, walk_file, i);
+	}
+	files->n = total;
+	if (total > 1)
+		qsort(files->v, total, sizeof(*files->v), cmp_walk_ptr);
+	return 0;
 }
 
 /* ---- a parallel-for over the files of a directory ----------------------- */
@@ -317,27 +314,27 @@ typedef void (*file_job)(dv_repo *repo, const char *dirabs, walk_file *f);
 typedef struct {
 	dv_repo *repo;
 	const char *dirabs;
-	dv_vec *files;
+	walk_list *files;
 	file_job job;
 } files_ctx;
 
 static void files_one(void *arg, size_t i)
 {
 	files_ctx *ctx = arg;
-	ctx->job(ctx->repo, ctx->dirabs, dv_vec_at(ctx->files, walk_file, i));
+	ctx->job(ctx->repo, ctx->dirabs, ctx->files->v[i]);
 }
 
-static void run_parallel(dv_repo *repo, const char *dirabs, dv_vec *files, file_job job)
+static void run_parallel(dv_repo *repo, const char *dirabs, walk_list *files, file_job job)
 {
 	files_ctx ctx = { repo, dirabs, files, job };
 	/* Threads pay off only with enough files to share. */
 	dv_parallel_for(files->n, files->n < 64 ? 1 : 0, files_one, &ctx);
 }
 
-static int first_file_error(const dv_vec *files)
+static int first_file_error(const walk_list *files)
 {
 	for (size_t i = 0; i < files->n; i++) {
-		const walk_file *f = dv_vec_at(files, walk_file, i);
+		const walk_file *f = files->v[i];
 		if (f->rc < 0)
 			return dv_error(f->rc, "%s", f->error ? f->error : "failed");
 	}
@@ -371,10 +368,10 @@ static void hash_job(dv_repo *repo, const char *dirabs, walk_file *f)
 	dv_buf_free(&abs);
 }
 
-static void build_manifest(dv_manifest *m, dv_vec *files)
+static void build_manifest(dv_manifest *m, walk_list *files)
 {
 	for (size_t i = 0; i < files->n; i++) {
-		walk_file *f = dv_vec_at(files, walk_file, i);
+		walk_file *f = files->v[i];
 		dv_manifest_add(m, f->rel, &f->hash, f->st.size, (f->st.mode & S_IXUSR) ? 0755 : 0644);
 	}
 }
@@ -382,7 +379,7 @@ static void build_manifest(dv_manifest *m, dv_vec *files)
 int dv_workspace_hash(dv_ws_state *out, dv_repo *repo, const char *relpath, dv_manifest *manifest)
 {
 	dv_buf abs = DV_BUF_INIT, text = DV_BUF_INIT;
-	dv_vec files = DV_VEC_INIT(walk_file);
+	walk_list files = WALK_LIST_INIT;
 	dv_manifest local = DV_MANIFEST_INIT;
 	dv_manifest *m = manifest ? manifest : &local;
 	dv_statcache *sc;
@@ -410,7 +407,7 @@ int dv_workspace_hash(dv_ws_state *out, dv_repo *repo, const char *relpath, dv_m
 		goto done;
 	sc = dv_repo_statcache(repo);
 	for (size_t i = 0; i < files.n; i++) {
-		walk_file *f = dv_vec_at(&files, walk_file, i);
+		walk_file *f = files.v[i];
 		file_stat_expand(&st, &f->st);
 		f->known = dv_statcache_lookup(sc, &st, &f->hash);
 		out->size += f->st.size;
@@ -430,7 +427,7 @@ int dv_workspace_hash(dv_ws_state *out, dv_repo *repo, const char *relpath, dv_m
 		 * hasher (walk_dir sorted the files as a manifest sorts). */
 		dv_hasher *hs = dv_hasher_new();
 		for (size_t i = 0; i < files.n; i++) {
-			walk_file *f = dv_vec_at(&files, walk_file, i);
+			walk_file *f = files.v[i];
 			dv_manifest_line(&text, f->rel, &f->hash, f->st.size, f->st.mode);
 			if (text.len >= 65536 || i + 1 == files.n) {
 				dv_hasher_update(hs, text.ptr, text.len);
@@ -442,7 +439,7 @@ int dv_workspace_hash(dv_ws_state *out, dv_repo *repo, const char *relpath, dv_m
 	}
 	out->nfiles = files.n;
 done:
-	walk_files_free(&files);
+	walk_list_free(&files);
 	dv_manifest_free(&local);
 	dv_buf_free(&abs);
 	dv_buf_free(&text);
@@ -545,7 +542,7 @@ static void set_entry(dv_stage_file *entry, const dv_hash *h, bool is_dir, uint6
 int dv_workspace_commit_entry(dv_repo *repo, dv_stage_file *entry, const char *relpath)
 {
 	dv_buf abs = DV_BUF_INIT, text = DV_BUF_INIT;
-	dv_vec files = DV_VEC_INIT(walk_file);
+	walk_list files = WALK_LIST_INIT;
 	dv_manifest m = DV_MANIFEST_INIT;
 	struct stat st;
 	dv_hash h;
@@ -582,7 +579,7 @@ int dv_workspace_commit_entry(dv_repo *repo, dv_stage_file *entry, const char *r
 	if ((rc = walk_dir(&files, repo, abs.ptr, "")) < 0)
 		goto done;
 	for (size_t i = 0; i < files.n; i++) {
-		walk_file *f = dv_vec_at(&files, walk_file, i);
+		walk_file *f = files.v[i];
 		struct stat fst;
 		file_stat_expand(&fst, &f->st);
 		f->known = dv_statcache_lookup(dv_repo_statcache(repo), &fst, &f->hash);
@@ -598,7 +595,7 @@ int dv_workspace_commit_entry(dv_repo *repo, dv_stage_file *entry, const char *r
 		goto done;
 	set_entry(entry, &h, true, size, true, files.n);
 done:
-	walk_files_free(&files);
+	walk_list_free(&files);
 	dv_manifest_free(&m);
 	dv_buf_free(&abs);
 	dv_buf_free(&text);
@@ -993,7 +990,7 @@ static int checkout_dir(dv_repo *repo, const dv_stage_file *entry, const char *r
 {
 	dv_buf text = DV_BUF_INIT, abs = DV_BUF_INIT, fileabs = DV_BUF_INIT, filerel = DV_BUF_INIT;
 	dv_manifest m = DV_MANIFEST_INIT;
-	dv_vec present = DV_VEC_INIT(walk_file);
+	walk_list present = WALK_LIST_INIT;
 	dir_item *items = NULL;
 	dir_ctx ctx;
 	struct stat st;
@@ -1047,7 +1044,7 @@ static int checkout_dir(dv_repo *repo, const dv_stage_file *entry, const char *r
 	 * directory this checkout created holds none. */
 	if (existed && (rc = walk_dir(&present, repo, abs.ptr, "")) == 0) {
 		for (size_t i = 0; i < present.n; i++) {
-			walk_file *f = dv_vec_at(&present, walk_file, i);
+			walk_file *f = present.v[i];
 			dv_hash cur;
 			if (dv_manifest_find(&m, f->rel))
 				continue;
@@ -1069,7 +1066,7 @@ done:
 	for (size_t i = 0; items && i < m.entries.n; i++)
 		free(items[i].error);
 	free(items);
-	walk_files_free(&present);
+	walk_list_free(&present);
 	dv_manifest_free(&m);
 	dv_buf_free(&text);
 	dv_buf_free(&abs);
@@ -1377,7 +1374,7 @@ static int unprotect_file(dv_repo *repo, const char *abs)
 int dv_workspace_unprotect(dv_repo *repo, const char *relpath)
 {
 	dv_buf abs = DV_BUF_INIT, file = DV_BUF_INIT;
-	dv_vec files = DV_VEC_INIT(walk_file);
+	walk_list files = WALK_LIST_INIT;
 	int rc = 0;
 
 	dv_repo_abspath(&abs, repo, relpath);
@@ -1388,11 +1385,11 @@ int dv_workspace_unprotect(dv_repo *repo, const char *relpath)
 	if ((rc = walk_dir(&files, repo, abs.ptr, "")) < 0)
 		goto done;
 	for (size_t i = 0; i < files.n && rc == 0; i++) {
-		dv_path_join(&file, abs.ptr, dv_vec_at(&files, walk_file, i)->rel);
+		dv_path_join(&file, abs.ptr, files.v[i]->rel);
 		rc = unprotect_file(repo, file.ptr);
 	}
 done:
-	walk_files_free(&files);
+	walk_list_free(&files);
 	dv_buf_free(&abs);
 	dv_buf_free(&file);
 	return rc;
