@@ -381,20 +381,10 @@ int dv_write_file_atomic_nosync(const char *path, const void *data, size_t len, 
 	return write_file_atomic(path, data, len, mode, false);
 }
 
-int dv_read_file(dv_buf *out, const char *path)
+/* Read `fd` to its end into `out` (closing it).  For a regular file a
+ * short read is the end: no read is spent to see it. */
+static int read_to_end(dv_buf *out, int fd, bool regular, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-
-	dv_buf_reset(out);
-	if (fd < 0)
-		return dv_error_errno(errno == ENOENT ? DV_ENOTFOUND : DV_ERROR, "cannot open '%s'", path);
-	/* Room for the whole file and one byte more, so the read that sees
-	 * the end needs no second, larger buffer (a 64 KiB step for every
-	 * small .stage file read was most of the time spent reading them). */
-	bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-	if (regular && st.st_size > 0)
-		dv_buf_grow(out, (size_t)st.st_size + 1);
 	for (;;) {
 		ssize_t n;
 		size_t want;
@@ -411,13 +401,42 @@ int dv_read_file(dv_buf *out, const char *path)
 		if (n == 0)
 			break;
 		out->len += (size_t)n;
-		/* A regular file reads short only at its end: no read to see it. */
 		if (regular && (size_t)n < want)
 			break;
 	}
 	out->ptr[out->len] = '\0';
 	close(fd);
 	return 0;
+}
+
+int dv_read_file(dv_buf *out, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	dv_buf_reset(out);
+	if (fd < 0)
+		return dv_error_errno(errno == ENOENT ? DV_ENOTFOUND : DV_ERROR, "cannot open '%s'", path);
+	/* Room for the whole file and one byte more, so the read that sees
+	 * the end needs no second, larger buffer (a 64 KiB step for every
+	 * small .stage file read was most of the time spent reading them). */
+	bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	if (regular && st.st_size > 0)
+		dv_buf_grow(out, (size_t)st.st_size + 1);
+	return read_to_end(out, fd, regular, path);
+}
+
+int dv_read_listed_file(dv_buf *out, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+	dv_buf_reset(out);
+	if (fd < 0)
+		return dv_error_errno(errno == ENOENT ? DV_ENOTFOUND : DV_ERROR, "cannot open '%s'", path);
+	/* 4 KiB holds a .stage file; a larger one takes a read more. */
+	if (out->cap < 4096)
+		dv_buf_grow(out, 4095 - out->len);
+	return read_to_end(out, fd, true, path);
 }
 
 int dv_mkdir_p(const char *path, mode_t mode)

@@ -819,18 +819,29 @@ done:
 	return rc;
 }
 
-int dv_stage_load(dv_stage **out, const char *root, const char *stage_path)
+static int load_with(dv_stage **out, const char *root, const char *stage_path,
+		     int (*read_fn)(dv_buf *, const char *))
 {
 	dv_buf path = DV_BUF_INIT, text = DV_BUF_INIT;
 	int rc;
 
 	*out = NULL;
 	dv_path_join(&path, root, stage_path);
-	if ((rc = dv_read_file(&text, path.ptr)) == 0)
+	if ((rc = read_fn(&text, path.ptr)) == 0)
 		rc = dv_stage_parse(out, stage_path, text.ptr, text.len);
 	dv_buf_free(&path);
 	dv_buf_free(&text);
 	return rc;
+}
+
+int dv_stage_load(dv_stage **out, const char *root, const char *stage_path)
+{
+	return load_with(out, root, stage_path, dv_read_file);
+}
+
+int dv_stage_load_listed(dv_stage **out, const char *root, const char *stage_path)
+{
+	return load_with(out, root, stage_path, dv_read_listed_file);
 }
 
 /* ---- writing --------------------------------------------------------- */

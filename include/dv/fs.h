@@ -89,6 +89,13 @@ void dv_tmpfile_register(const char *path);
 void dv_tmpfile_unregister(const char *path);
 
 int dv_read_file(dv_buf *out, const char *path);
+/* dv_read_file for a file a directory listing has just shown to be a
+ * regular file (d_type): no fstat for its size, a short read taken as its
+ * end (as it is for a regular file).  Opened O_NOFOLLOW | O_NONBLOCK, so
+ * an entry swapped meanwhile for a symlink fails and one swapped for a
+ * FIFO cannot hang the command.  One syscall a file less, for the
+ * thousands of .stage files a status reads. */
+int dv_read_listed_file(dv_buf *out, const char *path);
 int dv_write_all(int fd, const void *data, size_t len);
 int dv_fsync_dir_of(const char *path);
 

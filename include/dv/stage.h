@@ -131,6 +131,9 @@ int dv_stage_conflict_line(const char *text, size_t len);
 bool dv_stage_text_is_command(const char *text, size_t len);
 /* Read <root>/<stage_path> and parse it. */
 int dv_stage_load(dv_stage **out, const char *root, const char *stage_path);
+/* The same for a file dv_workspace_find_stages listed (a regular file):
+ * read without asking its size first (dv_read_listed_file). */
+int dv_stage_load_listed(dv_stage **out, const char *root, const char *stage_path);
 /* Canonical text; fails (naming the path) if a path cannot fit on a line. */
 int dv_stage_serialize(dv_buf *out, const dv_stage *st);
 /* Serialise and write atomically to <root>/<st->path>. */

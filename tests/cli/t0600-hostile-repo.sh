@@ -183,4 +183,15 @@ test_case 'stage add refuses an out or a dep through a symlink into .git or outs
 	no_hook
 '
 
+test_case 'a FIFO or a symlink named *.stage is not read as a stage, and hangs nothing' '
+	git init -q fifo && cd fifo && dv init -q &&
+	echo data >d.txt && dv add -q d.txt &&
+	mkfifo trap.stage &&
+	printf "[out]\npath = x\n" >"$TRASH/real.stage" && ln -s "$TRASH/real.stage" linked.stage &&
+	timeout 20 "$DV" status >out 2>&1; echo "exit $?" >>out && cat out &&
+	assert_contains out "exit 0" &&
+	! grep -q "trap\|linked" out &&
+	timeout 20 "$DV" repro -q
+'
+
 test_done
