@@ -14,6 +14,12 @@
 #                        time says as much about the neighbours as about dv
 #   med SETUP CMD        median of $runs time_cmd runs (the CPU median then
 #                        in $work/.med-cpu: `cpu=$(cat "$work/.med-cpu")`)
+#   med_each N SETUP CMD the same for a command of a few milliseconds: each
+#                        timed run runs CMD N times in one shell loop and
+#                        counts a Nth of it, so the timing tools' own start
+#                        (GNU time, sh, date: ~10 ms on a virtual machine)
+#                        is not charged to it; each run of CMD still pays
+#                        its own fork, exec and start-up
 #   rounds CASE...       $runs rounds, each timing every CASE in turn (so
 #                        background load hits all alike): CASE_setup N and
 #                        CASE_cmd N print round N's setup and command;
@@ -105,6 +111,14 @@ med() {
         i=$((i + 1))
     done | median
     median <"$work/.med-cpus" >"$work/.med-cpu"
+}
+
+med_each() {
+    each_n=$1
+    med "$2" "i=0; while [ \$i -lt $each_n ]; do $3 >/dev/null || exit 1; i=\$((i + 1)); done" |
+        awk -v n="$each_n" '{ printf "%.6f\n", $1 / n }'
+    awk -v n="$each_n" '{ printf "%.6f\n", $1 / n }' "$work/.med-cpu" >"$work/.med-cpu.each" &&
+        mv "$work/.med-cpu.each" "$work/.med-cpu"
 }
 
 rounds() {
