@@ -39,6 +39,9 @@ typedef struct dv_cache {
 	_Atomic int no_reflink;            /* FICLONE failed: file system lacks it */
 	_Atomic int no_tmpfile;            /* O_TMPFILE or /proc linking failed */
 	_Atomic unsigned char prefix_ready[256]; /* files/xxh128/XX exists */
+	/* <dir>/files/xxh128 opened (fd + 1; 0: not yet), so dv_cache_has
+	 * looks up "XX/<30 hex>" and not the whole path again. */
+	_Atomic int objects_fd;
 } dv_cache;
 
 /* `types` is a cache.type list ("reflink,copy"); NULL means the default. */
