@@ -141,8 +141,7 @@ void dv_cache_object_path(dv_buf *out, const dv_cache *c, const dv_hash *h, bool
 	dv_buf_printf(out, "%s/files/xxh128/%.2s/%s%s", c->dir, hex, hex + 2, is_dir ? ".dir" : "");
 }
 
-/* The objects' directory, opened on first use (-1: not there yet). */
-static int objects_dir_fd(const dv_cache *c)
+int dv_cache_objects_fd(const dv_cache *c)
 {
 	dv_cache *lc = (dv_cache *)c; /* a run-time finding, like no_reflink */
 	int fd = atomic_load(&lc->objects_fd), expected = 0, mine;
@@ -165,7 +164,7 @@ bool dv_cache_has(const dv_cache *c, const dv_hash *h, bool is_dir)
 {
 	char hex[DV_HASH_HEXLEN + 1], rel[DV_HASH_HEXLEN + 8];
 	dv_buf p = DV_BUF_INIT;
-	int fd = objects_dir_fd(c);
+	int fd = dv_cache_objects_fd(c);
 	bool ok;
 
 	/* Relative to the objects' directory: an up-to-date status or repro

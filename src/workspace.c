@@ -95,7 +95,13 @@ typedef struct {
  * refused: following it would put bytes dv does not own into the cache
  * (and onto remotes), or walk in circles.
  */
-static int check_walk_link(const dv_repo *repo, const char *abs)
+#define OBJECTS_SUBDIR "/files/xxh128/"
+#define OBJECT_REL_LEN (DV_HASH_HEXLEN + 1) /* "XX/<30 hex>" */
+
+/* `obj_rel` (OBJECT_REL_LEN + 1 bytes) receives "XX/<30 hex>" when the
+ * link is dv's own to a file object, so its target can be stat'ed
+ * relative to the objects' directory; "" otherwise. */
+static int check_walk_link(const dv_repo *repo, const char *abs, char *obj_rel)
 {
 	const char *cache = repo->cache ? repo->cache->dir : NULL;
 	const char *shown = abs + strlen(repo->root) + 1;
@@ -105,13 +111,19 @@ static int check_walk_link(const dv_repo *repo, const char *abs)
 	ssize_t n = readlink(abs, target, sizeof(target) - 1);
 	int rc = 0;
 
+	obj_rel[0] = '\0';
 	if (n < 0)
 		return dv_error_errno(DV_ERROR, "cannot read the symlink '%s'", shown);
 	target[n] = '\0';
 	if (cache && target[0] == '/' && !strstr(target, "/../") && !strstr(target, "/./")) {
-		size_t len = strlen(cache);
-		if (!strncmp(target, cache, len) && target[len] == '/')
+		size_t len = strlen(cache), sub = strlen(OBJECTS_SUBDIR);
+		if (!strncmp(target, cache, len) && target[len] == '/') {
+			const char *rest = target + len + sub;
+			if (!strncmp(target + len, OBJECTS_SUBDIR, sub) && strlen(rest) == OBJECT_REL_LEN &&
+			    rest[2] == '/' && !strchr(rest + 3, '/'))
+				memcpy(obj_rel, rest, OBJECT_REL_LEN + 1);
 			return 0;
+		}
 	}
 	place = dv_repo_link_place(repo, abs, &real, &inside);
 	if (place == DV_LINK_DANGLING)
@@ -157,18 +169,29 @@ static void scan_dir(walk_dir_job *j)
 		if (dv_dvignore_dir_ignores(ignore, e->d_name, false))
 			continue;
 		bool link = e->d_type == DT_LNK;
+		char obj_rel[OBJECT_REL_LEN + 1] = "";
+		int at;
+		const char *name = e->d_name;
 		if (e->d_type == DT_LNK || e->d_type == DT_UNKNOWN) {
 			if (!link && fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 				link = S_ISLNK(st.st_mode);
 			if (link) {
 				dv_path_join(&childrel, j->abs, e->d_name);
-				if ((j->rc = check_walk_link(j->repo, childrel.ptr)) < 0) {
+				if ((j->rc = check_walk_link(j->repo, childrel.ptr, obj_rel)) < 0) {
 					j->error = dv_strdup(dv_error_last());
 					break;
 				}
 			}
 		}
-		if (fstatat(dirfd(d), e->d_name, &st, 0) < 0) {
+		/* dv's own link (cache.type symlink): its target is looked up
+		 * from the objects' directory, not along the cache's whole
+		 * path again (a symlinked 20,000-file status spent more in
+		 * those lookups than in the stats). */
+		if (*obj_rel && (at = dv_cache_objects_fd(j->repo->cache)) >= 0)
+			name = obj_rel;
+		else
+			at = dirfd(d);
+		if (fstatat(at, name, &st, 0) < 0) {
 			/* A dangling symlink has no bytes to track. */
 			if (errno == ENOENT)
 				continue;

@@ -53,6 +53,10 @@ void dv_cache_object_path(dv_buf *out, const dv_cache *c, const dv_hash *h, bool
 /* The path below the cache root ("files/xxh128/ab/cd...[.dir]"), as used
  * on remotes too. */
 void dv_cache_object_relpath(dv_buf *out, const dv_hash *h, bool is_dir);
+/* <dir>/files/xxh128 as a directory descriptor (O_PATH), opened on first
+ * use and owned by the cache; -1 while it does not exist.  Lookups of
+ * "XX/<30 hex>" relative to it skip the cache's own path. */
+int dv_cache_objects_fd(const dv_cache *c);
 bool dv_cache_has(const dv_cache *c, const dv_hash *h, bool is_dir);
 
 /* Put a workspace file into the cache and return its hash and size.  If
