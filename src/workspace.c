@@ -616,6 +616,11 @@ int dv_workspace_compare(dv_repo *repo, const dv_stage_file *entry, const char *
 
 	if ((rc = dv_workspace_hash(ws, repo, relpath, NULL)) < 0)
 		return rc;
+	return dv_workspace_compare_state(entry, ws);
+}
+
+int dv_workspace_compare_state(const dv_stage_file *entry, const dv_ws_state *ws)
+{
 	if (!entry->has_hash)
 		return ws->exists ? DV_WS_NEW : DV_WS_DELETED;
 	if (!ws->exists)
