@@ -132,6 +132,7 @@ static void on_signal(int sig)
 
 typedef struct {
 	struct sigaction old[NFORWARDED + 1];
+	sigset_t mask;
 } saved_signals;
 
 static int signals_install(saved_signals *saved)
@@ -149,11 +150,19 @@ static int signals_install(saved_signals *saved)
 		sigaction(forwarded[i], &sa, &saved->old[i]);
 	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
 	sigaction(SIGCHLD, &sa, &saved->old[NFORWARDED]);
+	/* A caller may hold the signals blocked until these handlers are in
+	 * place (an experiment told to stop just before its repro): one that
+	 * is pending arrives now, and nothing is started. */
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < NFORWARDED; i++)
+		sigaddset(&sa.sa_mask, forwarded[i]);
+	sigprocmask(SIG_UNBLOCK, &sa.sa_mask, &saved->mask);
 	return 0;
 }
 
 static void signals_restore(saved_signals *saved)
 {
+	sigprocmask(SIG_SETMASK, &saved->mask, NULL);
 	for (size_t i = 0; i < NFORWARDED; i++)
 		sigaction(forwarded[i], &saved->old[i], NULL);
 	sigaction(SIGCHLD, &saved->old[NFORWARDED], NULL);
