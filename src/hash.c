@@ -150,6 +150,7 @@ int dv_hash_fd_sized(dv_hash *out, uint64_t *size_out, int fd, const char *name,
 			return rc;
 		}
 	}
+	dv_progress_io((uint64_t)len);
 	dv_hash_buffer(out, buf, len);
 	if (size_out)
 		*size_out = len;

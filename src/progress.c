@@ -36,6 +36,7 @@ struct dv_progress {
 	atomic_flag drawing;
 	bool draw;
 	bool forced; /* DV_PROGRESS=1: draw at once, and always the final line */
+	bool sized;  /* the byte total was known at the start */
 	bool drawn;
 	uint64_t kill_after;
 };
@@ -66,6 +67,7 @@ dv_progress *dv_progress_new(const char *what, uint64_t total_objects, uint64_t 
 	p->unit = "objects";
 	p->total_objects = total_objects;
 	p->total_bytes = total_bytes;
+	p->sized = total_bytes > 0;
 	p->start_ns = dv_now_ns();
 	p->first_draw_ns = delay && *delay ? strtoll(delay, NULL, 10) * 1000000LL : FIRST_DRAW_NS;
 	p->draw = want_drawing(&p->forced);
@@ -86,35 +88,48 @@ void dv_format_bytes(char *out, size_t n, double b)
 	snprintf(out, n, u ? "%.1f %s" : "%.0f %s", b, units[u]);
 }
 
+static void put_eta(char *out, size_t n, double secs_left)
+{
+	uint64_t left = (uint64_t)secs_left;
+	snprintf(out, n, ", ETA %u:%02u", (unsigned)(left / 60), (unsigned)(left % 60));
+}
+
 static void draw(dv_progress *p, int64_t now, bool final)
 {
 	uint64_t objects = p->objects, bytes = p->bytes;
 	uint64_t total_objects = p->total_objects, total_bytes = p->total_bytes;
 	double secs = (double)(now - p->start_ns) / 1e9;
-	char done[32], total[32], rate[32], eta[32] = "";
+	char done[32], total[32], rate[32], eta[32] = "", amount[72];
 	double bps = secs > 0 ? (double)bytes / secs : 0;
 	char line[256];
 	unsigned percent = 100;
+	/* Bytes measure the work when their total was known from the start
+	 * (a transfer) or there is one file (a 10 GiB add); local work on many
+	 * files learns each file's size only as it opens it, so there the
+	 * files count, and the bytes are shown as done so far. */
+	bool by_bytes = total_bytes && (p->sized || total_objects <= 1);
 
 	dv_format_bytes(done, sizeof(done), (double)bytes);
 	dv_format_bytes(total, sizeof(total), (double)total_bytes);
 	dv_format_bytes(rate, sizeof(rate), bps);
-	if (!final && bps > 0 && total_bytes > bytes) {
-		uint64_t left = (uint64_t)((double)(total_bytes - bytes) / bps);
-		snprintf(eta, sizeof(eta), ", ETA %u:%02u", (unsigned)(left / 60), (unsigned)(left % 60));
-	} else if (!final && objects > 0 && total_objects > objects) {
-		uint64_t left = (uint64_t)(secs * (double)(total_objects - objects) / (double)objects);
-		snprintf(eta, sizeof(eta), ", ETA %u:%02u", (unsigned)(left / 60), (unsigned)(left % 60));
-	}
-	/* Byte counts say more than object counts when there are bytes to
-	 * move (one 10 GiB file); either is capped, totals may grow late. */
-	if (total_bytes && bytes < total_bytes)
+	if (by_bytes)
+		snprintf(amount, sizeof(amount), "%s/%s", done, total);
+	else
+		snprintf(amount, sizeof(amount), "%s", done);
+	/* Either count is capped: totals may grow late.  No estimate in the
+	 * first second: a few files say little about the rest. */
+	if (by_bytes && bytes < total_bytes) {
 		percent = (unsigned)(100 * (double)bytes / (double)total_bytes);
-	else if (total_objects && objects < total_objects)
+		if (!final && bps > 0 && secs >= 1)
+			put_eta(eta, sizeof(eta), (double)(total_bytes - bytes) / bps);
+	} else if (!by_bytes && total_objects && objects < total_objects) {
 		percent = (unsigned)(100 * objects / total_objects);
-	snprintf(line, sizeof(line), "\r%s: %3u%% %llu/%llu %s, %s/%s, %s/s%s\033[K%s", p->what, percent,
-		 (unsigned long long)objects, (unsigned long long)total_objects, p->unit, done, total,
-		 rate, eta, final ? "\n" : "");
+		if (!final && objects > 0 && secs >= 1)
+			put_eta(eta, sizeof(eta), secs * (double)(total_objects - objects) / (double)objects);
+	}
+	snprintf(line, sizeof(line), "\r%s: %3u%% %llu/%llu %s, %s, %s/s%s\033[K%s", p->what, percent,
+		 (unsigned long long)objects, (unsigned long long)total_objects, p->unit, amount, rate, eta,
+		 final ? "\n" : "");
 	/* One write per line, so lines from other output never interleave
 	 * inside it. */
 	if (write(STDERR_FILENO, line, strlen(line)) < 0) {

@@ -13,6 +13,11 @@
  * SIGINT, SIGTERM, SIGHUP and SIGQUIT handlers, so a signal never
  * interrupts a .stage write: the loop forwards it to the children's
  * process groups, waits for them, records nothing more, and returns.
+ *
+ * Deps are hashed through one memo per run (dv_ws_memo): a stage is
+ * judged and its inputs recorded from one walk of each dep, and after the
+ * run only its outs are hashed.  The memo forgets the paths of a stage
+ * that ran or was restored, so the stages after it look again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -127,6 +132,7 @@ static void on_signal(int sig)
 
 typedef struct {
 	struct sigaction old[NFORWARDED + 1];
+	sigset_t mask;
 } saved_signals;
 
 static int signals_install(saved_signals *saved)
@@ -144,11 +150,19 @@ static int signals_install(saved_signals *saved)
 		sigaction(forwarded[i], &sa, &saved->old[i]);
 	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
 	sigaction(SIGCHLD, &sa, &saved->old[NFORWARDED]);
+	/* A caller may hold the signals blocked until these handlers are in
+	 * place (an experiment told to stop just before its repro): one that
+	 * is pending arrives now, and nothing is started. */
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < NFORWARDED; i++)
+		sigaddset(&sa.sa_mask, forwarded[i]);
+	sigprocmask(SIG_UNBLOCK, &sa.sa_mask, &saved->mask);
 	return 0;
 }
 
 static void signals_restore(saved_signals *saved)
 {
+	sigprocmask(SIG_SETMASK, &saved->mask, NULL);
 	for (size_t i = 0; i < NFORWARDED; i++)
 		sigaction(forwarded[i], &saved->old[i], NULL);
 	sigaction(SIGCHLD, &saved->old[NFORWARDED], NULL);
@@ -195,6 +209,7 @@ typedef struct {
 	job *jobs;
 	size_t njobs;
 	dv_params_set *params;
+	dv_ws_memo *memo;       /* what this run hashed, by path */
 	dv_strvec to_stage;
 	bool stop, interrupted;
 	int seen_signals;
@@ -327,16 +342,21 @@ static void evaluate(run *r, size_t x)
 		finish_ok(r, x);
 		return;
 	}
-	if ((rc = dv_stage_changes_with(changes, r->repo, st, r->params)) < 0) {
+	if ((rc = dv_stage_changes_with(changes, r->repo, st, r->params, r->memo)) < 0) {
 		fail_with_error(r, x);
 		return;
 	}
 	if (!r->forced[x] && !dv_changes_stale(changes)) {
 		if (has_change(changes, DV_CHG_OUT_NOT_CACHED) && !r->opts->dry) {
-			if (dv_stage_record_with(r->repo, st, r->params) < 0 || store(r, st) < 0) {
+			/* Committing the outs writes links: what the memo
+			 * holds of them is the new state. */
+			rc = dv_stage_record_with(r->repo, st, r->params, r->memo);
+			dv_ws_memo_forget_stage(r->memo, st);
+			if (rc < 0 || store(r, st) < 0) {
 				fail_with_error(r, x);
 				return;
 			}
+			dv_ws_memo_put_outs(r->memo, st);
 			emit(r, DV_REPRO_NOT_CACHED, x, NULL, 0);
 		} else {
 			emit(r, DV_REPRO_UNCHANGED, x, NULL, 0);
@@ -356,12 +376,14 @@ static void evaluate(run *r, size_t x)
 		finish_ok(r, x);
 		return;
 	}
-	if (check_outs_untracked(r, st) < 0 || dv_stage_record_inputs(r->repo, st, r->params) < 0) {
+	if (check_outs_untracked(r, st) < 0 || dv_stage_record_inputs(r->repo, st, r->params, r->memo) < 0) {
 		fail_with_error(r, x);
 		return;
 	}
 	if (!r->opts->no_run_cache && !r->forced[x]) {
 		rc = dv_runcache_restore(r->repo, st);
+		if (rc != 0)
+			dv_ws_memo_forget_stage(r->memo, st);
 		if (rc == 1) {
 			dv_stage_def_hash(&st->def_hash, st);
 			st->has_def_hash = true;
@@ -617,6 +639,9 @@ static void job_finished(run *r, job *j, int status)
 	dv_buf_free(&j->partial[0]);
 	dv_buf_free(&j->partial[1]);
 	*j = r->jobs[--r->njobs];
+	/* Whatever the command did, what it may have written is hashed
+	 * anew by the stages after it. */
+	dv_ws_memo_forget_stage(r->memo, st);
 
 	if (r->interrupted) {
 		/* Whatever it wrote may be partial: record nothing. */
@@ -631,11 +656,14 @@ static void job_finished(run *r, job *j, int status)
 		dv_buf_free(&msg);
 		return;
 	}
+	/* The deps and params were recorded as the command found them (in
+	 * evaluate); what it made is recorded now. */
 	forget_params(r);
-	if (dv_stage_record_with(r->repo, st, r->params) < 0 || store(r, st) < 0) {
+	if (dv_stage_record_outs(r->repo, st) < 0 || store(r, st) < 0) {
 		fail_with_error(r, x);
 		return;
 	}
+	dv_ws_memo_put_outs(r->memo, st);
 	/* A run-cache entry is an optimisation: failing to write one must
 	 * not fail a stage that ran fine. */
 	if (dv_runcache_save(r->repo, st) < 0)
@@ -952,6 +980,7 @@ static void run_free(run *r)
 	free(r->jobs);
 	free(r->first_failure);
 	dv_params_set_free(r->params);
+	dv_ws_memo_free(r->memo);
 	dv_strvec_free(&r->to_stage);
 	dv_graph_free(r->g);
 	dv_stages_free(&r->stages);
@@ -990,6 +1019,7 @@ int dv_repro(dv_repro_summary *summary, dv_repo *repo, const dv_repro_opts *opts
 	for (size_t i = 0; i < r.g->n; i++)
 		r.changes[i] = (dv_vec)DV_VEC_INIT(dv_change);
 	r.params = dv_params_set_new(repo, NULL);
+	r.memo = dv_ws_memo_new();
 	if ((rc = resolve_targets(&r)) < 0)
 		goto done;
 	if (opts->pull && !opts->dry && (rc = pull_selected(&r)) < 0)

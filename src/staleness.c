@@ -8,6 +8,7 @@
  * Params files are read through a memoising dv_params_set so a params.ini
  * shared by every stage is parsed once per command.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -97,16 +98,126 @@ void dv_stage_def_hash(dv_hash *out, const dv_stage *st)
 	dv_buf_free(&b);
 }
 
+/* ---- the memo of one repro's hashes --------------------------------- */
+
+typedef struct {
+	char *rel;
+	dv_ws_state ws;
+} memo_entry;
+
+struct dv_ws_memo {
+	dv_vec entries; /* memo_entry; a run has few deps, so a list */
+};
+
+dv_ws_memo *dv_ws_memo_new(void)
+{
+	dv_ws_memo *m = dv_calloc(1, sizeof(*m));
+	m->entries = (dv_vec)DV_VEC_INIT(memo_entry);
+	return m;
+}
+
+void dv_ws_memo_free(dv_ws_memo *memo)
+{
+	if (!memo)
+		return;
+	for (size_t i = 0; i < memo->entries.n; i++)
+		free(dv_vec_at(&memo->entries, memo_entry, i)->rel);
+	dv_vec_free(&memo->entries);
+	free(memo);
+}
+
+static memo_entry *memo_find(dv_ws_memo *memo, const char *rel)
+{
+	for (size_t i = 0; memo && i < memo->entries.n; i++)
+		if (!strcmp(dv_vec_at(&memo->entries, memo_entry, i)->rel, rel))
+			return dv_vec_at(&memo->entries, memo_entry, i);
+	return NULL;
+}
+
+static void memo_put(dv_ws_memo *memo, const char *rel, const dv_ws_state *ws)
+{
+	memo_entry *e = memo_find(memo, rel);
+	if (!memo)
+		return;
+	if (!e) {
+		e = dv_vec_push(&memo->entries);
+		e->rel = dv_strdup(rel);
+	}
+	e->ws = *ws;
+}
+
+int dv_ws_memo_hash(dv_ws_state *out, dv_ws_memo *memo, dv_repo *repo, const char *relpath)
+{
+	const memo_entry *e = memo_find(memo, relpath);
+	int rc;
+
+	if (e) {
+		*out = e->ws;
+		return 0;
+	}
+	if ((rc = dv_workspace_hash(out, repo, relpath, NULL)) == 0)
+		memo_put(memo, relpath, out);
+	return rc;
+}
+
+/* Forget `rel`, what lies inside it and what holds it. */
+static void memo_forget(dv_ws_memo *memo, const char *rel)
+{
+	for (size_t i = 0; i < memo->entries.n;) {
+		memo_entry *e = dv_vec_at(&memo->entries, memo_entry, i);
+		if (dv_path_is_within(e->rel, rel) || dv_path_is_within(rel, e->rel)) {
+			free(e->rel);
+			*e = *dv_vec_at(&memo->entries, memo_entry, --memo->entries.n);
+			continue;
+		}
+		i++;
+	}
+}
+
+void dv_ws_memo_forget_stage(dv_ws_memo *memo, const dv_stage *st)
+{
+	const dv_vec *lists[2] = { &st->deps, &st->outs };
+
+	if (!memo)
+		return;
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < lists[k]->n; i++) {
+			char *rel = dv_stage_entry_relpath(st, dv_vec_at(lists[k], dv_stage_file, i)->path);
+			memo_forget(memo, rel);
+			free(rel);
+		}
+}
+
+void dv_ws_memo_put_outs(dv_ws_memo *memo, const dv_stage *st)
+{
+	if (!memo)
+		return;
+	for (size_t i = 0; i < st->outs.n; i++) {
+		const dv_stage_file *o = dv_stage_out(st, i);
+		dv_ws_state ws = { true, o->is_dir, o->hash, o->size, o->files };
+		char *rel;
+		if (!o->has_hash)
+			continue;
+		rel = dv_stage_entry_relpath(st, o->path);
+		memo_put(memo, rel, &ws);
+		free(rel);
+	}
+}
+
+/* ---- the change report ------------------------------------------------ */
+
 static int compare_file(dv_vec *out, dv_repo *repo, const dv_stage *st, const dv_stage_file *f,
-			bool is_out)
+			bool is_out, dv_ws_memo *memo)
 {
 	char *rel = dv_stage_entry_relpath(st, f->path);
-	int r = dv_workspace_compare(repo, f, rel, NULL);
+	dv_ws_state now;
+	int r = dv_ws_memo_hash(&now, memo, repo, rel);
 
 	if (r < 0) {
 		free(rel);
 		return r;
 	}
+	r = dv_workspace_compare_state(f, &now);
 	switch (r) {
 	case DV_WS_SAME:
 		if (is_out && f->cache && !dv_cache_has(repo->cache, &f->hash, f->is_dir)) {
@@ -130,7 +241,8 @@ static int compare_file(dv_vec *out, dv_repo *repo, const dv_stage *st, const dv
 	return 0;
 }
 
-int dv_stage_changes_with(dv_vec *out, dv_repo *repo, const dv_stage *st, dv_params_set *params)
+int dv_stage_changes_with(dv_vec *out, dv_repo *repo, const dv_stage *st, dv_params_set *params,
+			  dv_ws_memo *memo)
 {
 	int rc = 0;
 	dv_hash def;
@@ -147,7 +259,7 @@ int dv_stage_changes_with(dv_vec *out, dv_repo *repo, const dv_stage *st, dv_par
 	if (!dv_hash_equal(&def, &st->def_hash))
 		add_change(out, DV_CHG_CMD, NULL);
 	for (size_t i = 0; i < st->deps.n && rc == 0; i++)
-		rc = compare_file(out, repo, st, dv_stage_dep(st, i), false);
+		rc = compare_file(out, repo, st, dv_stage_dep(st, i), false, memo);
 	for (size_t i = 0; i < st->params.n && rc == 0; i++) {
 		const dv_stage_param *p = dv_stage_param_at(st, i);
 		char *file = dv_stage_entry_relpath(st, p->file);
@@ -168,14 +280,14 @@ int dv_stage_changes_with(dv_vec *out, dv_repo *repo, const dv_stage *st, dv_par
 		free(file);
 	}
 	for (size_t i = 0; i < st->outs.n && rc == 0; i++)
-		rc = compare_file(out, repo, st, dv_stage_out(st, i), true);
+		rc = compare_file(out, repo, st, dv_stage_out(st, i), true, memo);
 	return rc;
 }
 
 int dv_stage_changes(dv_vec *out, dv_repo *repo, const dv_stage *st)
 {
 	dv_params_set *set = dv_params_set_new(repo, NULL);
-	int rc = dv_stage_changes_with(out, repo, st, set);
+	int rc = dv_stage_changes_with(out, repo, st, set, NULL);
 	dv_params_set_free(set);
 	return rc;
 }
@@ -191,14 +303,28 @@ void dv_stage_file_set_state(dv_stage_file *f, const dv_ws_state *ws)
 	f->files = ws->is_dir ? ws->nfiles : 0;
 }
 
-static int record_file(dv_repo *repo, dv_stage *st, dv_stage_file *f, bool is_out)
+static int record_file(dv_repo *repo, dv_stage *st, dv_stage_file *f, bool is_out, dv_ws_memo *memo)
 {
 	char *rel = dv_stage_entry_relpath(st, f->path);
 	dv_ws_state ws;
-	int rc;
+	int rc = 0;
 
-	if ((rc = dv_workspace_hash(&ws, repo, rel, NULL)) < 0)
+	if (is_out && f->cache) {
+		/* The commit walks a cached out itself (its bytes are new, so
+		 * never from the memo): here only whether it is there. */
+		dv_buf abs = DV_BUF_INIT;
+		struct stat sb;
+		memset(&ws, 0, sizeof(ws));
+		dv_repo_abspath(&abs, repo, rel);
+		ws.exists = stat(abs.ptr, &sb) == 0;
+		if (!ws.exists && errno != ENOENT && errno != ENOTDIR)
+			rc = dv_error_errno(DV_ERROR, "cannot read '%s'", rel);
+		dv_buf_free(&abs);
+		if (rc < 0)
+			goto done;
+	} else if ((rc = is_out ? dv_workspace_hash(&ws, repo, rel, NULL) : dv_ws_memo_hash(&ws, memo, repo, rel)) < 0) {
 		goto done;
+	}
 	if (!ws.exists) {
 		rc = dv_error(DV_ENOTFOUND, is_out ? "out '%s' of '%s' does not exist: did the command write it?"
 						   : "dep '%s' of '%s' does not exist",
@@ -214,12 +340,12 @@ done:
 	return rc;
 }
 
-int dv_stage_record_inputs(dv_repo *repo, dv_stage *st, dv_params_set *params)
+int dv_stage_record_inputs(dv_repo *repo, dv_stage *st, dv_params_set *params, dv_ws_memo *memo)
 {
 	int rc = 0;
 
 	for (size_t i = 0; i < st->deps.n && rc == 0; i++)
-		rc = record_file(repo, st, dv_stage_dep(st, i), false);
+		rc = record_file(repo, st, dv_stage_dep(st, i), false, memo);
 	for (size_t i = 0; i < st->params.n && rc == 0; i++) {
 		dv_stage_param *p = dv_stage_param_at(st, i);
 		char *file = dv_stage_entry_relpath(st, p->file);
@@ -241,12 +367,12 @@ int dv_stage_record_inputs(dv_repo *repo, dv_stage *st, dv_params_set *params)
 	return rc;
 }
 
-int dv_stage_record_with(dv_repo *repo, dv_stage *st, dv_params_set *params)
+int dv_stage_record_outs(dv_repo *repo, dv_stage *st)
 {
-	int rc = dv_stage_record_inputs(repo, st, params);
+	int rc = 0;
 
 	for (size_t i = 0; i < st->outs.n && rc == 0; i++)
-		rc = record_file(repo, st, dv_stage_out(st, i), true);
+		rc = record_file(repo, st, dv_stage_out(st, i), true, NULL);
 	if (rc == 0) {
 		dv_stage_def_hash(&st->def_hash, st);
 		st->has_def_hash = true;
@@ -254,10 +380,17 @@ int dv_stage_record_with(dv_repo *repo, dv_stage *st, dv_params_set *params)
 	return rc;
 }
 
+int dv_stage_record_with(dv_repo *repo, dv_stage *st, dv_params_set *params, dv_ws_memo *memo)
+{
+	int rc = dv_stage_record_inputs(repo, st, params, memo);
+
+	return rc < 0 ? rc : dv_stage_record_outs(repo, st);
+}
+
 int dv_stage_record(dv_repo *repo, dv_stage *st)
 {
 	dv_params_set *set = dv_params_set_new(repo, NULL);
-	int rc = dv_stage_record_with(repo, st, set);
+	int rc = dv_stage_record_with(repo, st, set, NULL);
 	dv_params_set_free(set);
 	return rc;
 }

@@ -636,6 +636,11 @@ int dv_workspace_compare(dv_repo *repo, const dv_stage_file *entry, const char *
 
 	if ((rc = dv_workspace_hash(ws, repo, relpath, NULL)) < 0)
 		return rc;
+	return dv_workspace_compare_state(entry, ws);
+}
+
+int dv_workspace_compare_state(const dv_stage_file *entry, const dv_ws_state *ws)
+{
 	if (!entry->has_hash)
 		return ws->exists ? DV_WS_NEW : DV_WS_DELETED;
 	if (!ws->exists)
@@ -921,6 +926,8 @@ static void plan_item(void *arg, size_t i)
 	}
 	if (rc < 0)
 		item_fail(it, rc);
+	if (rc < 0 || !plan_writes(it->plan))
+		dv_progress_file_done(); /* nothing to write: checked is done */
 	dv_buf_free(&fileabs);
 	dv_buf_free(&filerel);
 }
@@ -1054,11 +1061,11 @@ static int checkout_dir(dv_repo *repo, const dv_stage_file *entry, const char *r
 	for (size_t i = 0; i < m.entries.n; i++)
 		items[i].me = dv_vec_at(&m.entries, dv_manifest_entry, i);
 	ctx = (dir_ctx){ repo, abs.ptr, relpath, existed, opts, items };
+	/* The bar counts every listed file: checked and unchanged, or written */
+	dv_progress_expect(m.entries.n, 0);
 	dv_parallel_for(m.entries.n, m.entries.n < 64 ? 1 : 0, plan_item, &ctx);
 	if ((rc = report_items(report, relpath, items, m.entries.n, true)) < 0)
 		goto done;
-	for (size_t i = 0; i < m.entries.n; i++)
-		dv_progress_expect(plan_writes(items[i].plan), 0);
 	dv_parallel_for(m.entries.n, m.entries.n < 64 ? 1 : 0, write_item, &ctx);
 	if ((rc = report_items(report, relpath, items, m.entries.n, false)) < 0)
 		goto done;

@@ -37,6 +37,7 @@ typedef struct dv_cache {
 	/* Learnt at run time and shared by worker threads; a thread that
 	 * has not seen another's finding yet merely repeats the work. */
 	_Atomic int no_reflink;            /* FICLONE failed: file system lacks it */
+	_Atomic int reflink_probed;        /* FICLONE tried once before hashing */
 	_Atomic int no_tmpfile;            /* O_TMPFILE or /proc linking failed */
 	_Atomic unsigned char prefix_ready[256]; /* files/xxh128/XX exists */
 	/* <dir>/files/xxh128 opened (fd + 1; 0: not yet), so dv_cache_has

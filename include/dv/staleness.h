@@ -22,6 +22,26 @@
 
 struct dv_params_set;
 
+/*
+ * What one `dv repro` has hashed in the work tree, by repo-relative path:
+ * a 20,000-file directory dep is walked once per run, not once to judge
+ * the stage, again to record it for the run-cache and again after the
+ * run.  Whatever a stage may have written when it ran or came back from
+ * the run-cache (its outs, and its deps: a stage that edits its own input
+ * is caught at the next repro, see dv_stage_record_outs) is forgotten
+ * then, so the stages after it hash those paths anew.
+ */
+typedef struct dv_ws_memo dv_ws_memo;
+dv_ws_memo *dv_ws_memo_new(void);
+void dv_ws_memo_free(dv_ws_memo *memo);
+/* dv_workspace_hash of `relpath`, answered from the memo when it has it
+ * (`memo` NULL: always hashed). */
+int dv_ws_memo_hash(dv_ws_state *out, dv_ws_memo *memo, dv_repo *repo, const char *relpath);
+/* Drop every entry at, above or below the deps and outs of `st`. */
+void dv_ws_memo_forget_stage(dv_ws_memo *memo, const dv_stage *st);
+/* Remember the outs `st` has just recorded (what dv itself wrote). */
+void dv_ws_memo_put_outs(dv_ws_memo *memo, const dv_stage *st);
+
 typedef enum {
 	DV_CHG_NEVER_RUN,      /* no [stage] hash recorded */
 	DV_CHG_ALWAYS,         /* always_changed = true */
@@ -46,9 +66,10 @@ typedef struct {
  * are compared like any other (callers decide not to run them).  Errors are
  * real failures (unreadable file, malformed params file), not changes. */
 int dv_stage_changes(dv_vec *out, dv_repo *repo, const dv_stage *st);
-/* Same, reading params files through `params` (memoised across stages). */
+/* Same, reading params files through `params` (memoised across stages)
+ * and hashing deps and outs through `memo` (may be NULL). */
 int dv_stage_changes_with(dv_vec *out, dv_repo *repo, const dv_stage *st,
-			  struct dv_params_set *params);
+			  struct dv_params_set *params, dv_ws_memo *memo);
 void dv_changes_free(dv_vec *changes);
 
 /* "never run", "cmd changed", "modified", "deleted", "not in cache", ... */
@@ -72,10 +93,17 @@ void dv_stage_def_hash(dv_hash *out, const dv_stage *st);
  * repro after a successful run; the caller then writes the file with
  * dv_stage_store(). */
 int dv_stage_record(dv_repo *repo, dv_stage *st);
-int dv_stage_record_with(dv_repo *repo, dv_stage *st, struct dv_params_set *params);
+int dv_stage_record_with(dv_repo *repo, dv_stage *st, struct dv_params_set *params, dv_ws_memo *memo);
 /* Only the inputs (dep hashes, param values): what repro needs before a
- * run, for the run-cache key and for expanding ${section.key} in cmd. */
-int dv_stage_record_inputs(dv_repo *repo, dv_stage *st, struct dv_params_set *params);
+ * run, for the run-cache key and for expanding ${section.key} in cmd.
+ * Deps are hashed through `memo` (may be NULL). */
+int dv_stage_record_inputs(dv_repo *repo, dv_stage *st, struct dv_params_set *params, dv_ws_memo *memo);
+/* Only the outs and the definition hash: what repro records after a run,
+ * the inputs having been recorded just before it.  So the .stage (and the
+ * run-cache entry) names the deps the command started from: a command
+ * that changes its own dep leaves its stage stale ("dep modified") for
+ * the next repro, instead of claiming outs made from other bytes. */
+int dv_stage_record_outs(dv_repo *repo, dv_stage *st);
 
 /* Set an entry's recorded hash, size and file count from what is in the
  * work tree. */

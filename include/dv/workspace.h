@@ -95,6 +95,8 @@ int dv_workspace_unprotect(dv_repo *repo, const char *relpath);
 enum { DV_WS_SAME = 0, DV_WS_MODIFIED = 1, DV_WS_DELETED = 2, DV_WS_NEW = 3 };
 int dv_workspace_compare(dv_repo *repo, const dv_stage_file *entry, const char *relpath,
 			 dv_ws_state *now);
+/* The same comparison against a state hashed already (DV_WS_*). */
+int dv_workspace_compare_state(const dv_stage_file *entry, const dv_ws_state *now);
 
 /* Every .stage file in the work tree (repo-relative, sorted); skips .git,
  * .dv and ignored directories' contents are still walked (stages can live

@@ -421,6 +421,7 @@ static int run_entry(int argc, char **argv, dv_repo *repo)
 	dv_repro_summary sum;
 	cli_repro_print_ctx pctx = { false, false, false };
 	struct sigaction sa;
+	sigset_t stops, unblocked;
 	int rc, status = 3;
 	bool failed = false;
 
@@ -432,6 +433,11 @@ static int run_entry(int argc, char **argv, dv_repo *repo)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGHUP);
+	sigprocmask(SIG_SETMASK, NULL, &unblocked);
 	path = dv_exp_entry_path(repo, argv[1], true);
 	if ((rc = dv_exp_entry_load(&e, path)) < 0) {
 		free(path);
@@ -473,6 +479,11 @@ static int run_entry(int argc, char **argv, dv_repo *repo)
 			goto done;
 		}
 	}
+	/* The stop signals wait, blocked, from here until repro's handlers
+	 * take them: one that came between this check and those handlers
+	 * would otherwise only set entry_stop while the stages ran to their
+	 * end. */
+	sigprocmask(SIG_BLOCK, &stops, NULL);
 	if (entry_stop)
 		goto done;
 	opts.targets = (const char *const *)e.targets.v;
@@ -484,12 +495,14 @@ static int run_entry(int argc, char **argv, dv_repo *repo)
 	if (e.executor && !strcmp(e.executor, "slurm")) {
 		char exe[4096];
 		pctx.slurm = true;
+		sigprocmask(SIG_SETMASK, &unblocked, NULL);
 		rc = cli_exp_exe(exe, sizeof(exe));
 		if (rc == 0)
 			rc = dv_slurm_repro(&sum, wrepo, &opts, exe);
 	} else {
 		rc = dv_repro(&sum, wrepo, &opts);
 	}
+	sigprocmask(SIG_SETMASK, &unblocked, NULL); /* what came meanwhile sets entry_stop */
 	dv_repo_save_statcache(wrepo);
 	if (rc == DV_EINTR || entry_stop)
 		goto done;

@@ -406,6 +406,11 @@ static int spawn(child *c, dv_repo *repo, const dv_exp_runner_opts *o, const cha
 		_exit(127);
 	}
 	close(p[1]);
+	/* Never a blocking read: a signal that lands after poll() returned
+	 * and before a read of a silent child would wait for that child's
+	 * next line, maybe the end of its run, and meanwhile a slot freed
+	 * by another could start the next experiment of a stopped sweep. */
+	fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
 	c->out = p[0];
 	emit(o, DV_EXP_STARTED, name, NULL);
 	return 0;
@@ -517,7 +522,9 @@ int dv_exp_runner_run(dv_exp_runner_summary *sum, dv_repo *repo, const dv_exp_ru
 	for (;;) {
 		int nfds = 0, timeout = -1;
 		/* Start what the free slots allow. */
-		while (!stopping && nrun < (size_t)o->jobs) {
+		/* sig_seen too: a signal that came while the children were
+		 * read is handled below, but no slot it freed is filled. */
+		while (!stopping && !sig_seen && nrun < (size_t)o->jobs) {
 			char *name = NULL;
 			int fd = -1;
 			int slot = 0;

@@ -209,4 +209,19 @@ test_case 'a malformed .stage stops repro naming the file and line' '
 	rm broken.stage
 '
 
+test_case 'a command that changes its own dep leaves its stage stale; the stages after it see the change' '
+	cd repo && mkdir -p selfdep && echo a >selfdep/a &&
+	dv stage add -q -n selfmod -d selfdep -o selfout.txt "cat selfdep/* >selfout.txt; echo b >selfdep/b" &&
+	dv stage add -q -n selfafter -d selfdep -d selfout.txt -o selfafter.txt "ls selfdep >selfafter.txt" &&
+	dv repro -q selfafter &&
+	test "$(cat selfout.txt)" = a &&
+	test "$(cat selfafter.txt | tr "\n" " ")" = "a b " &&
+	dv status >st.out &&
+	assert_contains st.out "modified dep:    selfdep" &&
+	assert_not_contains st.out selfafter.stage &&
+	dv repro -q selfmod &&
+	test "$(cat selfout.txt | tr "\n" " ")" = "a b " &&
+	rm -rf selfdep selfmod.stage selfafter.stage selfout.txt selfafter.txt st.out
+'
+
 test_done

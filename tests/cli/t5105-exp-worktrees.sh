@@ -29,11 +29,25 @@ descendants() { for c in $(ps -o pid= --ppid "$1"); do echo "$c"; descendants "$
 # (setsid forks when the caller leads a group already; -w waits for it).
 in_group() { rm -f "$TRASH/pg"; setsid -w sh -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' "$TRASH/pg" "$@"; }
 pgid() { i=0; while [ ! -s "$TRASH/pg" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done; cat "$TRASH/pg"; }
-# wait_runs N: until N stages have started (10 s at most)
+# wait_runs N: until N stages have started (30 s at most: a loaded
+# machine makes worktrees slowly; a passing run waits no longer for it)
 wait_runs() {
 	i=0
-	while [ "$(cat "$RUNS" 2>/dev/null | wc -l)" -lt "$1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-	test "$(cat "$RUNS" | wc -l)" -ge "$1"
+	while [ "$(cat "$RUNS" 2>/dev/null | wc -l)" -lt "$1" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	test "$(cat "$RUNS" 2>/dev/null | wc -l)" -ge "$1"
+}
+# why MSG: a failed assertion of a Ctrl-C case says what it expected and
+# shows what dv printed (in ./out), the stages started and the processes
+# left; then the sweep's processes go, so nothing leaks into the next case
+why() {
+	echo "$*" >&2
+	echo "--- dv exp run printed:" >&2 && cat "$TRASH/repo/out" >&2 2>/dev/null
+	echo "--- stages started (p.x of each):" >&2 && cat "$RUNS" >&2 2>/dev/null
+	echo "--- processes still there:" >&2 && pgrep -af "sleep 4[0-9]" >&2
+	if [ -s "$TRASH/pg" ]; then
+		g=$(cat "$TRASH/pg") && kill -9 $g $(descendants $g) 2>/dev/null
+	fi
+	return 1
 }
 
 test_case 'a kept worktree is reset for the next experiment: no ignored or untracked file of the last one' '
@@ -80,10 +94,16 @@ test_case 'Ctrl-C of a -j 2 sweep stops both experiments and leaves nothing half
 	cd repo && rm -f $RUNS && n0=$(nexps)
 	in_group "$DV" exp run -S p.x=8,9,10 -S p.slow=42 -j 2 >out 2>&1 &
 	pid=$!
-	wait_runs 2 && sleep 0.2 && env kill -s INT -- -$(pgid) && expect_code 130 wait $pid &&
-	test "$(nexps)" = $n0 && test "$(cat $RUNS | wc -l)" = 2 && ! pgrep -f "sleep 42" >/dev/null &&
-	test -z "$(ls .dv/exps/queue)" && git diff --quiet HEAD &&
-	cd .. && exp_no_leftovers repo
+	wait_runs 2 || why "the first two experiments did not start their stages within 30 s"
+	sleep 0.2
+	env kill -s INT -- -$(pgid)
+	expect_code 130 wait $pid || why "dv exp run did not exit 130 after SIGINT"
+	test "$(cat $RUNS | wc -l)" = 2 || why "a third experiment started after the two running ones were stopped"
+	! pgrep -f "sleep 42" >/dev/null || why "a stage outlived dv: every stage must be stopped and reaped before it exits"
+	test "$(nexps)" = $n0 || why "an interrupted experiment was recorded: $(git for-each-ref refs/exps)"
+	test -z "$(ls .dv/exps/queue)" || why "entries left in the queue: $(ls .dv/exps/queue)"
+	git diff --quiet HEAD || why "the workspace changed: $(git diff --stat HEAD)"
+	cd .. && exp_no_leftovers repo || why "a half-made entry or worktree was left: $(ls -R repo/.dv/exps repo/.dv/tmp/exps)"
 '
 
 test_case 'kill -9 of a sweep and all its processes: the next run cleans up and runs' '

@@ -1,4 +1,8 @@
-/* What the definition hash covers, and ${section.key} in cmd. */
+/* What the definition hash covers, ${section.key} in cmd, and the memo
+ * of what one repro has hashed. */
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "dv/repro.h"
 #include "dv/staleness.h"
 #include "test.h"
@@ -124,6 +128,64 @@ TEST(change_kinds_have_names_and_only_cache_gaps_are_not_stale)
 	dv_changes_free(&v);
 }
 
+static void write_text(const char *root, const char *rel, const char *text)
+{
+	char *p = dv_asprintf("%s/%s", root, rel);
+	FILE *f = fopen(p, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+	free(p);
+}
+
+static uint64_t memo_files(dv_ws_memo *memo, dv_repo *repo, const char *rel)
+{
+	dv_ws_state ws;
+	CHECK_OK(dv_ws_memo_hash(&ws, memo, repo, rel));
+	return ws.nfiles;
+}
+
+TEST(memo_hashes_a_path_once_and_forgets_what_a_stage_may_have_written)
+{
+	char *root = dv_asprintf("%s/memo", test_tmpdir()), *cmd;
+	dv_repo *repo = NULL;
+	dv_ws_memo *memo = dv_ws_memo_new();
+	dv_stage *uses = dv_stage_new("uses.stage"), *writes = dv_stage_new("writes.stage");
+	dv_stage *near = dv_stage_new("near.stage");
+
+	cmd = dv_asprintf("git init -q '%s' && mkdir '%s/d' '%s/dd'", root, root, root);
+	CHECK(system(cmd) == 0);
+	free(cmd);
+	CHECK_OK(dv_repo_init(&repo, root, false));
+	dv_stage_add_dep(uses, "d");
+	dv_stage_add_out(writes, "d/b");
+	dv_stage_add_dep(near, "dd"); /* a sibling whose name starts alike */
+	write_text(root, "d/a", "a\n");
+	CHECK_INT(memo_files(memo, repo, "d"), 1);
+	/* Changed behind the memo's back: it answers what it saw. */
+	write_text(root, "d/b", "b\n");
+	CHECK_INT(memo_files(memo, repo, "d"), 1);
+	/* A stage with that dep ran: hashed anew. */
+	dv_ws_memo_forget_stage(memo, uses);
+	CHECK_INT(memo_files(memo, repo, "d"), 2);
+	/* An out inside it forgets the directory holding it too. */
+	write_text(root, "d/c", "c\n");
+	dv_ws_memo_forget_stage(memo, writes);
+	CHECK_INT(memo_files(memo, repo, "d"), 3);
+	/* "dd" is not inside "d". */
+	write_text(root, "d/e", "e\n");
+	dv_ws_memo_forget_stage(memo, near);
+	CHECK_INT(memo_files(memo, repo, "d"), 3);
+	dv_ws_memo_free(memo);
+	dv_stage_free(uses);
+	dv_stage_free(writes);
+	dv_stage_free(near);
+	dv_repo_free(repo);
+	free(root);
+}
+
 TEST_MAIN(def_hash_covers_cmd_paths_flags_and_param_keys, def_hash_fields_cannot_run_into_each_other,
 	  cmd_param_references, cmd_expansion_uses_the_param_values,
-	  change_kinds_have_names_and_only_cache_gaps_are_not_stale)
+	  change_kinds_have_names_and_only_cache_gaps_are_not_stale,
+	  memo_hashes_a_path_once_and_forgets_what_a_stage_may_have_written)
