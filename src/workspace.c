@@ -118,10 +118,11 @@ static int check_walk_link(const dv_repo *repo, const char *abs, char *obj_rel)
 	if (cache && target[0] == '/' && !strstr(target, "/../") && !strstr(target, "/./")) {
 		size_t len = strlen(cache), sub = strlen(OBJECTS_SUBDIR);
 		if (!strncmp(target, cache, len) && target[len] == '/') {
-			const char *rest = target + len + sub;
-			if (!strncmp(target + len, OBJECTS_SUBDIR, sub) && strlen(rest) == OBJECT_REL_LEN &&
-			    rest[2] == '/' && !strchr(rest + 3, '/'))
-				memcpy(obj_rel, rest, OBJECT_REL_LEN + 1);
+			if (!strncmp(target + len, OBJECTS_SUBDIR, sub)) {
+				const char *rest = target + len + sub;
+				if (strlen(rest) == OBJECT_REL_LEN && rest[2] == '/' && !strchr(rest + 3, '/'))
+					memcpy(obj_rel, rest, OBJECT_REL_LEN + 1);
+			}
 			return 0;
 		}
 	}
