@@ -19,6 +19,7 @@
 #include "dv/git.h"
 #include "dv/ignore.h"
 #include "dv/params.h"
+#include "dv/pool.h"
 #include "dv/staleness.h"
 #include "dv/workspace.h"
 
@@ -107,6 +108,7 @@ typedef struct {
 
 struct dv_ws_memo {
 	dv_vec entries; /* memo_entry; a run has few deps, so a list */
+	bool frozen;    /* sorted by rel, read-only: shared among threads */
 };
 
 dv_ws_memo *dv_ws_memo_new(void)
@@ -126,8 +128,18 @@ void dv_ws_memo_free(dv_ws_memo *memo)
 	free(memo);
 }
 
+static int cmp_memo_entry(const void *a, const void *b)
+{
+	return strcmp(((const memo_entry *)a)->rel, ((const memo_entry *)b)->rel);
+}
+
 static memo_entry *memo_find(dv_ws_memo *memo, const char *rel)
 {
+	if (memo && memo->frozen) {
+		memo_entry key = { (char *)rel, { 0 } };
+		return memo->entries.n ? bsearch(&key, memo->entries.items, memo->entries.n, sizeof(key), cmp_memo_entry)
+				       : NULL;
+	}
 	for (size_t i = 0; memo && i < memo->entries.n; i++)
 		if (!strcmp(dv_vec_at(&memo->entries, memo_entry, i)->rel, rel))
 			return dv_vec_at(&memo->entries, memo_entry, i);
@@ -137,7 +149,7 @@ static memo_entry *memo_find(dv_ws_memo *memo, const char *rel)
 static void memo_put(dv_ws_memo *memo, const char *rel, const dv_ws_state *ws)
 {
 	memo_entry *e = memo_find(memo, rel);
-	if (!memo)
+	if (!memo || memo->frozen)
 		return;
 	if (!e) {
 		e = dv_vec_push(&memo->entries);
@@ -157,6 +169,78 @@ int dv_ws_memo_hash(dv_ws_state *out, dv_ws_memo *memo, dv_repo *repo, const cha
 	}
 	if ((rc = dv_workspace_hash(out, repo, relpath, NULL)) == 0)
 		memo_put(memo, relpath, out);
+	return rc;
+}
+
+/* dv status: the directories that more than one stage names (the data a
+ * `dv add` tracks and the stage that reads it; one stage's out and the
+ * next one's dep) are walked once, before the stages are judged on all
+ * cores against the frozen memo. */
+typedef struct {
+	dv_repo *repo;
+	char **rel;
+	dv_ws_state *ws;
+	int *rc;
+	char **error;
+} prefill_ctx;
+
+static void prefill_one(void *arg, size_t i)
+{
+	prefill_ctx *c = arg;
+	if ((c->rc[i] = dv_workspace_hash(&c->ws[i], c->repo, c->rel[i], NULL)) < 0)
+		c->error[i] = dv_strdup(dv_error_last());
+}
+
+static int cmp_str_ptr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int dv_ws_memo_prefill_shared(dv_ws_memo *memo, dv_repo *repo, const dv_vec *stages)
+{
+	dv_strvec all = DV_STRVEC_INIT, shared = DV_STRVEC_INIT;
+	prefill_ctx c = { repo, NULL, NULL, NULL, NULL };
+	int rc = 0;
+
+	for (size_t i = 0; i < stages->n; i++) {
+		const dv_stage *st = *dv_vec_at(stages, dv_stage *, i);
+		const dv_vec *lists[2] = { &st->deps, &st->outs };
+		for (int k = 0; k < 2; k++)
+			for (size_t j = 0; j < lists[k]->n; j++) {
+				const dv_stage_file *f = dv_vec_at(lists[k], dv_stage_file, j);
+				/* A file costs one stat: walking it twice on all
+				 * cores beats a serial pass first. */
+				if (f->is_dir)
+					dv_strvec_push_take(&all, dv_stage_entry_relpath(st, f->path));
+			}
+	}
+	if (all.n > 1)
+		qsort(all.v, all.n, sizeof(*all.v), cmp_str_ptr);
+	for (size_t i = 1; i < all.n; i++)
+		if (!strcmp(all.v[i], all.v[i - 1]) && (!shared.n || strcmp(shared.v[shared.n - 1], all.v[i])))
+			dv_strvec_push(&shared, all.v[i]);
+	if (shared.n) {
+		c.rel = shared.v;
+		c.ws = dv_calloc(shared.n, sizeof(*c.ws));
+		c.rc = dv_calloc(shared.n, sizeof(*c.rc));
+		c.error = dv_calloc(shared.n, sizeof(*c.error));
+		dv_parallel_for(shared.n, shared.n < 16 ? 1 : 0, prefill_one, &c);
+		for (size_t i = 0; i < shared.n; i++) {
+			if (c.rc[i] < 0 && rc == 0)
+				rc = dv_error(c.rc[i], "%s", c.error[i]);
+			if (c.rc[i] == 0)
+				memo_put(memo, shared.v[i], &c.ws[i]);
+			free(c.error[i]);
+		}
+		free(c.ws);
+		free(c.rc);
+		free(c.error);
+	}
+	dv_strvec_free(&all);
+	dv_strvec_free(&shared);
+	if (memo->entries.n > 1)
+		qsort(memo->entries.items, memo->entries.n, sizeof(memo_entry), cmp_memo_entry);
+	memo->frozen = true;
 	return rc;
 }
 

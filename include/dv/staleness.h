@@ -37,6 +37,11 @@ void dv_ws_memo_free(dv_ws_memo *memo);
 /* dv_workspace_hash of `relpath`, answered from the memo when it has it
  * (`memo` NULL: always hashed). */
 int dv_ws_memo_hash(dv_ws_state *out, dv_ws_memo *memo, dv_repo *repo, const char *relpath);
+/* Hash every directory that two or more of `stages` name (as dep or out,
+ * recorded as a directory) into `memo`, then freeze it: from then on it
+ * is only read (several threads may use it at once) and misses are
+ * hashed without being kept. */
+int dv_ws_memo_prefill_shared(dv_ws_memo *memo, dv_repo *repo, const dv_vec *stages);
 /* Drop every entry at, above or below the deps and outs of `st`. */
 void dv_ws_memo_forget_stage(dv_ws_memo *memo, const dv_stage *st);
 /* Remember the outs `st` has just recorded (what dv itself wrote). */

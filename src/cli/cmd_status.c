@@ -16,6 +16,7 @@
 #include "dv/config.h"
 #include "dv/fs.h"
 #include "dv/manifest.h"
+#include "dv/params.h"
 #include "dv/pool.h"
 #include "dv/staleness.h"
 #include "dv/transfer.h"
@@ -98,13 +99,15 @@ done:
 	return rc;
 }
 
-static int data_stage_changes(dv_vec *lines, dv_repo *repo, const dv_stage *st)
+static int data_stage_changes(dv_vec *lines, dv_repo *repo, const dv_stage *st, dv_ws_memo *memo)
 {
 	for (size_t i = 0; i < st->outs.n; i++) {
 		const dv_stage_file *out = dv_stage_out(st, i);
 		char *rel = dv_stage_entry_relpath(st, out->path);
 		dv_ws_state ws;
-		int rc = dv_workspace_compare(repo, out, rel, &ws);
+		int rc = dv_ws_memo_hash(&ws, memo, repo, rel);
+		if (rc == 0)
+			rc = dv_workspace_compare_state(out, &ws);
 		if (rc == DV_WS_MODIFIED && out->is_dir && ws.is_dir)
 			rc = dir_changes(lines, repo, out, rel);
 		else if (rc == DV_WS_MODIFIED && out->has_size && !ws.is_dir && !out->is_dir) {
@@ -143,11 +146,13 @@ static const char *command_label(dv_change_kind k)
 	return dv_change_kind_name(k);
 }
 
-static int command_stage_changes(dv_vec *lines, dv_repo *repo, const dv_stage *st)
+static int command_stage_changes(dv_vec *lines, dv_repo *repo, const dv_stage *st, dv_ws_memo *memo)
 {
 	dv_vec changes = DV_VEC_INIT(dv_change);
 	dv_buf abs = DV_BUF_INIT;
-	int rc = dv_stage_changes(&changes, repo, st);
+	dv_params_set *set = dv_params_set_new(repo, NULL);
+	int rc = dv_stage_changes_with(&changes, repo, st, set, memo);
+	dv_params_set_free(set);
 	for (size_t i = 0; rc == 0 && i < changes.n; i++) {
 		dv_change *c = dv_vec_at(&changes, dv_change, i);
 		add_line(lines, command_label(c->kind), c->what);
@@ -177,6 +182,7 @@ typedef struct {
 	dv_repo *repo;
 	const dv_vec *stages;
 	stage_found *found;
+	dv_ws_memo *memo; /* frozen: the paths several stages name */
 } changes_ctx;
 
 static void stage_changes_one(void *arg, size_t i)
@@ -186,8 +192,8 @@ static void stage_changes_one(void *arg, size_t i)
 	stage_found *f = &ctx->found[i];
 
 	f->lines = (dv_vec)DV_VEC_INIT(change_line);
-	f->rc = st->is_command ? command_stage_changes(&f->lines, ctx->repo, st)
-			       : data_stage_changes(&f->lines, ctx->repo, st);
+	f->rc = st->is_command ? command_stage_changes(&f->lines, ctx->repo, st, ctx->memo)
+			       : data_stage_changes(&f->lines, ctx->repo, st, ctx->memo);
 	if (f->rc < 0)
 		f->error = dv_strdup(dv_error_last());
 }
@@ -289,6 +295,7 @@ int cmd_status(int argc, char **argv, dv_repo *repo)
 	json_t *json = NULL;
 	struct dv_progress *progress = NULL;
 	stage_found *found = NULL;
+	dv_ws_memo *memo = NULL;
 	bool as_json = false, exit_code = false, cloud = false;
 	size_t changed = 0;
 	int c, rc;
@@ -331,8 +338,11 @@ int cmd_status(int argc, char **argv, dv_repo *repo)
 		json = json_object();
 	progress = cli_progress_begin("Hashing");
 	found = dv_calloc(stages.n ? stages.n : 1, sizeof(*found));
+	memo = dv_ws_memo_new();
+	/* A failed walk is left for the stages that name the path to report. */
+	(void)dv_ws_memo_prefill_shared(memo, repo, &stages);
 	{
-		changes_ctx ctx = { repo, &stages, found };
+		changes_ctx ctx = { repo, &stages, found, memo };
 		/* Each stage's stats are its own: the stages are shared among
 		 * the cores (2,000 stages are 4,000 stats and 2,000 files to
 		 * read); the report keeps their order. */
@@ -402,6 +412,7 @@ done:
 		free(found[i].error);
 	}
 	free(found);
+	dv_ws_memo_free(memo);
 	json_decref(json);
 	dv_stages_free(&stages);
 	dv_repo_save_statcache(repo);

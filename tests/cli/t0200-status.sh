@@ -90,4 +90,16 @@ test_case 'a malformed .stage file is an error naming file and line' '
 	rm bad.stage
 '
 
+test_case 'a directory two stages name (added data, a stage reading it) is walked once' '
+	new_repo shared && cd shared && mkdir data &&
+	i=0 && while [ $i -lt 300 ]; do echo $i >data/f$i; i=$((i + 1)); done &&
+	dv add -q data && dv stage add -q -n count -d data -o n.txt "ls data | wc -l >n.txt" &&
+	dv repro -q && dv status >out && grep -x "Data and pipelines are up to date." out &&
+	ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" strace -f -c -e trace=newfstatat,stat,lstat,statx -o trace "$DV" status >/dev/null &&
+	stats=$(awk "\$NF ~ /stat/ && \$4 ~ /^[0-9]+\$/ { n += \$4 } END { print n + 0 }" trace) &&
+	{ [ "$stats" -ge 300 ] && [ "$stats" -lt 400 ] || { echo "dv status made $stats stat calls for 300 files" >&2; cat trace >&2; false; }; } &&
+	echo changed >>data/f7 && dv status >out &&
+	grep -F "modified" out && grep -F "data" out
+'
+
 test_done
