@@ -13,7 +13,7 @@
  * Link-mode add (dv_cache_add_by_link), and why it survives kill -9 at any
  * instant.  Per regular file, after the walk's one stat:
  *     open, read (one, for a file under 1 MiB), fchmod 0444, link(file, obj),
- *     [symlink only: symlink(obj, tmp), rename(tmp, file)], fstat, close
+ *     [symlink only: symlink(target, tmp), rename(tmp, file)], fstat, close
  * The workspace name is never without the bytes: before link() it is the
  * file; between link() and the rename it is the same inode under two names
  * (workspace and cache); the rename swaps in, in one step, a symlink to
@@ -38,9 +38,14 @@
  * the bytes changed after the walk, and then the object name is taken
  * back.  Nothing is fsynced: this is about a killed process (the page
  * cache survives it), as for every other object (see above).
+ * The symlink's target is the short form "../.dv/o/XX/<30 hex>" (see
+ * dv_cache_link_target): the alias .dv/o is put in place, by a temp link
+ * renamed over, before the first work-tree link that needs it is made, so
+ * no crash leaves a link that climbs to a missing alias.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/fs.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -179,6 +184,142 @@ bool dv_cache_has(const dv_cache *c, const dv_hash *h, bool is_dir)
 	ok = access(p.ptr, F_OK) == 0;
 	dv_buf_free(&p);
 	return ok;
+}
+
+/* ---- the work tree's symlinks to objects --------------------------------- */
+
+#define ALIAS_NAME "o"
+#define OBJECTS_SUB "/files/xxh128"
+#define OBJ_REL_LEN (DV_HASH_HEXLEN + 1) /* "XX/<30 hex>" */
+
+static pthread_mutex_t alias_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* What <dvdir>/o should read: relative when the cache lives inside .dv
+ * (the default), so a moved work tree keeps its links. */
+static void alias_want(dv_buf *out, const dv_cache *c)
+{
+	size_t n = strlen(c->dvdir);
+	dv_buf_reset(out);
+	if (!strncmp(c->dir, c->dvdir, n) && c->dir[n] == '/' && c->dir[n + 1])
+		dv_buf_printf(out, "%s" OBJECTS_SUB, c->dir + n + 1);
+	else
+		dv_buf_printf(out, "%s" OBJECTS_SUB, c->dir);
+}
+
+/* 1 when <dvdir>/o reads `want`; 0 when it is missing or a symlink to
+ * elsewhere (ours to replace); -1 when something else is there. */
+static int alias_check(const char *alias, const char *want)
+{
+	char target[4096];
+	ssize_t n = readlink(alias, target, sizeof(target) - 1);
+	if (n >= 0) {
+		target[n] = '\0';
+		return strcmp(target, want) == 0;
+	}
+	return errno == ENOENT ? 0 : -1;
+}
+
+/* The alias in place (made = true: put it there if it is not). */
+static bool alias_ready(dv_cache *c, bool make)
+{
+	dv_buf alias = DV_BUF_INIT, want = DV_BUF_INIT, tmp = DV_BUF_INIT;
+	int state = atomic_load(&c->alias_state);
+
+	if (state || !c->dvdir)
+		return state > 0;
+	pthread_mutex_lock(&alias_lock);
+	if ((state = c->alias_state) == 0) {
+		int now;
+		dv_path_join(&alias, c->dvdir, ALIAS_NAME);
+		alias_want(&want, c);
+		now = alias_check(alias.ptr, want.ptr);
+		if (now == 0 && make) {
+			/* A temp link renamed over: a crash leaves the old
+			 * alias or the new one, never none. */
+			dv_tmpfile_name(&tmp, alias.ptr);
+			dv_tmpfile_register(tmp.ptr);
+			if (symlink(want.ptr, tmp.ptr) == 0 && rename(tmp.ptr, alias.ptr) == 0)
+				now = 1;
+			else
+				unlink(tmp.ptr);
+			dv_tmpfile_unregister(tmp.ptr);
+			if (now != 1)
+				now = -1;
+		}
+		/* Only reading: a missing or stray alias stays undecided, for
+		 * a later call that makes links to fix. */
+		if (now != 0)
+			atomic_store(&c->alias_state, state = now > 0 ? 1 : -1);
+	}
+	pthread_mutex_unlock(&alias_lock);
+	dv_buf_free(&alias);
+	dv_buf_free(&want);
+	dv_buf_free(&tmp);
+	return state > 0;
+}
+
+/* How many directories `path` lies below the work tree that holds
+ * `dvdir`; -1 when it is not inside it. */
+static int depth_below_root(const char *dvdir, const char *path)
+{
+	const char *slash = strrchr(dvdir, '/');
+	size_t n = slash ? (size_t)(slash - dvdir) : 0;
+	int depth = 0;
+
+	if (!slash || strcmp(slash, "/.dv") || strncmp(path, dvdir, n) || path[n] != '/')
+		return -1;
+	for (const char *p = path + n + 1; *p; p++)
+		if (*p == '/')
+			depth++;
+	return depth;
+}
+
+void dv_cache_link_target(dv_buf *out, dv_cache *c, const char *dest, const char *obj)
+{
+	size_t n = strlen(c->dir), sub = strlen(OBJECTS_SUB "/");
+	int depth = c->dvdir ? depth_below_root(c->dvdir, dest) : -1;
+
+	dv_buf_reset(out);
+	if (depth >= 0 && !strncmp(obj, c->dir, n) && !strncmp(obj + n, OBJECTS_SUB "/", sub) &&
+	    strlen(obj + n + sub) == OBJ_REL_LEN && alias_ready(c, true)) {
+		for (int i = 0; i < depth; i++)
+			dv_buf_puts(out, "../");
+		dv_buf_printf(out, ".dv/" ALIAS_NAME "/%s", obj + n + sub);
+		return;
+	}
+	dv_buf_puts(out, obj);
+}
+
+static bool is_obj_rel(const char *rest)
+{
+	if (strlen(rest) != OBJ_REL_LEN || rest[2] != '/')
+		return false;
+	for (size_t i = 0; i < OBJ_REL_LEN; i++)
+		if (i != 2 && !strchr("0123456789abcdef", rest[i]))
+			return false;
+	return true;
+}
+
+bool dv_cache_link_object(dv_cache *c, const char *path, const char *target, char *obj_rel)
+{
+	const char *rest = NULL;
+	int depth;
+
+	if (target[0] == '/') {
+		size_t n = strlen(c->dir), sub = strlen(OBJECTS_SUB "/");
+		if (!strncmp(target, c->dir, n) && !strncmp(target + n, OBJECTS_SUB "/", sub))
+			rest = target + n + sub;
+	} else if (c->dvdir && (depth = depth_below_root(c->dvdir, path)) >= 0) {
+		const char *p = target;
+		for (int i = 0; i < depth && p; i++)
+			p = strncmp(p, "../", 3) ? NULL : p + 3;
+		if (p && !strncmp(p, ".dv/" ALIAS_NAME "/", strlen(".dv/" ALIAS_NAME "/")) && alias_ready(c, false))
+			rest = p + strlen(".dv/" ALIAS_NAME "/");
+	}
+	if (!rest || !is_obj_rel(rest))
+		return false;
+	memcpy(obj_rel, rest, OBJ_REL_LEN + 1);
+	return true;
 }
 
 /* Open a temp file in the object's own directory (same file system, so the
@@ -564,18 +705,21 @@ static int changed_while_added(dv_link_type type, const char *path, const char *
 
 /* Replace `path` by a symlink to `obj` in one step (a temp symlink
  * renamed over it). */
-static int symlink_over(const char *path, const char *obj, dv_buf *tmp)
+static int symlink_over(dv_cache *c, const char *path, const char *obj, dv_buf *tmp)
 {
+	dv_buf target = DV_BUF_INIT;
+	int rc = 0;
+
+	dv_cache_link_target(&target, c, path, obj);
 	dv_tmpfile_name(tmp, path);
 	dv_tmpfile_register(tmp->ptr);
-	if (symlink(obj, tmp->ptr) < 0 || rename(tmp->ptr, path) < 0) {
-		int rc = dv_error_errno(DV_ERROR, "cannot link '%s' to the cache", path);
+	if (symlink(target.ptr, tmp->ptr) < 0 || rename(tmp->ptr, path) < 0) {
+		rc = dv_error_errno(DV_ERROR, "cannot link '%s' to the cache", path);
 		unlink(tmp->ptr);
-		dv_tmpfile_unregister(tmp->ptr);
-		return rc;
 	}
 	dv_tmpfile_unregister(tmp->ptr);
-	return 0;
+	dv_buf_free(&target);
+	return rc;
 }
 
 int dv_cache_add_by_link(dv_hash *out, struct stat *st_out, dv_cache *c, const char *path,
@@ -647,7 +791,7 @@ int dv_cache_add_by_link(dv_hash *out, struct stat *st_out, dv_cache *c, const c
 				if (type == DV_LINK_HARDLINK) /* the file becomes that object */
 					rc = dv_cache_link_out(c, out, path, 0644, NULL, st_out);
 				else
-					rc = symlink_over(path, obj.ptr, &tmp);
+					rc = symlink_over(c, path, obj.ptr, &tmp);
 				goto done;
 			}
 			dv_error_clear();
@@ -663,7 +807,7 @@ int dv_cache_add_by_link(dv_hash *out, struct stat *st_out, dv_cache *c, const c
 			dv_tmpfile_unregister(tmp.ptr);
 		}
 	}
-	if (type == DV_LINK_SYMLINK && (rc = symlink_over(path, obj.ptr, &tmp)) < 0) {
+	if (type == DV_LINK_SYMLINK && (rc = symlink_over(c, path, obj.ptr, &tmp)) < 0) {
 		fchmod(in, st->st_mode & 07777);
 		goto done;
 	}
@@ -858,11 +1002,11 @@ typedef struct {
 	const struct stat *obj_st; /* the object's, when known: what a symlink shows */
 } link_req;
 
-static int link_one(dv_link_type type, const char *obj, const char *dest, const link_req *rq)
+static int link_one(dv_cache *c, dv_link_type type, const char *obj, const char *dest, const link_req *rq)
 {
 	unsigned mode = rq->mode;
 	bool fresh = rq->fresh;
-	dv_buf tmp = DV_BUF_INIT;
+	dv_buf tmp = DV_BUF_INIT, target = DV_BUF_INIT;
 	const char *at = dest;
 	int fd, rc = 0;
 
@@ -878,7 +1022,9 @@ static int link_one(dv_link_type type, const char *obj, const char *dest, const 
 	case DV_LINK_HARDLINK:
 	case DV_LINK_SYMLINK:
 		dv_tmpfile_register(at);
-		if ((type == DV_LINK_HARDLINK ? link(obj, at) : symlink(obj, at)) < 0) {
+		if (type == DV_LINK_SYMLINK)
+			dv_cache_link_target(&target, c, dest, obj);
+		if ((type == DV_LINK_HARDLINK ? link(obj, at) : symlink(target.ptr, at)) < 0) {
 			rc = dv_error_errno(DV_ERROR, "cannot link '%s'", dest);
 			dv_tmpfile_unregister(at);
 			goto done;
@@ -933,6 +1079,7 @@ static int link_one(dv_link_type type, const char *obj, const char *dest, const 
 		rq->st->st_ino = 0;
 done:
 	dv_buf_free(&tmp);
+	dv_buf_free(&target);
 	return rc;
 }
 
@@ -944,7 +1091,7 @@ static int link_any(dv_cache *c, const char *obj, const char *dest, const link_r
 		if (c->types[i] == DV_LINK_REFLINK && c->no_reflink)
 			continue;
 		no_reflink_seen = 0;
-		rc = link_one(c->types[i], obj, dest, rq);
+		rc = link_one(c, c->types[i], obj, dest, rq);
 		if (no_reflink_seen)
 			c->no_reflink = 1;
 		if (rc == 0) {
@@ -954,7 +1101,7 @@ static int link_any(dv_cache *c, const char *obj, const char *dest, const link_r
 		}
 	}
 	/* Every configured type failed (e.g. hardlink across devices): copy. */
-	if ((rc = link_one(DV_LINK_COPY, obj, dest, rq)) == 0 && used)
+	if ((rc = link_one(c, DV_LINK_COPY, obj, dest, rq)) == 0 && used)
 		*used = DV_LINK_COPY;
 	return rc;
 }

@@ -95,7 +95,6 @@ typedef struct {
  * refused: following it would put bytes dv does not own into the cache
  * (and onto remotes), or walk in circles.
  */
-#define OBJECTS_SUBDIR "/files/xxh128/"
 #define OBJECT_REL_LEN (DV_HASH_HEXLEN + 1) /* "XX/<30 hex>" */
 
 /* `obj_rel` (OBJECT_REL_LEN + 1 bytes) receives "XX/<30 hex>" when the
@@ -115,16 +114,12 @@ static int check_walk_link(const dv_repo *repo, const char *abs, char *obj_rel)
 	if (n < 0)
 		return dv_error_errno(DV_ERROR, "cannot read the symlink '%s'", shown);
 	target[n] = '\0';
+	if (cache && dv_cache_link_object(repo->cache, abs, target, obj_rel))
+		return 0;
 	if (cache && target[0] == '/' && !strstr(target, "/../") && !strstr(target, "/./")) {
-		size_t len = strlen(cache), sub = strlen(OBJECTS_SUBDIR);
-		if (!strncmp(target, cache, len) && target[len] == '/') {
-			if (!strncmp(target + len, OBJECTS_SUBDIR, sub)) {
-				const char *rest = target + len + sub;
-				if (strlen(rest) == OBJECT_REL_LEN && rest[2] == '/' && !strchr(rest + 3, '/'))
-					memcpy(obj_rel, rest, OBJECT_REL_LEN + 1);
-			}
-			return 0;
-		}
+		size_t len = strlen(cache);
+		if (!strncmp(target, cache, len) && target[len] == '/')
+			return 0; /* into the cache, not an object: as dangling */
 	}
 	place = dv_repo_link_place(repo, abs, &real, &inside);
 	if (place == DV_LINK_DANGLING)
@@ -474,18 +469,21 @@ done:
 
 /* Is the workspace file at `abs` already the kind of link cache.type asks
  * for, pointing at `obj`? */
-static bool is_linked(dv_link_type type, const char *abs, const char *obj)
+static bool is_linked(dv_cache *c, dv_link_type type, const char *abs, const char *obj)
 {
 	struct stat a, b;
 	if (type == DV_LINK_HARDLINK)
 		return lstat(abs, &a) == 0 && stat(obj, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 	if (type == DV_LINK_SYMLINK) {
-		char target[4096];
+		char target[4096], rel[OBJECT_REL_LEN + 1];
 		ssize_t n = readlink(abs, target, sizeof(target) - 1);
+		size_t len = strlen(obj);
 		if (n < 0)
 			return false;
 		target[n] = '\0';
-		return !strcmp(target, obj);
+		/* Either form (see dv_cache_link_target) names the object. */
+		return dv_cache_link_object(c, abs, target, rel) && len > OBJECT_REL_LEN &&
+		       !strcmp(rel, obj + len - OBJECT_REL_LEN);
 	}
 	return true; /* reflink or copy: any file with the right bytes will do */
 }
@@ -517,7 +515,7 @@ static int commit_file(dv_repo *repo, const char *abs, const dv_hash *known, dv_
 		goto done;
 	if (!linked) {
 		dv_cache_object_path(&obj, c, hash, false);
-		if (!dv_path_exists(abs) || !is_linked(c->types[0], abs, obj.ptr)) {
+		if (!dv_path_exists(abs) || !is_linked(c, c->types[0], abs, obj.ptr)) {
 			unsigned mode = 0644;
 			if (stat(abs, &st) == 0)
 				mode = mode_of(&st);
@@ -806,7 +804,7 @@ static int plan_file(file_plan *plan, dv_repo *repo, const dv_hash *want, const 
 	if (dv_hash_equal(&cur, want)) {
 		dv_buf obj = DV_BUF_INIT;
 		dv_cache_object_path(&obj, repo->cache, want, false);
-		*plan = opts->relink || !is_linked(repo->cache->types[0], abs, obj.ptr) ? PLAN_RELINK : PLAN_NOTHING;
+		*plan = opts->relink || !is_linked(repo->cache, repo->cache->types[0], abs, obj.ptr) ? PLAN_RELINK : PLAN_NOTHING;
 		/* A copy with the right bytes is fine unless --relink asks; so
 		 * is an executable's copy, which is all links leave for it. */
 		if (!opts->relink && ((repo->cache->types[0] != DV_LINK_HARDLINK &&

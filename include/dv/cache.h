@@ -43,6 +43,10 @@ typedef struct dv_cache {
 	/* <dir>/files/xxh128 opened (fd + 1; 0: not yet), so dv_cache_has
 	 * looks up "XX/<30 hex>" and not the whole path again. */
 	_Atomic int objects_fd;
+	/* <dvdir>/o, the short way to files/xxh128 that work-tree symlinks
+	 * take: 0 not looked at yet, 1 in place, -1 not usable (links are
+	 * then absolute). */
+	_Atomic int alias_state;
 } dv_cache;
 
 /* `types` is a cache.type list ("reflink,copy"); NULL means the default. */
@@ -59,6 +63,22 @@ void dv_cache_object_relpath(dv_buf *out, const dv_hash *h, bool is_dir);
  * "XX/<30 hex>" relative to it skip the cache's own path. */
 int dv_cache_objects_fd(const dv_cache *c);
 bool dv_cache_has(const dv_cache *c, const dv_hash *h, bool is_dir);
+
+/* cache.type symlink.  A work-tree link to an object reads
+ * "../../.dv/o/XX/<30 hex>" (as many "../" as the link is deep below the
+ * work tree), through <dvdir>/o, itself a link to the objects' directory:
+ * under 60 bytes, so ext4 keeps the target inside the inode instead of a
+ * block of its own (half the cost of making the link), and the work tree
+ * can move.  Links whose work tree cannot have the alias (no .dv, a
+ * file in its way) are absolute, as links made before it are.
+ * The target a symlink at `dest` (absolute) to `obj` (the object's
+ * path) gets; the first call puts the alias in place. */
+void dv_cache_link_target(dv_buf *out, dv_cache *c, const char *dest, const char *obj);
+/* Is `target`, read from the symlink at absolute `path`, dv's link to a
+ * file object (either form)?  Then `obj_rel` (DV_HASH_HEXLEN + 2 bytes)
+ * receives "XX/<30 hex>".  The short form counts only while the alias
+ * points where dv put it: otherwise it is a link like any other. */
+bool dv_cache_link_object(dv_cache *c, const char *path, const char *target, char *obj_rel);
 
 /* Put a workspace file into the cache and return its hash and size.  If
  * `known` is given (from the stat cache) the file is not re-read when the

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "dv/cache.h"
 #include "dv/error.h"
 #include "dv/fs.h"
 #include "dv/ignore.h"
@@ -82,6 +83,22 @@ static int move_data(dv_repo *repo, const char *src, const char *dst, dv_strvec 
 	if (rename(from.ptr, to.ptr) < 0) {
 		rc = dv_error_errno(DV_ERROR, "cannot move '%s' to '%s'", src, dst);
 		goto done;
+	}
+	/* dv's symlinks climb to .dv/o by as many "../" as they are deep:
+	 * moved to another depth they would dangle, so they are made again. */
+	if (repo->cache->types[0] == DV_LINK_SYMLINK && dv_stage_out(moved, 0)->has_hash) {
+		dv_vec report = DV_VEC_INIT(dv_checkout_item);
+		dv_checkout_opts opts = { false, false };
+		rc = dv_workspace_checkout_entry(repo, dv_stage_out(moved, 0), drel, &opts, &report);
+		for (size_t i = 0; rc == 0 && i < report.n; i++) {
+			dv_checkout_item *it = dv_vec_at(&report, dv_checkout_item, i);
+			if (it->result == DV_CO_FAILED || it->result == DV_CO_MISSING)
+				rc = dv_error(DV_ERROR, "moved '%s', but cannot link '%s' again: %s", srel, it->path,
+					      it->message ? it->message : "failed");
+		}
+		dv_checkout_report_free(&report);
+		if (rc < 0)
+			goto done;
 	}
 	if ((rc = dv_stage_store(repo, moved, to_stage)) < 0)
 		goto done;

@@ -22,8 +22,12 @@ linked_ok() {
 		case $1 in
 		symlink)
 			test -L "$f" || { echo "not a symlink: $f"; return 1; }
-			case "$(readlink "$f")" in */.dv/cache/files/xxh128/*) ;; *) echo "bad target: $f"; return 1 ;; esac
-			obj=$(readlink "$f") ;;
+			# "../" per directory above the file, then the alias
+			# .dv/o to the objects (short, and the tree can move).
+			up=$(echo "$f" | sed "s|[^/]*/|../|g; s|[^/]*\$||")
+			case "$(readlink "$f")" in "${up}.dv/o/"[0-9a-f][0-9a-f]/*) ;; *) echo "bad target: $f -> $(readlink "$f")"; return 1 ;; esac
+			obj=$(readlink -f "$f")
+			case "$obj" in */.dv/cache/files/xxh128/*) ;; *) echo "not into the cache: $f -> $obj"; return 1 ;; esac ;;
 		hardlink)
 			test ! -L "$f" && test "$(stat -c %h "$f")" -ge 2 || { echo "not hard-linked: $f"; return 1; }
 			obj=$f ;;
@@ -121,6 +125,53 @@ test_case 'symlink add: an object that no longer holds its bytes is replaced, th
 	h=$(xxhsum -H2 d/f | cut -c1-32) && o=.dv/cache/files/xxh128/$(echo $h | cut -c1-2)/$(echo $h | cut -c3-) &&
 	mkdir -p $(dirname $o) && echo garbage >$o && chmod 444 $o &&
 	dv add -q d && cmp d/f ../f.orig && cmp $o ../f.orig && dv fsck -q
+'
+
+# The short form of dv's symlinks ("../.dv/o/XX/<30 hex>" through the
+# alias .dv/o; see dv_cache_link_target).
+test_case 'symlink: the work tree moves and its links still read the data' '
+	git init -q mv1 && cd mv1 && dv init -q && dv config cache.type symlink &&
+	mkdata data && xxhsum -H2 $(find data -type f | sort) >../orig.sums &&
+	dv add -q data && test "$(readlink .dv/o)" = cache/files/xxh128 &&
+	cd .. && mv mv1 mv2 && cd mv2 &&
+	linked_ok symlink data && dv status --exit-code
+'
+
+test_case 'symlink: a link of the absolute form dv made before is still its own' '
+	git init -q old && cd old && dv init -q && dv config cache.type symlink &&
+	mkdata data && xxhsum -H2 $(find data -type f | sort) >../orig.sums && dv add -q data &&
+	obj=$(readlink -f data/a/f1) && ln -sfn "$obj" data/a/f1 && test "$(readlink data/a/f1)" = "$obj" &&
+	dv status --exit-code && cp data.stage before && dv add -q data && test_cmp before data.stage &&
+	dv status --exit-code
+'
+
+test_case 'symlink: an alias pointing elsewhere is not trusted, and checkout puts it back' '
+	git init -q evil && cd evil && dv init -q && dv config cache.type symlink &&
+	mkdata data && xxhsum -H2 $(find data -type f | sort) >../orig.sums && dv add -q data &&
+	# Forged objects: the same names, other bytes.
+	mkdir -p ../elsewhere && (cd .dv/cache/files/xxh128 && for d in *; do mkdir -p ../../../../../elsewhere/$d &&
+		for o in $d/*; do echo forged >../../../../../elsewhere/$o; done; done) &&
+	ln -sfn "$TRASH/elsewhere" .dv/o && test "$(cat data/a/f1)" = forged &&
+	! dv status --exit-code >out 2>&1 && ! grep -x "Data and pipelines are up to date." out &&
+	dv checkout -q -f data && test "$(readlink .dv/o)" = cache/files/xxh128 &&
+	linked_ok symlink data && dv status --exit-code
+'
+
+test_case 'symlink: with something else at .dv/o the links are absolute' '
+	git init -q blocked && cd blocked && dv init -q && dv config cache.type symlink &&
+	mkdir .dv/o && mkdata data && xxhsum -H2 $(find data -type f | sort) >../orig.sums && dv add -q data &&
+	case "$(readlink data/a/f1)" in "$TRASH"/blocked/.dv/cache/files/xxh128/*) ;; *) false ;; esac &&
+	xxhsum -H2 $(find data \( -type f -o -type l \) | sort) >got.sums && test_cmp ../orig.sums got.sums &&
+	dv status --exit-code && test -d .dv/o
+'
+
+test_case 'symlink: dv move to another depth makes the links again' '
+	git init -q deep && cd deep && dv init -q && dv config cache.type symlink &&
+	mkdata data && xxhsum -H2 $(find data -type f | sort) >../orig.sums && dv add -q data &&
+	mkdir -p x/y && dv move -q data x/y/data &&
+	case "$(readlink x/y/data/a/f0)" in ../../../../.dv/o/*) ;; *) false ;; esac &&
+	(cd x/y && xxhsum -H2 $(find data \( -type f -o -type l \) | sort)) >got.sums && test_cmp ../orig.sums got.sums &&
+	dv status --exit-code
 '
 
 # reflink clones where the file system can (btrfs, XFS); where it cannot
