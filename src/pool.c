@@ -7,6 +7,7 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "dv/pool.h"
@@ -64,4 +65,47 @@ void dv_parallel_for(size_t n, int jobs, dv_pool_fn fn, void *ctx)
 	worker(&p);
 	for (int t = 0; t < started; t++)
 		pthread_join(threads[t], NULL);
+}
+
+typedef struct {
+	const size_t *starts; /* nruns + 1 entries */
+	dv_pool_fn fn;
+	void *ctx;
+} runs_ctx;
+
+static void run_one(void *arg, size_t r)
+{
+	runs_ctx *rc = arg;
+	for (size_t i = rc->starts[r]; i < rc->starts[r + 1]; i++)
+		rc->fn(rc->ctx, i);
+}
+
+void dv_parallel_for_runs(size_t n, int jobs, bool (*same_run)(void *ctx, size_t i), dv_pool_fn fn, void *ctx)
+{
+	size_t *starts, nruns = 0, cap, len = 0;
+	runs_ctx rc = { NULL, fn, ctx };
+
+	if (jobs <= 0)
+		jobs = dv_pool_default_jobs();
+	if (jobs <= 1 || n < 2) {
+		dv_parallel_for(n, 1, fn, ctx);
+		return;
+	}
+	/* Four runs per thread at least, for the tail. */
+	cap = n / ((size_t)jobs * 4);
+	if (cap < 1)
+		cap = 1;
+	if (!(starts = malloc((n + 1) * sizeof(*starts)))) {
+		dv_parallel_for(n, jobs, fn, ctx);
+		return;
+	}
+	for (size_t i = 0; i < n; i++, len++)
+		if (i == 0 || len >= cap || !same_run(ctx, i)) {
+			starts[nruns++] = i;
+			len = 0;
+		}
+	starts[nruns] = n;
+	rc.starts = starts;
+	dv_parallel_for(nruns, jobs, run_one, &rc);
+	free(starts);
 }

@@ -343,11 +343,27 @@ static void files_one(void *arg, size_t i)
 	ctx->job(ctx->repo, ctx->dirabs, ctx->files->v[i]);
 }
 
+/* Do paths a and b lie in the same directory? */
+static bool same_dir(const char *a, const char *b)
+{
+	const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
+	if (!sa || !sb)
+		return !sa && !sb;
+	return sa - a == sb - b && !strncmp(a, b, (size_t)(sa - a));
+}
+
+static bool files_same_dir(void *arg, size_t i)
+{
+	files_ctx *ctx = arg;
+	return same_dir(ctx->files->v[i]->rel, ctx->files->v[i - 1]->rel);
+}
+
 static void run_parallel(dv_repo *repo, const char *dirabs, walk_list *files, file_job job)
 {
 	files_ctx ctx = { repo, dirabs, files, job };
-	/* Threads pay off only with enough files to share. */
-	dv_parallel_for(files->n, files->n < 64 ? 1 : 0, files_one, &ctx);
+	/* Threads pay off only with enough files to share; each takes whole
+	 * directories where it can (see dv_parallel_for_runs). */
+	dv_parallel_for_runs(files->n, files->n < 64 ? 1 : 0, files_same_dir, files_one, &ctx);
 }
 
 static int first_file_error(const walk_list *files)
@@ -902,6 +918,12 @@ static void item_fail(dir_item *it, int rc)
 }
 
 /* Decide what to do with one file, and verify the object it needs. */
+static bool items_same_dir(void *arg, size_t i)
+{
+	dir_ctx *ctx = arg;
+	return same_dir(ctx->items[i].me->path, ctx->items[i - 1].me->path);
+}
+
 static void plan_item(void *arg, size_t i)
 {
 	dir_ctx *ctx = arg;
@@ -1065,7 +1087,7 @@ static int checkout_dir(dv_repo *repo, const dv_stage_file *entry, const char *r
 	dv_parallel_for(m.entries.n, m.entries.n < 64 ? 1 : 0, plan_item, &ctx);
 	if ((rc = report_items(report, relpath, items, m.entries.n, true)) < 0)
 		goto done;
-	dv_parallel_for(m.entries.n, m.entries.n < 64 ? 1 : 0, write_item, &ctx);
+	dv_parallel_for_runs(m.entries.n, m.entries.n < 64 ? 1 : 0, items_same_dir, write_item, &ctx);
 	if ((rc = report_items(report, relpath, items, m.entries.n, false)) < 0)
 		goto done;
 	/* Files the manifest does not list: remove them when their bytes are
