@@ -83,6 +83,7 @@ typedef struct {
 	dv_vec files;      /* walk_file */
 	dv_strpool names;  /* the files' rel paths */
 	dv_strvec subdirs; /* names */
+	bool alone;        /* the only directory of its level */
 	int rc;
 	char *error;
 } walk_dir_job;
@@ -135,13 +136,87 @@ static int check_walk_link(const dv_repo *repo, const char *abs, char *obj_rel)
 	return rc;
 }
 
+/* One name of a directory being scanned, and what its stat found. */
+typedef struct {
+	const char *name; /* in the scan's pool */
+	unsigned char type; /* d_type */
+	enum { ENTRY_SKIP, ENTRY_FILE, ENTRY_DIR, ENTRY_ERROR } kind;
+	bool link;
+	file_stat st;
+	char *error;
+} scan_entry;
+
+typedef struct {
+	walk_dir_job *j;
+	int dirfd;
+	scan_entry *entries;
+} scan_ctx;
+
+static void scan_entry_stat(void *arg, size_t i)
+{
+	scan_ctx *c = arg;
+	scan_entry *e = &c->entries[i];
+	dv_buf childabs = DV_BUF_INIT;
+	char obj_rel[OBJECT_REL_LEN + 1] = "";
+	const char *name = e->name;
+	struct stat st;
+	int at;
+
+	e->link = e->type == DT_LNK;
+	if (e->type == DT_LNK || e->type == DT_UNKNOWN) {
+		if (!e->link && fstatat(c->dirfd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			e->link = S_ISLNK(st.st_mode);
+		if (e->link) {
+			dv_path_join(&childabs, c->j->abs, e->name);
+			if (check_walk_link(c->j->repo, childabs.ptr, obj_rel) < 0) {
+				e->kind = ENTRY_ERROR;
+				e->error = dv_strdup(dv_error_last());
+				goto done;
+			}
+		}
+	}
+	/* dv's own link (cache.type symlink): its target is looked up from
+	 * the objects' directory, not along the cache's whole path again (a
+	 * symlinked 20,000-file status spent more in those lookups than in
+	 * the stats). */
+	if (*obj_rel && (at = dv_cache_objects_fd(c->j->repo->cache)) >= 0)
+		name = obj_rel;
+	else
+		at = c->dirfd;
+	if (fstatat(at, name, &st, 0) < 0) {
+		/* A dangling symlink has no bytes to track. */
+		if (errno != ENOENT) {
+			dv_error_errno(DV_ERROR, "cannot read '%s/%s'", c->j->abs, e->name);
+			e->kind = ENTRY_ERROR;
+			e->error = dv_strdup(dv_error_last());
+		}
+		goto done;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		e->kind = ENTRY_DIR;
+	} else if (S_ISREG(st.st_mode)) {
+		e->kind = ENTRY_FILE;
+		file_stat_keep(&e->st, &st);
+	}
+done:
+	dv_buf_free(&childabs);
+}
+
+/* From this many names on, a directory that is alone at its level of the
+ * walk (a flat 20,000-file dataset) has its stats shared among the
+ * cores; smaller ones, or several at once, are one thread's each. */
+#define SCAN_SPLIT_MIN 2048
+
 static void scan_dir(walk_dir_job *j)
 {
 	int fd = open(j->abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	struct dirent *e;
 	dv_buf childrel = DV_BUF_INIT;
+	dv_strpool pool = DV_STRPOOL_INIT;
+	dv_vec entries = DV_VEC_INIT(scan_entry);
 	const dv_dvignore_dir *ignore;
+	scan_ctx ctx;
 
 	if (!d) {
 		if (fd >= 0)
@@ -153,7 +228,7 @@ static void scan_dir(walk_dir_job *j)
 	/* The walk's directories are all <root>/<repo-relative path>. */
 	ignore = dv_dvignore_rules_for(j->ignore, j->abs + strlen(j->repo->root) + (j->abs[strlen(j->repo->root)] == '/'));
 	while ((e = readdir(d)) != NULL) {
-		struct stat st;
+		scan_entry *se;
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		if (e->d_type == DT_DIR) {
@@ -164,49 +239,33 @@ static void scan_dir(walk_dir_job *j)
 		/* Left out by name before anything is followed. */
 		if (dv_dvignore_dir_ignores(ignore, e->d_name, false))
 			continue;
-		bool link = e->d_type == DT_LNK;
-		char obj_rel[OBJECT_REL_LEN + 1] = "";
-		int at;
-		const char *name = e->d_name;
-		if (e->d_type == DT_LNK || e->d_type == DT_UNKNOWN) {
-			if (!link && fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-				link = S_ISLNK(st.st_mode);
-			if (link) {
-				dv_path_join(&childrel, j->abs, e->d_name);
-				if ((j->rc = check_walk_link(j->repo, childrel.ptr, obj_rel)) < 0) {
-					j->error = dv_strdup(dv_error_last());
-					break;
-				}
-			}
-		}
-		/* dv's own link (cache.type symlink): its target is looked up
-		 * from the objects' directory, not along the cache's whole
-		 * path again (a symlinked 20,000-file status spent more in
-		 * those lookups than in the stats). */
-		if (*obj_rel && (at = dv_cache_objects_fd(j->repo->cache)) >= 0)
-			name = obj_rel;
-		else
-			at = dirfd(d);
-		if (fstatat(at, name, &st, 0) < 0) {
-			/* A dangling symlink has no bytes to track. */
-			if (errno == ENOENT)
-				continue;
-			j->rc = dv_error_errno(DV_ERROR, "cannot read '%s/%s'", j->abs, e->d_name);
-			j->error = dv_strdup(dv_error_last());
-			break;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			if (!dv_dvignore_dir_ignores(ignore, e->d_name, true))
-				dv_strvec_push(&j->subdirs, e->d_name);
-		} else if (S_ISREG(st.st_mode)) {
+		se = dv_vec_push(&entries);
+		se->name = dv_strpool_add(&pool, e->d_name, strlen(e->d_name));
+		se->type = e->d_type;
+	}
+	ctx = (scan_ctx){ j, dirfd(d), entries.items };
+	dv_parallel_for(entries.n, j->alone && entries.n >= SCAN_SPLIT_MIN ? 0 : 1, scan_entry_stat, &ctx);
+	for (size_t i = 0; i < entries.n; i++) {
+		scan_entry *se = dv_vec_at(&entries, scan_entry, i);
+		if (se->kind == ENTRY_ERROR && j->rc == 0) {
+			j->rc = dv_error(DV_ERROR, "%s", se->error);
+			j->error = se->error;
+			se->error = NULL;
+		} else if (se->kind == ENTRY_DIR && j->rc == 0) {
+			if (!dv_dvignore_dir_ignores(ignore, se->name, true))
+				dv_strvec_push(&j->subdirs, se->name);
+		} else if (se->kind == ENTRY_FILE && j->rc == 0) {
 			walk_file *f = dv_vec_push(&j->files);
-			dv_path_join(&childrel, j->rel, e->d_name);
+			dv_path_join(&childrel, j->rel, se->name);
 			f->rel = dv_strpool_add(&j->names, childrel.ptr, childrel.len);
-			file_stat_keep(&f->st, &st);
-			f->plain = !link;
+			f->st = se->st;
+			f->plain = !se->link;
 		}
+		free(se->error);
 	}
 	closedir(d);
+	dv_vec_free(&entries);
+	dv_strpool_free(&pool);
 	dv_buf_free(&childrel);
 }
 
@@ -282,6 +341,8 @@ static int walk_dir(walk_list *files, dv_repo *repo, const char *abs, const char
 
 	walk_job_push(&level, repo, abs, rel);
 	while (level.n && rc == 0) {
+		if (level.n == 1)
+			dv_vec_at(&level, walk_dir_job, 0)->alone = true;
 		dv_parallel_for(level.n, level.n < 2 ? 1 : 0, scan_one, &level);
 		for (size_t i = 0; i < level.n; i++) {
 			walk_dir_job *j = dv_vec_at(&level, walk_dir_job, i);

@@ -102,4 +102,14 @@ test_case 'a directory two stages name (added data, a stage reading it) is walke
 	grep -F "modified" out && grep -F "data" out
 '
 
+test_case 'a flat directory of 2,100 files (its stats shared among the cores): changes and a bad link found' '
+	new_repo flat && cd flat && mkdir data &&
+	awk "BEGIN { for (i = 0; i < 2100; i++) { f = sprintf(\"data/f%05d\", i); print i > f; close(f) } }" &&
+	dv add -q data && dv status --exit-code &&
+	echo changed >data/f01234 && rm data/f00007 && ! dv status --exit-code >out &&
+	grep -F "modified" out && grep -F "data/f01234" out && grep -F "data/f00007" out &&
+	dv add -q data && dv status --exit-code &&
+	ln -s /etc/hostname data/zz-outside && expect_error 1 "zz-outside" dv status
+'
+
 test_done
