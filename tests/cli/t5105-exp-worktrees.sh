@@ -43,7 +43,7 @@ why() {
 	echo "$*" >&2
 	echo "--- dv exp run printed:" >&2 && cat "$TRASH/repo/out" >&2 2>/dev/null
 	echo "--- stages started (p.x of each):" >&2 && cat "$RUNS" >&2 2>/dev/null
-	echo "--- processes still there:" >&2 && pgrep -af "sleep 4[0-9]" >&2
+	echo "--- processes still there:" >&2 && pgrep -af "^sleep 4[0-9]$" >&2
 	if [ -s "$TRASH/pg" ]; then
 		g=$(cat "$TRASH/pg") && kill -9 $g $(descendants $g) 2>/dev/null
 	fi
@@ -85,7 +85,7 @@ test_case 'Ctrl-C of an experiment in the workspace: exit 130, no ref, the stage
 	pid=$!
 	wait_runs 1 && sleep 0.2 && env kill -s INT -- -$(pgid) && expect_code 130 wait $pid &&
 	assert_contains out "not recorded" && test "$(nexps)" = $n0 &&
-	! git rev-parse -q --verify refs/exps/ws && ! pgrep -f "sleep 41" >/dev/null &&
+	! git rev-parse -q --verify refs/exps/ws && ! pgrep -f "^sleep 41$" >/dev/null &&
 	dv status >/dev/null && test -z "$(ls .dv/exps/running 2>/dev/null)" &&
 	git reset -q --hard && rm -f junk.txt stray.txt && dv checkout -q -f
 '
@@ -99,7 +99,7 @@ test_case 'Ctrl-C of a -j 2 sweep stops both experiments and leaves nothing half
 	env kill -s INT -- -$(pgid)
 	expect_code 130 wait $pid || why "dv exp run did not exit 130 after SIGINT"
 	test "$(cat $RUNS | wc -l)" = 2 || why "a third experiment started after the two running ones were stopped"
-	! pgrep -f "sleep 42" >/dev/null || why "a stage outlived dv: every stage must be stopped and reaped before it exits"
+	! pgrep -f "^sleep 42$" >/dev/null || why "a stage outlived dv: every stage must be stopped and reaped before it exits"
 	test "$(nexps)" = $n0 || why "an interrupted experiment was recorded: $(git for-each-ref refs/exps)"
 	test -z "$(ls .dv/exps/queue)" || why "entries left in the queue: $(ls .dv/exps/queue)"
 	git diff --quiet HEAD || why "the workspace changed: $(git diff --stat HEAD)"
