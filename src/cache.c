@@ -190,7 +190,6 @@ bool dv_cache_has(const dv_cache *c, const dv_hash *h, bool is_dir)
 
 #define ALIAS_NAME "o"
 #define OBJECTS_SUB "/files/xxh128"
-#define OBJ_REL_LEN (DV_HASH_HEXLEN + 1) /* "XX/<30 hex>" */
 
 static pthread_mutex_t alias_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -281,7 +280,7 @@ void dv_cache_link_target(dv_buf *out, dv_cache *c, const char *dest, const char
 
 	dv_buf_reset(out);
 	if (depth >= 0 && !strncmp(obj, c->dir, n) && !strncmp(obj + n, OBJECTS_SUB "/", sub) &&
-	    strlen(obj + n + sub) == OBJ_REL_LEN && alias_ready(c, true)) {
+	    strlen(obj + n + sub) == DV_CACHE_OBJ_REL_LEN && alias_ready(c, true)) {
 		for (int i = 0; i < depth; i++)
 			dv_buf_puts(out, "../");
 		dv_buf_printf(out, ".dv/" ALIAS_NAME "/%s", obj + n + sub);
@@ -292,9 +291,9 @@ void dv_cache_link_target(dv_buf *out, dv_cache *c, const char *dest, const char
 
 static bool is_obj_rel(const char *rest)
 {
-	if (strlen(rest) != OBJ_REL_LEN || rest[2] != '/')
+	if (strlen(rest) != DV_CACHE_OBJ_REL_LEN || rest[2] != '/')
 		return false;
-	for (size_t i = 0; i < OBJ_REL_LEN; i++)
+	for (size_t i = 0; i < DV_CACHE_OBJ_REL_LEN; i++)
 		if (i != 2 && !strchr("0123456789abcdef", rest[i]))
 			return false;
 	return true;
@@ -318,7 +317,7 @@ bool dv_cache_link_object(dv_cache *c, const char *path, const char *target, cha
 	}
 	if (!rest || !is_obj_rel(rest))
 		return false;
-	memcpy(obj_rel, rest, OBJ_REL_LEN + 1);
+	memcpy(obj_rel, rest, DV_CACHE_OBJ_REL_LEN + 1);
 	return true;
 }
 

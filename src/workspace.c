@@ -96,9 +96,8 @@ typedef struct {
  * refused: following it would put bytes dv does not own into the cache
  * (and onto remotes), or walk in circles.
  */
-#define OBJECT_REL_LEN (DV_HASH_HEXLEN + 1) /* "XX/<30 hex>" */
 
-/* `obj_rel` (OBJECT_REL_LEN + 1 bytes) receives "XX/<30 hex>" when the
+/* `obj_rel` (DV_CACHE_OBJ_REL_LEN + 1 bytes) receives "XX/<30 hex>" when the
  * link is dv's own to a file object, so its target can be stat'ed
  * relative to the objects' directory; "" otherwise. */
 static int check_walk_link(const dv_repo *repo, const char *abs, char *obj_rel)
@@ -157,7 +156,7 @@ static void scan_entry_stat(void *arg, size_t i)
 	scan_ctx *c = arg;
 	scan_entry *e = &c->entries[i];
 	dv_buf childabs = DV_BUF_INIT;
-	char obj_rel[OBJECT_REL_LEN + 1] = "";
+	char obj_rel[DV_CACHE_OBJ_REL_LEN + 1] = "";
 	const char *name = e->name;
 	struct stat st;
 	int at;
@@ -552,15 +551,15 @@ static bool is_linked(dv_cache *c, dv_link_type type, const char *abs, const cha
 	if (type == DV_LINK_HARDLINK)
 		return lstat(abs, &a) == 0 && stat(obj, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 	if (type == DV_LINK_SYMLINK) {
-		char target[4096], rel[OBJECT_REL_LEN + 1];
+		char target[4096], rel[DV_CACHE_OBJ_REL_LEN + 1];
 		ssize_t n = readlink(abs, target, sizeof(target) - 1);
 		size_t len = strlen(obj);
 		if (n < 0)
 			return false;
 		target[n] = '\0';
 		/* Either form (see dv_cache_link_target) names the object. */
-		return dv_cache_link_object(c, abs, target, rel) && len > OBJECT_REL_LEN &&
-		       !strcmp(rel, obj + len - OBJECT_REL_LEN);
+		return dv_cache_link_object(c, abs, target, rel) && len > DV_CACHE_OBJ_REL_LEN &&
+		       !strcmp(rel, obj + len - DV_CACHE_OBJ_REL_LEN);
 	}
 	return true; /* reflink or copy: any file with the right bytes will do */
 }

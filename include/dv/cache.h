@@ -74,8 +74,10 @@ bool dv_cache_has(const dv_cache *c, const dv_hash *h, bool is_dir);
  * The target a symlink at `dest` (absolute) to `obj` (the object's
  * path) gets; the first call puts the alias in place. */
 void dv_cache_link_target(dv_buf *out, dv_cache *c, const char *dest, const char *obj);
+/* Length of an object's name below files/xxh128: "XX/<30 hex>". */
+#define DV_CACHE_OBJ_REL_LEN (DV_HASH_HEXLEN + 1)
 /* Is `target`, read from the symlink at absolute `path`, dv's link to a
- * file object (either form)?  Then `obj_rel` (DV_HASH_HEXLEN + 2 bytes)
+ * file object (either form)?  Then `obj_rel` (DV_CACHE_OBJ_REL_LEN + 1 bytes)
  * receives "XX/<30 hex>".  The short form counts only while the alias
  * points where dv put it: otherwise it is a link like any other. */
 bool dv_cache_link_object(dv_cache *c, const char *path, const char *target, char *obj_rel);
