@@ -294,7 +294,7 @@ static bool is_obj_rel(const char *rest)
 	if (strlen(rest) != DV_CACHE_OBJ_REL_LEN || rest[2] != '/')
 		return false;
 	for (size_t i = 0; i < DV_CACHE_OBJ_REL_LEN; i++)
-		if (i != 2 && !strchr("0123456789abcdef", rest[i]))
+		if (i != 2 && !((rest[i] >= '0' && rest[i] <= '9') || (rest[i] >= 'a' && rest[i] <= 'f')))
 			return false;
 	return true;
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -351,6 +352,56 @@ void dv_tmpfile_abort(int fd, const char *tmp_path)
 		close(fd);
 	unlink(tmp_path);
 	dv_tmpfile_unregister(tmp_path);
+}
+
+int dv_write_cache_file(const char *path, bool (*next)(void *ctx, dv_buf *out), void *ctx)
+{
+	dv_buf out = DV_BUF_INIT, tmp = DV_BUF_INIT;
+	bool more = true;
+	int fd = -1, rc;
+
+	if ((rc = dv_tmpfile_open(&fd, &tmp, path, 0644)) < 0)
+		goto done;
+	dv_buf_grow(&out, 65536);
+	while (rc == 0 && more) {
+		more = next(ctx, &out);
+		if ((out.len >= 65536 || (!more && out.len)) && (rc = dv_write_all(fd, out.ptr, out.len)) == 0)
+			dv_buf_reset(&out);
+	}
+	if (rc < 0) {
+		rc = dv_error_errno(DV_ERROR, "cannot write '%s'", path);
+		dv_tmpfile_abort(fd, tmp.ptr);
+		goto done;
+	}
+	rc = dv_tmpfile_commit_nosync(fd, tmp.ptr, path);
+done:
+	dv_buf_free(&out);
+	dv_buf_free(&tmp);
+	return rc;
+}
+
+void *dv_map_cache_file(const char *path, const char *magic, size_t min_len, bool writable, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	void *map;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || st.st_size < 8 || (size_t)st.st_size < min_len) {
+		close(fd);
+		return NULL;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ | (writable ? PROT_WRITE : 0), MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return NULL;
+	if (memcmp(map, magic, 8)) {
+		munmap(map, (size_t)st.st_size);
+		return NULL;
+	}
+	*len = (size_t)st.st_size;
+	return map;
 }
 
 static int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, bool sync)

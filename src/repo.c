@@ -21,6 +21,7 @@
 #include "dv/git.h"
 #include "dv/repo.h"
 #include "dv/statcache.h"
+#include "dv/dircache.h"
 #include "dv/dvignore.h"
 #include "dv/workspace.h"
 
@@ -441,6 +442,10 @@ void dv_repo_free(dv_repo *repo)
 		dv_statcache_save(repo->statcache);
 		dv_statcache_free(repo->statcache);
 	}
+	if (repo->dircache) {
+		dv_dircache_save(repo->dircache);
+		dv_dircache_free(repo->dircache);
+	}
 	dv_dvignore_free(repo->dvignore);
 	dv_cache_free(repo->cache);
 	dv_config_free(repo->config);
@@ -480,9 +485,30 @@ struct dv_statcache *dv_repo_statcache(dv_repo *repo)
 	return sc;
 }
 
+/* The same for the listings of directories. */
+struct dv_dircache *dv_repo_dircache(dv_repo *repo)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	struct dv_dircache *dc;
+
+	pthread_mutex_lock(&mu);
+	if (!repo->dircache) {
+		dv_buf p = DV_BUF_INIT;
+		dv_path_join(&p, repo->dvdir, "dirs");
+		dv_dircache_open(&repo->dircache, p.ptr);
+		dv_buf_free(&p);
+	}
+	dc = repo->dircache;
+	pthread_mutex_unlock(&mu);
+	return dc;
+}
+
 int dv_repo_save_statcache(dv_repo *repo)
 {
-	return repo->statcache ? dv_statcache_save(repo->statcache) : 0;
+	int rc = repo->dircache ? dv_dircache_save(repo->dircache) : 0;
+	if (repo->statcache && dv_statcache_save(repo->statcache) < 0)
+		rc = -1;
+	return rc;
 }
 
 void dv_repo_abspath(dv_buf *out, const dv_repo *repo, const char *relpath)

@@ -86,9 +86,7 @@ static record *rec_at(const dv_statcache *sc, size_t i)
 
 static size_t slot_of(const dv_statcache *sc, uint64_t dev, uint64_t ino)
 {
-	uint64_t k = ino * 0x9E3779B97F4A7C15ull ^ dev * 0xC2B2AE3D27D4EB4Full;
-	k ^= k >> 29;
-	return (size_t)k & (sc->cap - 1);
+	return (size_t)dv_devino_hash(dev, ino) & (sc->cap - 1);
 }
 
 /* The table slot for (dev, ino): holding its record's index + 1, or 0
@@ -150,27 +148,12 @@ static uint32_t *append(dv_statcache *sc, uint32_t *slot, const record *r)
  * command. */
 static void map_records(dv_statcache *sc, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	void *map;
-
-	if (fd < 0)
-		return;
-	if (fstat(fd, &st) < 0 || st.st_size < 8 + (off_t)sizeof(record)) {
-		close(fd);
-		return;
-	}
 	/* Writable but private: what this run changes stays in memory. */
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED)
+	void *map = dv_map_cache_file(path, MAGIC, 8 + sizeof(record), true, &sc->map_len);
+
+	if (!map)
 		return;
-	if (memcmp(map, MAGIC, 8)) {
-		munmap(map, (size_t)st.st_size);
-		return;
-	}
 	sc->map = map;
-	sc->map_len = (size_t)st.st_size;
 	sc->base = (record *)((char *)map + 8); /* 8-aligned: the mapping is page-aligned */
 	sc->nbase = (sc->map_len - 8) / sizeof(record);
 }
@@ -208,24 +191,46 @@ int dv_statcache_open(dv_statcache **out, const char *path)
 	return 0;
 }
 
+/* Under sc->mu. */
+static bool lookup_locked(dv_statcache *sc, const dv_stat_key *k, dv_hash *out)
+{
+	uint32_t *t = find_slot(sc, k->dev, k->ino);
+	const record *r;
+
+	if (*t == 0)
+		return false;
+	r = rec_at(sc, *t - 1);
+	if (r->size != k->size || r->mtime_ns != k->mtime_ns || r->ctime_ns != k->ctime_ns ||
+	    r->mtime_ns + RACY_NS >= r->hashed_at)
+		return false;
+	*out = r->hash;
+	sc->flags[*t - 1] |= F_TOUCHED;
+	return true;
+}
+
 bool dv_statcache_lookup(dv_statcache *sc, const struct stat *st, dv_hash *out)
 {
-	bool hit = false;
-	uint32_t *t;
+	dv_stat_key k = {
+		(uint64_t)st->st_dev, (uint64_t)st->st_ino, (uint64_t)st->st_size,
+		dv_stat_mtime_ns(st), dv_stat_ctime_ns(st),
+	};
+	bool hit;
 
 	pthread_mutex_lock(&sc->mu);
-	t = find_slot(sc, (uint64_t)st->st_dev, (uint64_t)st->st_ino);
-	if (*t) {
-		const record *r = rec_at(sc, *t - 1);
-		if (r->size == (uint64_t)st->st_size && r->mtime_ns == dv_stat_mtime_ns(st) &&
-		    r->ctime_ns == dv_stat_ctime_ns(st) && r->mtime_ns + RACY_NS < r->hashed_at) {
-			*out = r->hash;
-			sc->flags[*t - 1] |= F_TOUCHED;
-			hit = true;
-		}
-	}
+	hit = lookup_locked(sc, &k, out);
 	pthread_mutex_unlock(&sc->mu);
 	return hit;
+}
+
+size_t dv_statcache_lookup_keys(dv_statcache *sc, const dv_stat_key *keys, size_t n, dv_hash *out, bool *hit)
+{
+	size_t hits = 0;
+
+	pthread_mutex_lock(&sc->mu);
+	for (size_t i = 0; i < n; i++)
+		hits += (hit[i] = lookup_locked(sc, &keys[i], &out[i]));
+	pthread_mutex_unlock(&sc->mu);
+	return hits;
 }
 
 enum put_kind { PUT_READ, PUT_WRITTEN, PUT_MADE };
@@ -287,66 +292,55 @@ void dv_statcache_put_made(dv_statcache *sc, const struct stat *st, const dv_has
 	put_record(sc, st, h, PUT_MADE);
 }
 
-/* Flush `out` to `fd` once it holds `at_least` bytes. */
-static int flush_at(int fd, dv_buf *out, size_t at_least)
+/* dv_statcache_save's records, one per call. */
+typedef struct {
+	dv_statcache *sc;
+	size_t i, n;
+	int64_t now;
+	bool prune, magic_done;
+} save_ctx;
+
+static bool save_next(void *arg, dv_buf *out)
 {
-	if (out->len < at_least || out->len == 0)
-		return 0;
-	if (dv_write_all(fd, out->ptr, out->len) < 0)
-		return -1;
-	dv_buf_reset(out);
-	return 0;
+	save_ctx *c = arg;
+	dv_statcache *sc = c->sc;
+
+	if (!c->magic_done) {
+		c->magic_done = true;
+		dv_buf_add(out, MAGIC, 8);
+	}
+	for (; c->i < c->n; c->i++) {
+		record *r = rec_at(sc, c->i);
+		size_t i = c->i;
+		if (sc->flags[i] & F_STAMP) {
+			r->hashed_at = c->now;
+			sc->flags[i] &= (uint8_t)~F_STAMP;
+		}
+		if (!c->prune || (sc->flags[i] & F_TOUCHED)) {
+			dv_buf_add(out, r, sizeof(record));
+			c->i++;
+			break;
+		}
+	}
+	return c->i < c->n;
 }
 
 int dv_statcache_save(dv_statcache *sc)
 {
-	dv_buf out = DV_BUF_INIT, tmp = DV_BUF_INIT;
 	const char *delay;
-	size_t n;
-	int64_t now;
-	bool prune;
-	int fd = -1, rc;
+	save_ctx c;
+	int rc;
 
 	if (!sc || !sc->dirty)
 		return 0;
-	n = rec_count(sc);
-	prune = n > KEEP_UNUSED_MAX;
 	/* Test hook: a save that comes this long after the writes. */
 	if ((delay = getenv("DV_TEST_STATE_SAVE_DELAY_MS")) != NULL)
 		usleep((useconds_t)atoi(delay) * 1000);
-	if ((rc = dv_tmpfile_open(&fd, &tmp, sc->path, 0644)) < 0)
-		goto done;
-	now = dv_now_ns();
-	/* Written through a 64 KiB buffer, not a copy of the whole cache:
-	 * fresh pages are what a large save would pay most for. */
-	dv_buf_grow(&out, 65536);
-	dv_buf_add(&out, MAGIC, 8);
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		record *r = rec_at(sc, i);
-		if (sc->flags[i] & F_STAMP) {
-			r->hashed_at = now;
-			sc->flags[i] &= (uint8_t)~F_STAMP;
-		}
-		if (!prune || (sc->flags[i] & F_TOUCHED)) {
-			dv_buf_add(&out, r, sizeof(record));
-			if (flush_at(fd, &out, 65536 - sizeof(record)) < 0)
-				rc = -1;
-		}
-	}
-	if (rc == 0 && flush_at(fd, &out, 0) < 0)
-		rc = -1;
-	if (rc < 0) {
-		rc = dv_error_errno(DV_ERROR, "cannot write '%s'", sc->path);
-		dv_tmpfile_abort(fd, tmp.ptr);
-		goto done;
-	}
-	/* Not fsynced: a state lost or left stale by a crash holds only facts
-	 * that were true of some file once, each checked against its stat. */
-	if ((rc = dv_tmpfile_commit_nosync(fd, tmp.ptr, sc->path)) == 0)
+	c = (save_ctx){ sc, 0, rec_count(sc), dv_now_ns(), rec_count(sc) > KEEP_UNUSED_MAX, false };
+	/* A state lost or left stale by a crash holds only facts that were
+	 * true of some file once, each checked against its stat. */
+	if ((rc = dv_write_cache_file(sc->path, save_next, &c)) == 0)
 		sc->dirty = false;
-done:
-	dv_buf_free(&out);
-	dv_buf_free(&tmp);
 	return rc;
 }
 

@@ -51,6 +51,18 @@ int dv_tmpfile_commit(int fd, const char *tmp_path, const char *final_path);
 int dv_tmpfile_commit_nosync(int fd, const char *tmp_path, const char *final_path);
 void dv_tmpfile_abort(int fd, const char *tmp_path);
 
+/* Write a local cache file (.dv/state, .dv/dirs) through a temp file and
+ * rename it over `path` without fsync: what a crash loses is only worked
+ * out again.  `next` appends the next record to `out` and returns false
+ * when there are no more; the bytes go out through a 64 KiB buffer, so a
+ * large cache is never copied whole. */
+int dv_write_cache_file(const char *path, bool (*next)(void *ctx, dv_buf *out), void *ctx);
+/* Map such a file privately (`writable`: changes stay in this process),
+ * when it holds at least `min_len` bytes and starts with the 8 bytes of
+ * `magic`; NULL otherwise (a missing or foreign file is an empty cache).
+ * *len receives its length; munmap it when done. */
+void *dv_map_cache_file(const char *path, const char *magic, size_t min_len, bool writable, size_t *len);
+
 /* Create `path`, which must not exist (O_EXCL), in exactly `mode`, for a
  * work-tree file written in place: it is registered like a temp file, so a
  * signal removes it half-written.  Returns the fd, or -1 with errno set.
@@ -136,6 +148,13 @@ bool dv_path_is_within(const char *child, const char *parent);
 bool dv_path_has_git_component(const char *path);
 
 /* Nanosecond timestamps from a struct stat. */
+/* A well-mixed hash of a file's identity, for the tables of the local
+ * caches keyed by (device, inode). */
+static inline uint64_t dv_devino_hash(uint64_t dev, uint64_t ino)
+{
+	uint64_t k = ino * 0x9E3779B97F4A7C15ull ^ dev * 0xC2B2AE3D27D4EB4Full;
+	return k ^ (k >> 29);
+}
 int64_t dv_stat_mtime_ns(const struct stat *st);
 int64_t dv_stat_ctime_ns(const struct stat *st);
 int64_t dv_now_ns(void);

@@ -22,6 +22,17 @@ typedef struct dv_statcache dv_statcache;
 /* Load `path` (a missing or unreadable file is an empty cache). */
 int dv_statcache_open(dv_statcache **out, const char *path);
 bool dv_statcache_lookup(dv_statcache *sc, const struct stat *st, dv_hash *out);
+
+/* The fields of a stat an entry must match. */
+typedef struct {
+	uint64_t dev, ino, size;
+	int64_t mtime_ns, ctime_ns;
+} dv_stat_key;
+
+/* `n` lookups under one lock (a walk's files, a run at a time: taken
+ * one by one from two threads, the lock was their cost): hit[i] tells
+ * whether out[i] was set.  Returns the number of hits. */
+size_t dv_statcache_lookup_keys(dv_statcache *sc, const dv_stat_key *keys, size_t n, dv_hash *out, bool *hit);
 void dv_statcache_put(dv_statcache *sc, const struct stat *st, const dv_hash *h);
 /* For a file only dv has written, from bytes it hashed (a fetched cache
  * object): trusted at once, without the racy-clean wait. */

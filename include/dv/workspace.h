@@ -30,9 +30,11 @@ typedef struct {
 	uint64_t nfiles; /* directories only */
 } dv_ws_state;
 
-/* The repository's stat cache, opened on first use and saved by
- * dv_repo_free() (or explicitly). */
+/* The repository's stat cache and directory listings (dircache.h),
+ * opened on first use and saved by dv_repo_free() or, both at once, by
+ * dv_repo_save_statcache(). */
 struct dv_statcache *dv_repo_statcache(dv_repo *repo);
+struct dv_dircache *dv_repo_dircache(dv_repo *repo);
 int dv_repo_save_statcache(dv_repo *repo);
 
 /* Hash the file or directory at repo-relative `relpath` without touching
