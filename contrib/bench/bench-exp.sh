@@ -56,13 +56,10 @@ stage=$(med true "cd big && sh -c 'echo 1 >out.txt'")
 # from the run-cache; the workspace keeps what the last run left.  Wall
 # and CPU (user + sys of dv and everything it waited for) are both kept:
 # on a loaded machine the CPU figure is the one to compare.
-# timed SETUP CMD: "WALL CPU" of CMD, after SETUP (untimed)
+# timed SETUP CMD: "WALL CPU" of CMD, after SETUP (untimed), to the
+# microsecond (bench-lib's time_cmd)
 timed() {
-    sh -c "$1" >/dev/null 2>&1 || { echo "bench: setup '$1' failed" >&2; exit 1; }
-    sync
-    /usr/bin/time -f "%e %U %S" -o "$work/.tm" sh -c "$2" >/dev/null 2>"$work/.err" ||
-        { echo "bench: '$2' failed:" >&2; cat "$work/.err" >&2; exit 1; }
-    awk '{ print $1, $2 + $3 }' "$work/.tm"
+    w=$(time_cmd "$1" "$2") && echo "$w $(cat "$work/.cpu")"
 }
 # CASE_setup N / CASE_cmd N as for rounds; medians in $CASE_wall, $CASE_cpu
 cpu_rounds() {
