@@ -27,8 +27,9 @@
 #define MAGIC "DVDIRS01"
 #define RACY_NS (50 * 1000000LL)
 /* Listings not used in a run are dropped at save once all of them take
- * more than this. */
-#define KEEP_UNUSED_BYTES (64u << 20)
+ * more than this: every save rewrites the whole file (a listing of 20,000
+ * names is some 300 KB). */
+#define KEEP_UNUSED_BYTES (16u << 20)
 
 typedef struct {
 	uint64_t dev, ino;

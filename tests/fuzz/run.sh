@@ -31,7 +31,7 @@ case $secs in
 esac
 jobs=${DV_FUZZ_JOBS:-2}
 niceness=${DV_FUZZ_NICE:-10}
-targets=${DV_FUZZ_TARGETS:-"stage manifest config s3_list cli"}
+targets=${DV_FUZZ_TARGETS:-"stage manifest config s3_list dircache cli"}
 build=${DV_FUZZ_BUILD_DIR:-$root/build-fuzz}
 out=$build/fuzz-out
 
