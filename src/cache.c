@@ -289,7 +289,7 @@ void dv_cache_link_target(dv_buf *out, dv_cache *c, const char *dest, const char
 	dv_buf_puts(out, obj);
 }
 
-static bool is_obj_rel(const char *rest)
+bool dv_cache_is_obj_rel(const char *rest)
 {
 	if (strlen(rest) != DV_CACHE_OBJ_REL_LEN || rest[2] != '/')
 		return false;
@@ -315,10 +315,29 @@ bool dv_cache_link_object(dv_cache *c, const char *path, const char *target, cha
 		if (p && !strncmp(p, ".dv/" ALIAS_NAME "/", strlen(".dv/" ALIAS_NAME "/")) && alias_ready(c, false))
 			rest = p + strlen(".dv/" ALIAS_NAME "/");
 	}
-	if (!rest || !is_obj_rel(rest))
+	if (!rest || !dv_cache_is_obj_rel(rest))
 		return false;
 	memcpy(obj_rel, rest, DV_CACHE_OBJ_REL_LEN + 1);
 	return true;
+}
+
+size_t dv_cache_link_prefix(dv_cache *c, const char *dir, char *out, size_t cap)
+{
+	static const char tail[] = ".dv/" ALIAS_NAME "/";
+	size_t len = 0;
+	int depth;
+	dv_buf child = DV_BUF_INIT;
+
+	/* The depth of a file in `dir`, as dv_cache_link_object counts it. */
+	dv_path_join(&child, dir, "x");
+	depth = c->dvdir ? depth_below_root(c->dvdir, child.ptr) : -1;
+	dv_buf_free(&child);
+	if (depth < 0 || (size_t)depth * 3 + sizeof(tail) > cap || !alias_ready(c, false))
+		return 0;
+	for (int i = 0; i < depth; i++, len += 3)
+		memcpy(out + len, "../", 3);
+	memcpy(out + len, tail, sizeof(tail));
+	return len + sizeof(tail) - 1;
 }
 
 /* Open a temp file in the object's own directory (same file system, so the

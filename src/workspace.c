@@ -162,12 +162,52 @@ typedef struct {
 	walk_dir_job *j;
 	int dirfd;
 	scan_entry *entries;
+	/* What dv's short-form links in this directory start with (see
+	 * dv_cache_link_prefix); prefix_len 0: none can. */
+	char prefix[1024];
+	size_t prefix_len;
 } scan_ctx;
 
 static void entry_fail(scan_entry *e)
 {
 	e->kind = ENTRY_ERROR;
 	e->error = dv_strdup(dv_error_last());
+}
+
+/* The link `e` of a scanned directory: its target read (unless the
+ * listing has it) and judged, `obj_rel` set when it is dv's own.  False
+ * (with e failed) when it is one dv refuses.  dv's short-form links, every
+ * file of a symlinked tree, are told by their prefix without a path
+ * built or a syscall (they were a tenth of a symlinked status). */
+static bool own_link(scan_ctx *c, scan_entry *e, char *obj_rel)
+{
+	char buf[4096], childabs[4096];
+	const char *target = e->target;
+
+	if (!target) {
+		ssize_t n = readlinkat(c->dirfd, e->name, buf, sizeof(buf) - 1);
+		if (n >= 0) {
+			buf[n] = '\0';
+			target = buf;
+			e->read_target = dv_strdup(buf);
+		}
+	}
+	if (target && c->prefix_len && !strncmp(target, c->prefix, c->prefix_len) &&
+	    dv_cache_is_obj_rel(target + c->prefix_len)) {
+		memcpy(obj_rel, target + c->prefix_len, DV_CACHE_OBJ_REL_LEN + 1);
+		return true;
+	}
+	if ((size_t)snprintf(childabs, sizeof(childabs), "%s/%s", c->j->abs, e->name) >= sizeof(childabs)) {
+		errno = ENAMETOOLONG;
+		dv_error_errno(DV_ERROR, "cannot read '%s/%s'", c->j->abs, e->name);
+		entry_fail(e);
+		return false;
+	}
+	if (check_walk_link(c->j->repo, childabs, obj_rel, target, &e->read_target) < 0) {
+		entry_fail(e);
+		return false;
+	}
+	return true;
 }
 
 static void scan_entry_stat(void *arg, size_t i)
@@ -185,21 +225,8 @@ static void scan_entry_stat(void *arg, size_t i)
 	if (e->type == DT_LNK || e->type == DT_UNKNOWN) {
 		if (!e->link && fstatat(c->dirfd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 			e->link = S_ISLNK(st.st_mode);
-		if (e->link) {
-			/* On the stack: in a symlinked tree every file is a link,
-			 * and an allocation each was a tenth of a status. */
-			char childabs[4096];
-			if ((size_t)snprintf(childabs, sizeof(childabs), "%s/%s", c->j->abs, e->name) >= sizeof(childabs)) {
-				errno = ENAMETOOLONG;
-				dv_error_errno(DV_ERROR, "cannot read '%s/%s'", c->j->abs, e->name);
-				entry_fail(e);
-				return;
-			}
-			if (check_walk_link(c->j->repo, childabs, obj_rel, e->target, &e->read_target) < 0) {
-				entry_fail(e);
-				return;
-			}
-		}
+		if (e->link && !own_link(c, e, obj_rel))
+			return;
 	}
 	/* dv's own link (cache.type symlink): its target is looked up from
 	 * the objects' directory, not along the cache's whole path again (a
@@ -324,7 +351,14 @@ static void scan_dir(walk_dir_job *j)
 			goto done;
 		}
 	}
-	ctx = (scan_ctx){ j, fd, entries.items };
+	ctx = (scan_ctx){ .j = j, .dirfd = fd, .entries = entries.items };
+	for (size_t i = 0; i < entries.n && j->repo->cache; i++) {
+		unsigned char t = dv_vec_at(&entries, scan_entry, i)->type;
+		if (t == DT_LNK || t == DT_UNKNOWN) {
+			ctx.prefix_len = dv_cache_link_prefix(j->repo->cache, j->abs, ctx.prefix, sizeof(ctx.prefix));
+			break;
+		}
+	}
 	dv_parallel_for(entries.n, j->alone && entries.n >= SCAN_SPLIT_MIN ? 0 : 1, scan_entry_stat, &ctx);
 	for (size_t i = 0; i < entries.n; i++) {
 		scan_entry *se = dv_vec_at(&entries, scan_entry, i);

@@ -81,6 +81,14 @@ void dv_cache_link_target(dv_buf *out, dv_cache *c, const char *dest, const char
  * receives "XX/<30 hex>".  The short form counts only while the alias
  * points where dv put it: otherwise it is a link like any other. */
 bool dv_cache_link_object(dv_cache *c, const char *path, const char *target, char *obj_rel);
+/* The start every short-form link target has in directory `dir` (absolute):
+ * "../" once per level below the work tree, then ".dv/o/", into `out`
+ * (`cap` bytes); returns its length, or 0 when links there cannot have the
+ * short form (no alias, or `dir` outside the work tree).  A target that
+ * starts so and goes on with a valid "XX/<30 hex>" is dv's link to that
+ * object (dv_cache_is_obj_rel), as dv_cache_link_object would find. */
+size_t dv_cache_link_prefix(dv_cache *c, const char *dir, char *out, size_t cap);
+bool dv_cache_is_obj_rel(const char *rest);
 
 /* Put a workspace file into the cache and return its hash and size.  If
  * `known` is given (from the stat cache) the file is not re-read when the
