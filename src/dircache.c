@@ -164,7 +164,7 @@ bool dv_dircache_lookup(dv_dircache *dc, const struct stat *st, const char **lis
 		rec *r = dv_vec_at(&dc->recs, rec, *t - 1);
 		const rec_head *h = r->h;
 		if (h->mtime_ns == dv_stat_mtime_ns(st) && h->ctime_ns == dv_stat_ctime_ns(st) &&
-		    h->mtime_ns + RACY_NS < h->listed_at && h->ctime_ns + RACY_NS < h->listed_at) {
+		    dv_ns_before_by(h->mtime_ns, h->listed_at, RACY_NS) && dv_ns_before_by(h->ctime_ns, h->listed_at, RACY_NS)) {
 			*listing = (const char *)(h + 1);
 			*len = h->len;
 			r->used = true;

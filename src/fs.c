@@ -783,12 +783,13 @@ bool dv_path_has_git_component(const char *path)
 
 int64_t dv_stat_mtime_ns(const struct stat *st)
 {
-	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	/* Wrapping, not overflowing, for a file dated past 2262. */
+	return (int64_t)((uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec);
 }
 
 int64_t dv_stat_ctime_ns(const struct stat *st)
 {
-	return (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+	return (int64_t)((uint64_t)st->st_ctim.tv_sec * 1000000000u + (uint64_t)st->st_ctim.tv_nsec);
 }
 
 int64_t dv_now_ns(void)

@@ -201,7 +201,7 @@ static bool lookup_locked(dv_statcache *sc, const dv_stat_key *k, dv_hash *out)
 		return false;
 	r = rec_at(sc, *t - 1);
 	if (r->size != k->size || r->mtime_ns != k->mtime_ns || r->ctime_ns != k->ctime_ns ||
-	    r->mtime_ns + RACY_NS >= r->hashed_at)
+	    !dv_ns_before_by(r->mtime_ns, r->hashed_at, RACY_NS))
 		return false;
 	*out = r->hash;
 	sc->flags[*t - 1] |= F_TOUCHED;
@@ -251,8 +251,8 @@ static void put_record(dv_statcache *sc, const struct stat *st, const dv_hash *h
 
 	/* Nothing but dv wrote these bytes, so no write can hide in the
 	 * timestamp tick: trusted from the start. */
-	if (kind == PUT_WRITTEN && r.hashed_at <= r.mtime_ns + RACY_NS)
-		r.hashed_at = r.mtime_ns + RACY_NS + 1;
+	if (kind == PUT_WRITTEN && !dv_ns_before_by(r.mtime_ns, r.hashed_at, RACY_NS))
+		r.hashed_at = r.mtime_ns > INT64_MAX - RACY_NS - 1 ? INT64_MAX : r.mtime_ns + RACY_NS + 1;
 	else if (kind == PUT_MADE)
 		r.hashed_at = r.mtime_ns; /* racy until the save stamps it */
 
@@ -263,7 +263,7 @@ static void put_record(dv_statcache *sc, const struct stat *st, const dv_hash *h
 	} else {
 		record *old = rec_at(sc, *t - 1);
 		if (!memcmp(old, &r, offsetof(record, hashed_at)) && dv_hash_equal(&old->hash, h) &&
-		    old->mtime_ns + RACY_NS < old->hashed_at) {
+		    dv_ns_before_by(old->mtime_ns, old->hashed_at, RACY_NS)) {
 			/* Same trusted entry: nothing to write back. */
 			sc->flags[*t - 1] |= F_TOUCHED;
 			pthread_mutex_unlock(&sc->mu);

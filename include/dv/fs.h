@@ -155,6 +155,12 @@ static inline uint64_t dv_devino_hash(uint64_t dev, uint64_t ino)
 	uint64_t k = ino * 0x9E3779B97F4A7C15ull ^ dev * 0xC2B2AE3D27D4EB4Full;
 	return k ^ (k >> 29);
 }
+/* Is time `t` (ns) more than `margin` before `later`?  Without overflow,
+ * whatever the values: a cache file's may be anything. */
+static inline bool dv_ns_before_by(int64_t t, int64_t later, int64_t margin)
+{
+	return later > t && (uint64_t)later - (uint64_t)t > (uint64_t)margin;
+}
 int64_t dv_stat_mtime_ns(const struct stat *st);
 int64_t dv_stat_ctime_ns(const struct stat *st);
 int64_t dv_now_ns(void);
