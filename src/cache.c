@@ -273,17 +273,36 @@ static int depth_below_root(const char *dvdir, const char *path)
 	return depth;
 }
 
+/* The start of a short-form target for a link `depth` directories below
+ * the work tree: "../" per level, then ".dv/o/", into `out`
+ * (DV_CACHE_LINK_PREFIX_MAX bytes); its length, or 0 when too deep. */
+static size_t short_prefix(int depth, char *out)
+{
+	static const char tail[] = ".dv/" ALIAS_NAME "/";
+	size_t len = 0;
+
+	if ((size_t)depth * 3 + sizeof(tail) > DV_CACHE_LINK_PREFIX_MAX)
+		return 0;
+	for (int i = 0; i < depth; i++, len += 3)
+		memcpy(out + len, "../", 3);
+	memcpy(out + len, tail, sizeof(tail));
+	return len + sizeof(tail) - 1;
+}
+
 void dv_cache_link_target(dv_buf *out, dv_cache *c, const char *dest, const char *obj)
 {
 	size_t n = strlen(c->dir), sub = strlen(OBJECTS_SUB "/");
 	int depth = c->dvdir ? depth_below_root(c->dvdir, dest) : -1;
 
+	char prefix[DV_CACHE_LINK_PREFIX_MAX];
+	size_t len;
+
 	dv_buf_reset(out);
 	if (depth >= 0 && !strncmp(obj, c->dir, n) && !strncmp(obj + n, OBJECTS_SUB "/", sub) &&
-	    strlen(obj + n + sub) == DV_CACHE_OBJ_REL_LEN && alias_ready(c, true)) {
-		for (int i = 0; i < depth; i++)
-			dv_buf_puts(out, "../");
-		dv_buf_printf(out, ".dv/" ALIAS_NAME "/%s", obj + n + sub);
+	    strlen(obj + n + sub) == DV_CACHE_OBJ_REL_LEN && (len = short_prefix(depth, prefix)) &&
+	    alias_ready(c, true)) {
+		dv_buf_add(out, prefix, len);
+		dv_buf_puts(out, obj + n + sub);
 		return;
 	}
 	dv_buf_puts(out, obj);
@@ -309,11 +328,10 @@ bool dv_cache_link_object(dv_cache *c, const char *path, const char *target, cha
 		if (!strncmp(target, c->dir, n) && !strncmp(target + n, OBJECTS_SUB "/", sub))
 			rest = target + n + sub;
 	} else if (c->dvdir && (depth = depth_below_root(c->dvdir, path)) >= 0) {
-		const char *p = target;
-		for (int i = 0; i < depth && p; i++)
-			p = strncmp(p, "../", 3) ? NULL : p + 3;
-		if (p && !strncmp(p, ".dv/" ALIAS_NAME "/", strlen(".dv/" ALIAS_NAME "/")) && alias_ready(c, false))
-			rest = p + strlen(".dv/" ALIAS_NAME "/");
+		char prefix[DV_CACHE_LINK_PREFIX_MAX];
+		size_t len = short_prefix(depth, prefix);
+		if (len && !strncmp(target, prefix, len) && alias_ready(c, false))
+			rest = target + len;
 	}
 	if (!rest || !dv_cache_is_obj_rel(rest))
 		return false;
@@ -323,21 +341,17 @@ bool dv_cache_link_object(dv_cache *c, const char *path, const char *target, cha
 
 size_t dv_cache_link_prefix(dv_cache *c, const char *dir, char *out, size_t cap)
 {
-	static const char tail[] = ".dv/" ALIAS_NAME "/";
-	size_t len = 0;
-	int depth;
 	dv_buf child = DV_BUF_INIT;
+	size_t len;
+	int depth;
 
 	/* The depth of a file in `dir`, as dv_cache_link_object counts it. */
 	dv_path_join(&child, dir, "x");
 	depth = c->dvdir ? depth_below_root(c->dvdir, child.ptr) : -1;
 	dv_buf_free(&child);
-	if (depth < 0 || (size_t)depth * 3 + sizeof(tail) > cap || !alias_ready(c, false))
+	if (depth < 0 || cap < DV_CACHE_LINK_PREFIX_MAX || !(len = short_prefix(depth, out)) || !alias_ready(c, false))
 		return 0;
-	for (int i = 0; i < depth; i++, len += 3)
-		memcpy(out + len, "../", 3);
-	memcpy(out + len, tail, sizeof(tail));
-	return len + sizeof(tail) - 1;
+	return len;
 }
 
 /* Open a temp file in the object's own directory (same file system, so the

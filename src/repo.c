@@ -437,15 +437,10 @@ void dv_repo_free(dv_repo *repo)
 {
 	if (!repo)
 		return;
-	if (repo->statcache) {
-		/* Losing the stat cache only costs a re-read next time. */
-		dv_statcache_save(repo->statcache);
-		dv_statcache_free(repo->statcache);
-	}
-	if (repo->dircache) {
-		dv_dircache_save(repo->dircache);
-		dv_dircache_free(repo->dircache);
-	}
+	/* Losing either cache only costs a re-read next time. */
+	dv_repo_save_statcache(repo);
+	dv_statcache_free(repo->statcache);
+	dv_dircache_free(repo->dircache);
 	dv_dvignore_free(repo->dvignore);
 	dv_cache_free(repo->cache);
 	dv_config_free(repo->config);

@@ -101,29 +101,18 @@ typedef struct {
  */
 
 /* `obj_rel` (DV_CACHE_OBJ_REL_LEN + 1 bytes) receives "XX/<30 hex>" when the
- * link is dv's own to a file object, so its target can be stat'ed
- * relative to the objects' directory; "" otherwise.  `known` is the
- * link's target when the directory's listing holds it (NULL: read it,
- * and hand a copy to `*read` for the listing). */
-static int check_walk_link(const dv_repo *repo, const char *abs, char *obj_rel, const char *known, char **read)
+ * link at `abs`, reading `target`, is dv's own to a file object, so its
+ * target can be stat'ed relative to the objects' directory; "" otherwise. */
+static int check_walk_link(const dv_repo *repo, const char *abs, char *obj_rel, const char *target)
 {
 	const char *cache = repo->cache ? repo->cache->dir : NULL;
 	const char *shown = abs + strlen(repo->root) + 1;
-	char buf[4096], *real = NULL, *inside = NULL;
-	const char *target = known;
+	char *real = NULL, *inside = NULL;
 	dv_link_place place;
 	struct stat st;
 	int rc = 0;
 
 	obj_rel[0] = '\0';
-	if (!target) {
-		ssize_t n = readlink(abs, buf, sizeof(buf) - 1);
-		if (n < 0)
-			return dv_error_errno(DV_ERROR, "cannot read the symlink '%s'", shown);
-		buf[n] = '\0';
-		target = buf;
-		*read = dv_strdup(buf);
-	}
 	if (cache && dv_cache_link_object(repo->cache, abs, target, obj_rel))
 		return 0;
 	if (cache && target[0] == '/' && !strstr(target, "/../") && !strstr(target, "/./")) {
@@ -164,7 +153,7 @@ typedef struct {
 	scan_entry *entries;
 	/* What dv's short-form links in this directory start with (see
 	 * dv_cache_link_prefix); prefix_len 0: none can. */
-	char prefix[1024];
+	char prefix[DV_CACHE_LINK_PREFIX_MAX];
 	size_t prefix_len;
 } scan_ctx;
 
@@ -186,11 +175,16 @@ static bool own_link(scan_ctx *c, scan_entry *e, char *obj_rel)
 
 	if (!target) {
 		ssize_t n = readlinkat(c->dirfd, e->name, buf, sizeof(buf) - 1);
-		if (n >= 0) {
-			buf[n] = '\0';
-			target = buf;
-			e->read_target = dv_strdup(buf);
+		if (n < 0) {
+			size_t root = strlen(c->j->repo->root);
+			dv_error_errno(DV_ERROR, "cannot read the symlink '%s/%s'", c->j->abs + root + (c->j->abs[root] == '/'),
+				       e->name);
+			entry_fail(e);
+			return false;
 		}
+		buf[n] = '\0';
+		target = buf;
+		e->read_target = dv_strdup(buf);
 	}
 	if (target && c->prefix_len && !strncmp(target, c->prefix, c->prefix_len) &&
 	    dv_cache_is_obj_rel(target + c->prefix_len)) {
@@ -203,7 +197,7 @@ static bool own_link(scan_ctx *c, scan_entry *e, char *obj_rel)
 		entry_fail(e);
 		return false;
 	}
-	if (check_walk_link(c->j->repo, childabs, obj_rel, target, &e->read_target) < 0) {
+	if (check_walk_link(c->j->repo, childabs, obj_rel, target) < 0) {
 		entry_fail(e);
 		return false;
 	}

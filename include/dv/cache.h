@@ -88,6 +88,8 @@ bool dv_cache_link_object(dv_cache *c, const char *path, const char *target, cha
  * starts so and goes on with a valid "XX/<30 hex>" is dv's link to that
  * object (dv_cache_is_obj_rel), as dv_cache_link_object would find. */
 size_t dv_cache_link_prefix(dv_cache *c, const char *dir, char *out, size_t cap);
+/* Room for any such start: a path within PATH_MAX is at most 2,048 levels. */
+#define DV_CACHE_LINK_PREFIX_MAX (3 * 2048 + 8)
 bool dv_cache_is_obj_rel(const char *rest);
 
 /* Put a workspace file into the cache and return its hash and size.  If
