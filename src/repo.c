@@ -22,6 +22,7 @@
 #include "dv/repo.h"
 #include "dv/statcache.h"
 #include "dv/dircache.h"
+#include "dv/treecache.h"
 #include "dv/dvignore.h"
 #include "dv/workspace.h"
 
@@ -441,6 +442,7 @@ void dv_repo_free(dv_repo *repo)
 	dv_repo_save_statcache(repo);
 	dv_statcache_free(repo->statcache);
 	dv_dircache_free(repo->dircache);
+	dv_treecache_free(repo->treecache);
 	dv_dvignore_free(repo->dvignore);
 	dv_cache_free(repo->cache);
 	dv_config_free(repo->config);
@@ -498,9 +500,29 @@ struct dv_dircache *dv_repo_dircache(dv_repo *repo)
 	return dc;
 }
 
+/* And the hashes of walked directories by their walk's digest. */
+struct dv_treecache *dv_repo_treecache(dv_repo *repo)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	struct dv_treecache *tc;
+
+	pthread_mutex_lock(&mu);
+	if (!repo->treecache) {
+		dv_buf p = DV_BUF_INIT;
+		dv_path_join(&p, repo->dvdir, "trees");
+		dv_treecache_open(&repo->treecache, p.ptr);
+		dv_buf_free(&p);
+	}
+	tc = repo->treecache;
+	pthread_mutex_unlock(&mu);
+	return tc;
+}
+
 int dv_repo_save_statcache(dv_repo *repo)
 {
 	int rc = repo->dircache ? dv_dircache_save(repo->dircache) : 0;
+	if (repo->treecache && dv_treecache_save(repo->treecache) < 0)
+		rc = -1;
 	if (repo->statcache && dv_statcache_save(repo->statcache) < 0)
 		rc = -1;
 	return rc;

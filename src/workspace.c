@@ -19,6 +19,7 @@
 
 #include "dv/cache.h"
 #include "dv/dircache.h"
+#include "dv/treecache.h"
 #include "dv/dvignore.h"
 #include "dv/error.h"
 #include "dv/fs.h"
@@ -683,6 +684,42 @@ static void lines_run(void *arg, size_t r)
 		dv_manifest_line(&p->text[r], v[i]->rel, &v[i]->hash, v[i]->st.size, v[i]->st.mode);
 }
 
+/* The walk's digest (treecache.h): each file's path, stat key and mode
+ * bit, in walk order, which is the manifest's; and the sizes' sum.  Fed
+ * to the hasher through a small buffer: a 1.5 MB one was fresh pages to
+ * fault in, a third of the time saved. */
+static void walk_digest(dv_hash *digest, uint64_t *size, const walk_list *files)
+{
+	char buf[32768];
+	size_t len = 0;
+	dv_hasher *hs = dv_hasher_new();
+
+	dv_hasher_update(hs, "dv-walk-1", 10); /* the manifest format it stands for */
+	*size = 0;
+	for (size_t i = 0; i < files->n; i++) {
+		const walk_file *f = files->v[i];
+		uint64_t key[6] = { f->st.dev, f->st.ino, f->st.size, (uint64_t)ts_ns(f->st.mtim),
+				    (uint64_t)ts_ns(f->st.ctim), (f->st.mode & S_IXUSR) != 0 };
+		size_t n = strlen(f->rel) + 1;
+		if (len + n + sizeof(key) > sizeof(buf)) {
+			dv_hasher_update(hs, buf, len);
+			len = 0;
+		}
+		if (n + sizeof(key) > sizeof(buf)) { /* a path longer than the buffer */
+			dv_hasher_update(hs, f->rel, n);
+		} else {
+			memcpy(buf + len, f->rel, n);
+			len += n;
+		}
+		memcpy(buf + len, key, sizeof(key));
+		len += sizeof(key);
+		*size += f->st.size;
+	}
+	dv_hasher_update(hs, buf, len);
+	dv_hasher_final(digest, hs);
+	dv_hasher_free(hs);
+}
+
 int dv_workspace_hash(dv_ws_state *out, dv_repo *repo, const char *relpath, dv_manifest *manifest)
 {
 	dv_buf abs = DV_BUF_INIT, text = DV_BUF_INIT;
@@ -690,6 +727,7 @@ int dv_workspace_hash(dv_ws_state *out, dv_repo *repo, const char *relpath, dv_m
 	dv_manifest local = DV_MANIFEST_INIT;
 	dv_manifest *m = manifest ? manifest : &local;
 	runs_pass pass = { 0 };
+	dv_hash digest;
 	size_t unknown = 0, nruns = 0;
 	struct stat st;
 	int rc = 0, jobs;
@@ -711,6 +749,19 @@ int dv_workspace_hash(dv_ws_state *out, dv_repo *repo, const char *relpath, dv_m
 	}
 	out->is_dir = true;
 	if ((rc = walk_dir(&files, repo, abs.ptr, "")) < 0)
+		goto done;
+	/* Only the hash is wanted, and this very tree had it before: no
+	 * stat-cache lookup, no manifest line. */
+	if (!manifest && (rc = first_file_error(&files)) == 0) {
+		walk_digest(&digest, &out->size, &files);
+		if (dv_treecache_lookup(dv_repo_treecache(repo), &digest, &out->hash)) {
+			dv_progress_expect(0, 0);
+			out->nfiles = files.n;
+			goto done;
+		}
+		out->size = 0; /* the lookups add them up again */
+	}
+	if (rc < 0)
 		goto done;
 	nruns = (files.n + FILES_RUN - 1) / FILES_RUN;
 	jobs = nruns < 2 ? 1 : 0;
@@ -740,6 +791,10 @@ int dv_workspace_hash(dv_ws_state *out, dv_repo *repo, const char *relpath, dv_m
 			dv_hasher_update(hs, pass.text[r].ptr, pass.text[r].len);
 		dv_hasher_final(&out->hash, hs);
 		dv_hasher_free(hs);
+		/* Every file known to the stat cache: the digest trusts no more
+		 * than it did. */
+		if (!unknown)
+			dv_treecache_put(dv_repo_treecache(repo), &digest, &out->hash);
 	}
 	out->nfiles = files.n;
 done:

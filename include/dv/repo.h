@@ -33,6 +33,7 @@ typedef struct {
 	struct git_repository *git; /* use dv_repo_git(): opened on first use */
 	struct dv_statcache *statcache; /* opened on first use */
 	struct dv_dircache *dircache;   /* the same */
+	struct dv_treecache *treecache; /* the same */
 	struct dv_dvignore *dvignore;   /* .dvignore rules, read on first use */
 	struct dv_repo_git_open *git_open; /* the (background) open */
 } dv_repo;

@@ -30,11 +30,12 @@ typedef struct {
 	uint64_t nfiles; /* directories only */
 } dv_ws_state;
 
-/* The repository's stat cache and directory listings (dircache.h),
- * opened on first use and saved by dv_repo_free() or, both at once, by
- * dv_repo_save_statcache(). */
+/* The repository's stat cache, directory listings (dircache.h) and
+ * walked directories' hashes (treecache.h), opened on first use and saved
+ * by dv_repo_free() or, all at once, by dv_repo_save_statcache(). */
 struct dv_statcache *dv_repo_statcache(dv_repo *repo);
 struct dv_dircache *dv_repo_dircache(dv_repo *repo);
+struct dv_treecache *dv_repo_treecache(dv_repo *repo);
 int dv_repo_save_statcache(dv_repo *repo);
 
 /* Hash the file or directory at repo-relative `relpath` without touching
