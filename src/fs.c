@@ -404,10 +404,30 @@ void *dv_map_cache_file(const char *path, const char *magic, size_t min_len, boo
 	return map;
 }
 
+static char *scratch_dir;
+static size_t scratch_len;
+
+void dv_fs_set_scratch_dir(const char *dir)
+{
+	free(scratch_dir);
+	scratch_dir = dir ? dv_strdup(dir) : NULL;
+	scratch_len = dir ? strlen(dir) : 0;
+	while (scratch_len > 1 && scratch_dir[scratch_len - 1] == '/')
+		scratch_dir[--scratch_len] = '\0';
+}
+
+static bool in_scratch_dir(const char *path)
+{
+	return scratch_dir && !strncmp(path, scratch_dir, scratch_len) && path[scratch_len] == '/';
+}
+
 static int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, bool sync)
 {
 	dv_buf tmp = DV_BUF_INIT;
 	int fd, rc;
+
+	if (sync && in_scratch_dir(path))
+		sync = false;
 
 	if ((rc = dv_tmpfile_open(&fd, &tmp, path, mode)) < 0)
 		goto done;

@@ -3,7 +3,7 @@
 #
 #   contrib/bench/bench-exp.sh [-n RUNS] [--dv PATH] [--workdir DIR] [--files N] [--exps N]
 #
-# Every case runs RUNS times (default 5); the table shows medians.  Targets:
+# Every case runs RUNS times (default 9); the table shows medians.  Targets:
 #   overhead of one experiment beyond its stage's own run time, with
 #   20,000 tracked files, links allowed                  <= 50 ms
 #   -j 2 on two CPU-bound experiments                    <= 0.6x the time of -j 1
@@ -11,8 +11,10 @@
 # The 20,000 files are one dv-tracked directory (data/) that the stage
 # depends on: a worktree experiment links all of them out of the cache
 # the first time, then keeps its worktree for the next.  The overhead
-# targets are checked on CPU time (user + sys), which the machine's load
-# changes little; wall time is shown beside it.
+# targets are checked on wall time, the time a user waits, as the issue
+# states them (and as bench-floors checks its own); CPU time (user + sys
+# of dv and all it waited for, on all cores) is shown beside it: on a
+# loaded machine it is the steadier figure to compare runs by.
 # The peer column quotes DVC 3.64 as measured on this machine
 # (/work/shared/notes/baselines.md): DVC is not installed here.
 # Exits 1 if a target is missed.
@@ -29,7 +31,7 @@ bench_option() {
     return 2
 }
 . "$(dirname "$0")/bench-lib.sh"
-bench_init exp 5 "$@"
+bench_init exp 9 "$@"
 
 new_repo() {
     git init -q "$1"
@@ -97,8 +99,8 @@ cpu_rounds cold
 ms() { printf '%.0f ms' "$(echo "$1 * 1000" | bc -l)"; }
 # "WALL (CPU)" of A - B
 over() { echo "$(ms "$(echo "$1 - $2" | bc -l)") ($(ms "$(echo "$3 - $4" | bc -l)") CPU)"; }
-ws_over_cpu=$(echo "$ws_cpu - $stage_cpu" | bc -l)
-tmp_over_cpu=$(echo "$tmp_cpu - $stage_cpu" | bc -l)
+ws_over=$(echo "$ws_wall - $stage_wall" | bc -l)
+tmp_over=$(echo "$tmp_wall - $stage_wall" | bc -l)
 
 # --- -j 2 against -j 1 ---------------------------------------------------------
 echo "-j 2 vs -j 1 ..." >&2
@@ -151,8 +153,8 @@ show_cpu=$(cd many && /usr/bin/time -f "%U %S" "$dv" exp show --csv 2>&1 >/dev/n
 row "stage command alone (sh -c), wall (CPU)" "$(ms "$stage_wall") ($(ms "$stage_cpu") CPU)" "-" "-" "-"
 row "floor: stat each of the $nfiles files once (find -printf %s)" "$(ms "$floor_wall") ($(ms "$floor_cpu") CPU)" "-" "-" "-"
 row "plain dv repro of the same change: beyond the stage" "$(over "$repro_wall" "$stage_wall" "$repro_cpu" "$stage_cpu")" "-" "-" "-"
-row "exp run in the workspace: beyond the stage" "$(over "$ws_wall" "$stage_wall" "$ws_cpu" "$stage_cpu")" "<= 50 ms" "$(check "$ws_over_cpu" 0.05)" "1650 ms"
-row "exp run --temp, kept worktree ($nfiles files linked): beyond the stage" "$(over "$tmp_wall" "$stage_wall" "$tmp_cpu" "$stage_cpu")" "<= 50 ms" "$(check "$tmp_over_cpu" 0.05)" "-"
+row "exp run in the workspace: beyond the stage" "$(over "$ws_wall" "$stage_wall" "$ws_cpu" "$stage_cpu")" "<= 50 ms" "$(check "$ws_over" 0.05)" "1650 ms"
+row "exp run --temp, kept worktree ($nfiles files linked): beyond the stage" "$(over "$tmp_wall" "$stage_wall" "$tmp_cpu" "$stage_cpu")" "<= 50 ms" "$(check "$tmp_over" 0.05)" "-"
 row "exp run in the workspace: beyond plain dv repro" "$(over "$ws_wall" "$repro_wall" "$ws_cpu" "$repro_cpu")" "-" "-" "-"
 row "exp run --temp, kept worktree: beyond plain dv repro" "$(over "$tmp_wall" "$repro_wall" "$tmp_cpu" "$repro_cpu")" "-" "-" "-"
 row "exp run --temp, worktree made anew: beyond the stage" "$(over "$cold_wall" "$stage_wall" "$cold_cpu" "$stage_cpu")" "-" "-" "-"

@@ -24,6 +24,11 @@ int dv_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
  * record is checked against the file system (the stat cache), where a 1 MiB
  * fsync per command would cost more than the cache saves. */
 int dv_write_file_atomic_nosync(const char *path, const void *data, size_t len, mode_t mode);
+/* Files below `dir` (absolute; NULL: none) are a scratch tree's, which a
+ * crash discards as a whole: dv_write_file_atomic skips their fsyncs too.
+ * An experiment's worktree under .dv/ is one (exp.h).  Set it before any
+ * thread starts; it holds for the process. */
+void dv_fs_set_scratch_dir(const char *dir);
 
 /* Open a temp file beside `final_path` (same directory, so rename is atomic);
  * the temp path is registered for removal on a signal.  `tmp_out` receives

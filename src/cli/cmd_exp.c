@@ -454,6 +454,10 @@ static int run_entry(int argc, char **argv, dv_repo *repo)
 		cli_fail(rc);
 		goto done;
 	}
+	/* The worktree is scratch: a crash leaves it to the next reset, and
+	 * what the experiment yields is its commit.  Its params and .stage
+	 * files skip the fsyncs the user's own get (6 of them per run). */
+	dv_fs_set_scratch_dir(slot.path);
 	{
 		/* The data recorded at the base, linked from the shared cache:
 		 * stages whose inputs the overrides leave alone stay up to date.
@@ -525,6 +529,7 @@ done:
 	if (status > 1 && entry_stop)
 		status = 128 + entry_stop;
 	dv_repo_free(wrepo);
+	dv_fs_set_scratch_dir(NULL);
 	if (chdir(repo->root) < 0) {
 		/* the removal below uses absolute paths */
 	}

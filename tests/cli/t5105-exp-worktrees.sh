@@ -79,6 +79,20 @@ test_case 'a half-made or broken kept worktree is made anew' '
 	cd .. && exp_no_leftovers repo
 '
 
+test_case 'the worktree is scratch: its files skip fsync, the shared run records do not; torn ones are reset' '
+	cd repo &&
+	ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" strace -f -y -e trace=fsync,fdatasync -o ../fsyncs \
+		"$DV" exp run -q --temp -S p.x=7 -n synced &&
+	! dv exp list | grep -q failed &&
+	! grep "exps/pool/0/" ../fsyncs && grep -q "/cache/runs/" ../fsyncs &&
+	: a power cut leaves files of the kept worktree empty or cut: &&
+	: >.dv/tmp/exps/pool/0/params.ini && head -c 10 use.stage >.dv/tmp/exps/pool/0/use.stage &&
+	dv exp run -q --temp -S p.x=8 -n after-cut && ! dv exp list | grep -q failed &&
+	git show refs/exps/after-cut:params.ini | grep -qx "x = 8" &&
+	git show refs/exps/after-cut:use.stage | grep -q "^cmd" &&
+	cd .. && exp_no_leftovers repo
+'
+
 test_case 'Ctrl-C of an experiment in the workspace: exit 130, no ref, the stage stopped, the lock free' '
 	cd repo && rm -f $RUNS junk.txt stray.txt && n0=$(nexps)
 	in_group "$DV" exp run -S p.x=7 -S p.slow=41 -n ws >out 2>&1 &
