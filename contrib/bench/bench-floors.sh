@@ -94,7 +94,34 @@ count() { syscalls="$syscalls$1: $(strace_per_file "$2" "$3")
 "; }
 
 # --- add ------------------------------------------------------------------
-echo "add (symlink, hardlink) ..." >&2
+# ext4 without a journal passes over every inode freed in the last 30 s at
+# each creation (it reads their deletion times), and a large rm -rf (with
+# `discard`) goes on for a minute: a symlink add timed while another
+# benchmark's cleanup ran took 3-4x as long, and so did creating symlinks
+# with anything else.  So the adds wait until 2,000 symlinks are made at
+# the pace of a quiet file system (under 60 us each; 15-25 us here, 300-400
+# in the slow state), 3 minutes at most; the wait is printed.
+settle_inodes() {
+    python3 - "$work/.probe" <<'PY'
+import os, sys, time
+base, start = sys.argv[1], time.time()
+os.makedirs(base, exist_ok=True)
+for attempt in range(36):
+    d = os.path.join(base, str(attempt))
+    os.mkdir(d)
+    t = time.perf_counter()
+    for i in range(2000):
+        os.symlink("../x/%030d" % i, os.path.join(d, "l%05d" % i))
+    us = (time.perf_counter() - t) / 2000 * 1e6
+    if us < 60:
+        break
+    time.sleep(5)
+print("%.0f s waited for a quiet file system (symlink: %.0f us)" % (time.time() - start, us))
+PY
+}
+echo "add (symlink, hardlink), once creating files runs at full speed ..." >&2
+settled=$(settle_inodes)
+echo "$settled" >&2
 i=0
 while [ $i -le "$runs" ]; do
     new_repo "$work/sym$i" symlink
@@ -221,6 +248,7 @@ row "status, 2,000 stages" "$(fmtc "$wide_t" "$wide_u")" "" "" "<= 0.050 s" "$(c
 
 table "dv at the floor: $nfiles files of 100 KB, medians of $runs runs (seconds: wall, and CPU user+sys); $(nproc) cores, $cpu; load $(cut -d' ' -f1-3 /proc/loadavg)" case dv floor ratio target result
 echo
+echo "before the adds: $settled"
 echo "syscalls per file (strace -f -c: all calls / $nfiles, then each call made at least 0.5 times a file):"
 printf '%s' "$syscalls"
 [ "$missed" = 0 ]
