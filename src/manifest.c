@@ -160,7 +160,7 @@ void dv_manifest_serialize(dv_buf *out, dv_manifest *m)
 
 /* A path checkout may create below the directory: relative, no empty, "."
  * or ".." component.  Returns a message fragment, or NULL when fine. */
-static const char *bad_path_reason(const char *path)
+const char *dv_manifest_bad_path(const char *path)
 {
 	const char *p = path;
 
@@ -230,7 +230,7 @@ static int parse_line(dv_manifest *m, const char *s, size_t n, dv_buf *path)
 		return dv_error(DV_ERROR, "path holds a NUL byte");
 	if (name[0] != '"' && path_needs_quoting(path->ptr))
 		return dv_error(DV_ERROR, "path holds a control byte or backslash but is not quoted");
-	if ((why = bad_path_reason(path->ptr)) != NULL)
+	if ((why = dv_manifest_bad_path(path->ptr)) != NULL)
 		return dv_error(DV_ERROR, "%s '%s'", why, path->ptr);
 	if (m->entries.n) {
 		const dv_manifest_entry *prev = dv_vec_at(&m->entries, dv_manifest_entry, m->entries.n - 1);

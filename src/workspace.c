@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dv/addjournal.h"
 #include "dv/cache.h"
 #include "dv/dircache.h"
 #include "dv/treecache.h"
@@ -541,19 +542,21 @@ static int walk_dir(walk_list *files, dv_repo *repo, const char *abs, const char
 
 /* ---- a parallel-for over the files of a directory ----------------------- */
 
-typedef void (*file_job)(dv_repo *repo, const char *dirabs, walk_file *f);
+/* `i`: the file's index in the walk; `journal`: the add's (NULL: none). */
+typedef void (*file_job)(dv_repo *repo, const char *dirabs, walk_file *f, size_t i, dv_addjournal *journal);
 
 typedef struct {
 	dv_repo *repo;
 	const char *dirabs;
 	walk_list *files;
 	file_job job;
+	dv_addjournal *journal;
 } files_ctx;
 
 static void files_one(void *arg, size_t i)
 {
 	files_ctx *ctx = arg;
-	ctx->job(ctx->repo, ctx->dirabs, ctx->files->v[i]);
+	ctx->job(ctx->repo, ctx->dirabs, ctx->files->v[i], i, ctx->journal);
 }
 
 /* Do paths a and b lie in the same directory? */
@@ -571,9 +574,10 @@ static bool files_same_dir(void *arg, size_t i)
 	return same_dir(ctx->files->v[i]->rel, ctx->files->v[i - 1]->rel);
 }
 
-static void run_parallel(dv_repo *repo, const char *dirabs, walk_list *files, file_job job)
+static void run_parallel(dv_repo *repo, const char *dirabs, walk_list *files, file_job job,
+			 dv_addjournal *journal)
 {
-	files_ctx ctx = { repo, dirabs, files, job };
+	files_ctx ctx = { repo, dirabs, files, job, journal };
 	/* Threads pay off only with enough files to share; each takes whole
 	 * directories where it can (see dv_parallel_for_runs). */
 	dv_parallel_for_runs(files->n, files->n < 64 ? 1 : 0, files_same_dir, files_one, &ctx);
@@ -602,10 +606,11 @@ static unsigned mode_of(const struct stat *st)
 	return (st->st_mode & S_IXUSR) ? 0755 : 0644;
 }
 
-static void hash_job(dv_repo *repo, const char *dirabs, walk_file *f)
+static void hash_job(dv_repo *repo, const char *dirabs, walk_file *f, size_t i, dv_addjournal *journal)
 {
 	dv_buf abs = DV_BUF_INIT;
 	int rc;
+	(void)i, (void)journal;
 	if (f->known)
 		return;
 	dv_path_join(&abs, dirabs, f->rel);
@@ -774,7 +779,7 @@ int dv_workspace_hash(dv_ws_state *out, dv_repo *repo, const char *relpath, dv_m
 	}
 	dv_progress_expect(unknown, 0); /* only the files that will be read */
 	if (unknown) /* no threads started only to find nothing to read */
-		run_parallel(repo, abs.ptr, &files, hash_job);
+		run_parallel(repo, abs.ptr, &files, hash_job, NULL);
 	if ((rc = first_file_error(&files)) < 0)
 		goto done;
 	if (manifest) {
@@ -839,7 +844,7 @@ static bool is_linked(dv_cache *c, dv_link_type type, const char *abs, const cha
  * caller has it (NULL: stat here); `plain`: it is a regular file, not a
  * symlink (then hardlink and symlink modes take the fast path). */
 static int commit_file(dv_repo *repo, const char *abs, const dv_hash *known, dv_hash *hash,
-		       uint64_t *size, const struct stat *before, bool plain)
+		       uint64_t *size, const struct stat *before, bool plain, dv_addjournal *journal, size_t slot)
 {
 	dv_cache *c = repo->cache;
 	dv_buf obj = DV_BUF_INIT;
@@ -848,7 +853,7 @@ static int commit_file(dv_repo *repo, const char *abs, const dv_hash *known, dv_
 	int rc;
 
 	if (before && plain) {
-		if ((rc = dv_cache_add_by_link(hash, &st, c, abs, before, known)) < 0)
+		if ((rc = dv_cache_add_by_link(hash, &st, c, abs, before, known, journal, slot)) < 0)
 			return rc;
 		if (rc == 0) {
 			*size = (uint64_t)before->st_size;
@@ -880,7 +885,7 @@ done:
 	return rc;
 }
 
-static void commit_job(dv_repo *repo, const char *dirabs, walk_file *f)
+static void commit_job(dv_repo *repo, const char *dirabs, walk_file *f, size_t i, dv_addjournal *journal)
 {
 	dv_buf abs = DV_BUF_INIT;
 	struct stat st;
@@ -888,7 +893,7 @@ static void commit_job(dv_repo *repo, const char *dirabs, walk_file *f)
 
 	dv_path_join(&abs, dirabs, f->rel);
 	file_stat_expand(&st, &f->st);
-	rc = commit_file(repo, abs.ptr, f->known ? &f->hash : NULL, &f->hash, &f->size, &st, f->plain);
+	rc = commit_file(repo, abs.ptr, f->known ? &f->hash : NULL, &f->hash, &f->size, &st, f->plain, journal, i);
 	if (rc < 0)
 		record_file_error(f, rc);
 	dv_progress_file_done();
@@ -912,6 +917,8 @@ int dv_workspace_commit_entry(dv_repo *repo, dv_stage_file *entry, const char *r
 	dv_buf abs = DV_BUF_INIT, text = DV_BUF_INIT;
 	walk_list files = WALK_LIST_INIT;
 	dv_manifest m = DV_MANIFEST_INIT;
+	dv_addjournal *journal = NULL;
+	char **relpaths = NULL;
 	struct stat st;
 	dv_hash h;
 	uint64_t size = 0;
@@ -939,7 +946,7 @@ int dv_workspace_commit_entry(dv_repo *repo, dv_stage_file *entry, const char *r
 		bool have = dv_statcache_lookup(dv_repo_statcache(repo), &st, &known);
 		bool plain = lstat(abs.ptr, &lst) == 0 && S_ISREG(lst.st_mode);
 		dv_progress_expect(1, 0);
-		if ((rc = commit_file(repo, abs.ptr, have ? &known : NULL, &h, &size, &st, plain)) == 0)
+		if ((rc = commit_file(repo, abs.ptr, have ? &known : NULL, &h, &size, &st, plain, NULL, 0)) == 0)
 			set_entry(entry, &h, false, size, false, 0);
 		dv_progress_file_done();
 		goto done;
@@ -954,7 +961,18 @@ int dv_workspace_commit_entry(dv_repo *repo, dv_stage_file *entry, const char *r
 		size += f->st.size;
 	}
 	dv_progress_expect(files.n, 0);
-	run_parallel(repo, abs.ptr, &files, commit_job);
+	/* With symlinks, each file is moved into the cache and linked back,
+	 * its path journaled first (addjournal.h); without a journal, the
+	 * slower link, symlink and rename (cache.c). */
+	if (repo->cache->types[0] == DV_LINK_SYMLINK && files.n) {
+		relpaths = dv_calloc(files.n, sizeof(char *));
+		for (size_t i = 0; i < files.n; i++)
+			relpaths[i] = dv_asprintf("%s/%s", relpath, files.v[i]->rel);
+		if (dv_addjournal_open(&journal, repo->dvdir, (const char *const *)relpaths, files.n) < 0)
+			dv_error_clear();
+	}
+	run_parallel(repo, abs.ptr, &files, commit_job, journal);
+	dv_addjournal_close(journal);
 	if ((rc = first_file_error(&files)) < 0)
 		goto done;
 	build_manifest(&m, &files);
@@ -963,6 +981,9 @@ int dv_workspace_commit_entry(dv_repo *repo, dv_stage_file *entry, const char *r
 		goto done;
 	set_entry(entry, &h, true, size, true, files.n);
 done:
+	for (size_t i = 0; relpaths && i < files.n; i++)
+		free(relpaths[i]);
+	free(relpaths);
 	walk_list_free(&files);
 	dv_manifest_free(&m);
 	dv_buf_free(&abs);

@@ -103,17 +103,19 @@ bool dv_cache_is_obj_rel(const char *rest);
  * `st` is the file's stat when the caller has one (NULL: stat here). */
 int dv_cache_add_file(dv_hash *out, uint64_t *size_out, bool *linked, dv_cache *c,
 		      const char *path, const dv_hash *known, const struct stat *st);
+struct dv_addjournal;
 /* The link-mode fast path of adding a regular workspace file (not a
  * symlink) that the caller has stat'ed (`st`, from its walk), with
  * hardlink or symlink first in cache.type: read once to hash it (not at
  * all when `known`), made read-only, hard-linked in as its object and, for
  * symlink, replaced by a symlink to it (see the crash argument at the top
- * of cache.c).  0: done, `*st_out` is the stat the stat cache wants
+ * of cache.c); with a `journal` (symlink only), moved in and linked back,
+ * its path recorded in `slot` first (addjournal.h).  0: done, `*st_out` is the stat the stat cache wants
  * (st_ino 0: stat the path); 1: not handled here (an executable under
  * hardlink, another file system, not ours to chmod), use
  * dv_cache_add_file; negative: an error. */
 int dv_cache_add_by_link(dv_hash *out, struct stat *st_out, dv_cache *c, const char *path,
-			 const struct stat *st, const dv_hash *known);
+			 const struct stat *st, const dv_hash *known, struct dv_addjournal *journal, size_t slot);
 /* Put bytes (a manifest) into the cache. */
 int dv_cache_add_buffer(dv_hash *out, dv_cache *c, const void *data, size_t len, bool is_dir);
 /* Read an object whole (manifests). */

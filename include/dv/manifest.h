@@ -50,4 +50,8 @@ void dv_manifest_free(dv_manifest *m);
 void dv_quote_path(dv_buf *out, const char *path);
 int dv_unquote_path(dv_buf *out, const char *quoted, size_t len);
 
+/* Why `path` may not name a file below a directory (absolute, an empty,
+ * "." , ".." or ".git" component), or NULL when it may. */
+const char *dv_manifest_bad_path(const char *path);
+
 #endif

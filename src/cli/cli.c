@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dv/addjournal.h"
 #include "dv/progress.h"
 #include "dv/remote.h"
 #include "dv/error.h"
@@ -130,13 +131,21 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
 struct dv_lock *cli_lock(dv_repo *repo)
 {
 	struct dv_lock *lock = NULL;
-	size_t removed = 0, staged = 0;
+	size_t removed = 0, staged = 0, restored = 0;
 	bool index_lock = false;
 	int rc = dv_lock_acquire(&lock, repo->dvdir, DV_LOCK_TIMEOUT_MS);
 	if (rc < 0) {
 		cli_fail(rc);
 		return NULL;
 	}
+	/* A symlink add killed (or interrupted) between moving a file into
+	 * the cache and linking it back: the link goes back before the
+	 * command looks at the work tree.  One opendir when there is none. */
+	if (dv_addjournal_replay(&restored, repo) < 0)
+		dv_error_clear();
+	else if (restored && !cli_quiet)
+		fprintf(stderr, "dv: an earlier dv was killed while adding: linked back %zu file%s it had moved into the cache\n",
+			restored, restored == 1 ? "" : "s");
 	/* The last holder was killed mid-command: what it was writing lies
 	 * about under temp names.  Failing to sweep costs only disk space. */
 	if (dv_lock_killed_holder(lock)) {
