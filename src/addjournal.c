@@ -49,6 +49,8 @@ int dv_addjournal_open(dv_addjournal **out, const char *dvdir, const char *const
 		j->offset[i] = j->len;
 		j->len += DV_CACHE_OBJ_REL_LEN + 1 + strlen(relpaths[i]) + 1;
 	}
+	if (!j->len)
+		j->len = 1; /* an empty mapping cannot be made */
 	dv_path_join(&dir, dvdir, JOURNAL_DIR);
 	if (mkdir(dir.ptr, 0755) < 0 && errno != EEXIST) {
 		rc = dv_error_errno(DV_ERROR, "cannot create '%s'", dir.ptr);
@@ -64,8 +66,8 @@ int dv_addjournal_open(dv_addjournal **out, const char *dvdir, const char *const
 	/* Held locked while it is written: dv_tmpfile_is_stale's sign of a
 	 * live writer, even one in another pid namespace. */
 	if ((j->fd = open(j->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0 ||
-	    flock(j->fd, LOCK_EX | LOCK_NB) < 0 || ftruncate(j->fd, (off_t)(j->len ? j->len : 1)) < 0 ||
-	    (j->map = mmap(NULL, j->len ? j->len : 1, PROT_READ | PROT_WRITE, MAP_SHARED, j->fd, 0)) == MAP_FAILED) {
+	    flock(j->fd, LOCK_EX | LOCK_NB) < 0 || ftruncate(j->fd, (off_t)j->len) < 0 ||
+	    (j->map = mmap(NULL, j->len, PROT_READ | PROT_WRITE, MAP_SHARED, j->fd, 0)) == MAP_FAILED) {
 		rc = dv_error_errno(DV_ERROR, "cannot make the add journal '%s'", j->path);
 		j->map = NULL;
 	}
@@ -101,7 +103,7 @@ void dv_addjournal_close(dv_addjournal *j)
 	if (!j)
 		return;
 	if (j->map)
-		munmap(j->map, j->len ? j->len : 1);
+		munmap(j->map, j->len);
 	if (j->path && j->fd >= 0)
 		unlink(j->path);
 	if (j->fd >= 0)
@@ -117,14 +119,20 @@ void dv_addjournal_close(dv_addjournal *j)
 static void replay_record(size_t *restored, dv_repo *repo, const char *obj_rel, const char *rel)
 {
 	dv_buf abs = DV_BUF_INIT, obj = DV_BUF_INIT, target = DV_BUF_INIT;
+	char hex[DV_HASH_HEXLEN];
 	struct stat st;
+	dv_hash h;
 
-	if (dv_manifest_bad_path(rel) || dv_repo_check_path(repo, rel, 0) < 0) {
+	/* "XX/<30 hex>" (dv_cache_is_obj_rel): the hash's digits around a '/'. */
+	memcpy(hex, obj_rel, 2);
+	memcpy(hex + 2, obj_rel + 3, DV_HASH_HEXLEN - 2);
+	if (dv_hash_from_hex(&h, hex, DV_HASH_HEXLEN) < 0 || dv_manifest_bad_path(rel) ||
+	    dv_repo_check_path(repo, rel, 0) < 0) {
 		dv_error_clear();
 		return;
 	}
 	dv_repo_abspath(&abs, repo, rel);
-	dv_buf_printf(&obj, "%s/files/xxh128/%s", repo->cache->dir, obj_rel);
+	dv_cache_object_path(&obj, repo->cache, &h, false);
 	if (lstat(abs.ptr, &st) < 0 && errno == ENOENT && lstat(obj.ptr, &st) == 0 && S_ISREG(st.st_mode)) {
 		dv_cache_link_target(&target, repo->cache, abs.ptr, obj.ptr);
 		if (symlink(target.ptr, abs.ptr) == 0)

@@ -781,17 +781,14 @@ static int symlink_over(dv_cache *c, const char *path, const char *obj, dv_buf *
  * first), a symlink made in its place.  0: done; 1: not moved (the name
  * is taken, or no such rename here), the caller links instead; negative:
  * the symlink could not be made, and the file is back. */
-static int move_and_link(dv_cache *c, const char *path, const char *obj, const dv_hash *h,
-			 dv_addjournal *journal, size_t slot)
+static int move_and_link(dv_cache *c, const char *path, const char *obj, dv_addjournal *journal, size_t slot)
 {
-	char hex[DV_HASH_HEXLEN + 1], obj_rel[DV_CACHE_OBJ_REL_LEN + 1];
 	dv_buf target = DV_BUF_INIT;
 	int rc = 0;
 
-	dv_hash_to_hex(hex, h);
-	snprintf(obj_rel, sizeof(obj_rel), "%.2s/%s", hex, hex + 2);
 	dv_cache_link_target(&target, c, path, obj); /* puts .dv/o in place first */
-	dv_addjournal_record(journal, slot, obj_rel);
+	/* The object's path ends in its "XX/<30 hex>" (dv_cache_object_path). */
+	dv_addjournal_record(journal, slot, obj + strlen(obj) - DV_CACHE_OBJ_REL_LEN);
 	if (renameat2(AT_FDCWD, path, AT_FDCWD, obj, RENAME_NOREPLACE) < 0) {
 		dv_buf_free(&target);
 		return 1;
@@ -855,15 +852,13 @@ int dv_cache_add_by_link(dv_hash *out, struct stat *st_out, dv_cache *c, const c
 		goto done;
 	}
 	if (type == DV_LINK_SYMLINK && journal) {
-		if ((rc = move_and_link(c, path, obj.ptr, out, journal, slot)) < 0) {
+		if ((rc = move_and_link(c, path, obj.ptr, journal, slot)) < 0) {
 			fchmod(in, st->st_mode & 07777);
 			goto done;
 		}
 		moved = rc == 0;
 	}
-	if (moved) {
-		/* linked: the common tail below */
-	} else if (link(path, obj.ptr) < 0) {
+	if (!moved && link(path, obj.ptr) < 0) {
 		if (errno != EEXIST) {
 			/* Another file system, or no hard links there. */
 			fchmod(in, st->st_mode & 07777);
