@@ -34,7 +34,9 @@
  * process (whose page cache stays) leaves it; the next command that takes
  * the lock links every recorded path that is missing while its object is
  * there, before it looks at the work tree.  A full disk that denies the
- * symlink gets the file renamed back (no new inode needed).  When the
+ * symlink gets the file renamed back (no new inode needed); on the link
+ * path, the object name is dropped instead, since the file is made
+ * writable again and must not stay an object too.  When the
  * object's name is taken already, the rename refuses and the link path
  * below decides, as for a single file.
  * The rerun of `dv add` finishes: a file still plain is added (when link()
@@ -898,6 +900,9 @@ int dv_cache_add_by_link(dv_hash *out, struct stat *st_out, dv_cache *c, const c
 		}
 	}
 	if (type == DV_LINK_SYMLINK && !moved && (rc = symlink_over(c, path, obj.ptr, &tmp)) < 0) {
+		/* The file stays, writable again: its inode must not stay an
+		 * object too, which the user's next write would change. */
+		unlink(obj.ptr);
 		fchmod(in, st->st_mode & 07777);
 		goto done;
 	}
@@ -1198,18 +1203,23 @@ static int link_any(dv_cache *c, const char *obj, const char *dest, const link_r
 
 /* The object's presence and dest's parent directory are checked only when
  * linking fails: a checkout of thousands of files into existing
- * directories pays no extra syscalls for them.  Retries are never `fresh`:
- * whatever made the first attempt fail may have put something at dest. */
+ * directories pays no extra syscalls for them.  A retry stays `fresh` only
+ * when the first attempt failed for want of dest's directory (ENOENT, the
+ * object being there): dest was absent then, and nothing else of ours
+ * makes it, while another thread may make the directory; after any other
+ * failure, whatever caused it may have put something at dest.  Fresh
+ * never replaces: had anything appeared there, the link fails. */
 static int link_out(dv_cache *c, const dv_hash *h, const char *dest, link_req *rq,
 		    dv_link_type *used)
 {
 	dv_buf obj = DV_BUF_INIT;
 	char *dir = NULL;
-	int rc;
+	int rc, first_errno;
 
 	dv_cache_object_path(&obj, c, h, false);
 	if ((rc = link_any(c, obj.ptr, dest, rq, used)) == 0)
 		goto done;
+	first_errno = errno;
 	if (access(obj.ptr, F_OK) != 0) {
 		char text[64];
 		dv_hash_format(text, sizeof(text), h, false);
@@ -1219,7 +1229,8 @@ static int link_out(dv_cache *c, const dv_hash *h, const char *dest, link_req *r
 	/* Retry even when the directory exists now: another thread of a
 	 * parallel checkout may have made it since our attempt failed. */
 	dir = dv_path_dirname(dest);
-	rq->fresh = false;
+	if (first_errno != ENOENT)
+		rq->fresh = false;
 	if (dv_is_dir(dir) || (rc = dv_mkdir_p(dir, 0777)) == 0)
 		rc = link_any(c, obj.ptr, dest, rq, used);
 done:

@@ -43,6 +43,25 @@ test_case 'Ctrl-C (SIGINT) there: the same, and dv checkout finishes it as well'
 	dv add -q more && dv status --exit-code
 '
 
+# deny CMD...: run CMD with every symlink call failing as on a full disk.
+deny() {
+	ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" strace -f -o /dev/null -e trace=symlink \
+		-e inject=symlink:error=ENOSPC "$@" >/dev/null 2>&1
+}
+
+test_case 'a disk that denies the symlink: the file stays as it was, writable, and is no object' '
+	cd repo && echo "single bytes" >one.bin && mkdir -p full && echo "dir bytes" >full/f &&
+	chmod 640 one.bin full/f &&
+	! deny "$DV" add one.bin && ! deny "$DV" add full &&
+	for f in one.bin full/f; do
+		test -f "$f" && test ! -L "$f" && test "$(stat -c %a "$f")" = 640 &&
+		test "$(stat -c %h "$f")" = 1 || { ls -l "$f"; return 1; }
+	done &&
+	test "$(cat one.bin)" = "single bytes" && test "$(cat full/f)" = "dir bytes" &&
+	test -z "$(ls -A .dv/journal)" &&
+	dv add -q one.bin full && test -L one.bin && test -L full/f && dv status --exit-code
+'
+
 test_case 'a journal naming paths outside the work tree or in .git is not followed' '
 	cd repo && obj=$(readlink data/a/f11 | sed "s|.*/o/||") &&
 	pid=$(sh -c "echo \$\$") && : a writer that is gone &&

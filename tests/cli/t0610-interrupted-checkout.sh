@@ -54,6 +54,22 @@ test_case 'checkout killed with SIGKILL at several moments: files whole or absen
 	done
 '
 
+# A new directory's files are written unnamed (O_TMPFILE), the first too:
+# its first attempt finds no directory, and the retry once it is made
+# stays unnamed, so a kill leaves no named temp (this test's case above
+# once found one).
+if command -v strace >/dev/null; then
+test_case 'a directory that is gone comes back with no named temp, even for its first files' '
+	cd repo && rm -rf dir &&
+	ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" strace -f -o ../trace \
+		-e trace=rename,renameat,renameat2,linkat "$DV" checkout -q dir &&
+	grep -q "linkat" ../trace && ! grep -E "rename.*/dir/[.]f[0-9]*[.]tmp" ../trace &&
+	whole_or_absent && test -e dir/f8
+'
+else
+	test_skip 'a directory that is gone comes back with no named temp' 'strace is needed'
+fi
+
 test_case 'pull killed with SIGKILL into a fresh clone: whole or absent, and a rerun finishes' '
 	git clone -q repo clone && cd clone &&
 	for delay in 0.05 0.3; do
