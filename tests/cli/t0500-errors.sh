@@ -73,10 +73,11 @@ test_case 'an interrupted add leaves no temp files or half-written stage' '
 test_case 'a locked git index (git running): the data is tracked, the error says how to stage it' '
 	cd repo &&
 	echo locked >locked.txt &&
-	touch .git/index.lock &&
+	: a running git holds its lock open, which tells it from one the Ctrl-C above may have left &&
+	touch .git/index.lock && { sleep 60 <.git/index.lock & } && git_pid=$! &&
 	expect_error 1 "git add .gitignore locked.txt.stage" dv add locked.txt &&
 	assert_contains "$TEST_ROOT/stderr" "index.lock" &&
-	rm .git/index.lock &&
+	kill $git_pid && rm .git/index.lock &&
 	grep -q "^hash = $(xxh128 locked.txt)" locked.txt.stage &&
 	git add locked.txt.stage &&
 	git diff --cached --name-only >staged && assert_contains staged locked.txt.stage
