@@ -74,7 +74,7 @@ test_case 'a locked git index (git running): the data is tracked, the error says
 	cd repo &&
 	echo locked >locked.txt &&
 	: a running git holds its lock open, which tells it from one the Ctrl-C above may have left &&
-	touch .git/index.lock && { sleep 60 <.git/index.lock & } && git_pid=$! &&
+	touch .git/index.lock && { sleep 60 <.git/index.lock >/dev/null 2>&1 & } && git_pid=$! &&
 	expect_error 1 "git add .gitignore locked.txt.stage" dv add locked.txt &&
 	assert_contains "$TEST_ROOT/stderr" "index.lock" &&
 	kill $git_pid && rm .git/index.lock &&
