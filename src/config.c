@@ -429,6 +429,11 @@ static int on_config_item(void *user, const dv_ini_item *it)
 		return on_config_section(c, it);
 	if (!c->section)
 		return dv_error(DV_ERROR, "'%s' comes before any section header", it->name);
+	/* Checked here, not only in the flattened key: there ".url" under
+	 * [remote "origin"] would pass for "url" of remote "origin.", and a
+	 * rename or removal of "origin" would then not treat it as one. */
+	if (!it->name[0] || !all_chars_in(it->name, strlen(it->name), "_-"))
+		return dv_error(DV_ERROR, "'%s' is not a key name: use letters, digits, '_' and '-'", it->name);
 	dv_buf_reset(&c->key);
 	dv_buf_printf(&c->key, "%s.%s%s%s", c->section, c->sub ? c->sub : "", c->sub ? "." : "", it->name);
 	dv_buf_reset(&c->value);

@@ -156,6 +156,15 @@ test_case 'a malformed config names the file and line' '
 	dv config core.remote
 '
 
+test_case 'a key name with a dot is refused, not read as another remote'"'"'s key' '
+	cd r &&
+	cp .dv/config config.saved &&
+	printf "[remote \"origin\"]\n.url = /elsewhere\n" >>.dv/config &&
+	n=$(wc -l <.dv/config) &&
+	expect_error 1 ".dv/config'"'"' line $n: '"'"'.url'"'"' is not a key name" dv config --list &&
+	cp config.saved .dv/config && dv config --list >/dev/null
+'
+
 test_case 'set and unset edit the lines the reader reads, form feeds and CRs too' '
 	git init -q blanks && cd blanks && dv init -q &&
 	printf "[core]\nremote = a\n\fremote = c\n" >.dv/config &&

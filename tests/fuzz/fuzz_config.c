@@ -78,6 +78,14 @@ static dv_config *load(void)
 	return cfg;
 }
 
+/* Is `key` one of remote "origin"'s?  A remote's name may hold dots
+ * ("remote.a.b.url" is remote "a.b"), so "remote.origin..url" is remote
+ * "origin."'s, which neither operation on "origin" touches. */
+static bool of_origin(const char *key)
+{
+	return !strncmp(key, "remote.origin.", 14) && !strchr(key + 14, '.');
+}
+
 /* What an entry of the old file becomes after the operation; NULL: gone. */
 static const char *expected_key(int op, const char *key, const char *target, char *buf, size_t bufsize)
 {
@@ -86,9 +94,9 @@ static const char *expected_key(int op, const char *key, const char *target, cha
 	case OP_UNSET:
 		return strcmp(key, target) ? key : NULL;
 	case OP_REMOVE_SECTION:
-		return strncmp(key, "remote.origin.", 14) ? key : NULL;
+		return of_origin(key) ? NULL : key;
 	default:
-		if (strncmp(key, "remote.origin.", 14))
+		if (!of_origin(key))
 			return key;
 		snprintf(buf, bufsize, "remote.renamed.%s", key + 14);
 		return buf;
